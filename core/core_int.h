@@ -1,0 +1,349 @@
+/* core_int.h - private declarations shared by the core's files.
+ *
+ * Nothing here is visible to users of purr_core. The structures below are
+ * the runtime's state: the loop (one per thread), tasks (whose struct sits at
+ * the top of their own stack), the timer heap, wait queues, and the two
+ * clocks behind one small vtable.
+ *
+ * Invariants (checked by PURR_ASSERTs where cheap):
+ * - A task is in exactly one of the states below. A RUNNABLE task is on the
+ *   run queue (or in the current shuffled batch) and nowhere else; a BLOCKED
+ *   task is on at most one wait queue (task->waiter) and owns at most one
+ *   armed sleep timer.
+ * - Every task is on the task list of exactly one scope: its innermost
+ *   (task->scope). Scopes form a tree through parent pointers across tasks:
+ *   a child task's chain continues into the scope of the nursery it was
+ *   spawned in (or, while purr_start waits, into the starter's scope).
+ * - Nothing is ever iterated in address order: run queues, wait queues,
+ *   scope task lists and child lists are FIFO lists in insertion order, and
+ *   the timer heap is ordered by (deadline_ns, seq). This is what makes a
+ *   run reproducible.
+ */
+#ifndef PURR_CORE_INT_H
+#define PURR_CORE_INT_H
+
+#include "purr/core.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+/* ---------------------------------------------------------------------- */
+/* Assertions and panics (STYLE R6, R7)                                    */
+/* ---------------------------------------------------------------------- */
+
+_Noreturn void purr__panic(const char *file, int line, const char *func,
+                           const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Always compiled: cheap invariants. */
+#define PURR_ASSERT(x)                                                       \
+    ((x) ? (void)0                                                           \
+         : purr__panic(__FILE__, __LINE__, __func__, "assertion failed: %s", \
+                       #x))
+
+#ifdef PURR_DEBUG
+#define PURR_DEBUG_ASSERT(x) PURR_ASSERT(x)
+#else
+#define PURR_DEBUG_ASSERT(x) ((void)0)
+#endif
+
+/* API misuse: aborts naming the function, the task and file:line. */
+#define PURR_API_CHECK(cond, msg)                                            \
+    ((cond) ? (void)0 : purr__panic(__FILE__, __LINE__, __func__, "%s", msg))
+
+/* Allocation that panics on failure, naming the size (Redis zmalloc).
+ * purr__alloc_fail_after(n) makes the n-th allocation from now fail (tests
+ * only: constructors that document PURR_ENOMEM then return it). */
+void *purr__malloc(size_t size);
+void *purr__calloc(size_t n, size_t size);
+void *purr__realloc(void *p, size_t size);
+/* Fallible: returns NULL on failure (or on injected failure). */
+void *purr__try_malloc(size_t size);
+void *purr__try_calloc(size_t n, size_t size);
+PURR_API void purr__alloc_fail_after(long n);
+
+/* ---------------------------------------------------------------------- */
+/* Context switch (core/arch/)                                             */
+/* ---------------------------------------------------------------------- */
+
+/* Saved execution context. With the assembly switches only sp is stored
+ * (callee-saved registers are pushed on the task's own stack); the ucontext
+ * fallback keeps a whole ucontext_t. */
+#if defined(PURR_CTX_UCONTEXT)
+#include <ucontext.h>
+typedef struct purr__ctx {
+    void *sp;
+    ucontext_t uc;
+} purr__ctx;
+#else
+typedef struct purr__ctx {
+    void *sp; /* stack pointer after pushing callee-saved registers */
+} purr__ctx;
+#endif
+
+/* Saves the caller's callee-saved state into from and resumes to. Returns
+ * when something switches back to from. The only place a task switch
+ * happens; the assembly versions save exactly what the ABI requires. */
+void purr__ctx_switch(purr__ctx *from, purr__ctx *to);
+
+/* Prepares ctx so that the first purr__ctx_switch to it calls entry(arg) on
+ * the stack [stack_lo, stack_lo + size). entry must never return. */
+void purr__ctx_make(purr__ctx *ctx, void *stack_lo, size_t size,
+                    void (*entry)(void *), void *arg);
+
+/* ---------------------------------------------------------------------- */
+/* Stacks (stack.c)                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* A pool of equally sized stacks carved from large MAP_NORESERVE arenas,
+ * each slot headed (at its low end) by a guard region installed with
+ * MADV_GUARD_INSTALL (no extra VMA) or, on older kernels, mprotect. */
+typedef struct purr__stack_pool {
+    size_t stack_size;      /* usable bytes per stack */
+    size_t slot_size;       /* guard + stack, page multiple */
+    void *free_head;        /* free slots (LIFO: hot pages are reused) */
+    size_t nfree;           /* slots on the free list */
+    size_t carved;          /* slots handed out from arenas so far */
+    char *arena_next;       /* next never-used slot in the current arena */
+    char *arena_end;        /* end of the current arena */
+    size_t arena_slots;     /* size of the next arena to reserve, in slots */
+    struct purr__stack_pool *next; /* loop's list of pools (by size) */
+} purr__stack_pool;
+
+/* Returns the low end of a stack of pool->stack_size bytes (above its
+ * guard), or NULL when no memory or mapping could be had. */
+void *purr__stack_get(purr__stack_pool *pool);
+void purr__stack_put(purr__stack_pool *pool, void *stack_lo);
+/* Releases the pool's bookkeeping (arenas stay mapped: they may be shared
+ * with the overflow handler's registry until process exit). */
+void purr__stack_pool_close(purr__stack_pool *pool);
+/* Installs the SIGSEGV handler and this thread's alternate signal stack. */
+void purr__stack_guard_setup(void);
+/* Guard size in bytes (several pages: a large frame cannot jump it). */
+size_t purr__stack_guard_size(void);
+
+/* ---------------------------------------------------------------------- */
+/* Intrusive lists and wait queues                                         */
+/* ---------------------------------------------------------------------- */
+
+/* A node on a purr_waitq: one per blocked waiter, on the waiter's stack. */
+typedef struct purr__waiter purr__waiter;
+struct purr__waiter {
+    purr__waiter *prev, *next; /* links in q (FIFO) */
+    purr_waitq *q;             /* queue it is on, or NULL */
+    purr_task *task;           /* the waiting task */
+    void *data;                /* for the primitive (e.g. an item buffer) */
+    /* Called (instead of plain unlinking) when the waiter's task is
+     * cancelled while parked; NULL = just unlink from q. */
+    void (*on_cancel)(purr__waiter *w);
+};
+
+void purr__waitq_push(purr_waitq *q, purr__waiter *w);
+void purr__waitq_remove(purr__waiter *w);
+purr__waiter *purr__waitq_pop(purr_waitq *q);
+static inline purr__waiter *purr__waitq_head(const purr_waitq *q)
+{
+    return (purr__waiter *)q->head_;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Tasks and the loop                                                      */
+/* ---------------------------------------------------------------------- */
+
+enum purr__task_state {
+    PURR__RUNNABLE = 1, /* on the run queue */
+    PURR__RUNNING,      /* loop->current */
+    PURR__BLOCKED,      /* parked */
+    PURR__DONE          /* returned; stack about to be released */
+};
+
+struct purr__start; /* purr_start bookkeeping, on the starter's stack */
+
+struct purr_task {
+    purr__ctx ctx;               /* saved registers while not running */
+    purr_loop *loop;             /* owning loop */
+    purr_task *run_next;         /* run queue link */
+    int state;                   /* enum purr__task_state */
+    int wake_rc;                 /* what park returns, set by the waker */
+    bool cancellable;            /* parked where cancellation may wake it */
+    bool started;                /* has run at least once */
+    purr__waiter *waiter;        /* wait-queue node while BLOCKED, or NULL */
+    purr__timer sleep_timer;     /* armed while sleeping */
+    const char *blocked_on;      /* what it waits for (static text) */
+    const void *blocked_obj;     /* the object waited on (for reports) */
+    purr_scope *scope;           /* innermost cancel scope */
+    purr_task *scope_prev, *scope_next; /* links in scope's task list */
+    purr_nursery *nursery;       /* nursery spawned in; NULL for main */
+    purr_task *sib_prev, *sib_next;     /* links in nursery's child list */
+    purr_task *all_prev, *all_next;     /* links in the loop's registry */
+    struct purr__start *start;   /* set while purr_start waits on us */
+    purr_task_fn fn;             /* body */
+    void *arg;                   /* its argument */
+    int result;                  /* fn's return value, once DONE */
+    uint64_t id;                 /* spawn order, main = 1 */
+    purr__stack_pool *pool;      /* pool the stack came from */
+    void *stack_lo;              /* low end of the usable stack */
+    size_t stack_size;           /* usable bytes */
+    void *asan_fake_stack;       /* ASan fiber bookkeeping */
+    unsigned valgrind_id;        /* VALGRIND_STACK_REGISTER id */
+    const char *file;            /* spawn site */
+    int line;
+    char name[48];               /* copied, truncated */
+};
+
+typedef struct purr__post purr__post;
+struct purr__post {
+    purr__post *next;
+    purr_post_fn fn;
+    void *arg;
+};
+
+/* The clock contract. A clock owns the meaning of purr_now() and what the
+ * loop does when no task is runnable.
+ * - now(loop): current time, monotonic, in ns.
+ * - idle(loop): called on the host context when the run queue is empty and
+ *   the main task has not ended. It must make progress: fire due timers
+ *   (purr__timers_fire), run posted functions (purr__posts_run), block for
+ *   I/O if it is a real clock. Returns 1 if it did (or may have) made
+ *   something runnable, 0 if nothing can ever happen again (deadlock).
+ * - advance(loop): virtual clocks only (may be NULL): called from a task
+ *   that is about to block with nothing runnable; jumps time to the next
+ *   deadline and fires it, so that the switch goes directly to the woken
+ *   task. Returns 1 if something became runnable.
+ * - wakeup(loop): thread-safe; makes a blocked idle() return soon.
+ * - init/close: set up and tear down the clock's state. */
+typedef struct purr__clock_vtable {
+    const char *name;
+    int (*init)(purr_loop *loop);
+    void (*close)(purr_loop *loop);
+    purr_time (*now)(purr_loop *loop);
+    int (*idle)(purr_loop *loop);
+    int (*advance)(purr_loop *loop);
+    void (*wakeup)(purr_loop *loop);
+} purr__clock_vtable;
+
+extern const purr__clock_vtable purr__clock_virtual;
+extern const purr__clock_vtable purr__clock_uv;
+
+typedef struct purr__observer {
+    purr_observer_fn fn;
+    void *ctx;
+    uint32_t mask;
+} purr__observer;
+
+struct purr_loop {
+    purr_task *current;          /* running task, NULL on the host */
+    purr_task *run_head, *run_tail; /* run queue (FIFO) */
+    purr_task **batch;           /* shuffled batch being run (shuffle) */
+    size_t batch_len, batch_pos, batch_cap;
+    uint64_t rng[2];             /* shuffle PRNG state (xorshift128+) */
+    bool shuffle;                /* options.shuffle */
+    purr_time now_ns;            /* virtual time */
+    purr__timer **heap;          /* timer min-heap by (deadline, seq) */
+    size_t heap_len, heap_cap;
+    uint64_t timer_seq;          /* next timer seq */
+    const purr__clock_vtable *clock;
+    void *clock_state;           /* the clock's own data */
+    purr_clock_kind clock_kind;
+    purr__ctx host;              /* context of the thread in purr_run */
+    void *host_stack_lo;         /* host stack bounds (ASan fiber API) */
+    size_t host_stack_size;
+    purr_task *zombie;           /* ended task whose stack to release */
+    purr__stack_pool *pools;     /* stack pools, one per stack size */
+    size_t default_stack;        /* options.stack_size */
+    purr_task *all_head, *all_tail; /* live tasks in spawn order */
+    size_t ntasks;
+    uint64_t next_task_id;
+    purr_task *main;             /* main task of the current purr_run */
+    purr_scope root_scope;       /* main task's outermost scope */
+    size_t ncancelled;           /* scopes with cancel_called, not exited */
+    purr__observer obs[8];       /* observers in registration order */
+    size_t nobs;
+    uint32_t obs_mask;           /* union of the observers' masks */
+    uint64_t event_seq;          /* observer event numbering */
+    pthread_mutex_t post_mu;     /* protects posts_* and holds */
+    pthread_cond_t post_cv;      /* signalled by posts (virtual clock) */
+    purr__post *posts_head, *posts_tail;
+    int holds;                   /* purr_loop_hold count */
+    bool running;                /* inside purr_run */
+    bool deadlocked;             /* a deadlock was reported this run */
+    FILE *deadlock_out;          /* options.deadlock_report */
+    void *ext[4];                /* per-loop state of other core files */
+};
+
+/* The loop running on this thread (thread-local). */
+extern _Thread_local purr_loop *purr__loop;
+
+/* The running task; panics (naming func) outside a task. */
+purr_task *purr__self(const char *func);
+
+/* Parks the current task until purr__wake. If w is non-NULL it is on a wait
+ * queue and is unlinked (or w->on_cancel runs) if cancellation wakes the
+ * task. cancellable=false parks ignore cancellation (e.g. a nursery waiting
+ * for its children, who are cancelled instead).
+ * Returns the waker's code, or PURR_ECANCELED. A cancellable park returns
+ * PURR_ECANCELED at once, without parking, if the task is already
+ * cancelled. */
+int purr__park(purr__waiter *w, bool cancellable, const char *what,
+               const void *obj);
+/* Makes a parked task runnable; its park returns rc. */
+void purr__wake(purr_task *t, int rc);
+/* Queues t at the tail of the run queue. */
+void purr__runq_push(purr_loop *loop, purr_task *t);
+
+/* Returns the scope responsible if the task would see a cancellation now
+ * (the outermost cancelled scope below the first shield), else NULL. */
+purr_scope *purr__cancel_scope_of(const purr_task *t);
+/* Checkpoint helper: returns PURR_ECANCELED (and records it for
+ * cancelled_caught) if t is cancelled, else 0. */
+int purr__check_cancel(purr_task *t);
+/* Wakes every cancellable parked task inside s (not behind shields). */
+void purr__scope_deliver(purr_scope *s);
+/* Moves a task into a scope's task list / out of it. */
+void purr__scope_add_task(purr_scope *s, purr_task *t);
+void purr__scope_remove_task(purr_scope *s, purr_task *t);
+/* Re-parents every child scope and task of from into to (purr_started). */
+void purr__scope_adopt(purr_scope *to, purr_scope *from);
+/* Initialises a scope with a parent but no owner task (hidden scopes). */
+void purr__scope_init_hidden(purr_scope *s, purr_scope *parent,
+                             purr_task *owner);
+void purr__scope_close_hidden(purr_scope *s);
+
+/* Called when a task's fn returned: nursery bookkeeping (nursery.c). */
+void purr__nursery_child_done(purr_task *t);
+
+/* Timers (timer.c). */
+void purr__timer_init(purr__timer *t, void (*fire)(purr__timer *));
+void purr__timer_arm(purr_loop *loop, purr__timer *t, purr_time deadline);
+void purr__timer_disarm(purr_loop *loop, purr__timer *t);
+static inline bool purr__timer_armed(const purr__timer *t)
+{
+    return t->heap_index != SIZE_MAX;
+}
+/* Earliest deadline, or PURR_TIME_NEVER. */
+purr_time purr__timers_next(const purr_loop *loop);
+/* Fires every timer with deadline <= now, in (deadline, seq) order.
+ * Returns how many fired. */
+size_t purr__timers_fire(purr_loop *loop, purr_time now);
+/* Fires every timer due at the earliest deadline, after setting the virtual
+ * clock to it. Returns how many fired. */
+size_t purr__timers_fire_next(purr_loop *loop);
+
+/* Posts (loop.c): runs queued posted functions; returns how many ran. */
+size_t purr__posts_run(purr_loop *loop);
+bool purr__posts_pending(purr_loop *loop);
+
+/* Observer (observe.c). */
+static inline bool purr__observing(const purr_loop *loop, purr_event_kind k)
+{
+    return (loop->obs_mask & PURR_EV_BIT(k)) != 0;
+}
+void purr__emit(purr_loop *loop, purr_trace *ev);
+/* Emits a task event if someone observes it. */
+void purr__emit_task(purr_loop *loop, purr_event_kind kind, purr_task *t,
+                     int status, const char *detail);
+
+/* Translates an errno value into a purr code. */
+int purr__err_from_errno(int err);
+
+#endif /* PURR_CORE_INT_H */

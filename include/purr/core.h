@@ -1,0 +1,509 @@
+/* purr/core.h - structured concurrency: loop, tasks, nurseries, cancel scopes.
+ *
+ * The core runs many small tasks (stackful coroutines) on one thread. Tasks
+ * are spawned into nurseries, which return only when every child has ended;
+ * cancellation is a property of cancel scopes, which live on the caller's
+ * stack and are delivered at checkpoints. The same task code runs on a
+ * deterministic virtual clock (time jumps to the next deadline when every
+ * task is blocked) or on a libuv loop in real time.
+ *
+ * Conventions used throughout this header:
+ * - Errors are negative PURR_E* codes; 0 is success.
+ * - Functions documented as "Checkpoint." may block, and return
+ *   PURR_ECANCELED when the calling task sits in a cancelled scope.
+ * - Time is int64 nanoseconds (purr_time). purr_now() reads the loop's clock,
+ *   never the wall clock.
+ * - Calling a task-only function outside a task, or exiting scopes out of
+ *   order, is a programming error: it aborts with a message naming the
+ *   function, the task and the call site.
+ */
+#ifndef PURR_CORE_H
+#define PURR_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(PURR_BUILDING) && defined(__GNUC__)
+#define PURR_API __attribute__((visibility("default")))
+#else
+#define PURR_API
+#endif
+
+#define PURR_VERSION_MAJOR 0
+#define PURR_VERSION_MINOR 1
+#define PURR_VERSION_PATCH 0
+
+/* Returns "MAJOR.MINOR.PATCH" of the library actually linked. */
+PURR_API const char *purr_version_string(void);
+
+/* ---------------------------------------------------------------------- */
+/* Errors                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* name, fixed value, message. The values are purr's own and never change:
+ * recordings store them, so they must be the same on every libc and arch. */
+#define PURR_ERRNO_MAP(XX)                                                   \
+    XX(ECANCELED, -1, "operation cancelled")                                \
+    XX(ETIMEDOUT, -2, "timed out")                                          \
+    XX(ECLOSED, -3, "resource closed")                                      \
+    XX(EBROKEN, -4, "other end closed")                                     \
+    XX(EDEADLOCK, -5, "deadlock: every task blocked, nothing scheduled")    \
+    XX(EBUSY, -6, "resource busy")                                          \
+    XX(ENOMEM, -7, "out of memory")                                         \
+    XX(EINVAL, -8, "invalid argument")                                      \
+    XX(EAGAIN, -9, "resource temporarily unavailable")                      \
+    XX(ENOTSUP, -10, "operation not supported")                             \
+    XX(EIO, -11, "input/output error")                                      \
+    XX(ENOENT, -12, "no such file or entry")                                \
+    XX(EFORMAT, -13, "malformed input")                                     \
+    XX(EVERSION, -14, "unsupported version")                                \
+    XX(ERANGE, -15, "value out of range")                                   \
+    XX(EEXIST, -16, "already exists")                                       \
+    XX(EFAILED, -17, "task failed")                                         \
+    XX(ETYPE, -18, "wrong type")                                            \
+    XX(ESYS, -19, "system error")                                           \
+    XX(EDIVERGED, -20, "replay diverged from the recording")
+
+typedef enum purr_errno {
+#define PURR_XX_(name, val, msg) PURR_##name = (val),
+    PURR_ERRNO_MAP(PURR_XX_)
+#undef PURR_XX_
+} purr_errno;
+
+/* Human-readable message for a PURR_E* code (or "unknown error"). */
+PURR_API const char *purr_strerror(int err);
+/* The code's name, e.g. "PURR_ECANCELED" (or "PURR_E?" for unknown). */
+PURR_API const char *purr_err_name(int err);
+
+/* ---------------------------------------------------------------------- */
+/* Time                                                                    */
+/* ---------------------------------------------------------------------- */
+
+typedef int64_t purr_time;
+
+#define PURR_NS ((purr_time)1)
+#define PURR_US ((purr_time)1000)
+#define PURR_MS ((purr_time)1000000)
+#define PURR_S ((purr_time)1000000000)
+/* A deadline that never comes. */
+#define PURR_TIME_NEVER INT64_MAX
+
+/* ---------------------------------------------------------------------- */
+/* Loop                                                                    */
+/* ---------------------------------------------------------------------- */
+
+typedef struct purr_loop purr_loop;
+typedef struct purr_task purr_task;
+typedef struct purr_nursery purr_nursery;
+
+typedef enum purr_clock_kind {
+    PURR_CLOCK_VIRTUAL = 0, /* deterministic, autojumping */
+    PURR_CLOCK_REAL = 1     /* libuv event loop, monotonic real time */
+} purr_clock_kind;
+
+/* Options for purr_loop_new. Zero-initialise and set what you need. */
+typedef struct purr_loop_options {
+    purr_clock_kind clock;  /* default PURR_CLOCK_VIRTUAL */
+    size_t stack_size;      /* default stack for tasks; 0 = PURR_STACK_DEFAULT */
+    bool shuffle;           /* shuffle each batch of runnable tasks */
+    uint64_t shuffle_seed;  /* seed of that shuffle (used when shuffle) */
+    purr_time start_time;   /* virtual clock's initial purr_now() */
+    FILE *deadlock_report;  /* where a deadlock is described; NULL = stderr */
+} purr_loop_options;
+
+/* 256 KiB: ordinary C code (printf, SQLite, libyaml called from an observer)
+ * fits with room to spare. Only touched pages cost memory (one 4 KiB page for
+ * an idle task), so a generous reservation is nearly free. */
+#define PURR_STACK_DEFAULT ((size_t)256 * 1024)
+#define PURR_STACK_MIN ((size_t)16 * 1024)
+
+/* Creates a loop for the calling thread. opts may be NULL (defaults).
+ * Returns NULL when out of memory or when the clock cannot be set up. */
+PURR_API purr_loop *purr_loop_new(const purr_loop_options *opts);
+
+/* Frees the loop. Returns PURR_EBUSY (and frees nothing) while tasks are
+ * alive, else 0. NULL is accepted. */
+PURR_API int purr_loop_close(purr_loop *loop);
+
+typedef int (*purr_task_fn)(void *arg);
+
+/* Runs main_fn(arg) as the loop's first task, named name, and returns when it
+ * has ended (and with it every task, since all others live in nurseries inside
+ * it). Returns main_fn's result, or PURR_EDEADLOCK when every task blocked with
+ * nothing scheduled (after printing each blocked task and what it waits for
+ * to the loop's deadlock_report stream; the tasks are then cancelled and
+ * unwound so the loop can be closed).
+ * Must not be called from inside a task. */
+PURR_API int purr_run(purr_loop *loop, const char *name, purr_task_fn main_fn,
+                      void *arg);
+
+/* The loop running on this thread, or NULL outside purr_run. */
+PURR_API purr_loop *purr_loop_current(void);
+
+/* The current time on the loop's clock, in ns. On the virtual clock this is
+ * exact and starts at options.start_time; on the real clock it is monotonic
+ * time since the loop was created. Must be called inside purr_run. */
+PURR_API purr_time purr_now(void);
+
+/* The loop's clock kind. */
+PURR_API purr_clock_kind purr_loop_clock(const purr_loop *loop);
+
+/* Number of tasks alive in the loop. */
+PURR_API size_t purr_loop_task_count(const purr_loop *loop);
+
+/* Writes every live task, its state and what it is blocked on to out. For
+ * people; no stability guarantee on the format. */
+PURR_API void purr_loop_dump(const purr_loop *loop, FILE *out);
+
+/* Thread-safe: runs fn(arg) on the loop's thread, outside any task, in the
+ * order posted. fn must not block (it may set values, events, ...). On the
+ * real clock it wakes the loop (uv_async); on the virtual clock posted
+ * functions run when the loop next goes idle, before time advances.
+ * Returns 0, PURR_ENOMEM, or PURR_ECLOSED when the loop is being freed. */
+typedef void (*purr_post_fn)(void *arg);
+PURR_API int purr_loop_post(purr_loop *loop, purr_post_fn fn, void *arg);
+
+/* Keeps a virtual-clock loop from reporting a deadlock while another thread
+ * may still post (e.g. a sensor thread). Each hold is released by unhold;
+ * while held, an idle loop waits for posts instead of failing. */
+PURR_API void purr_loop_hold(purr_loop *loop);
+PURR_API void purr_loop_unhold(purr_loop *loop);
+
+/* ---------------------------------------------------------------------- */
+/* Tasks                                                                   */
+/* ---------------------------------------------------------------------- */
+
+/* The running task, or NULL outside a task. */
+PURR_API purr_task *purr_task_current(void);
+/* The task's name (borrowed, valid while the task lives). */
+PURR_API const char *purr_task_name(const purr_task *task);
+/* The task's id: 1 for the main task, then in spawn order. Stable across
+ * runs (it is what recordings store). */
+PURR_API uint64_t purr_task_id(const purr_task *task);
+
+/* Checkpoint. Yields to the other runnable tasks (the caller runs again after
+ * them). Returns 0, or PURR_ECANCELED in a cancelled scope. */
+PURR_API int purr_checkpoint(void);
+
+/* Checkpoint. Sleeps for duration ns (<= 0: just a checkpoint).
+ * Errors: PURR_ECANCELED. */
+PURR_API int purr_sleep(purr_time duration);
+
+/* Checkpoint. Sleeps until purr_now() >= deadline. Errors: PURR_ECANCELED. */
+PURR_API int purr_sleep_until(purr_time deadline);
+
+/* Checkpoint. Blocks forever (until cancelled): returns PURR_ECANCELED. */
+PURR_API int purr_sleep_forever(void);
+
+/* Checkpoint (real clock only). Waits until fd is readable (PURR_FD_READ)
+ * and/or writable (PURR_FD_WRITE). Returns the ready mask (> 0).
+ * Errors: PURR_ECANCELED; PURR_ENOTSUP on the virtual clock (no fd
+ * readiness exists in virtual time); PURR_ESYS if libuv refuses the fd. */
+#define PURR_FD_READ 1
+#define PURR_FD_WRITE 2
+PURR_API int purr_fd_wait(int fd, int events);
+
+/* ---------------------------------------------------------------------- */
+/* Cancel scopes                                                           */
+/* ---------------------------------------------------------------------- */
+
+/* A cancel scope: caller-owned, entered and exited in LIFO order by one task.
+ * A scope is cancelled by purr_scope_cancel or when its deadline passes; all
+ * checkpoints inside it (including in child tasks of nurseries opened inside
+ * it) then return PURR_ECANCELED, until the scope is exited. A shielded
+ * scope hides the cancellation of enclosing scopes from what runs in it. */
+typedef struct purr_scope purr_scope;
+
+/* Private: a timer in the loop's heap, embedded in scopes and tasks. */
+typedef struct purr__timer purr__timer;
+struct purr__timer {
+    purr_time deadline_ns;          /* when it fires */
+    uint64_t seq;                   /* tie-break: arming order */
+    size_t heap_index;              /* position in the heap; SIZE_MAX: idle */
+    void (*fire)(purr__timer *t);   /* called on the loop thread */
+};
+
+struct purr_scope {
+    /* public: */
+    void *data;                 /* for the user */
+    /* read-only: */
+    purr_time deadline_ns;      /* absolute; PURR_TIME_NEVER for none */
+    bool cancel_called;         /* cancelled (explicitly or by deadline) */
+    bool cancelled_caught;      /* set by exit: a checkpoint inside failed */
+    bool shield;                /* set with purr_scope_set_shield */
+    bool fail_on_deadline;      /* purr_fail_after: exit returns ETIMEDOUT */
+    bool deadline_hit;          /* the deadline cancelled the scope */
+    /* private: */
+    purr_scope *parent;         /* enclosing scope (maybe of another task) */
+    purr_task *owner;           /* task that entered it */
+    purr_scope *first_child_, *last_child_;  /* scopes entered inside */
+    purr_scope *prev_sibling_, *next_sibling_;
+    purr_task *first_task_, *last_task_;     /* tasks whose innermost it is */
+    purr__timer timer_;         /* deadline timer (armed when finite) */
+    uint32_t depth_;            /* nesting depth in the owner task */
+};
+
+/* Enters s with an absolute deadline (PURR_TIME_NEVER for none).
+ * Must be called in a task; s is caller storage, exited by the same task. */
+PURR_API void purr_scope_enter(purr_scope *s, purr_time deadline);
+
+/* Exits s, which must be the task's innermost scope. Returns 0; or
+ * PURR_ETIMEDOUT if s was entered with purr_fail_after and its deadline
+ * cancelled it; s->cancelled_caught tells whether a checkpoint inside failed
+ * because of s itself. */
+PURR_API int purr_scope_exit(purr_scope *s);
+
+/* Cancels s (idempotent). Tasks blocked inside it wake with PURR_ECANCELED.
+ * Not a checkpoint; may be called from any task or a posted function. */
+PURR_API void purr_scope_cancel(purr_scope *s);
+
+/* Moves s's deadline (absolute ns). */
+PURR_API void purr_scope_set_deadline(purr_scope *s, purr_time deadline);
+
+/* Shields (or unshields) s from enclosing cancellation. */
+PURR_API void purr_scope_set_shield(purr_scope *s, bool shield);
+
+/* True when a checkpoint in the current task would return PURR_ECANCELED. */
+PURR_API bool purr_task_is_cancelled(void);
+
+/* move_on_after: enter s with a deadline of now + duration. */
+PURR_API void purr_move_on_after(purr_scope *s, purr_time duration);
+/* fail_after: as move_on_after, but exit returns PURR_ETIMEDOUT when the
+ * deadline cancelled the scope. */
+PURR_API void purr_fail_after(purr_scope *s, purr_time duration);
+
+/* ---------------------------------------------------------------------- */
+/* Nurseries                                                               */
+/* ---------------------------------------------------------------------- */
+
+typedef int (*purr_nursery_fn)(purr_nursery *n, void *arg);
+
+/* One error of a nursery's child (or body). */
+typedef struct purr_task_error {
+    int code;              /* PURR_E* or the task's own negative code */
+    uint64_t task_id;      /* purr_task_id of the failed task */
+    char name[40];         /* its name, truncated */
+} purr_task_error;
+
+#define PURR_NURSERY_MAX_REPORTED 16
+/* What a nursery saw fail: every error counted, the first 16 kept. */
+typedef struct purr_nursery_report {
+    size_t count;                                   /* errors seen */
+    purr_task_error errors[PURR_NURSERY_MAX_REPORTED]; /* in order seen */
+} purr_nursery_report;
+
+/* Checkpoint (when it has children to wait for). Opens a nursery in the
+ * current task and runs body(n, arg) in it; body spawns children. Returns
+ * when body and every child have ended.
+ * Returns: 0, or the first error: a body or child that returns a negative
+ * code cancels the nursery (body and all siblings) and that code is
+ * returned. PURR_ECANCELED from a child is not counted as an error when the
+ * nursery itself was cancelled (it is the expected unwinding).
+ * report may be NULL; else it receives every error. */
+PURR_API int purr_nursery_run(purr_nursery_fn body, void *arg);
+PURR_API int purr_nursery_run_report(purr_nursery_fn body, void *arg,
+                                     purr_nursery_report *report /* out */);
+
+/* Per-spawn options. Zero = defaults. */
+typedef struct purr_spawn_options {
+    size_t stack_size;   /* 0 = the loop's default */
+} purr_spawn_options;
+
+/* Spawns fn(arg) as a child of n, queued to run after the tasks already
+ * runnable (start_soon). name is copied. Not a checkpoint.
+ * Returns 0; PURR_ENOMEM when no stack could be had; PURR_ECLOSED when n
+ * has already finished. Use the purr_spawn macro, which records the spawn
+ * site for diagnostics. */
+PURR_API int purr__spawn(purr_nursery *n, const char *name, purr_task_fn fn,
+                         void *arg, const purr_spawn_options *opts,
+                         const char *file, int line);
+#define purr_spawn(n, name, fn, arg)                                         \
+    purr__spawn((n), (name), (fn), (arg), NULL, __FILE__, __LINE__)
+#define purr_spawn_ex(n, name, fn, arg, opts)                                \
+    purr__spawn((n), (name), (fn), (arg), (opts), __FILE__, __LINE__)
+
+/* Checkpoint. Trio's nursery.start: spawns fn(arg) in n and waits until the
+ * child calls purr_started(value); returns 0 and stores that value in
+ * *value (may be NULL). Until it calls purr_started, the child's failure is
+ * the caller's: purr_start returns the child's code (or PURR_EFAILED if it
+ * returned 0 without calling purr_started) and n is not cancelled.
+ * Errors: PURR_ECANCELED (the child is then cancelled too), PURR_ENOMEM. */
+PURR_API int purr__start(purr_nursery *n, const char *name, purr_task_fn fn,
+                         void *arg, void **value, const char *file, int line);
+#define purr_start(n, name, fn, arg, value)                                  \
+    purr__start((n), (name), (fn), (arg), (value), __FILE__, __LINE__)
+
+/* Called by a task started with purr_start: hands value to the starter.
+ * Calling it in a task not started with purr_start, or twice, is misuse. */
+PURR_API void purr_started(void *value);
+
+/* Cancels the nursery: its body and every child. */
+PURR_API void purr_nursery_cancel(purr_nursery *n);
+
+/* The nursery's own cancel scope (to read, or to move its deadline). */
+PURR_API purr_scope *purr_nursery_scope(purr_nursery *n);
+
+/* The nursery the current task was spawned in (NULL for the main task). */
+PURR_API purr_nursery *purr_task_nursery(const purr_task *task);
+
+/* ---------------------------------------------------------------------- */
+/* Synchronisation: event, lock, semaphore                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Wait queue storage used by the caller-owned primitives. */
+typedef struct purr_waitq {
+    void *head_, *tail_;
+} purr_waitq;
+
+/* A one-shot event (Trio's Event): set once, waiters wake, stays set. */
+typedef struct purr_event {
+    /* read-only: */
+    bool is_set;
+    /* private: */
+    purr_waitq waiters_;
+} purr_event;
+
+PURR_API void purr_event_init(purr_event *ev);
+/* Sets the event and wakes every waiter (in the order they began waiting).
+ * Not a checkpoint. */
+PURR_API void purr_event_set(purr_event *ev);
+/* Checkpoint. Waits until the event is set. Errors: PURR_ECANCELED. */
+PURR_API int purr_event_wait(purr_event *ev);
+PURR_API bool purr_event_is_set(const purr_event *ev);
+
+/* A counting semaphore; FIFO-fair. */
+typedef struct purr_semaphore {
+    /* read-only: */
+    int64_t value;
+    /* private: */
+    purr_waitq waiters_;
+} purr_semaphore;
+
+PURR_API void purr_semaphore_init(purr_semaphore *sem, int64_t initial);
+/* Checkpoint. Decrements, waiting while the value is 0.
+ * Errors: PURR_ECANCELED. */
+PURR_API int purr_semaphore_acquire(purr_semaphore *sem);
+/* Increments (waking the first waiter). Not a checkpoint. */
+PURR_API void purr_semaphore_release(purr_semaphore *sem);
+
+/* A mutual-exclusion lock owned by a task; FIFO-fair (ownership passes to
+ * the first waiter on release). Releasing a lock you do not hold is misuse. */
+typedef struct purr_lock {
+    /* read-only: */
+    purr_task *owner;
+    /* private: */
+    purr_waitq waiters_;
+} purr_lock;
+
+PURR_API void purr_lock_init(purr_lock *lock);
+/* Checkpoint. Errors: PURR_ECANCELED. Re-acquiring a held lock is misuse. */
+PURR_API int purr_lock_acquire(purr_lock *lock);
+PURR_API void purr_lock_release(purr_lock *lock);
+
+/* ---------------------------------------------------------------------- */
+/* Memory channels (Trio's open_memory_channel)                           */
+/* ---------------------------------------------------------------------- */
+
+/* A channel carries fixed-size items by copy, FIFO. Each end may be cloned;
+ * the channel closes for receivers when the last send handle is closed
+ * (receivers drain the buffer, then get PURR_ECLOSED... as Trio's
+ * EndOfChannel), and senders get PURR_EBROKEN once every receive handle is
+ * closed. Using a handle after closing it returns PURR_ECLOSED (misuse
+ * aside, handles are freed only when both ends are fully closed). */
+typedef struct purr_chan_tx purr_chan_tx;
+typedef struct purr_chan_rx purr_chan_rx;
+
+/* capacity 0 is a rendezvous (send waits for a receiver), as Trio's
+ * default; PURR_CHAN_UNBOUNDED never blocks a sender. */
+#define PURR_CHAN_UNBOUNDED SIZE_MAX
+
+/* Opens a channel of items of item_size bytes. Returns 0 and both ends in
+ * *tx and *rx, or PURR_ENOMEM / PURR_EINVAL (item_size 0). */
+PURR_API int purr_chan_open(size_t item_size, size_t capacity,
+                            purr_chan_tx **tx /* out */,
+                            purr_chan_rx **rx /* out */);
+/* New handles to the same channel. Return NULL when the handle is closed. */
+PURR_API purr_chan_tx *purr_chan_tx_clone(purr_chan_tx *tx);
+PURR_API purr_chan_rx *purr_chan_rx_clone(purr_chan_rx *rx);
+/* Closes a handle (NULL accepted); frees the channel after the last one. */
+PURR_API void purr_chan_tx_close(purr_chan_tx *tx);
+PURR_API void purr_chan_rx_close(purr_chan_rx *rx);
+
+/* Checkpoint. Copies item into the channel, waiting for room (or for a
+ * receiver, at capacity 0). Errors: PURR_ECANCELED (nothing sent),
+ * PURR_EBROKEN (no receivers left), PURR_ECLOSED (this handle closed). */
+PURR_API int purr_chan_send(purr_chan_tx *tx, const void *item);
+/* Not a checkpoint: sends only if it can without waiting.
+ * Errors: PURR_EAGAIN (would block), PURR_EBROKEN, PURR_ECLOSED. */
+PURR_API int purr_chan_try_send(purr_chan_tx *tx, const void *item);
+/* Checkpoint. Copies the next item into *item, waiting for one.
+ * Errors: PURR_ECANCELED, PURR_ECLOSED (all senders closed and the buffer is
+ * drained, or this handle closed). */
+PURR_API int purr_chan_recv(purr_chan_rx *rx, void *item /* out */);
+/* Not a checkpoint. Errors: PURR_EAGAIN, PURR_ECLOSED. */
+PURR_API int purr_chan_try_recv(purr_chan_rx *rx, void *item /* out */);
+/* Items currently buffered. */
+PURR_API size_t purr_chan_len(const purr_chan_rx *rx);
+
+/* ---------------------------------------------------------------------- */
+/* Observer                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Event kinds. The numbers are fixed: recordings store them. */
+typedef enum purr_event_kind {
+    PURR_EV_TASK_SPAWNED = 1,   /* task created in a nursery */
+    PURR_EV_TASK_STARTED = 2,   /* task ran for the first time */
+    PURR_EV_TASK_BLOCKED = 3,   /* task parked; detail says on what */
+    PURR_EV_TASK_WOKEN = 4,     /* task made runnable; status = wake code */
+    PURR_EV_TASK_CANCELLED = 5, /* a checkpoint returned PURR_ECANCELED */
+    PURR_EV_TASK_ENDED = 6,     /* task returned; status = its result */
+    PURR_EV_VALUE_CREATED = 16, /* a value was created (value.h) */
+    PURR_EV_VALUE_SET = 17,     /* a value's transition (value.h) */
+    PURR_EV_VALUE_CLOSED = 18   /* a value was closed (value.h) */
+} purr_event_kind;
+
+/* Masks for purr_loop_observe. */
+#define PURR_EV_TASK 0x0000ffffu
+#define PURR_EV_VALUE 0xffff0000u
+#define PURR_EV_BIT(kind) (1u << (kind))
+
+struct purr_datum;
+struct purr_value;
+
+/* What an observer receives. All pointers are borrowed for the duration of
+ * the callback. */
+typedef struct purr_trace {
+    purr_event_kind kind;
+    purr_time time_ns;            /* virtual (or loop) time of the event */
+    uint64_t seq;                 /* per-loop sequence number of the event */
+    purr_task *task;              /* task concerned (or setting task) */
+    uint64_t task_id;             /* its id (0: none, e.g. a posted set) */
+    purr_nursery *nursery;        /* the task's parent nursery, or NULL */
+    uint64_t parent_task_id;      /* id of the task owning that nursery */
+    int status;                   /* ENDED: result; WOKEN: wake code */
+    const char *detail;           /* BLOCKED: what the task waits for */
+    struct purr_value *value;     /* VALUE_*: the value */
+    const struct purr_datum *old_value; /* VALUE_SET: before */
+    const struct purr_datum *new_value; /* VALUE_SET/CREATED: after */
+    uint64_t value_seq;           /* VALUE_SET: the transition's number */
+} purr_trace;
+
+typedef void (*purr_observer_fn)(const purr_trace *ev, void *ctx);
+
+/* Registers fn to receive the events in mask (PURR_EV_TASK, PURR_EV_VALUE,
+ * or both). Up to 8 observers per loop, called in registration order.
+ * Registering the same (fn, ctx) again replaces its mask; mask 0 removes it.
+ * Returns 0, or PURR_EBUSY when 8 are registered. */
+PURR_API int purr_loop_observe(purr_loop *loop, uint32_t mask,
+                               purr_observer_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PURR_CORE_H */

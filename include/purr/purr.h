@@ -1,0 +1,8 @@
+/* purr/purr.h - umbrella header: everything a behaviour needs. */
+#ifndef PURR_PURR_H
+#define PURR_PURR_H
+
+#include "purr/core.h"
+#include "purr/datum.h"
+
+#endif /* PURR_PURR_H */
