@@ -25,6 +25,7 @@
 #include "purr/core.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 /* ---------------------------------------------------------------------- */
@@ -264,7 +265,9 @@ struct purr_loop {
     pthread_mutex_t post_mu;     /* protects posts_* and holds */
     pthread_cond_t post_cv;      /* signalled by posts (virtual clock) */
     purr__post *posts_head, *posts_tail;
+    atomic_size_t nposts;        /* posts queued (read without the lock) */
     int holds;                   /* purr_loop_hold count */
+    size_t nfdwaits;             /* tasks in purr_fd_wait (real clock) */
     bool running;                /* inside purr_run */
     bool deadlocked;             /* a deadlock was reported this run */
     FILE *deadlock_out;          /* options.deadlock_report */
@@ -288,6 +291,14 @@ int purr__park(purr__waiter *w, bool cancellable, const char *what,
                const void *obj);
 /* Makes a parked task runnable; its park returns rc. */
 void purr__wake(purr_task *t, int rc);
+/* Yields without looking at cancellation (Trio's cancel-shielded
+ * checkpoint): used after an operation that completed, so it is not undone. */
+void purr__yield(purr_task *self);
+/* Creates a task (state RUNNABLE, not yet queued, no scope). Returns NULL
+ * when no stack could be had. */
+purr_task *purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn,
+                          void *arg, size_t stack_size, const char *file,
+                          int line);
 /* Queues t at the tail of the run queue. */
 void purr__runq_push(purr_loop *loop, purr_task *t);
 
@@ -309,6 +320,8 @@ void purr__scope_init_hidden(purr_scope *s, purr_scope *parent,
                              purr_task *owner);
 void purr__scope_close_hidden(purr_scope *s);
 
+/* Id of the task that owns nursery n (nursery.c). */
+uint64_t purr__nursery_owner_id(const purr_nursery *n);
 /* Called when a task's fn returned: nursery bookkeeping (nursery.c). */
 void purr__nursery_child_done(purr_task *t);
 

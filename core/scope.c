@@ -1,0 +1,301 @@
+/* scope.c - cancel scopes: deadlines, cancel(), shields, delivery.
+ *
+ * Scopes live on their owner's stack and form a tree: each has a parent
+ * (the scope that was innermost when it was entered, possibly a nursery's
+ * scope in another task), a list of child scopes and a list of the tasks
+ * whose innermost scope it is. A task sees a cancellation when some scope on
+ * its chain, up to and including the first shielded one, is cancelled.
+ *
+ * Cancelling walks the subtree below the scope in list order (never address
+ * order), stopping at shielded scopes, and wakes every task parked in a
+ * cancellable wait with PURR_ECANCELED. Checkpoints that run later find the
+ * cancellation by walking their chain; the walk is skipped entirely while no
+ * scope in the loop is cancelled (loop->ncancelled == 0), which is the
+ * common case and keeps checkpoints cheap. */
+#include "core_int.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------------- */
+/* Tree bookkeeping                                                        */
+/* ---------------------------------------------------------------------- */
+
+void
+purr__scope_add_task(purr_scope *s, purr_task *t)
+{
+    t->scope_next = NULL;
+    t->scope_prev = s->last_task_;
+    if (s->last_task_)
+        s->last_task_->scope_next = t;
+    else
+        s->first_task_ = t;
+    s->last_task_ = t;
+}
+
+void
+purr__scope_remove_task(purr_scope *s, purr_task *t)
+{
+    if (t->scope_prev)
+        t->scope_prev->scope_next = t->scope_next;
+    else
+        s->first_task_ = t->scope_next;
+    if (t->scope_next)
+        t->scope_next->scope_prev = t->scope_prev;
+    else
+        s->last_task_ = t->scope_prev;
+    t->scope_prev = t->scope_next = NULL;
+}
+
+static void
+child_link(purr_scope *parent, purr_scope *s)
+{
+    s->next_sibling_ = NULL;
+    s->prev_sibling_ = parent->last_child_;
+    if (parent->last_child_)
+        parent->last_child_->next_sibling_ = s;
+    else
+        parent->first_child_ = s;
+    parent->last_child_ = s;
+}
+
+static void
+child_unlink(purr_scope *parent, purr_scope *s)
+{
+    if (s->prev_sibling_)
+        s->prev_sibling_->next_sibling_ = s->next_sibling_;
+    else
+        parent->first_child_ = s->next_sibling_;
+    if (s->next_sibling_)
+        s->next_sibling_->prev_sibling_ = s->prev_sibling_;
+    else
+        parent->last_child_ = s->prev_sibling_;
+    s->prev_sibling_ = s->next_sibling_ = NULL;
+}
+
+static void
+deadline_fire(purr__timer *timer)
+{
+    purr_scope *s = (purr_scope *)((char *)timer - offsetof(purr_scope, timer_));
+    if (!s->cancel_called)
+        s->deadline_hit = true;
+    purr_scope_cancel(s);
+}
+
+static void
+scope_init(purr_scope *s, purr_scope *parent, purr_task *owner)
+{
+    void *data = s->data;
+    memset(s, 0, sizeof *s);
+    s->data = data;
+    s->deadline_ns = PURR_TIME_NEVER;
+    s->parent = parent;
+    s->owner = owner;
+    purr__timer_init(&s->timer_, deadline_fire);
+    if (parent)
+        child_link(parent, s);
+}
+
+void
+purr__scope_init_hidden(purr_scope *s, purr_scope *parent, purr_task *owner)
+{
+    scope_init(s, parent, owner);
+}
+
+void
+purr__scope_close_hidden(purr_scope *s)
+{
+    purr_loop *loop = purr__loop;
+    if (purr__timer_armed(&s->timer_))
+        purr__timer_disarm(loop, &s->timer_);
+    if (s->cancel_called)
+        loop->ncancelled--;
+    if (s->parent)
+        child_unlink(s->parent, s);
+}
+
+/* Re-parents every child scope and task of from into to. */
+void
+purr__scope_adopt(purr_scope *to, purr_scope *from)
+{
+    while (from->first_child_) {
+        purr_scope *c = from->first_child_;
+        child_unlink(from, c);
+        c->parent = to;
+        child_link(to, c);
+    }
+    while (from->first_task_) {
+        purr_task *t = from->first_task_;
+        purr__scope_remove_task(from, t);
+        t->scope = to;
+        purr__scope_add_task(to, t);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Cancellation                                                            */
+/* ---------------------------------------------------------------------- */
+
+purr_scope *
+purr__cancel_scope_of(const purr_task *t)
+{
+    purr_scope *resp = NULL;
+    for (purr_scope *s = t->scope; s; s = s->parent) {
+        if (s->cancel_called)
+            resp = s;
+        if (s->shield)
+            break;
+    }
+    return resp;
+}
+
+/* Wakes the cancellable parked tasks whose innermost scope is s. */
+static void
+deliver_tasks(purr_scope *s)
+{
+    purr_task *t = s->first_task_;
+    while (t) {
+        purr_task *next = t->scope_next;
+        if (t->state == PURR__BLOCKED && t->cancellable) {
+            purr__waiter *w = t->waiter;
+            if (w) {
+                if (w->on_cancel)
+                    w->on_cancel(w);
+                else
+                    purr__waitq_remove(w);
+            }
+            purr__wake(t, PURR_ECANCELED);
+        }
+        t = next;
+    }
+}
+
+void
+purr__scope_deliver(purr_scope *s)
+{
+    deliver_tasks(s);
+    for (purr_scope *c = s->first_child_; c; c = c->next_sibling_)
+        if (!c->shield)
+            purr__scope_deliver(c);
+}
+
+void
+purr_scope_cancel(purr_scope *s)
+{
+    if (s->cancel_called)
+        return;
+    purr_loop *loop = purr__loop;
+    PURR_API_CHECK(loop != NULL, "cancel outside purr_run");
+    s->cancel_called = true;
+    loop->ncancelled++;
+    if (purr__timer_armed(&s->timer_))
+        purr__timer_disarm(loop, &s->timer_);
+    /* If an enclosing shield hides s from its own tasks, that's fine: the
+     * cancellation belongs to s, and s's own subtree sees it. */
+    purr__scope_deliver(s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Public API                                                              */
+/* ---------------------------------------------------------------------- */
+
+void
+purr_scope_enter(purr_scope *s, purr_time deadline)
+{
+    purr_task *self = purr__self(__func__);
+    purr_scope *parent = self->scope;
+    scope_init(s, parent, self);
+    s->depth_ = parent && parent->owner == self ? parent->depth_ + 1 : 1;
+    purr__scope_remove_task(parent, self);
+    purr__scope_add_task(s, self);
+    self->scope = s;
+    purr_scope_set_deadline(s, deadline);
+}
+
+int
+purr_scope_exit(purr_scope *s)
+{
+    purr_task *self = purr__self(__func__);
+    PURR_API_CHECK(self->scope == s && s->owner == self,
+                   "scope exited out of order (not the task's innermost)");
+    PURR_ASSERT(s->first_child_ == NULL); /* inner scopes exit first */
+    purr_loop *loop = self->loop;
+    if (purr__timer_armed(&s->timer_))
+        purr__timer_disarm(loop, &s->timer_);
+    if (s->cancel_called)
+        loop->ncancelled--;
+    purr_scope *parent = s->parent;
+    purr__scope_remove_task(s, self);
+    child_unlink(parent, s);
+    purr__scope_add_task(parent, self);
+    self->scope = parent;
+    s->owner = NULL;
+    if (s->fail_on_deadline && s->deadline_hit && s->cancelled_caught)
+        return PURR_ETIMEDOUT;
+    return 0;
+}
+
+void
+purr_scope_set_deadline(purr_scope *s, purr_time deadline)
+{
+    purr_loop *loop = purr__loop;
+    s->deadline_ns = deadline;
+    if (s->cancel_called)
+        return;
+    if (deadline == PURR_TIME_NEVER) {
+        if (purr__timer_armed(&s->timer_))
+            purr__timer_disarm(loop, &s->timer_);
+        return;
+    }
+    if (deadline <= purr_now()) {
+        s->deadline_hit = true;
+        purr_scope_cancel(s);
+        return;
+    }
+    purr__timer_arm(loop, &s->timer_, deadline);
+}
+
+void
+purr_scope_set_shield(purr_scope *s, bool shield)
+{
+    if (s->shield == shield)
+        return;
+    s->shield = shield;
+    /* Unshielding may expose an enclosing cancellation to parked tasks. */
+    if (!shield && s->parent) {
+        purr_loop *loop = purr__loop;
+        if (loop && loop->ncancelled) {
+            for (purr_scope *p = s->parent; p; p = p->parent) {
+                if (p->cancel_called) {
+                    purr__scope_deliver(s);
+                    break;
+                }
+                if (p->shield)
+                    break;
+            }
+        }
+    }
+}
+
+bool
+purr_task_is_cancelled(void)
+{
+    purr_task *self = purr__self(__func__);
+    return self->loop->ncancelled && purr__cancel_scope_of(self) != NULL;
+}
+
+void
+purr_move_on_after(purr_scope *s, purr_time duration)
+{
+    purr__self(__func__);
+    purr_time now = purr_now();
+    purr_time deadline =
+        duration > PURR_TIME_NEVER - now ? PURR_TIME_NEVER : now + duration;
+    purr_scope_enter(s, deadline);
+}
+
+void
+purr_fail_after(purr_scope *s, purr_time duration)
+{
+    purr_move_on_after(s, duration);
+    s->fail_on_deadline = true;
+}
