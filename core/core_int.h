@@ -271,7 +271,8 @@ struct purr_loop {
     bool running;                /* inside purr_run */
     bool deadlocked;             /* a deadlock was reported this run */
     FILE *deadlock_out;          /* options.deadlock_report */
-    void *ext[4];                /* per-loop state of other core files */
+    uint64_t next_value_id;      /* ids of values, in creation order */
+    uint64_t value_seq;          /* transition numbering (value.c) */
 };
 
 /* The loop running on this thread (thread-local). */

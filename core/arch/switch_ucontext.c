@@ -22,7 +22,9 @@
 #include <ucontext.h>
 
 #ifndef PURR_CTX_UCONTEXT
-#error "switch_ucontext.c needs PURR_CTX_UCONTEXT (purr__ctx must hold a ucontext_t)"
+/* Without it purr__ctx has no ucontext_t and callers would allocate too
+ * little: fail the build rather than corrupt memory. */
+#error "switch_ucontext.c needs PURR_CTX_UCONTEXT defined"
 #endif
 
 /* Halves of a pointer-sized value, as makecontext's int arguments. The

@@ -4,5 +4,6 @@
 
 #include "purr/core.h"
 #include "purr/datum.h"
+#include "purr/value.h"
 
 #endif /* PURR_PURR_H */

@@ -23,12 +23,16 @@
  * - switches between contexts other than main, and contexts made from
  *   inside another context;
  * - printf and deep recursion on a context's stack, suspended mid-way;
+ * - that backtrace() from inside a context ends at the trampoline (glibc);
  * - that entry receives its argument bit for bit, and that a returning
  *   entry kills the process (trap or abort) instead of running on.
  */
 #include "core_int.h"
 
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <execinfo.h>
+#endif
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -46,7 +50,8 @@
 static unsigned long checks; /* checks passed so far */
 
 static void fail(const char *file, int line, const char *expr,
-                 const char *fmt, ...) __attribute__((noreturn, format(printf, 4, 5)));
+                 const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 4, 5)));
 
 static void
 fail(const char *file, int line, const char *expr, const char *fmt, ...)
@@ -189,7 +194,8 @@ test_pingpong(void)
 /* A pointer with bits set in both 32-bit halves and the top bit set, so a
  * ucontext switch that splits it into ints must get sign and halves right.
  * It is compared, never dereferenced. */
-#define ARG_BITS ((void *)(uintptr_t)(UINTPTR_MAX - (uintptr_t)0x0123456789abcdefULL))
+#define ARG_BITS                                                             \
+    ((void *)(uintptr_t)(UINTPTR_MAX - (uintptr_t)0x0123456789abcdefULL))
 
 static purr__ctx arg_ctx;
 static void *arg_got;
@@ -359,7 +365,8 @@ test_registers_asm(void)
 
     purr__ctx_make(&reg_ctx, st.lo, st.size, reg_entry, NULL);
     for (int i = 0; i < REG_ROUNDS; i++) {
-        uint64_t bad = ctx_regcheck(&main_ctx, &reg_ctx, BASE_MAIN + i * 0x1000);
+        uint64_t bad =
+            ctx_regcheck(&main_ctx, &reg_ctx, BASE_MAIN + i * 0x1000);
         CHECKF(bad == 0, "main round %d: differing bits %#llx", i,
                (unsigned long long)bad);
     }
@@ -523,10 +530,12 @@ align_probe(volatile uintptr_t *local_addr, volatile uintptr_t *frame_addr)
 {
     unsigned char buf[16] __attribute__((aligned(16)));
 
-    memset(buf, 0x3c, sizeof buf);
+    /* buf is never written: an inlined memset would use aligned vector
+     * stores and crash on a misaligned stack before the check could name
+     * the problem. The asm only forces buf to exist in this frame. */
+    __asm__ volatile("" : : "r"(buf) : "memory");
     *local_addr = (uintptr_t)buf;
     *frame_addr = (uintptr_t)__builtin_frame_address(0);
-    __asm__ volatile("" : : "r"(buf) : "memory");
 }
 
 typedef struct align_case {
@@ -737,14 +746,70 @@ test_deep(void)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Unwinding stops at the trampoline                                       */
+/* ---------------------------------------------------------------------- */
+
+#ifdef __GLIBC__
+#define HAVE_BACKTRACE 1
+#define BT_DEPTH 8
+#define BT_MAX 64
+
+static purr__ctx bt_ctx;
+static int bt_frames; /* frames backtrace() found inside the context */
+
+/* Recurses depth levels, then counts the frames above it. The volatile
+ * read after the call keeps each level from becoming a tail call. */
+static __attribute__((noinline)) int
+bt_recurse(int depth)
+{
+    volatile int keep = depth;
+    void *frames[BT_MAX];
+
+    if (depth == 0)
+        return backtrace(frames, BT_MAX);
+    return bt_recurse(depth - 1) + (keep - depth);
+}
+
+static void
+bt_entry(void *arg)
+{
+    (void)arg;
+    bt_frames = bt_recurse(BT_DEPTH);
+    for (;;)
+        purr__ctx_switch(&bt_ctx, &main_ctx);
+}
+
+/* The unwinder (DWARF CFI, as used by backtrace, C++ exceptions and
+ * sanitizers) must walk from a context's frames up to its entry and then
+ * stop at the trampoline, not run off into the memory above the stack. */
+static void
+test_backtrace(void)
+{
+    stack st = stack_new(0, 0);
+
+    purr__ctx_make(&bt_ctx, st.lo, st.size, bt_entry, NULL);
+    purr__ctx_switch(&main_ctx, &bt_ctx);
+    /* BT_DEPTH + 1 levels, bt_entry, the trampoline, with ucontext glibc's
+     * __start_context, and under ASan an interceptor frame: a few more than
+     * the recursion, far fewer than BT_MAX (which a runaway unwind fills). */
+    CHECKF(bt_frames > BT_DEPTH && bt_frames <= BT_DEPTH + 8,
+           "backtrace found %d frames for %d recursion levels", bt_frames,
+           BT_DEPTH + 1);
+    stack_free(&st);
+}
+#endif
+
+/* ---------------------------------------------------------------------- */
 /* A returning entry must kill the process                                 */
 /* ---------------------------------------------------------------------- */
 
-/* How each switch reports a returning entry, where the test knows it: the
- * ucontext trampoline aborts, the aarch64 one executes brk. Otherwise any
+/* How each switch reports a returning entry: the ucontext trampoline
+ * aborts, the x86-64 one executes ud2, the aarch64 one brk. Elsewhere any
  * fatal signal is accepted. */
 #if defined(PURR_CTX_UCONTEXT)
 #define RETURN_SIGNAL SIGABRT
+#elif defined(__x86_64__)
+#define RETURN_SIGNAL SIGILL
 #elif defined(__aarch64__)
 #define RETURN_SIGNAL SIGTRAP
 #endif
@@ -806,15 +871,20 @@ test_entry_returns(void)
 int
 main(void)
 {
-    test_arg();
-    test_pingpong();
+    /* The most specific probes first, so a broken switch is named by them
+     * before the broader tests crash on it. */
 #ifdef HAVE_REGCHECK
     test_registers_asm();
 #endif
-    test_registers_live();
     test_alignment();
+    test_arg();
+    test_pingpong();
+    test_registers_live();
     test_nested();
     test_deep();
+#ifdef HAVE_BACKTRACE
+    test_backtrace();
+#endif
     test_entry_returns();
     printf("ctx_selftest: %lu checks passed\n", checks);
     return 0;

@@ -1,0 +1,666 @@
+/* value.c - AsyncValues: setting, waiting, and derived values.
+ *
+ * A value keeps two FIFO wait queues: value waiters (wait_value, and the
+ * "hold breakers" of wait_value with held_for) and transition waiters. A
+ * set that is a transition runs, synchronously and in registration order,
+ * the value waiters' predicates, then the transition waiters', then updates
+ * the values derived from this one (ASYNCVALUE.md rule 3).
+ *
+ * Coalescing (rule 4): a waiter whose predicate matches is woken, but stays
+ * on the queue until its task actually runs; every later set that matches
+ * its predicate before then replaces the datum it captured. So each waiter
+ * receives the last value of the step that matched its own predicate. The
+ * waiter unlinks itself when it resumes; cancellation unlinks a parked
+ * waiter, after which its predicate is never evaluated again (rule 9).
+ *
+ * Derived values (transforms and compositions) are recomputed inside the
+ * source's set, so they never miss a change; they are ordinary values of
+ * role internal, visible to observers like any other. */
+#include "core_int.h"
+#include "purr/value.h"
+#include "value_int.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------------- */
+/* Matching                                                                */
+/* ---------------------------------------------------------------------- */
+
+static bool
+equal_pred(const purr_datum *x, void *arg)
+{
+    return purr_datum_equal(x, (const purr_datum *)arg);
+}
+
+purr_match
+purr_match_any(void)
+{
+    return (purr_match){NULL, NULL, NULL};
+}
+
+purr_match
+purr_match_equal(const purr_datum *d)
+{
+    return (purr_match){equal_pred, NULL, (void *)d};
+}
+
+purr_match
+purr_match_pred(purr_pred_fn fn, void *arg)
+{
+    return (purr_match){fn, NULL, arg};
+}
+
+purr_match
+purr_match_trans(purr_trans_pred_fn tfn, void *arg)
+{
+    return (purr_match){NULL, tfn, arg};
+}
+
+/* Does x satisfy a value waiter (m, and differing from *not_equal)? */
+static bool
+value_matches(const purr__vwaiter *w, const purr_datum *x)
+{
+    if (w->not_equal && purr_datum_equal(x, w->not_equal))
+        return false;
+    return !w->m.fn || w->m.fn(x, w->m.arg);
+}
+
+bool
+purr__match_value(purr_match m, const purr_datum *not_equal,
+                  const purr_datum *x)
+{
+    purr__vwaiter w;
+    w.m = m;
+    w.not_equal = not_equal;
+    return value_matches(&w, x);
+}
+
+static bool
+trans_matches(const purr__vwaiter *w, const purr_datum *nv,
+              const purr_datum *ov)
+{
+    if (w->m.tfn)
+        return w->m.tfn(nv, ov, w->m.arg);
+    return !w->m.fn || w->m.fn(nv, w->m.arg);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Creation                                                                */
+/* ---------------------------------------------------------------------- */
+
+static purr_datum
+zero_of(purr_type type)
+{
+    switch (type) {
+    case PURR_T_BOOL:
+        return purr_datum_bool(false);
+    case PURR_T_INT:
+        return purr_datum_int(0);
+    case PURR_T_DOUBLE:
+        return purr_datum_double(0.0);
+    case PURR_T_STRING:
+        return purr_datum_string_n("", 0);
+    case PURR_T_BYTES:
+        return purr_datum_bytes("", 0);
+    case PURR_T_TUPLE:
+        return purr_datum_tuple(NULL, 0);
+    default:
+        return purr_datum_nil();
+    }
+}
+
+static purr_time
+loop_time(purr_loop *loop)
+{
+    if (loop->running && loop->clock_kind == PURR_CLOCK_REAL)
+        return loop->clock->now(loop);
+    return loop->now_ns;
+}
+
+static void
+emit_value(purr_value *v, purr_event_kind kind, const purr_datum *old)
+{
+    purr_loop *loop = v->loop;
+    purr_trace ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.time_ns = v->changed_at;
+    ev.task = loop->running ? loop->current : NULL;
+    ev.value = v;
+    ev.old_value = old;
+    ev.new_value = &v->cur;
+    ev.value_seq = kind == PURR_EV_VALUE_SET ? v->last_seq : 0;
+    purr__emit(loop, &ev);
+}
+
+purr_value *
+purr__value_create(purr_loop *loop, const char *name, purr_role role,
+                   purr_type type, purr_datum initial)
+{
+    purr_value *v = purr__calloc(1, sizeof *v);
+    size_t len = strlen(name ? name : "value");
+    v->name = purr__malloc(len + 1);
+    memcpy(v->name, name ? name : "value", len + 1);
+    v->loop = loop;
+    v->role = role;
+    v->type = type;
+    v->cur = initial;
+    v->id = ++loop->next_value_id;
+    v->changed_at = loop_time(loop);
+    if (purr__observing(loop, PURR_EV_VALUE_CREATED))
+        emit_value(v, PURR_EV_VALUE_CREATED, NULL);
+    return v;
+}
+
+purr_value *
+purr_value_new(purr_loop *loop, const char *name, purr_role role,
+               purr_type type, const purr_datum *initial)
+{
+    PURR_API_CHECK(loop != NULL, "purr_value_new: NULL loop");
+    if (initial && type != PURR_T_NIL && initial->type != type)
+        return NULL;
+    purr_datum init = initial ? purr_datum_copy(initial) : zero_of(type);
+    return purr__value_create(loop, name, role, type, init);
+}
+
+purr_value *
+purr_value_new_bool(purr_loop *loop, const char *name, purr_role role)
+{
+    return purr_value_new(loop, name, role, PURR_T_BOOL, NULL);
+}
+
+void
+purr_value_free(purr_value *v)
+{
+    if (!v)
+        return;
+    purr_value_detach(v);
+    PURR_API_CHECK(!purr__waitq_head(&v->vwaiters) &&
+                       !purr__waitq_head(&v->twaiters),
+                   "purr_value_free: tasks are still waiting on the value");
+    PURR_API_CHECK(v->ndeps == 0,
+                   "purr_value_free: derived values still follow it");
+    if (purr__observing(v->loop, PURR_EV_VALUE_CLOSED))
+        emit_value(v, PURR_EV_VALUE_CLOSED, NULL);
+    purr_datum_free(&v->cur);
+    free(v->deps);
+    free(v->name);
+    free(v);
+}
+
+const purr_datum *
+purr_value_peek(const purr_value *v)
+{
+    return &v->cur;
+}
+
+const char *
+purr_value_name(const purr_value *v)
+{
+    return v->name;
+}
+
+purr_role
+purr_value_role(const purr_value *v)
+{
+    return v->role;
+}
+
+purr_type
+purr_value_type(const purr_value *v)
+{
+    return v->type;
+}
+
+purr_loop *
+purr_value_loop(const purr_value *v)
+{
+    return v->loop;
+}
+
+uint64_t
+purr_value_id(const purr_value *v)
+{
+    return v->id;
+}
+
+uint64_t
+purr_value_transitions(const purr_value *v)
+{
+    return v->ntransitions;
+}
+
+purr_time
+purr_value_changed_at(const purr_value *v)
+{
+    return v->changed_at;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Setting                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static void
+capture(purr_datum *slot, const purr_datum *d)
+{
+    purr_datum_free(slot);
+    *slot = purr_datum_copy(d);
+}
+
+static void derived_update(purr__derived *dv);
+
+/* The transition itself: d (owned, already known to differ) becomes the
+ * current datum. Runs waiters and derived values as rule 3 says. */
+static void
+transition(purr_value *v, purr_datum d)
+{
+    purr_loop *loop = v->loop;
+    purr_datum old = v->cur;
+    v->cur = d;
+    v->ntransitions++;
+    v->last_seq = ++loop->value_seq;
+    v->changed_at = loop_time(loop);
+    if (purr__observing(loop, PURR_EV_VALUE_SET))
+        emit_value(v, PURR_EV_VALUE_SET, &old);
+
+    purr__waiter *w = purr__waitq_head(&v->vwaiters);
+    while (w) {
+        purr__waiter *next = w->next;
+        purr__vwaiter *vw = (purr__vwaiter *)w;
+        bool ok = value_matches(vw, &v->cur);
+        if (vw->kind == PURR__W_VALUE) {
+            if (ok) {
+                capture(&vw->got, &v->cur);
+                if (!vw->matched) {
+                    vw->matched = true;
+                    purr__wake(w->task, 0);
+                }
+            }
+        } else if (!ok) { /* PURR__W_HOLD: the hold is broken */
+            purr__waitq_remove(w);
+            purr__timer_disarm(loop, &vw->hold);
+            purr__wake(w->task, PURR__HOLD_BROKEN);
+        }
+        w = next;
+    }
+    for (w = purr__waitq_head(&v->twaiters); w; w = w->next) {
+        purr__vwaiter *vw = (purr__vwaiter *)w;
+        if (!trans_matches(vw, &v->cur, &old))
+            continue;
+        capture(&vw->got, &v->cur);
+        capture(&vw->got_old, &old);
+        if (!vw->matched) {
+            vw->matched = true;
+            purr__wake(w->task, 0);
+        }
+    }
+    for (size_t i = 0; i < v->ndeps; i++)
+        derived_update(v->deps[i]);
+    purr_datum_free(&old);
+}
+
+int
+purr_value_set(purr_value *v, const purr_datum *d)
+{
+    if (v->type != PURR_T_NIL && d->type != v->type)
+        return PURR_ETYPE;
+    if (purr_datum_equal(&v->cur, d))
+        return 0;
+    transition(v, purr_datum_copy(d));
+    return 1;
+}
+
+/* As purr_value_set, taking ownership of *d (left nil). */
+static int
+set_owned(purr_value *v, purr_datum *d)
+{
+    if (purr_datum_equal(&v->cur, d)) {
+        purr_datum_free(d);
+        return 0;
+    }
+    transition(v, *d);
+    *d = purr_datum_nil();
+    return 1;
+}
+
+int
+purr_value_set_bool(purr_value *v, bool b)
+{
+    purr_datum d = purr_datum_bool(b);
+    return purr_value_set(v, &d);
+}
+
+int
+purr_value_set_int(purr_value *v, int64_t i)
+{
+    purr_datum d = purr_datum_int(i);
+    return purr_value_set(v, &d);
+}
+
+int
+purr_value_set_double(purr_value *v, double x)
+{
+    purr_datum d = purr_datum_double(x);
+    return purr_value_set(v, &d);
+}
+
+int
+purr_value_set_string(purr_value *v, const char *s)
+{
+    if (v->type != PURR_T_NIL && v->type != PURR_T_STRING)
+        return PURR_ETYPE;
+    purr_datum d = purr_datum_string(s);
+    return set_owned(v, &d);
+}
+
+typedef struct threadsafe_set {
+    purr_value *v;
+    purr_datum d;
+} threadsafe_set;
+
+static void
+run_threadsafe_set(void *arg)
+{
+    threadsafe_set *ts = arg;
+    purr_value_set(ts->v, &ts->d);
+    purr_datum_free(&ts->d);
+    free(ts);
+}
+
+int
+purr_value_set_threadsafe(purr_value *v, const purr_datum *d)
+{
+    threadsafe_set *ts = purr__try_malloc(sizeof *ts);
+    if (!ts)
+        return PURR_ENOMEM;
+    ts->v = v;
+    ts->d = purr_datum_copy(d);
+    int rc = purr_loop_post(v->loop, run_threadsafe_set, ts);
+    if (rc) {
+        purr_datum_free(&ts->d);
+        free(ts);
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Waiting                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static void
+vwaiter_cancel(purr__waiter *w)
+{
+    purr__vwaiter *vw = (purr__vwaiter *)w;
+    purr__waitq_remove(w);
+    if (purr__timer_armed(&vw->hold))
+        purr__timer_disarm(vw->v->loop, &vw->hold);
+}
+
+static void
+hold_done(purr__timer *t)
+{
+    purr__vwaiter *vw =
+        (purr__vwaiter *)((char *)t - offsetof(purr__vwaiter, hold));
+    /* purr: the value current when the hold completes is returned. */
+    capture(&vw->got, &vw->v->cur);
+    purr__waitq_remove(&vw->w);
+    purr__wake(vw->w.task, PURR__HOLD_DONE);
+}
+
+static void
+vwaiter_init(purr__vwaiter *vw, purr_value *v, purr_task *self, int kind,
+             purr_match m, const purr_datum *not_equal)
+{
+    memset(vw, 0, sizeof *vw);
+    vw->w.task = self;
+    vw->w.on_cancel = vwaiter_cancel;
+    vw->v = v;
+    vw->kind = kind;
+    vw->m = m;
+    vw->not_equal = not_equal;
+    vw->got = purr_datum_nil();
+    vw->got_old = purr_datum_nil();
+    purr__timer_init(&vw->hold, hold_done);
+}
+
+int
+purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
+                 purr_time held_for, purr_datum *out)
+{
+    purr_task *self = purr__self("purr_value_wait");
+    purr__vwaiter probe;
+    probe.m = m;
+    probe.not_equal = not_equal;
+    for (;;) {
+        if (!value_matches(&probe, &v->cur)) {
+            purr__vwaiter w;
+            vwaiter_init(&w, v, self, PURR__W_VALUE, m, not_equal);
+            purr__waitq_push(&v->vwaiters, &w.w);
+            int rc = purr__park(&w.w, true, "value", v);
+            purr__waitq_remove(&w.w); /* still queued if woken by a match */
+            if (rc < 0 || held_for <= 0) {
+                if (rc < 0)
+                    purr_datum_free(&w.got);
+                else if (out)
+                    *out = w.got;
+                else
+                    purr_datum_free(&w.got);
+                return rc < 0 ? rc : 0;
+            }
+            purr_datum_free(&w.got);
+            /* The hold starts when the waiter sees the match: now, if the
+             * value still matches; otherwise wait again. */
+            if (!value_matches(&probe, &v->cur))
+                continue;
+        } else if (held_for <= 0) {
+            purr_datum seen = purr_datum_copy(&v->cur);
+            int rc = purr_checkpoint();
+            if (rc < 0) {
+                purr_datum_free(&seen);
+                return rc;
+            }
+            if (out)
+                *out = seen;
+            else
+                purr_datum_free(&seen);
+            return 0;
+        }
+        /* Hold: park until held_for passes or a set breaks the match. */
+        purr__vwaiter h;
+        vwaiter_init(&h, v, self, PURR__W_HOLD, m, not_equal);
+        purr_time now = purr_now();
+        purr_time deadline = held_for > PURR_TIME_NEVER - now
+                                 ? PURR_TIME_NEVER
+                                 : now + held_for;
+        purr__waitq_push(&v->vwaiters, &h.w);
+        purr__timer_arm(v->loop, &h.hold, deadline);
+        int rc = purr__park(&h.w, true, "value (held)", v);
+        if (rc < 0)
+            return rc; /* vwaiter_cancel unlinked it and its timer */
+        if (rc == PURR__HOLD_DONE) {
+            if (out)
+                *out = h.got;
+            else
+                purr_datum_free(&h.got);
+            return 0;
+        }
+        purr_datum_free(&h.got); /* broken: start over */
+    }
+}
+
+int
+purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
+                purr_datum *out)
+{
+    return purr__value_wait(v, m, NULL, held_for, out);
+}
+
+int
+purr_value_wait_transition(purr_value *v, purr_match m, purr_datum *new_out,
+                           purr_datum *old_out)
+{
+    purr_task *self = purr__self(__func__);
+    purr__vwaiter w;
+    vwaiter_init(&w, v, self, PURR__W_TRANS, m, NULL);
+    purr__waitq_push(&v->twaiters, &w.w);
+    int rc = purr__park(&w.w, true, "value transition", v);
+    purr__waitq_remove(&w.w);
+    if (rc < 0) {
+        purr_datum_free(&w.got);
+        purr_datum_free(&w.got_old);
+        return rc;
+    }
+    if (new_out)
+        *new_out = w.got;
+    else
+        purr_datum_free(&w.got);
+    if (old_out)
+        *old_out = w.got_old;
+    else
+        purr_datum_free(&w.got_old);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Derived values                                                          */
+/* ---------------------------------------------------------------------- */
+
+static void
+deps_add(purr_value *src, purr__derived *dv)
+{
+    if (src->ndeps == src->deps_cap) {
+        size_t cap = src->deps_cap ? src->deps_cap * 2 : 4;
+        src->deps = purr__realloc(src->deps, cap * sizeof *src->deps);
+        src->deps_cap = cap;
+    }
+    src->deps[src->ndeps++] = dv;
+}
+
+static void
+deps_remove(purr_value *src, purr__derived *dv)
+{
+    for (size_t i = 0; i < src->ndeps; i++) {
+        if (src->deps[i] == dv) {
+            memmove(&src->deps[i], &src->deps[i + 1],
+                    (src->ndeps - i - 1) * sizeof *src->deps);
+            src->ndeps--;
+            return;
+        }
+    }
+}
+
+/* Computes the derived datum from the sources' current values. */
+static purr_datum
+derived_compute(purr__derived *dv)
+{
+    purr_datum out = purr_datum_nil();
+    if (!dv->compose) {
+        dv->fn(&dv->srcs[0]->cur, &out, dv->arg);
+        return out;
+    }
+    /* A shallow tuple over the sources' datums: nothing is copied unless
+     * the result is kept. */
+    purr_datum *items = dv->scratch;
+    for (size_t i = 0; i < dv->n; i++)
+        items[i] = dv->srcs[i]->cur;
+    purr_datum tuple;
+    memset(&tuple, 0, sizeof tuple);
+    tuple.type = PURR_T_TUPLE;
+    tuple.len = (uint32_t)dv->n;
+    tuple.u.items = items;
+    if (dv->fn)
+        dv->fn(&tuple, &out, dv->arg);
+    else
+        out = purr_datum_copy(&tuple);
+    return out;
+}
+
+static void
+derived_update(purr__derived *dv)
+{
+    purr_datum d = derived_compute(dv);
+    set_owned(dv->dst, &d);
+}
+
+static purr_value *
+derived_open(const char *name, purr_value *const *srcs,
+             const char *const *names, size_t n, purr_transform_fn fn,
+             void *arg, bool compose)
+{
+    PURR_API_CHECK(n > 0 && srcs != NULL, "derived value without sources");
+    purr__derived *dv = purr__calloc(1, sizeof *dv);
+    dv->compose = compose;
+    dv->n = n;
+    dv->fn = fn;
+    dv->arg = arg;
+    dv->srcs = purr__malloc(n * sizeof *dv->srcs);
+    memcpy(dv->srcs, srcs, n * sizeof *dv->srcs);
+    dv->scratch = purr__calloc(n, sizeof *dv->scratch);
+    if (names) {
+        dv->names = purr__calloc(n, sizeof *dv->names);
+        for (size_t i = 0; i < n; i++) {
+            const char *s = names[i] ? names[i] : "";
+            size_t len = strlen(s);
+            dv->names[i] = purr__malloc(len + 1);
+            memcpy(dv->names[i], s, len + 1);
+        }
+    }
+    purr_loop *loop = srcs[0]->loop;
+    purr_value *v = purr__value_create(loop, name, PURR_ROLE_INTERNAL,
+                                       PURR_T_NIL, derived_compute(dv));
+    dv->dst = v;
+    v->derivation = dv;
+    for (size_t i = 0; i < n; i++) {
+        PURR_API_CHECK(srcs[i]->loop == loop,
+                       "derived value over values of different loops");
+        deps_add(srcs[i], dv);
+    }
+    return v;
+}
+
+purr_value *
+purr_value_open_transform(purr_value *src, const char *name,
+                          purr_transform_fn fn, void *arg)
+{
+    PURR_API_CHECK(fn != NULL, "purr_value_open_transform: NULL fn");
+    return derived_open(name, &src, NULL, 1, fn, arg, false);
+}
+
+purr_value *
+purr_value_open_compose(const char *name, purr_value *const *srcs,
+                        const char *const *names, size_t n,
+                        purr_transform_fn fn, void *arg)
+{
+    return derived_open(name, srcs, names, n, fn, arg, true);
+}
+
+int
+purr_value_field(const purr_value *composed, const char *name)
+{
+    const purr__derived *dv = composed->derivation;
+    if (!dv || !dv->compose)
+        return -1;
+    for (size_t i = 0; i < dv->n; i++)
+        if (dv->names && strcmp(dv->names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+void
+purr_value_detach(purr_value *v)
+{
+    purr__derived *dv = v->derivation;
+    if (!dv)
+        return;
+    for (size_t i = 0; i < dv->n; i++)
+        deps_remove(dv->srcs[i], dv);
+    if (dv->names) {
+        for (size_t i = 0; i < dv->n; i++)
+            free(dv->names[i]);
+        free(dv->names);
+    }
+    free(dv->scratch);
+    free(dv->srcs);
+    free(dv);
+    v->derivation = NULL;
+}

@@ -1,0 +1,366 @@
+/* purr/value.h - the AsyncValue family: values that tasks wait on.
+ *
+ * A purr_value is a named, typed datum living in a loop. Setting it to a
+ * different datum is a *transition*: numbered, stamped with the loop's time,
+ * delivered to the observer hook, and it wakes the tasks waiting on it.
+ * Setting an equal datum does nothing at all. The semantics follow
+ * trio-util's AsyncValue rule by rule (../shared/ASYNCVALUE.md); where purr
+ * departs from trio-util it says "purr:" below.
+ *
+ * Rules that hold for the whole family:
+ * - Equality is bitwise (purr_datum_equal): NaN equals a NaN with the same
+ *   bits, -0.0 differs from 0.0. So "changed" is exact and replayable.
+ * - purr_value_set never blocks and is not a checkpoint. Inside it,
+ *   synchronously: value waiters' predicates run, then transition waiters'
+ *   predicates, then derived values (transforms, compositions) update, each
+ *   in registration order. Woken tasks run after the setter's next
+ *   checkpoint. Predicates and transforms must not set values or block.
+ * - Several sets before a woken waiter runs: it receives the LAST value (or
+ *   (new, old) pair) that matched ITS OWN predicate, which need not be the
+ *   current value (12 then 3 in one step: wait_value(v >= 10) returns 12).
+ * - purr: several waiters woken by one set run in the order in which they
+ *   began to wait (trio-util: unspecified). With the loop's shuffle option
+ *   the scheduler permutes them like any batch.
+ * - Every wait is a checkpoint: in a cancelled scope it returns
+ *   PURR_ECANCELED, and a cancelled waiter leaves no trace on the value (its
+ *   predicate is never evaluated again). A waiter that was woken and then
+ *   cancelled in the same step still returns its value.
+ * - Deadlines come from cancel scopes (purr_move_on_after ...), never from
+ *   parameters.
+ * - Datums handed out through `out` parameters are copies owned by the
+ *   caller (free them with purr_datum_free; scalars need no freeing but it is
+ *   always safe). Pointers returned by peek/next functions are borrowed, as
+ *   each function says.
+ */
+#ifndef PURR_VALUE_H
+#define PURR_VALUE_H
+
+#include "purr/core.h"
+#include "purr/datum.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Values                                                                  */
+/* ---------------------------------------------------------------------- */
+
+typedef struct purr_value purr_value;
+
+/* Roles. Numbers are fixed: recordings store them. */
+typedef enum purr_role {
+    PURR_ROLE_INPUT = 1,    /* set from outside (sensors, replay) */
+    PURR_ROLE_OUTPUT = 2,   /* set by behaviours; compared in replay */
+    PURR_ROLE_INTERNAL = 3  /* derived or private state */
+} purr_role;
+
+/* Creates a value in loop with a name (copied), a role and a type. initial
+ * (copied) may be NULL: the type's zero (false, 0, 0.0, "", empty bytes,
+ * empty tuple, nil). A value of type PURR_T_NIL accepts datums of any type.
+ * May be called outside purr_run. Emits PURR_EV_VALUE_CREATED.
+ * Returns NULL when initial's type does not match type. */
+PURR_API purr_value *purr_value_new(purr_loop *loop, const char *name,
+                                    purr_role role, purr_type type,
+                                    const purr_datum *initial);
+
+/* AsyncBool: a bool value, false by default. */
+PURR_API purr_value *purr_value_new_bool(purr_loop *loop, const char *name,
+                                         purr_role role);
+
+/* Frees v (NULL accepted). A derived value stops following its sources
+ * first. Freeing a value that still has waiting tasks or derived values
+ * depending on it is misuse. Emits PURR_EV_VALUE_CLOSED. */
+PURR_API void purr_value_free(purr_value *v);
+
+/* The current datum, borrowed until the value's next transition. */
+PURR_API const purr_datum *purr_value_peek(const purr_value *v);
+
+PURR_API const char *purr_value_name(const purr_value *v);
+PURR_API purr_role purr_value_role(const purr_value *v);
+PURR_API purr_type purr_value_type(const purr_value *v);
+PURR_API purr_loop *purr_value_loop(const purr_value *v);
+/* Creation order in the loop, from 1. Stable across runs. */
+PURR_API uint64_t purr_value_id(const purr_value *v);
+/* Number of transitions so far. */
+PURR_API uint64_t purr_value_transitions(const purr_value *v);
+/* Loop time of the last transition (or of creation). */
+PURR_API purr_time purr_value_changed_at(const purr_value *v);
+
+/* Sets v to d (copied). Not a checkpoint; never blocks; callable from any
+ * task or from a posted function on the loop thread.
+ * Returns 1 for a transition, 0 when d equals the current datum (nothing
+ * happens at all), PURR_ETYPE when d's type differs from v's type. */
+PURR_API int purr_value_set(purr_value *v, const purr_datum *d);
+/* Shorthands for scalar sets. */
+PURR_API int purr_value_set_bool(purr_value *v, bool b);
+PURR_API int purr_value_set_int(purr_value *v, int64_t i);
+PURR_API int purr_value_set_double(purr_value *v, double d);
+PURR_API int purr_value_set_string(purr_value *v, const char *s);
+
+/* Thread-safe set, for another thread feeding a loop (typically on the real
+ * clock): d is copied now and set on the loop thread, in the order of the
+ * calls, through purr_loop_post. Returns 0 or PURR_ENOMEM. */
+PURR_API int purr_value_set_threadsafe(purr_value *v, const purr_datum *d);
+
+/* ---------------------------------------------------------------------- */
+/* Predicates                                                              */
+/* ---------------------------------------------------------------------- */
+
+typedef bool (*purr_pred_fn)(const purr_datum *value, void *arg);
+typedef bool (*purr_trans_pred_fn)(const purr_datum *new_value,
+                                   const purr_datum *old_value, void *arg);
+
+/* What a wait matches. Build it with the helpers below. For value waits
+ * only fn applies; for transition waits tfn (new, old) if set, else fn on
+ * the new value. Both NULL: anything matches. */
+typedef struct purr_match {
+    purr_pred_fn fn;
+    purr_trans_pred_fn tfn;
+    void *arg;
+} purr_match;
+
+/* Matches anything. */
+PURR_API purr_match purr_match_any(void);
+/* Matches a datum equal to *d. d is borrowed: it must stay alive and
+ * unchanged while the wait or iterator using the match is open. */
+PURR_API purr_match purr_match_equal(const purr_datum *d);
+/* Matches when fn(value, arg) is true. */
+PURR_API purr_match purr_match_pred(purr_pred_fn fn, void *arg);
+/* Matches a transition when tfn(new, old, arg) is true. */
+PURR_API purr_match purr_match_trans(purr_trans_pred_fn tfn, void *arg);
+
+/* ---------------------------------------------------------------------- */
+/* Waiting                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Checkpoint. Waits until v matches m (rules 4, 6, 7):
+ * - if v matches now, passes one checkpoint and returns the value it saw;
+ * - else parks and returns the last value that matched before it ran;
+ * - held_for > 0: the value must then keep matching for held_for ns. The
+ *   hold starts when the waiter sees a match (at the call or when it
+ *   resumes); any transition that makes m false restarts the whole wait,
+ *   even if the value flips back before the waiter runs. purr: the value
+ *   returned is the one current when the hold completes (trio-util returns
+ *   the one seen at the start of the hold).
+ * out (may be NULL) receives a copy. Returns 0.
+ * Errors: PURR_ECANCELED (out untouched). */
+PURR_API int purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
+                             purr_datum *out /* out */);
+
+/* Checkpoint. Waits for the next transition matching m (always parks: the
+ * current value never satisfies it). With a plain datum match, "a change
+ * into this datum, whatever the old one was". new_out and old_out (each may
+ * be NULL) receive copies of the last matching pair before the waiter ran.
+ * Returns 0. Errors: PURR_ECANCELED. */
+PURR_API int purr_value_wait_transition(purr_value *v, purr_match m,
+                                        purr_datum *new_out /* out */,
+                                        purr_datum *old_out /* out */);
+
+/* ---------------------------------------------------------------------- */
+/* Iterators (caller-owned: open, next, close; no allocation per step)     */
+/* ---------------------------------------------------------------------- */
+
+/* Every iterator starts with this header; purr_iter_move_on_after and
+ * purr_iter_fail_after (rule 13) set a timeout for each next() call (the
+ * loop body is not covered): when a next() waits longer, the iteration ends
+ * (PURR_ECLOSED) or fails (PURR_ETIMEDOUT). */
+typedef struct purr_iter {
+    purr_time timeout_ns;   /* per-next timeout, PURR_TIME_NEVER for none */
+    bool fail;              /* ETIMEDOUT instead of ECLOSED on expiry */
+    bool ended;             /* the iteration has ended */
+} purr_iter;
+
+PURR_API void purr_iter_move_on_after(purr_iter *it, purr_time timeout);
+PURR_API void purr_iter_fail_after(purr_iter *it, purr_time timeout);
+
+/* eventual_values (rule 10), level-triggered. The first next returns the
+ * current value at once, without a checkpoint, if it matches; else it waits
+ * for a match. Each later next returns at once if the value has changed
+ * since the last item and matches; else it waits for a matching value that
+ * differs from the last item. A slow consumer skips intermediate values but
+ * always ends on the latest; a change and change back while the body runs
+ * (A->B->A) yields nothing. purr: consecutive items never repeat (trio-util
+ * yields A twice when A->B->A happens in one step while it is parked; purr
+ * yields B, then A, since B was the last match of that step that differs).
+ * With held_for, each item must hold as in purr_value_wait, and the item is
+ * the value current when the hold completes. */
+typedef struct purr_eventual {
+    purr_iter iter;          /* public: timeouts */
+    /* private: */
+    purr_value *v_;
+    purr_match m_;
+    purr_time held_for_;
+    purr_datum last_;        /* the last item yielded */
+    bool started_;
+} purr_eventual;
+
+PURR_API void purr_eventual_open(purr_eventual *it, purr_value *v,
+                                 purr_match m, purr_time held_for);
+/* Checkpoint (except a first item available at once). *item is borrowed
+ * until the next call or close. Returns 0; PURR_ECANCELED; PURR_ECLOSED or
+ * PURR_ETIMEDOUT when a per-next timeout expired. */
+PURR_API int purr_eventual_next(purr_eventual *it,
+                                const purr_datum **item /* out */);
+PURR_API void purr_eventual_close(purr_eventual *it);
+
+/* transitions (rule 11), edge-triggered: (new, old) of the transitions that
+ * happen while the consumer is parked in next. Transitions during the loop
+ * body are dropped, including the last one (unlike eventual values): a slow
+ * consumer misses what happened while it was busy, as in trio-util.
+ * Several transitions before the consumer runs give one item (the last
+ * matching pair). Listening starts at the first next. */
+typedef struct purr_transitions {
+    purr_iter iter;
+    /* private: */
+    purr_value *v_;
+    purr_match m_;
+    purr_datum new_, old_;
+} purr_transitions;
+
+PURR_API void purr_transitions_open(purr_transitions *it, purr_value *v,
+                                    purr_match m);
+/* Checkpoint. *new_value and *old_value (each may be NULL) are borrowed
+ * until the next call or close. Errors as purr_eventual_next. */
+PURR_API int purr_transitions_next(purr_transitions *it,
+                                   const purr_datum **new_value /* out */,
+                                   const purr_datum **old_value /* out */);
+PURR_API void purr_transitions_close(purr_transitions *it);
+
+/* periodic (rule 12): the first item comes at once (elapsed 0, delta -1
+ * meaning none); each next at the previous item's start + period. After an
+ * overrun the schedule re-bases on the actual start: no catch-up burst and
+ * no snapping to the grid (period 1 s with bodies of 0.3, 1.5, 0.3, 2.2 s
+ * gives items at 0, 1.0, 2.5, 3.5, 5.7 s). */
+typedef struct purr_periodic {
+    purr_iter iter;
+    /* private: */
+    purr_time period_;
+    purr_time first_start_, last_start_;
+    bool started_;
+} purr_periodic;
+
+PURR_API void purr_periodic_open(purr_periodic *it, purr_time period);
+/* Checkpoint. elapsed: ns since the first item; delta: ns since the
+ * previous item (-1 for the first). Errors as purr_eventual_next. */
+PURR_API int purr_periodic_next(purr_periodic *it,
+                                purr_time *elapsed /* out */,
+                                purr_time *delta /* out */);
+PURR_API void purr_periodic_close(purr_periodic *it);
+
+/* ---------------------------------------------------------------------- */
+/* Derived values (rules 14-16)                                            */
+/* ---------------------------------------------------------------------- */
+
+/* Computes *out from in. out starts as nil; the function stores a new datum
+ * in it (which the value then owns). Must not block or set values. */
+typedef void (*purr_transform_fn)(const purr_datum *in, purr_datum *out,
+                                  void *arg);
+
+/* open_transform: a new value (role internal, type nil = any) holding
+ * fn(src), computed now and updated inside each transition of src; it has a
+ * transition only when the result changes. Close it with
+ * purr_value_detach (it keeps its last value and stops following) and free
+ * it with purr_value_free (which detaches first). */
+PURR_API purr_value *purr_value_open_transform(purr_value *src,
+                                               const char *name,
+                                               purr_transform_fn fn,
+                                               void *arg);
+
+/* compose_values: a new value (role internal) holding the tuple of the
+ * sources' current values, in the given order, or transform(tuple) when fn
+ * is non-NULL. Updated inside each source's transition, so it never misses
+ * one; not atomic across sources (two sources set in one step are two
+ * updates, which waiters coalesce by the rule above). No transition when
+ * the result is equal. Compositions nest. names (copied; may be NULL) name
+ * the tuple's fields for purr_value_field. */
+PURR_API purr_value *purr_value_open_compose(const char *name,
+                                             purr_value *const *srcs,
+                                             const char *const *names,
+                                             size_t n, purr_transform_fn fn,
+                                             void *arg);
+
+/* Index of a composed value's field by name, or -1. */
+PURR_API int purr_value_field(const purr_value *composed, const char *name);
+
+/* Stops a derived value following its sources: it keeps its last value
+ * (trio-util's context-manager exit). Idempotent; no effect on plain
+ * values. */
+PURR_API void purr_value_detach(purr_value *derived);
+
+/* ---------------------------------------------------------------------- */
+/* RepeatedEvent (rule 18)                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* A counter underneath (an int value named after the event, role
+ * internal): every set counts, never dropped by equality. */
+typedef struct purr_repeated_event purr_repeated_event;
+
+PURR_API purr_repeated_event *purr_repeated_event_new(purr_loop *loop,
+                                                      const char *name);
+PURR_API void purr_repeated_event_free(purr_repeated_event *e);
+/* Signals the event. Not a checkpoint. */
+PURR_API void purr_repeated_event_set(purr_repeated_event *e);
+/* The underlying counter value (to wait on or compose). */
+PURR_API purr_value *purr_repeated_event_value(purr_repeated_event *e);
+/* Checkpoint. Waits for a set after the call. Errors: PURR_ECANCELED. */
+PURR_API int purr_repeated_event_wait(purr_repeated_event *e);
+
+/* unqueued_events: transitions of the counter. Sets during the body are
+ * dropped; several sets in one step are one event. Use the returned
+ * iterator with purr_transitions_next / purr_transitions_close. */
+PURR_API void purr_repeated_event_unqueued(purr_repeated_event *e,
+                                           purr_transitions *it);
+
+/* events(repeat_last): eventual values of "counter > token": a set during
+ * the body gives exactly one more item; with repeat_last the first item
+ * comes at once even if nothing was ever set. */
+typedef struct purr_events {
+    purr_iter iter;
+    /* private: */
+    purr_repeated_event *e_;
+    int64_t token_;
+} purr_events;
+
+PURR_API void purr_events_open(purr_events *it, purr_repeated_event *e,
+                               bool repeat_last);
+/* Checkpoint. Returns 0 for each event; errors as purr_eventual_next. */
+PURR_API int purr_events_next(purr_events *it);
+PURR_API void purr_events_close(purr_events *it);
+
+/* ---------------------------------------------------------------------- */
+/* Combinators (rules 19, 20)                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Checkpoint. Runs fns[i](args[i]) as tasks in a nursery; the first to
+ * return cancels the rest; returns when all have unwound. Returns the index
+ * of the first to return (>= 0), or the first error by nursery rules
+ * (PURR_ECANCELED if the caller was cancelled). */
+PURR_API int purr_wait_any(purr_task_fn const *fns, void *const *args,
+                           size_t n);
+
+/* Checkpoint. Runs them all; returns 0 when all have returned, or the first
+ * error by nursery rules (which cancels the rest). */
+PURR_API int purr_wait_all(purr_task_fn const *fns, void *const *args,
+                           size_t n);
+
+/* Checkpoint. move_on_when: runs wait(wait_arg) as a task beside
+ * body(body_arg), which runs in the calling task inside its own cancel
+ * scope. When wait returns, the body's scope is cancelled and the block
+ * ends normally with *cancelled_caught = true (may be NULL); if the body
+ * ends first, wait is cancelled. Returns the body's result (0 when the
+ * cancellation ended it), or an error of wait by nursery rules. */
+PURR_API int purr_move_on_when(purr_task_fn wait, void *wait_arg,
+                               purr_task_fn body, void *body_arg,
+                               bool *cancelled_caught /* out */);
+
+/* Checkpoint. run_and_cancelling: runs fn(fn_arg) as a task beside
+ * body(body_arg) (in the calling task) and cancels fn when the body ends,
+ * never interrupting the body. Returns the body's result, or fn's error. */
+PURR_API int purr_run_and_cancelling(purr_task_fn fn, void *fn_arg,
+                                     purr_task_fn body, void *body_arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PURR_VALUE_H */
