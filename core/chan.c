@@ -6,11 +6,13 @@
  * rendezvous: items pass directly from a parked sender to a receiver.
  * Unbounded channels grow their ring buffer.
  *
- * Handles: each end can be cloned. When the last send handle closes, parked
- * receivers wake with PURR_ECLOSED and later receives drain the buffer first;
- * when the last receive handle closes, parked senders wake with PURR_EBROKEN
- * and later sends fail the same way. The channel and all its handles are
- * freed when the last handle of either end is closed.
+ * Handles: each end can be cloned. Closing a handle wakes the tasks parked
+ * through that handle with PURR_ECLOSED (Trio's ClosedResourceError). When
+ * the last send handle closes, parked receivers wake with PURR_ECLOSED and
+ * later receives drain the buffer first; when the last receive handle
+ * closes, parked senders wake with PURR_EBROKEN and later sends fail the
+ * same way. The channel and all its handles are freed when the last handle
+ * of either end is closed.
  *
  * As in Trio, send and receive check for cancellation first, then either
  * complete at once (followed by a yield that ignores cancellation, so a
@@ -44,6 +46,33 @@ struct chan {
     purr_chan_tx *txs;       /* every tx handle ever made */
     purr_chan_rx *rxs;       /* every rx handle ever made */
 };
+
+/* A parked sender or receiver: its wait-queue node (w.data is the item to
+ * send, or the buffer to receive into) and the handle it called through,
+ * so that closing that handle can find it. */
+typedef struct chan_waiter {
+    purr__waiter w;          /* on ch->senders or ch->receivers */
+    const void *handle;      /* the purr_chan_tx or purr_chan_rx used */
+} chan_waiter;
+
+/* Wakes with PURR_ECLOSED every task parked on q through handle, in queue
+ * order (Trio: closing a handle raises ClosedResourceError in the tasks
+ * blocked on it). */
+static void
+wake_closed_handle(purr_waitq *q, const void *handle)
+{
+    purr__waiter *w = purr__waitq_head(q);
+    while (w) {
+        purr__waiter *next = w->next;
+        chan_waiter *cw =
+            (chan_waiter *)((char *)w - offsetof(chan_waiter, w));
+        if (cw->handle == handle) {
+            purr__waitq_remove(w);
+            purr__wake(w->task, PURR_ECLOSED);
+        }
+        w = next;
+    }
+}
 
 static void
 buf_push(chan *ch, const void *item)
@@ -151,6 +180,7 @@ purr_chan_tx_close(purr_chan_tx *tx)
         return;
     chan *ch = tx->ch;
     tx->closed = true;
+    wake_closed_handle(&ch->senders, tx);
     if (--ch->ntx == 0) {
         purr__waiter *w;
         while ((w = purr__waitq_pop(&ch->receivers)) != NULL)
@@ -166,6 +196,7 @@ purr_chan_rx_close(purr_chan_rx *rx)
         return;
     chan *ch = rx->ch;
     rx->closed = true;
+    wake_closed_handle(&ch->receivers, rx);
     if (--ch->nrx == 0) {
         purr__waiter *w;
         while ((w = purr__waitq_pop(&ch->senders)) != NULL)
@@ -209,9 +240,10 @@ purr_chan_send(purr_chan_tx *tx, const void *item)
             purr__yield(self);
         return rc;
     }
-    purr__waiter w = {.task = self, .data = (void *)item};
-    purr__waitq_push(&tx->ch->senders, &w);
-    return purr__park(&w, true, "channel send", tx->ch);
+    chan_waiter cw = {.w = {.task = self, .data = (void *)item},
+                      .handle = tx};
+    purr__waitq_push(&tx->ch->senders, &cw.w);
+    return purr__park(&cw.w, true, "channel send", tx->ch);
 }
 
 int
@@ -253,9 +285,9 @@ purr_chan_recv(purr_chan_rx *rx, void *item)
             purr__yield(self);
         return rc;
     }
-    purr__waiter w = {.task = self, .data = item};
-    purr__waitq_push(&rx->ch->receivers, &w);
-    return purr__park(&w, true, "channel receive", rx->ch);
+    chan_waiter cw = {.w = {.task = self, .data = item}, .handle = rx};
+    purr__waitq_push(&rx->ch->receivers, &cw.w);
+    return purr__park(&cw.w, true, "channel receive", rx->ch);
 }
 
 size_t

@@ -160,7 +160,12 @@ enum purr__task_state {
 
 struct purr__start; /* purr_start bookkeeping, on the starter's stack */
 
+/* Field order is by temperature: the first two cache lines hold what a
+ * switch, a spawn and a join touch; the rest is read only for diagnostics or
+ * sleeping. purr__task_new (task.c) initialises every field explicitly
+ * instead of clearing the struct, so a new field must be set there too. */
 struct purr_task {
+    /* line 0: switching and parking */
     purr__ctx ctx;               /* saved registers while not running */
     purr_loop *loop;             /* owning loop */
     purr_task *run_next;         /* run queue link */
@@ -169,26 +174,29 @@ struct purr_task {
     bool cancellable;            /* parked where cancellation may wake it */
     bool started;                /* has run at least once */
     purr__waiter *waiter;        /* wait-queue node while BLOCKED, or NULL */
-    purr__timer sleep_timer;     /* armed while sleeping */
-    const char *blocked_on;      /* what it waits for (static text) */
-    const void *blocked_obj;     /* the object waited on (for reports) */
     purr_scope *scope;           /* innermost cancel scope */
-    purr_task *scope_prev, *scope_next; /* links in scope's task list */
     purr_nursery *nursery;       /* nursery spawned in; NULL for main */
+    /* line 1: spawn and join */
+    purr_task *scope_prev, *scope_next; /* links in scope's task list */
     purr_task *sib_prev, *sib_next;     /* links in nursery's child list */
     purr_task *all_prev, *all_next;     /* links in the loop's registry */
     struct purr__start *start;   /* set while purr_start waits on us */
     purr_task_fn fn;             /* body */
+    /* line 2 */
     void *arg;                   /* its argument */
     int result;                  /* fn's return value, once DONE */
+    int line;                    /* spawn site: line */
     uint64_t id;                 /* spawn order, main = 1 */
     purr__stack_pool *pool;      /* pool the stack came from */
     void *stack_lo;              /* low end of the usable stack */
     size_t stack_size;           /* usable bytes */
+    const char *blocked_on;      /* what it waits for (static text) */
+    const void *blocked_obj;     /* the object waited on (for reports) */
+    /* colder */
+    purr__timer sleep_timer;     /* armed while sleeping */
+    const char *file;            /* spawn site: file */
     void *asan_fake_stack;       /* ASan fiber bookkeeping */
     unsigned valgrind_id;        /* VALGRIND_STACK_REGISTER id */
-    const char *file;            /* spawn site */
-    int line;
     char name[48];               /* copied, truncated */
 };
 

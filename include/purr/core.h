@@ -414,8 +414,10 @@ PURR_API void purr_lock_release(purr_lock *lock);
  * the channel closes for receivers when the last send handle is closed
  * (receivers drain the buffer, then get PURR_ECLOSED... as Trio's
  * EndOfChannel), and senders get PURR_EBROKEN once every receive handle is
- * closed. Using a handle after closing it returns PURR_ECLOSED (misuse
- * aside, handles are freed only when both ends are fully closed). */
+ * closed. Using a handle after closing it returns PURR_ECLOSED, and tasks
+ * parked in a send or receive on a handle wake with PURR_ECLOSED when that
+ * handle is closed, as Trio's ClosedResourceError (misuse aside, handles are
+ * freed only when both ends are fully closed). */
 typedef struct purr_chan_tx purr_chan_tx;
 typedef struct purr_chan_rx purr_chan_rx;
 

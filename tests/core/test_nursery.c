@@ -50,9 +50,9 @@ static int
 spawn_three_then_checkpoint(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "a", note_letter, (void *)'a'));
-    purr_assert_ok(purr_spawn(n, "b", note_letter, (void *)'b'));
-    purr_assert_ok(purr_spawn(n, "c", note_letter, (void *)'c'));
+    purr_assert_ok(purr_spawn(n, "a", note_letter, (void *)(intptr_t)'a'));
+    purr_assert_ok(purr_spawn(n, "b", note_letter, (void *)(intptr_t)'b'));
+    purr_assert_ok(purr_spawn(n, "c", note_letter, (void *)(intptr_t)'c'));
     note("<"); /* start_soon: nothing has run yet */
     purr_assert_ok(purr_checkpoint());
     note(">"); /* the body is queued behind the three children */
