@@ -200,6 +200,24 @@ struct purr_task {
     char name[48];               /* copied, truncated */
 };
 
+/* The loop's timer heap (timer.c) is an array of entries holding a copy of
+ * each armed timer's key, and a table of slots, one per armed timer, that
+ * knows where the timer is and where its entry sits in the heap. Sifting
+ * moves entries and updates slots: both are dense arrays, so it never
+ * touches the timers themselves, which live in task structs and scopes
+ * scattered over thousands of stack pages (touching them made every level
+ * of a sift a cache and TLB miss). */
+typedef struct purr__heap_entry {
+    purr_time deadline_ns;       /* = timer->deadline_ns */
+    uint64_t seq;                /* = timer->seq */
+    size_t slot;                 /* = timer->slot */
+} purr__heap_entry;
+
+typedef struct purr__timer_slot {
+    purr__timer *timer;          /* the armed timer; NULL while free */
+    size_t heap_index;           /* its entry; while free: next free slot */
+} purr__timer_slot;
+
 typedef struct purr__post purr__post;
 struct purr__post {
     purr__post *next;
@@ -248,8 +266,13 @@ struct purr_loop {
     uint64_t rng[2];             /* shuffle PRNG state (xorshift128+) */
     bool shuffle;                /* options.shuffle */
     purr_time now_ns;            /* virtual time */
-    purr__timer **heap;          /* timer min-heap by (deadline, seq) */
+    purr__heap_entry *heap;      /* timer min-heap by (deadline, seq) */
     size_t heap_len, heap_cap;
+    purr__timer_slot *tslots;    /* slot of each armed timer (timer.c) */
+    size_t tslots_len;           /* slots ever used (the rest never were) */
+    size_t tslot_free;           /* first free slot below tslots_len, or
+                                    SIZE_MAX; the list runs through
+                                    heap_index, most recently freed first */
     uint64_t timer_seq;          /* next timer seq */
     const purr__clock_vtable *clock;
     void *clock_state;           /* the clock's own data */
@@ -335,12 +358,19 @@ uint64_t purr__nursery_owner_id(const purr_nursery *n);
 void purr__nursery_child_done(purr_task *t);
 
 /* Timers (timer.c). */
-void purr__timer_init(purr__timer *t, void (*fire)(purr__timer *));
+static inline void
+purr__timer_init(purr__timer *t, void (*fire)(purr__timer *))
+{
+    t->deadline_ns = PURR_TIME_NEVER;
+    t->seq = 0;
+    t->slot = SIZE_MAX; /* idle */
+    t->fire = fire;
+}
 void purr__timer_arm(purr_loop *loop, purr__timer *t, purr_time deadline);
 void purr__timer_disarm(purr_loop *loop, purr__timer *t);
 static inline bool purr__timer_armed(const purr__timer *t)
 {
-    return t->heap_index != SIZE_MAX;
+    return t->slot != SIZE_MAX;
 }
 /* Earliest deadline, or PURR_TIME_NEVER. */
 purr_time purr__timers_next(const purr_loop *loop);

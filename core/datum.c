@@ -260,6 +260,7 @@ total_order_key(double d)
     return (u & SIGN_BIT) ? ~u : (u | SIGN_BIT);
 }
 
+/* -1, 0 or 1 as x is below, equal to or above y, for any scalar type. */
 #define CMP(x, y) (((x) > (y)) - ((x) < (y)))
 
 int
@@ -298,6 +299,8 @@ purr_datum_compare(const purr_datum *a, const purr_datum *b)
         bad_type(__func__, a->type);
     }
 }
+
+#undef CMP
 
 /* ---------------------------------------------------------------------- */
 /* Binary encoding and hashing                                             */

@@ -39,6 +39,7 @@ purr_loop_new(const purr_loop_options *opts)
     if (!loop->rng[0] && !loop->rng[1])
         loop->rng[0] = 1;
     loop->now_ns = opts->start_time;
+    loop->tslot_free = SIZE_MAX;
     loop->deadlock_out = opts->deadlock_report;
     pthread_mutex_init(&loop->post_mu, NULL);
     pthread_cond_init(&loop->post_cv, NULL);
@@ -70,6 +71,7 @@ purr_loop_close(purr_loop *loop)
         free(p);
     }
     free(loop->heap);
+    free(loop->tslots);
     free(loop->batch);
     pthread_mutex_destroy(&loop->post_mu);
     pthread_cond_destroy(&loop->post_cv);

@@ -1,68 +1,116 @@
 /* timer.c - the loop's timer heap.
  *
- * A binary min-heap of purr__timer pointers ordered by (deadline_ns, seq).
- * seq is a per-loop counter taken when a timer is armed, so timers with the
- * same deadline fire in the order they were armed: the order never depends
- * on addresses, which keeps runs reproducible (STYLE R14). Each timer knows
- * its heap index, so disarming is O(log n). Both clocks use this heap; only
- * what "now" means differs. */
+ * A 4-ary min-heap ordered by (deadline_ns, seq). seq is a per-loop counter
+ * taken when a timer is armed, so timers with the same deadline fire in the
+ * order they were armed: (deadline_ns, seq) is a total order that never
+ * depends on addresses, which keeps runs reproducible (STYLE R14), and any
+ * correct heap pops timers in exactly that order.
+ *
+ * Timers live in task structs and scopes spread over thousands of stack
+ * pages, so the heap never looks at them while it sifts. Each armed timer
+ * owns a slot in loop->tslots (its number is kept in timer->slot) that
+ * records the timer and the index of its heap entry; a heap entry is the
+ * timer's key plus its slot number. A sift compares and moves entries in the
+ * heap array and updates slots in the slot array, two dense arrays that stay
+ * in cache, where chasing timer pointers made every level a cache and TLB
+ * miss. Four children per node halve the depth of a binary heap. Disarming
+ * finds the entry through the slot, so it is O(log n). Both clocks use this
+ * heap; only what "now" means differs.
+ *
+ * Invariants: for every armed timer t, tslots[t->slot].timer == t and
+ * heap[tslots[t->slot].heap_index].slot == t->slot; an idle timer has
+ * slot == SIZE_MAX. */
 #include "core_int.h"
 
-static bool
-timer_less(const purr__timer *a, const purr__timer *b)
+#define ARITY 4
+
+/* Is entry a before entry b in firing order? */
+static inline bool
+entry_less(const purr__heap_entry *a, const purr__heap_entry *b)
 {
-    if (a->deadline_ns != b->deadline_ns)
-        return a->deadline_ns < b->deadline_ns;
-    return a->seq < b->seq;
+    return a->deadline_ns < b->deadline_ns ||
+           (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
 }
 
-static void
-heap_set(purr_loop *loop, size_t i, purr__timer *t)
+/* Stores e at heap slot i and records the position in e's timer slot. */
+static inline void
+heap_set(purr_loop *loop, size_t i, purr__heap_entry e)
 {
-    loop->heap[i] = t;
-    t->heap_index = i;
+    loop->heap[i] = e;
+    loop->tslots[e.slot].heap_index = i;
 }
 
+/* Moves e, destined for index i, up while it precedes its parent. */
 static void
-heap_sift_up(purr_loop *loop, size_t i)
+heap_sift_up(purr_loop *loop, size_t i, purr__heap_entry e)
 {
-    purr__timer *t = loop->heap[i];
+    purr__heap_entry *heap = loop->heap;
     while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!timer_less(t, loop->heap[parent]))
+        size_t parent = (i - 1) / ARITY;
+        if (!entry_less(&e, &heap[parent]))
             break;
-        heap_set(loop, i, loop->heap[parent]);
+        heap_set(loop, i, heap[parent]);
         i = parent;
     }
-    heap_set(loop, i, t);
+    heap_set(loop, i, e);
 }
 
+/* Moves e, destined for index i, down while a child precedes it. */
 static void
-heap_sift_down(purr_loop *loop, size_t i)
+heap_sift_down(purr_loop *loop, size_t i, purr__heap_entry e)
 {
-    purr__timer *t = loop->heap[i];
+    purr__heap_entry *heap = loop->heap;
     size_t n = loop->heap_len;
     for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= n)
+        size_t first = ARITY * i + 1;
+        if (first >= n)
             break;
-        if (child + 1 < n && timer_less(loop->heap[child + 1], loop->heap[child]))
-            child++;
-        if (!timer_less(loop->heap[child], t))
+        size_t best = first;
+        size_t end = first + ARITY < n ? first + ARITY : n;
+        for (size_t c = first + 1; c < end; c++)
+            if (entry_less(&heap[c], &heap[best]))
+                best = c;
+        if (!entry_less(&heap[best], &e))
             break;
-        heap_set(loop, i, loop->heap[child]);
-        i = child;
+        heap_set(loop, i, heap[best]);
+        i = best;
     }
-    heap_set(loop, i, t);
+    heap_set(loop, i, e);
 }
 
-void
-purr__timer_init(purr__timer *t, void (*fire)(purr__timer *))
+/* Grows the heap and the slot table together (a slot per armed timer). */
+static void
+heap_grow(purr_loop *loop)
 {
-    t->deadline_ns = PURR_TIME_NEVER;
-    t->seq = 0;
-    t->heap_index = SIZE_MAX;
-    t->fire = fire;
+    size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
+    loop->heap = purr__realloc(loop->heap, cap * sizeof *loop->heap);
+    loop->tslots = purr__realloc(loop->tslots, cap * sizeof *loop->tslots);
+    loop->heap_cap = cap;
+}
+
+/* Takes a free slot for t. There is one: slots in use == heap_len < cap. */
+static size_t
+slot_take(purr_loop *loop, purr__timer *t)
+{
+    size_t s = loop->tslot_free;
+    if (s != SIZE_MAX)
+        loop->tslot_free = loop->tslots[s].heap_index;
+    else
+        s = loop->tslots_len++;
+    loop->tslots[s].timer = t;
+    t->slot = s;
+    return s;
+}
+
+/* Returns t's slot to the free list and marks t idle. */
+static void
+slot_release(purr_loop *loop, purr__timer *t)
+{
+    size_t s = t->slot;
+    loop->tslots[s].timer = NULL;
+    loop->tslots[s].heap_index = loop->tslot_free;
+    loop->tslot_free = s;
+    t->slot = SIZE_MAX;
 }
 
 void
@@ -70,53 +118,48 @@ purr__timer_arm(purr_loop *loop, purr__timer *t, purr_time deadline)
 {
     if (purr__timer_armed(t))
         purr__timer_disarm(loop, t);
-    if (loop->heap_len == loop->heap_cap) {
-        size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
-        loop->heap = purr__realloc(loop->heap, cap * sizeof *loop->heap);
-        loop->heap_cap = cap;
-    }
+    if (loop->heap_len == loop->heap_cap)
+        heap_grow(loop);
     t->deadline_ns = deadline;
     t->seq = loop->timer_seq++;
-    size_t i = loop->heap_len++;
-    heap_set(loop, i, t);
-    heap_sift_up(loop, i);
+    purr__heap_entry e = {deadline, t->seq, slot_take(loop, t)};
+    heap_sift_up(loop, loop->heap_len++, e);
 }
 
 void
 purr__timer_disarm(purr_loop *loop, purr__timer *t)
 {
-    size_t i = t->heap_index;
-    if (i == SIZE_MAX)
+    if (t->slot == SIZE_MAX)
         return;
-    PURR_ASSERT(i < loop->heap_len && loop->heap[i] == t);
-    t->heap_index = SIZE_MAX;
+    PURR_ASSERT(t->slot < loop->tslots_len &&
+                loop->tslots[t->slot].timer == t);
+    size_t i = loop->tslots[t->slot].heap_index;
+    slot_release(loop, t);
     size_t last = --loop->heap_len;
     if (i == last)
         return;
-    heap_set(loop, i, loop->heap[last]);
-    if (i > 0 && timer_less(loop->heap[i], loop->heap[(i - 1) / 2]))
-        heap_sift_up(loop, i);
+    purr__heap_entry e = loop->heap[last];
+    if (i > 0 && entry_less(&e, &loop->heap[(i - 1) / ARITY]))
+        heap_sift_up(loop, i, e);
     else
-        heap_sift_down(loop, i);
+        heap_sift_down(loop, i, e);
 }
 
 purr_time
 purr__timers_next(const purr_loop *loop)
 {
-    return loop->heap_len ? loop->heap[0]->deadline_ns : PURR_TIME_NEVER;
+    return loop->heap_len ? loop->heap[0].deadline_ns : PURR_TIME_NEVER;
 }
 
 /* Pops the earliest timer (the heap must not be empty). */
 static purr__timer *
 heap_pop(purr_loop *loop)
 {
-    purr__timer *t = loop->heap[0];
-    t->heap_index = SIZE_MAX;
+    purr__timer *t = loop->tslots[loop->heap[0].slot].timer;
+    slot_release(loop, t);
     size_t last = --loop->heap_len;
-    if (last > 0) {
-        heap_set(loop, 0, loop->heap[last]);
-        heap_sift_down(loop, 0);
-    }
+    if (last > 0)
+        heap_sift_down(loop, 0, loop->heap[last]);
     return t;
 }
 
@@ -124,7 +167,7 @@ size_t
 purr__timers_fire(purr_loop *loop, purr_time now)
 {
     size_t n = 0;
-    while (loop->heap_len && loop->heap[0]->deadline_ns <= now) {
+    while (loop->heap_len && loop->heap[0].deadline_ns <= now) {
         purr__timer *t = heap_pop(loop);
         t->fire(t);
         n++;
@@ -137,7 +180,7 @@ purr__timers_fire_next(purr_loop *loop)
 {
     if (!loop->heap_len)
         return 0;
-    purr_time deadline = loop->heap[0]->deadline_ns;
+    purr_time deadline = loop->heap[0].deadline_ns;
     if (deadline > loop->now_ns)
         loop->now_ns = deadline;
     return purr__timers_fire(loop, loop->now_ns);

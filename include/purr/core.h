@@ -225,7 +225,7 @@ typedef struct purr__timer purr__timer;
 struct purr__timer {
     purr_time deadline_ns;          /* when it fires */
     uint64_t seq;                   /* tie-break: arming order */
-    size_t heap_index;              /* position in the heap; SIZE_MAX: idle */
+    size_t slot;                    /* in the loop's timer table; SIZE_MAX: idle */
     void (*fire)(purr__timer *t);   /* called on the loop thread */
 };
 

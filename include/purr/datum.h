@@ -21,6 +21,10 @@
  * Exceeding a limit in a constructor is API misuse and panics; the same
  * limits make parse and decode reject such input, so anything that can be
  * built can be written out and read back.
+ *
+ * Nothing here blocks: no function in this header is a checkpoint, and none
+ * needs a loop or a task. A datum may be used from any thread, as long as
+ * no thread frees it while another reads it.
  */
 #ifndef PURR_DATUM_H
 #define PURR_DATUM_H

@@ -1,0 +1,245 @@
+/* purr/recorder.h - recording every transition of a loop to SQLite, and
+ * reading recordings back.
+ *
+ * A recording is one SQLite file per run (schema: docs/recording.md, the
+ * same text as recorder/schema.sql). The recorder is an ordinary observer
+ * (purr_loop_observe): it stores every value, every value transition with
+ * its exact binary payload (purr_datum_encode), and optionally every task
+ * event. Writes are batched in transactions in WAL mode, so a process killed
+ * at any moment leaves a file that opens, passes PRAGMA integrity_check and
+ * holds every transition up to the last committed batch, as a gap-free
+ * prefix of the run.
+ *
+ * On the virtual clock the recorder writes synchronously inside the
+ * observer callback, so a recording is as deterministic as the run. On the
+ * real (libuv) clock the observer only copies rows into a queue and a writer
+ * thread does the SQLite work, so recording never blocks the loop thread.
+ *
+ * Errors inside the observer cannot be returned to the code that caused the
+ * event: the first one is kept (sticky), recording stops, and
+ * purr_recorder_close returns it with its purr_diag.
+ *
+ * The reader (purr_recording_*) opens a recording read-only, refuses files
+ * that are not purr recordings of this schema version with a one-line
+ * purr_diag naming the file, and iterates over the transitions in sequence
+ * order (STYLE R12).
+ *
+ * This header includes no SQLite header (STYLE R2).
+ */
+#ifndef PURR_RECORDER_H
+#define PURR_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "purr/core.h"
+#include "purr/datum.h"
+#include "purr/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Diagnostics                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* A message about bad input (STYLE R6): which file, where in it, and what
+ * is wrong. For recordings, line is the transition's seq (0 when the
+ * problem is not about one row) and column is 0.
+ * Defined here for now; it belongs in core.h once the scene loader needs
+ * it too. */
+#ifndef PURR_DIAG_DEFINED
+#define PURR_DIAG_DEFINED
+typedef struct purr_diag {
+    char file[256];     /* the file concerned (truncated to fit) */
+    long line, column;  /* 1-based position, 0 when not applicable */
+    char message[256];  /* one line, no trailing newline */
+} purr_diag;
+#endif
+
+/* Writes diag as one line, "FILE: message" or "FILE:LINE: message", with a
+ * trailing newline. */
+PURR_API void purr_diag_print(FILE *out, const purr_diag *diag);
+
+/* The schema version this purr writes and reads (PRAGMA user_version). */
+#define PURR_RECORDING_VERSION 1
+
+/* ---------------------------------------------------------------------- */
+/* Recorder                                                                */
+/* ---------------------------------------------------------------------- */
+
+typedef struct purr_recorder purr_recorder;
+
+/* Options for purr_recorder_open. Zero-initialise and set what you need;
+ * NULL means all defaults. */
+typedef struct purr_recorder_options {
+    size_t batch_rows;      /* rows per transaction; 0 = 10000 */
+    purr_time batch_age_ns; /* wall time after which an open batch is
+                               committed; 0 = 250 ms. Checked every 64 rows
+                               (virtual clock) or by the writer thread
+                               (real clock) */
+    bool no_task_events;    /* do not record task events or the task table */
+    bool no_text;           /* leave transition.text NULL (faster, smaller;
+                               the views then show the payload in hex) */
+    bool overwrite;         /* replace an existing file at path; else an
+                               existing file is PURR_EEXIST */
+} purr_recorder_options;
+
+/* Creates a recording at path and prepares every statement.
+ * path: copied. opts: may be NULL. diag: may be NULL; receives the reason
+ *   on failure.
+ * Returns the recorder, or NULL on failure:
+ * Errors (in diag): the file exists and opts->overwrite is false; SQLite
+ *   could not create or initialise the file (its message is passed on).
+ * Ownership: the caller closes the recorder with purr_recorder_close. */
+PURR_API purr_recorder *purr_recorder_open(const char *path,
+                                           const purr_recorder_options *opts,
+                                           purr_diag *diag /* out */);
+
+/* Starts recording loop: registers an observer for PURR_EV_VALUE (and
+ * PURR_EV_TASK unless opts->no_task_events). Attach before the values are
+ * created: values created earlier are recorded at their first transition
+ * (their initial datum is then the one before that transition). On a
+ * PURR_CLOCK_REAL loop this starts the writer thread. Also stores the run
+ * metadata purr_version, clock and created_by.
+ * Returns 0.
+ * Errors: PURR_EBUSY when the loop already has 8 observers or r is already
+ *   attached; PURR_ESYS when the writer thread cannot start; the sticky
+ *   error if r has already failed. */
+PURR_API int purr_recorder_attach(purr_recorder *r, purr_loop *loop);
+
+/* Sets run metadata key to value (both copied; replaces an earlier value).
+ * Well-known keys (docs/recording.md): scene, scene_hash, seed,
+ * shuffle_seed, options, start_ns, end_ns, exit_status, created_by.
+ * end_ns is the deadline the run stopped at; replay stops there too. When
+ * not set, close stores the time of the last event + 1 ns.
+ * Not a checkpoint. May be called before attach, during the run (from the
+ * loop thread) or after it, until close.
+ * Returns 0. Errors: the sticky error if r has failed. */
+PURR_API int purr_recorder_set_meta(purr_recorder *r, const char *key,
+                                    const char *value);
+
+/* Commits the open batch now (on the real clock: waits until the writer
+ * thread has written and committed everything queued so far).
+ * Returns 0, or the sticky error. */
+PURR_API int purr_recorder_flush(purr_recorder *r);
+
+/* Number of transitions recorded so far (queued ones included). */
+PURR_API uint64_t purr_recorder_transitions(const purr_recorder *r);
+
+/* Stops recording: unregisters the observer (the loop must still exist:
+ * close the recorder before the loop), stops the writer thread, stores
+ * start_ns and end_ns, commits, finalizes every statement and closes the
+ * file. r is freed whatever happens. NULL is accepted (returns 0).
+ * diag: may be NULL; receives the first error's message.
+ * Returns 0, or the first error met while recording or closing:
+ * Errors: PURR_EIO (SQLite failed: disk full, I/O error...), PURR_EEXIST (two
+ *   values with the same name), PURR_ENOMEM. */
+PURR_API int purr_recorder_close(purr_recorder *r, purr_diag *diag /* out */);
+
+/* ---------------------------------------------------------------------- */
+/* Reader                                                                  */
+/* ---------------------------------------------------------------------- */
+
+typedef struct purr_recording purr_recording;
+
+/* One row of the value table. */
+typedef struct purr_recorded_value {
+    uint64_t id;             /* purr_value_id in the recorded run */
+    const char *name;        /* borrowed until purr_recording_close */
+    purr_role role;          /* as stored */
+    purr_type type;          /* as stored */
+    purr_time created_ns;    /* loop time of creation */
+} purr_recorded_value;
+
+/* Opens the recording at path read-only and loads its metadata and value
+ * table.
+ * diag: may be NULL; receives a one-line reason on failure, naming path.
+ * Returns the recording, or NULL:
+ * Errors (in diag): the file is missing or unreadable; it is not an SQLite
+ *   database; it is truncated (shorter than its header says); its
+ *   user_version is not PURR_RECORDING_VERSION ("recording schema version
+ *   N, this purr reads 1"); a table or column of the schema is missing.
+ * Ownership: close it with purr_recording_close. */
+PURR_API purr_recording *purr_recording_open(const char *path,
+                                             purr_diag *diag /* out */);
+
+/* Closes the recording (NULL accepted). Every pointer borrowed from it
+ * becomes invalid; open iterators must be closed first. */
+PURR_API void purr_recording_close(purr_recording *rec);
+
+/* The path given to open (borrowed until close). */
+PURR_API const char *purr_recording_path(const purr_recording *rec);
+
+/* The metadata value of key, or NULL when absent. Borrowed until close. */
+PURR_API const char *purr_recording_meta(const purr_recording *rec,
+                                         const char *key);
+
+/* The number of metadata rows, and row i's key and value (borrowed until
+ * close; i in [0, count)). Rows are in key order. */
+PURR_API size_t purr_recording_meta_count(const purr_recording *rec);
+PURR_API void purr_recording_meta_at(const purr_recording *rec, size_t i,
+                                     const char **key /* out */,
+                                     const char **value /* out */);
+
+/* The number of recorded values, and value i in id order (borrowed until
+ * close). */
+PURR_API size_t purr_recording_value_count(const purr_recording *rec);
+PURR_API const purr_recorded_value *
+purr_recording_value_at(const purr_recording *rec, size_t i);
+/* The value named name, or NULL. Borrowed until close. */
+PURR_API const purr_recorded_value *
+purr_recording_value_find(const purr_recording *rec, const char *name);
+
+/* The number of transitions stored. Errors: as iterator next. */
+PURR_API int64_t purr_recording_transition_count(purr_recording *rec);
+
+/* An iterator over the transitions in seq order: caller-owned (STYLE R8,
+ * R12); the fields after "read-only" hold the current row after next
+ * returns 0.
+ *     purr_recording_iter it;
+ *     purr_recording_iter_open(&it, rec);
+ *     while ((rc = purr_recording_iter_next(&it, &diag)) == 0)
+ *         use(it.seq, it.time_ns, it.value->name, &it.datum);
+ *     purr_recording_iter_close(&it);    rc ends as PURR_ECLOSED or an error
+ */
+typedef struct purr_recording_iter {
+    /* read-only: the current row, valid until the next call or close */
+    uint64_t seq;                       /* transition number, from 1 */
+    purr_time time_ns;                  /* loop time of the transition */
+    uint64_t task_id;                   /* setting task (0: none) */
+    const purr_recorded_value *value;   /* the value (borrowed) */
+    purr_datum datum;                   /* decoded payload (owned by it) */
+    const uint8_t *payload;             /* the raw encoding (borrowed) */
+    size_t payload_len;                 /* its length in bytes */
+    /* private: */
+    purr_recording *rec_;
+    void *stmt_;
+} purr_recording_iter;
+
+/* Prepares the iteration. Returns 0. Errors: PURR_EIO when SQLite cannot
+ * prepare the query (diag of the recording is then kept for next). */
+PURR_API int purr_recording_iter_open(purr_recording_iter *it,
+                                      purr_recording *rec);
+/* Steps to the next transition. Returns 0 with a row; PURR_ECLOSED after
+ * the last row; PURR_EFORMAT when the row's payload does not decode or
+ * names an unknown value, PURR_EIO when SQLite fails (a corrupt file):
+ * then diag (may be NULL) names the file and the row's seq. */
+PURR_API int purr_recording_iter_next(purr_recording_iter *it,
+                                      purr_diag *diag /* out */);
+/* Releases the iteration (the datum and the statement). Idempotent. */
+PURR_API void purr_recording_iter_close(purr_recording_iter *it);
+
+/* Names for stored numbers: "input", "output", "internal"; "bool",
+ * "int"...; "spawned", "value_set"... Static strings; "?" when unknown. */
+PURR_API const char *purr_role_name(purr_role role);
+PURR_API const char *purr_type_name(purr_type type);
+PURR_API const char *purr_event_kind_name(purr_event_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PURR_RECORDER_H */
