@@ -84,13 +84,26 @@ uvclock_idle(purr_loop *loop)
     if (!loop->heap_len && !loop->nfdwaits && !holds &&
         !purr__posts_pending(loop))
         return 0; /* nothing can ever wake anyone */
+    uv_run_mode mode = UV_RUN_ONCE;
     purr_time next = purr__timers_next(loop);
     if (next != PURR_TIME_NEVER) {
         purr_time wait = next - uvclock_now(loop);
-        uint64_t ms = wait <= 0 ? 0 : (uint64_t)((wait + PURR_MS - 1) / PURR_MS);
-        uv_timer_start(&c->timer, on_timer, ms, 0);
+        if (wait <= 0) {
+            mode = UV_RUN_NOWAIT; /* already due: look at fds, don't block */
+        } else {
+            /* libuv counts a timer from its cached loop time, which is as
+             * old as the previous uv_run: refresh it, or a task that ran
+             * longer than the wait would find the timer already expired.
+             * An expired timer is dangerous because UV_RUN_ONCE (libuv
+             * 1.44) runs due timers before it polls and then polls with
+             * no timeout; the 1 ms repeat bounds the poll should ours
+             * still expire in that window (the thread was preempted). */
+            uint64_t ms = (uint64_t)((wait + PURR_MS - 1) / PURR_MS);
+            uv_update_time(&c->uv);
+            uv_timer_start(&c->timer, on_timer, ms, 1);
+        }
     }
-    uv_run(&c->uv, UV_RUN_ONCE);
+    uv_run(&c->uv, mode);
     uv_timer_stop(&c->timer);
     purr__posts_run(loop);
     purr__timers_fire(loop, uvclock_now(loop));

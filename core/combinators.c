@@ -65,6 +65,8 @@ wait_set_run(purr_task_fn const *fns, void *const *args, size_t n, bool any)
 int
 purr_wait_any(purr_task_fn const *fns, void *const *args, size_t n)
 {
+    /* With nothing to wait for there is no first index to return. */
+    PURR_API_CHECK(n > 0, "purr_wait_any: no waits");
     return wait_set_run(fns, args, n, true);
 }
 

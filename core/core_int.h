@@ -26,6 +26,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 /* ---------------------------------------------------------------------- */
@@ -160,45 +161,53 @@ enum purr__task_state {
 
 struct purr__start; /* purr_start bookkeeping, on the starter's stack */
 
-/* Field order is by temperature: the first two cache lines hold what a
- * switch, a spawn and a join touch; the rest is read only for diagnostics or
- * sleeping. purr__task_new (task.c) initialises every field explicitly
- * instead of clearing the struct, so a new field must be set there too. */
+/* Field order is by temperature, in 64-byte lines (the struct is 64-byte
+ * aligned; the line numbers hold for the assembly switches, whose ctx is one
+ * pointer). Line 0 is what waking a sleeper and switching to it touch, so
+ * the timer heap's prefetch of a sleep timer brings in the saved stack
+ * pointer as well; line 1 is what parking touches; line 2 what spawning and
+ * joining touch; the rest is read only for diagnostics. purr__task_new
+ * (task.c) initialises every field explicitly instead of clearing the
+ * struct, so a new field must be set there too. */
 struct purr_task {
-    /* line 0: switching and parking */
+    /* line 0: switching, waking, sleeping */
     purr__ctx ctx;               /* saved registers while not running */
     purr_loop *loop;             /* owning loop */
     purr_task *run_next;         /* run queue link */
     int state;                   /* enum purr__task_state */
     int wake_rc;                 /* what park returns, set by the waker */
-    bool cancellable;            /* parked where cancellation may wake it */
-    bool started;                /* has run at least once */
+    purr__timer sleep_timer;     /* armed while sleeping */
+    /* line 1: parking */
     purr__waiter *waiter;        /* wait-queue node while BLOCKED, or NULL */
     purr_scope *scope;           /* innermost cancel scope */
     purr_nursery *nursery;       /* nursery spawned in; NULL for main */
-    /* line 1: spawn and join */
+    const char *blocked_on;      /* what it waits for (static text) */
+    const void *blocked_obj;     /* the object waited on (for reports) */
+    bool cancellable;            /* parked where cancellation may wake it */
+    bool started;                /* has run at least once */
+    int result;                  /* fn's return value, once DONE */
+    struct purr__start *start;   /* set while purr_start waits on us */
+    purr_task_fn fn;             /* body */
+    /* line 2: spawning and joining */
     purr_task *scope_prev, *scope_next; /* links in scope's task list */
     purr_task *sib_prev, *sib_next;     /* links in nursery's child list */
     purr_task *all_prev, *all_next;     /* links in the loop's registry */
-    struct purr__start *start;   /* set while purr_start waits on us */
-    purr_task_fn fn;             /* body */
-    /* line 2 */
-    void *arg;                   /* its argument */
-    int result;                  /* fn's return value, once DONE */
-    int line;                    /* spawn site: line */
+    void *arg;                   /* fn's argument */
     uint64_t id;                 /* spawn order, main = 1 */
+    /* colder */
     purr__stack_pool *pool;      /* pool the stack came from */
     void *stack_lo;              /* low end of the usable stack */
     size_t stack_size;           /* usable bytes */
-    const char *blocked_on;      /* what it waits for (static text) */
-    const void *blocked_obj;     /* the object waited on (for reports) */
-    /* colder */
-    purr__timer sleep_timer;     /* armed while sleeping */
     const char *file;            /* spawn site: file */
-    void *asan_fake_stack;       /* ASan fiber bookkeeping */
+    int line;                    /* spawn site: line */
     unsigned valgrind_id;        /* VALGRIND_STACK_REGISTER id */
+    void *asan_fake_stack;       /* ASan fiber bookkeeping */
     char name[48];               /* copied, truncated */
 };
+#if !defined(PURR_CTX_UCONTEXT) && UINTPTR_MAX == UINT64_MAX
+_Static_assert(offsetof(purr_task, waiter) == 64, "line 0 is 64 bytes");
+_Static_assert(offsetof(purr_task, scope_prev) == 128, "line 1 is 64 bytes");
+#endif
 
 /* The loop's timer heap (timer.c) is an array of entries holding a copy of
  * each armed timer's key, and a table of slots, one per armed timer, that
@@ -310,7 +319,24 @@ struct purr_loop {
 extern _Thread_local purr_loop *purr__loop;
 
 /* The running task; panics (naming func) outside a task. */
-purr_task *purr__self(const char *func);
+_Noreturn void purr__self_panic(const char *func);
+static inline purr_task *
+purr__self(const char *func)
+{
+    purr_loop *loop = purr__loop;
+    if (__builtin_expect(!loop || !loop->current, 0))
+        purr__self_panic(func);
+    return loop->current;
+}
+
+/* The loop's clock reading (purr_now without the API check). */
+static inline purr_time
+purr__now(purr_loop *loop)
+{
+    if (loop->clock_kind == PURR_CLOCK_VIRTUAL)
+        return loop->now_ns;
+    return loop->clock->now(loop);
+}
 
 /* Parks the current task until purr__wake. If w is non-NULL it is on a wait
  * queue and is unlinked (or w->on_cancel runs) if cancellation wakes the
@@ -332,19 +358,59 @@ purr_task *purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn,
                           void *arg, size_t stack_size, const char *file,
                           int line);
 /* Queues t at the tail of the run queue. */
-void purr__runq_push(purr_loop *loop, purr_task *t);
+static inline void
+purr__runq_push(purr_loop *loop, purr_task *t)
+{
+    t->run_next = NULL;
+    if (loop->run_tail)
+        loop->run_tail->run_next = t;
+    else
+        loop->run_head = t;
+    loop->run_tail = t;
+}
 
 /* Returns the scope responsible if the task would see a cancellation now
  * (the outermost cancelled scope below the first shield), else NULL. */
 purr_scope *purr__cancel_scope_of(const purr_task *t);
 /* Checkpoint helper: returns PURR_ECANCELED (and records it for
  * cancelled_caught) if t is cancelled, else 0. */
-int purr__check_cancel(purr_task *t);
+int purr__check_cancel_slow(purr_task *t);
+static inline int
+purr__check_cancel(purr_task *t)
+{
+    /* No scope in the loop is cancelled: nothing to walk (the usual case). */
+    if (!t->loop->ncancelled)
+        return 0;
+    return purr__check_cancel_slow(t);
+}
 /* Wakes every cancellable parked task inside s (not behind shields). */
 void purr__scope_deliver(purr_scope *s);
 /* Moves a task into a scope's task list / out of it. */
-void purr__scope_add_task(purr_scope *s, purr_task *t);
-void purr__scope_remove_task(purr_scope *s, purr_task *t);
+static inline void
+purr__scope_add_task(purr_scope *s, purr_task *t)
+{
+    t->scope_next = NULL;
+    t->scope_prev = s->last_task_;
+    if (s->last_task_)
+        s->last_task_->scope_next = t;
+    else
+        s->first_task_ = t;
+    s->last_task_ = t;
+}
+
+static inline void
+purr__scope_remove_task(purr_scope *s, purr_task *t)
+{
+    if (t->scope_prev)
+        t->scope_prev->scope_next = t->scope_next;
+    else
+        s->first_task_ = t->scope_next;
+    if (t->scope_next)
+        t->scope_next->scope_prev = t->scope_prev;
+    else
+        s->last_task_ = t->scope_prev;
+    t->scope_prev = t->scope_next = NULL;
+}
 /* Re-parents every child scope and task of from into to (purr_started). */
 void purr__scope_adopt(purr_scope *to, purr_scope *from);
 /* Initialises a scope with a parent but no owner task (hidden scopes). */
@@ -383,7 +449,11 @@ size_t purr__timers_fire_next(purr_loop *loop);
 
 /* Posts (loop.c): runs queued posted functions; returns how many ran. */
 size_t purr__posts_run(purr_loop *loop);
-bool purr__posts_pending(purr_loop *loop);
+static inline bool
+purr__posts_pending(purr_loop *loop)
+{
+    return atomic_load_explicit(&loop->nposts, memory_order_acquire) != 0;
+}
 
 /* Observer (observe.c). */
 static inline bool purr__observing(const purr_loop *loop, purr_event_kind k)

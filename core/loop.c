@@ -90,9 +90,7 @@ purr_now(void)
 {
     purr_loop *loop = purr__loop;
     PURR_API_CHECK(loop != NULL, "purr_now outside purr_run");
-    if (loop->clock_kind == PURR_CLOCK_VIRTUAL)
-        return loop->now_ns;
-    return loop->clock->now(loop);
+    return purr__now(loop);
 }
 
 purr_clock_kind
@@ -163,12 +161,6 @@ purr_loop_post(purr_loop *loop, purr_post_fn fn, void *arg)
     pthread_mutex_unlock(&loop->post_mu);
     loop->clock->wakeup(loop);
     return 0;
-}
-
-bool
-purr__posts_pending(purr_loop *loop)
-{
-    return atomic_load_explicit(&loop->nposts, memory_order_acquire) != 0;
 }
 
 size_t

@@ -20,32 +20,6 @@
 /* Tree bookkeeping                                                        */
 /* ---------------------------------------------------------------------- */
 
-void
-purr__scope_add_task(purr_scope *s, purr_task *t)
-{
-    t->scope_next = NULL;
-    t->scope_prev = s->last_task_;
-    if (s->last_task_)
-        s->last_task_->scope_next = t;
-    else
-        s->first_task_ = t;
-    s->last_task_ = t;
-}
-
-void
-purr__scope_remove_task(purr_scope *s, purr_task *t)
-{
-    if (t->scope_prev)
-        t->scope_prev->scope_next = t->scope_next;
-    else
-        s->first_task_ = t->scope_next;
-    if (t->scope_next)
-        t->scope_next->scope_prev = t->scope_prev;
-    else
-        s->last_task_ = t->scope_prev;
-    t->scope_prev = t->scope_next = NULL;
-}
-
 static void
 child_link(purr_scope *parent, purr_scope *s)
 {
@@ -169,13 +143,37 @@ deliver_tasks(purr_scope *s)
     }
 }
 
+/* The first scope from c on (along the sibling list) that is not shielded,
+ * or NULL. */
+static purr_scope *
+unshielded_from(purr_scope *c)
+{
+    while (c && c->shield)
+        c = c->next_sibling_;
+    return c;
+}
+
+/* Walks s's subtree in pre-order (list order, skipping shielded subtrees)
+ * without recursion: the tree is as deep as the chain of nested nurseries,
+ * which is unbounded, and this runs on whatever stack cancelled s, often
+ * that of the task that happened to advance the clock. Waking tasks does
+ * not change the tree, so the parent and sibling links stay valid. */
 void
 purr__scope_deliver(purr_scope *s)
 {
-    deliver_tasks(s);
-    for (purr_scope *c = s->first_child_; c; c = c->next_sibling_)
-        if (!c->shield)
-            purr__scope_deliver(c);
+    purr_scope *c = s;
+    for (;;) {
+        deliver_tasks(c);
+        purr_scope *next = unshielded_from(c->first_child_);
+        while (!next && c != s) {
+            next = unshielded_from(c->next_sibling_);
+            if (!next)
+                c = c->parent;
+        }
+        if (!next)
+            return;
+        c = next;
+    }
 }
 
 void
@@ -288,8 +286,16 @@ purr_move_on_after(purr_scope *s, purr_time duration)
 {
     purr__self(__func__);
     purr_time now = purr_now();
-    purr_time deadline =
-        duration > PURR_TIME_NEVER - now ? PURR_TIME_NEVER : now + duration;
+    /* now + duration, saturated. Neither NEVER - now nor the sum is safe
+     * as such: now may be negative (options.start_time), and duration may
+     * be negative too (a deadline in the past). */
+    purr_time deadline;
+    if (duration > 0 && now > PURR_TIME_NEVER - duration)
+        deadline = PURR_TIME_NEVER;
+    else if (duration < 0 && now < INT64_MIN - duration)
+        deadline = INT64_MIN;
+    else
+        deadline = now + duration;
     purr_scope_enter(s, deadline);
 }
 

@@ -158,8 +158,13 @@ heap_pop(purr_loop *loop)
     purr__timer *t = loop->tslots[loop->heap[0].slot].timer;
     slot_release(loop, t);
     size_t last = --loop->heap_len;
-    if (last > 0)
+    if (last > 0) {
         heap_sift_down(loop, 0, loop->heap[last]);
+        /* The new top is most likely the next timer to fire, and its owner
+         * (a task struct, a scope) has usually gone cold while it waited:
+         * start the miss now so it has arrived by then. */
+        __builtin_prefetch(loop->tslots[loop->heap[0].slot].timer, 1);
+    }
     return t;
 }
 

@@ -1,10 +1,12 @@
 /* value.c - AsyncValues: setting, waiting, and derived values.
  *
- * A value keeps two FIFO wait queues: value waiters (wait_value, and the
- * "hold breakers" of wait_value with held_for) and transition waiters. A
- * set that is a transition runs, synchronously and in registration order,
- * the value waiters' predicates, then the transition waiters', then updates
- * the values derived from this one (ASYNCVALUE.md rule 3).
+ * A value keeps one FIFO wait queue of value waiters (wait_value, and the
+ * "hold breakers" of wait_value with held_for) and transition waiters, in
+ * the order they began to wait. A set that is a transition runs,
+ * synchronously and in that order, the value waiters' predicates, then the
+ * transition waiters', then wakes the tasks that matched in queue order
+ * (rule 5), then updates the values derived from this one (ASYNCVALUE.md
+ * rule 3).
  *
  * Coalescing (rule 4): a waiter whose predicate matches is woken, but stays
  * on the queue until its task actually runs; every later set that matches
@@ -124,7 +126,10 @@ emit_value(purr_value *v, purr_event_kind kind, const purr_datum *old)
     purr_trace ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = kind;
-    ev.time_ns = v->changed_at;
+    /* A transition (or creation) is stamped when it happened; a close,
+     * now. */
+    ev.time_ns = kind == PURR_EV_VALUE_CLOSED ? loop_time(loop)
+                                              : v->changed_at;
     ev.task = loop->running ? loop->current : NULL;
     ev.value = v;
     ev.old_value = old;
@@ -175,8 +180,7 @@ purr_value_free(purr_value *v)
     if (!v)
         return;
     purr_value_detach(v);
-    PURR_API_CHECK(!purr__waitq_head(&v->vwaiters) &&
-                       !purr__waitq_head(&v->twaiters),
+    PURR_API_CHECK(!purr__waitq_head(&v->waiters),
                    "purr_value_free: tasks are still waiting on the value");
     PURR_API_CHECK(v->ndeps == 0,
                    "purr_value_free: derived values still follow it");
@@ -263,35 +267,45 @@ transition(purr_value *v, purr_datum d)
     if (purr__observing(loop, PURR_EV_VALUE_SET))
         emit_value(v, PURR_EV_VALUE_SET, &old);
 
-    purr__waiter *w = purr__waitq_head(&v->vwaiters);
-    while (w) {
-        purr__waiter *next = w->next;
+    /* Rule 3: value predicates, then transition predicates, each in the
+     * order the waits began. Rule 5: the tasks this set wakes run in the
+     * order they began to wait, whatever their kind, so waking is a pass
+     * of its own over the one queue. */
+    purr__waiter *w, *next;
+    for (w = purr__waitq_head(&v->waiters); w; w = w->next) {
         purr__vwaiter *vw = (purr__vwaiter *)w;
+        if (vw->kind == PURR__W_TRANS)
+            continue;
         bool ok = value_matches(vw, &v->cur);
-        if (vw->kind == PURR__W_VALUE) {
-            if (ok) {
-                capture(&vw->got, &v->cur);
-                if (!vw->matched) {
-                    vw->matched = true;
-                    purr__wake(w->task, 0);
-                }
-            }
-        } else if (!ok) { /* PURR__W_HOLD: the hold is broken */
-            purr__waitq_remove(w);
-            purr__timer_disarm(loop, &vw->hold);
-            purr__wake(w->task, PURR__HOLD_BROKEN);
+        if (vw->kind == PURR__W_HOLD) {
+            vw->wake = !ok; /* the hold is broken */
+        } else if (ok) {
+            capture(&vw->got, &v->cur);
+            if (!vw->matched)
+                vw->matched = vw->wake = true;
         }
-        w = next;
     }
-    for (w = purr__waitq_head(&v->twaiters); w; w = w->next) {
+    for (w = purr__waitq_head(&v->waiters); w; w = w->next) {
         purr__vwaiter *vw = (purr__vwaiter *)w;
-        if (!trans_matches(vw, &v->cur, &old))
+        if (vw->kind != PURR__W_TRANS || !trans_matches(vw, &v->cur, &old))
             continue;
         capture(&vw->got, &v->cur);
         capture(&vw->got_old, &old);
-        if (!vw->matched) {
-            vw->matched = true;
-            purr__wake(w->task, 0);
+        if (!vw->matched)
+            vw->matched = vw->wake = true;
+    }
+    for (w = purr__waitq_head(&v->waiters); w; w = next) {
+        purr__vwaiter *vw = (purr__vwaiter *)w;
+        next = w->next;
+        if (!vw->wake)
+            continue;
+        vw->wake = false;
+        if (vw->kind == PURR__W_HOLD) {
+            purr__waitq_remove(w);
+            purr__timer_disarm(loop, &vw->hold);
+            purr__wake(w->task, PURR__HOLD_BROKEN);
+        } else {
+            purr__wake(w->task, 0); /* stays queued until it runs */
         }
     }
     for (size_t i = 0; i < v->ndeps; i++)
@@ -435,7 +449,7 @@ purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
         if (!value_matches(&probe, &v->cur)) {
             purr__vwaiter w;
             vwaiter_init(&w, v, self, PURR__W_VALUE, m, not_equal);
-            purr__waitq_push(&v->vwaiters, &w.w);
+            purr__waitq_push(&v->waiters, &w.w);
             int rc = purr__park(&w.w, true, "value", v);
             purr__waitq_remove(&w.w); /* still queued if woken by a match */
             if (rc < 0 || held_for <= 0) {
@@ -472,7 +486,7 @@ purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
         purr_time deadline = held_for > PURR_TIME_NEVER - now
                                  ? PURR_TIME_NEVER
                                  : now + held_for;
-        purr__waitq_push(&v->vwaiters, &h.w);
+        purr__waitq_push(&v->waiters, &h.w);
         purr__timer_arm(v->loop, &h.hold, deadline);
         int rc = purr__park(&h.w, true, "value (held)", v);
         if (rc < 0)
@@ -502,7 +516,7 @@ purr_value_wait_transition(purr_value *v, purr_match m, purr_datum *new_out,
     purr_task *self = purr__self(__func__);
     purr__vwaiter w;
     vwaiter_init(&w, v, self, PURR__W_TRANS, m, NULL);
-    purr__waitq_push(&v->twaiters, &w.w);
+    purr__waitq_push(&v->waiters, &w.w);
     int rc = purr__park(&w.w, true, "value transition", v);
     purr__waitq_remove(&w.w);
     if (rc < 0) {

@@ -20,8 +20,8 @@ struct purr_value {
     uint64_t ntransitions;     /* transitions so far */
     uint64_t last_seq;         /* loop-wide number of the last transition */
     purr_time changed_at;      /* loop time of the last transition */
-    purr_waitq vwaiters;       /* value waiters and hold breakers, FIFO */
-    purr_waitq twaiters;       /* transition waiters, FIFO */
+    purr_waitq waiters;        /* every waiter (value, hold, transition),
+                                  in the order it began to wait */
     purr__derived **deps;      /* values derived from this one, in order */
     size_t ndeps, deps_cap;
     purr__derived *derivation; /* how this value is derived, or NULL */
@@ -56,6 +56,7 @@ typedef struct purr__vwaiter {
     purr_match m;              /* the predicate */
     const purr_datum *not_equal; /* also require value != this (iters) */
     bool matched;              /* woken, still capturing (rule 4) */
+    bool wake;                 /* to be woken by the set in progress */
     purr_datum got, got_old;   /* captured (new, old), owned */
     purr__timer hold;          /* held_for deadline (PURR__W_HOLD) */
 } purr__vwaiter;

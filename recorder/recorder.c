@@ -465,8 +465,11 @@ purr_recorder_open(const char *path, const purr_recorder_options *opts,
         purr__rec_fail_sqlite(r, rc, "PRAGMA synchronous");
         goto fail;
     }
-    if ((rc = sqlite3_exec(r->db, purr__recorder_schema, NULL, NULL, NULL)) !=
-        SQLITE_OK) {
+    /* One transaction, so that a crash never leaves half a schema. */
+    if ((rc = sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK ||
+        (rc = sqlite3_exec(r->db, purr__recorder_schema, NULL, NULL,
+                           NULL)) != SQLITE_OK ||
+        (rc = sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
         purr__rec_fail_sqlite(r, rc, "creating the schema");
         goto fail;
     }

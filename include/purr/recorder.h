@@ -157,15 +157,21 @@ typedef struct purr_recorded_value {
 
 /* Opens the recording at path read-only and loads its metadata and value
  * table.
+ * rec: out; receives the recording (NULL on failure).
  * diag: may be NULL; receives a one-line reason on failure, naming path.
- * Returns the recording, or NULL:
- * Errors (in diag): the file is missing or unreadable; it is not an SQLite
- *   database; it is truncated (shorter than its header says); its
- *   user_version is not PURR_RECORDING_VERSION ("recording schema version
- *   N, this purr reads 1"); a table or column of the schema is missing.
- * Ownership: close it with purr_recording_close. */
-PURR_API purr_recording *purr_recording_open(const char *path,
-                                             purr_diag *diag /* out */);
+ * Returns 0.
+ * Errors: PURR_ENOENT when the file is missing or unreadable; PURR_EFORMAT
+ *   when it is not an SQLite database, is truncated (shorter than its header
+ *   says), is corrupt, or lacks a table or column of the schema (a foreign
+ *   schema); PURR_EVERSION when its user_version is not
+ *   PURR_RECORDING_VERSION ("recording schema version N, this purr reads
+ *   1"); PURR_EIO when SQLite fails otherwise.
+ * Ownership: close *rec with purr_recording_close. (Unlike the other
+ * constructors this returns a code, because callers such as the CLI turn
+ * the reason into an exit status.) */
+PURR_API int purr_recording_open(const char *path,
+                                 purr_recording **rec /* out */,
+                                 purr_diag *diag /* out */);
 
 /* Closes the recording (NULL accepted). Every pointer borrowed from it
  * becomes invalid; open iterators must be closed first. */

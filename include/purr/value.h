@@ -19,8 +19,9 @@
  *   (new, old) pair) that matched ITS OWN predicate, which need not be the
  *   current value (12 then 3 in one step: wait_value(v >= 10) returns 12).
  * - purr: several waiters woken by one set run in the order in which they
- *   began to wait (trio-util: unspecified). With the loop's shuffle option
- *   the scheduler permutes them like any batch.
+ *   began to wait, whatever their kind (value, held or transition waits;
+ *   trio-util: unspecified). With the loop's shuffle option the scheduler
+ *   permutes them like any batch.
  * - Every wait is a checkpoint: in a cancelled scope it returns
  *   PURR_ECANCELED, and a cancelled waiter leaves no trace on the value (its
  *   predicate is never evaluated again). A waiter that was woken and then
@@ -197,9 +198,11 @@ typedef struct purr_eventual {
 
 PURR_API void purr_eventual_open(purr_eventual *it, purr_value *v,
                                  purr_match m, purr_time held_for);
-/* Checkpoint (except a first item available at once). *item is borrowed
- * until the next call or close. Returns 0; PURR_ECANCELED; PURR_ECLOSED or
- * PURR_ETIMEDOUT when a per-next timeout expired. */
+/* Checkpoint, except when an item is available at once (the first, or a
+ * change made while the loop body ran, without held_for): then it returns
+ * without one. *item is borrowed until the next call or close. Returns 0;
+ * PURR_ECANCELED; PURR_ECLOSED or PURR_ETIMEDOUT when a per-next timeout
+ * expired (and on every later call: the iteration has ended). */
 PURR_API int purr_eventual_next(purr_eventual *it,
                                 const purr_datum **item /* out */);
 PURR_API void purr_eventual_close(purr_eventual *it);
@@ -241,8 +244,9 @@ typedef struct purr_periodic {
 } purr_periodic;
 
 PURR_API void purr_periodic_open(purr_periodic *it, purr_time period);
-/* Checkpoint. elapsed: ns since the first item; delta: ns since the
- * previous item (-1 for the first). Errors as purr_eventual_next. */
+/* Checkpoint, except the first call, which returns at once without one.
+ * elapsed: ns since the first item; delta: ns since the previous item (-1
+ * for the first). Errors as purr_eventual_next. */
 PURR_API int purr_periodic_next(purr_periodic *it,
                                 purr_time *elapsed /* out */,
                                 purr_time *delta /* out */);
@@ -335,7 +339,9 @@ PURR_API void purr_events_close(purr_events *it);
 /* Checkpoint. Runs fns[i](args[i]) as tasks in a nursery; the first to
  * return cancels the rest; returns when all have unwound. Returns the index
  * of the first to return (>= 0), or the first error by nursery rules
- * (PURR_ECANCELED if the caller was cancelled). */
+ * (PURR_ECANCELED if the caller was cancelled): a wait that fails is not
+ * "first", its error cancels the rest and is returned. n must be at least
+ * 1 (n == 0 is misuse: there would be no index to return). */
 PURR_API int purr_wait_any(purr_task_fn const *fns, void *const *args,
                            size_t n);
 
@@ -349,14 +355,18 @@ PURR_API int purr_wait_all(purr_task_fn const *fns, void *const *args,
  * scope. When wait returns, the body's scope is cancelled and the block
  * ends normally with *cancelled_caught = true (may be NULL); if the body
  * ends first, wait is cancelled. Returns the body's result (0 when the
- * cancellation ended it), or an error of wait by nursery rules. */
+ * cancellation ended it), or an error of wait by nursery rules (a failing
+ * wait cancels the body through the nursery, and *cancelled_caught stays
+ * false). */
 PURR_API int purr_move_on_when(purr_task_fn wait, void *wait_arg,
                                purr_task_fn body, void *body_arg,
                                bool *cancelled_caught /* out */);
 
 /* Checkpoint. run_and_cancelling: runs fn(fn_arg) as a task beside
  * body(body_arg) (in the calling task) and cancels fn when the body ends,
- * never interrupting the body. Returns the body's result, or fn's error. */
+ * never interrupting the body: fn returning 0 early leaves the body alone.
+ * Returns the body's result, or fn's error (a failing fn does cancel the
+ * body, by nursery rules, as in trio-util). */
 PURR_API int purr_run_and_cancelling(purr_task_fn fn, void *fn_arg,
                                      purr_task_fn body, void *body_arg);
 

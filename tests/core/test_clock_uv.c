@@ -37,6 +37,97 @@ Test(clock_uv, sleep_lasts_at_least_its_duration)
     purr_assert_ok(purr_test_run_opts(&real_opts, real_sleep_main, NULL));
 }
 
+/* Sleepers of 20, 5 and 10 ms side by side: each wake-up must respect its
+ * own deadline (an earlier timer's wake-up fires nothing early), and they
+ * wake in deadline order. */
+typedef struct sleepers sleepers;
+
+typedef struct sleeper_arg {
+    sleepers *s;
+    int index;
+    purr_time duration;
+} sleeper_arg;
+
+struct sleepers {
+    purr_time start;
+    int order[3];           /* sleeper indices in wake order */
+    purr_time slept[3];     /* by index */
+    size_t n;
+    sleeper_arg args[3];
+};
+
+static int
+sleeper(void *arg)
+{
+    sleeper_arg *a = arg;
+    purr_assert_ok(purr_sleep_until(a->s->start + a->duration));
+    a->s->slept[a->index] = purr_now() - a->s->start;
+    a->s->order[a->s->n++] = a->index;
+    return 0;
+}
+
+static const purr_time sleeper_durations[3] = {20 * PURR_MS, 5 * PURR_MS,
+                                               10 * PURR_MS};
+
+static int
+sleepers_body(purr_nursery *n, void *arg)
+{
+    sleepers *s = arg;
+    s->start = purr_now();
+    for (int i = 0; i < 3; i++) {
+        s->args[i] = (sleeper_arg){.s = s, .index = i,
+                                   .duration = sleeper_durations[i]};
+        purr_assert_ok(purr_spawn(n, "sleeper", sleeper, &s->args[i]));
+    }
+    return 0;
+}
+
+static int
+sleepers_main(void *arg)
+{
+    return purr_nursery_run(sleepers_body, arg);
+}
+
+Test(clock_uv, concurrent_sleeps_each_last_their_duration)
+{
+    sleepers s = {0};
+    purr_assert_ok(purr_test_run_opts(&real_opts, sleepers_main, &s));
+    cr_assert_eq(s.n, 3);
+    int want[3] = {1, 2, 0};
+    for (size_t k = 0; k < 3; k++)
+        cr_assert_eq(s.order[k], want[k]);
+    for (int i = 0; i < 3; i++)
+        cr_assert_geq(s.slept[i], sleeper_durations[i],
+                      "sleeper %d: %lld ns", i, (long long)s.slept[i]);
+}
+
+/* A task that computes for longer than its next sleep (5 ms of work with
+ * no checkpoint, then a 2 ms sleep) must still wake. libuv measures its
+ * timers from a cached loop time that is as old as the last time the loop
+ * polled; counted from there, the timer had expired before the poll, which
+ * then waited forever. The Criterion timeout turns such a hang into a
+ * failure. */
+static int
+busy_then_sleep_main(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++) {
+        purr_time start = purr_now();
+        while (purr_now() - start < 5 * PURR_MS)
+            ; /* CPU work: the loop does not run meanwhile */
+        start = purr_now();
+        purr_assert_ok(purr_sleep(2 * PURR_MS));
+        cr_assert_geq(purr_now() - start, 2 * PURR_MS);
+    }
+    return 0;
+}
+
+Test(clock_uv, sleep_after_long_computation_wakes, .timeout = 20)
+{
+    purr_assert_ok(purr_test_run_opts(&real_opts, busy_then_sleep_main,
+                                      NULL));
+}
+
 /* ---------------------------------------------------------------------- */
 /* File descriptors                                                        */
 /* ---------------------------------------------------------------------- */

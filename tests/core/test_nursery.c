@@ -528,6 +528,37 @@ Test(nursery, outside_cancellation_propagates)
     purr_assert_ok(purr_test_run(main_outside_cancel, NULL));
 }
 
+static int
+body_nursery_deadline(purr_nursery *n, void *arg)
+{
+    (void)arg;
+    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording,
+                              &sleeper_out));
+    /* The nursery's own scope takes a deadline like any other. */
+    purr_scope_set_deadline(purr_nursery_scope(n), 1500 * PURR_MS);
+    return 0;
+}
+
+static int
+main_nursery_deadline(void *arg)
+{
+    (void)arg;
+    purr_nursery_report report;
+    purr_assert_ok(purr_nursery_run_report(body_nursery_deadline, NULL,
+                                           &report));
+    cr_assert_eq(purr_now(), 1500 * PURR_MS);
+    purr_assert_err(sleeper_out.rc, PURR_ECANCELED);
+    cr_assert_eq(sleeper_out.at, 1500 * PURR_MS);
+    cr_assert_eq(report.count, 0);
+    return 0;
+}
+
+Test(nursery, deadline_on_nursery_scope_cancels_it)
+{
+    reset();
+    purr_assert_ok(purr_test_run(main_nursery_deadline, NULL));
+}
+
 /* ---------------------------------------------------------------------- */
 /* Nesting                                                                 */
 /* ---------------------------------------------------------------------- */
@@ -806,6 +837,58 @@ Test(nursery, started_child_failure_is_the_nurserys)
 {
     reset();
     purr_assert_ok(purr_test_run(main_started_then_fails, NULL));
+}
+
+/* Once started, the child lives in the nursery, not under the starter's
+ * scopes: cancelling the scope around purr_start no longer reaches it, even
+ * in a scope the child entered before calling purr_started. */
+static struct outcome started_out;
+
+static int
+enters_scope_then_starts(void *arg)
+{
+    (void)arg;
+    purr_scope mine;
+    purr_scope_enter(&mine, PURR_TIME_NEVER);
+    purr_started(NULL);
+    started_out.rc = purr_sleep(3 * PURR_S);
+    started_out.at = purr_now();
+    purr_assert_ok(purr_scope_exit(&mine));
+    cr_assert(!mine.cancelled_caught);
+    return started_out.rc;
+}
+
+static int
+body_starter_scope(purr_nursery *n, void *arg)
+{
+    (void)arg;
+    purr_scope s;
+    purr_move_on_after(&s, 1 * PURR_S);
+    purr_assert_ok(purr_start(n, "detached", enters_scope_then_starts, NULL,
+                              NULL));
+    body_out.rc = purr_sleep(10 * PURR_S);
+    body_out.at = purr_now();
+    purr_assert_ok(purr_scope_exit(&s));
+    cr_assert(s.cancelled_caught);
+    return 0;
+}
+
+static int
+main_starter_scope(void *arg)
+{
+    (void)arg;
+    purr_assert_ok(purr_nursery_run(body_starter_scope, NULL));
+    purr_assert_err(body_out.rc, PURR_ECANCELED);
+    cr_assert_eq(body_out.at, 1 * PURR_S);
+    purr_assert_ok(started_out.rc);
+    cr_assert_eq(started_out.at, 3 * PURR_S);
+    return 0;
+}
+
+Test(nursery, started_child_leaves_the_starters_scope)
+{
+    reset();
+    purr_assert_ok(purr_test_run(main_starter_scope, NULL));
 }
 
 static struct outcome unstarted_out;

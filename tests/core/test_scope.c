@@ -255,6 +255,34 @@ Test(scope, cancel_from_another_task_wakes_sleeper_at_that_instant)
     purr_assert_ok(purr_test_run(main_cancel_other, NULL));
 }
 
+static void
+cancel_posted(void *arg)
+{
+    cr_assert_null(purr_task_current(), "posts run outside any task");
+    purr_scope_cancel(arg);
+}
+
+static int
+main_cancel_posted(void *arg)
+{
+    (void)arg;
+    purr_assert_ok(purr_sleep(1 * PURR_S));
+    purr_scope s;
+    purr_scope_enter(&s, PURR_TIME_NEVER);
+    purr_assert_ok(purr_loop_post(purr_loop_current(), cancel_posted, &s));
+    /* The post runs when the loop goes idle, before time advances. */
+    purr_assert_err(purr_sleep(10 * PURR_S), PURR_ECANCELED);
+    cr_assert_eq(purr_now(), 1 * PURR_S);
+    purr_assert_ok(purr_scope_exit(&s));
+    cr_assert(s.cancelled_caught);
+    return 0;
+}
+
+Test(scope, cancel_from_a_posted_function)
+{
+    purr_assert_ok(purr_test_run(main_cancel_posted, NULL));
+}
+
 /* ---------------------------------------------------------------------- */
 /* Stickiness                                                              */
 /* ---------------------------------------------------------------------- */
@@ -567,6 +595,136 @@ main_unshield(void *arg)
 Test(scope, unshielding_delivers_pending_cancellation_to_parked_task)
 {
     purr_assert_ok(purr_test_run(main_unshield, NULL));
+}
+
+/* Cancellation walks the whole scope tree: three sibling branches, each a
+ * child task in its own scope with a nested nursery and a grandchild. The
+ * middle branch is shielded, so cancelling the outer nursery must skip that
+ * subtree yet go on to the branch after it. */
+static struct outcome branch_out[3][2]; /* [branch][0 child, 1 grandchild] */
+
+static int
+branch_grandchild(void *arg)
+{
+    struct outcome *o = arg;
+    o->rc = purr_sleep(5 * PURR_S);
+    o->at = purr_now();
+    return o->rc;
+}
+
+static int
+body_branch(purr_nursery *n, void *arg)
+{
+    struct outcome *o = arg;
+    purr_assert_ok(purr_spawn(n, "grandchild", branch_grandchild, &o[1]));
+    o[0].rc = purr_sleep(5 * PURR_S);
+    o[0].at = purr_now();
+    return o[0].rc;
+}
+
+static int
+branch(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    purr_scope s;
+    purr_scope_enter(&s, PURR_TIME_NEVER);
+    purr_scope_set_shield(&s, i == 1);
+    int rc = purr_nursery_run(body_branch, branch_out[i]);
+    purr_assert_ok(purr_scope_exit(&s));
+    return rc;
+}
+
+static int
+body_branches(purr_nursery *n, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++)
+        purr_assert_ok(purr_spawn(n, "branch", branch, (void *)(intptr_t)i));
+    purr_assert_ok(purr_sleep(1 * PURR_S));
+    purr_nursery_cancel(n);
+    return 0;
+}
+
+static int
+main_branches(void *arg)
+{
+    (void)arg;
+    purr_assert_ok(purr_nursery_run(body_branches, NULL));
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 2; j++) {
+            const struct outcome *o = &branch_out[i][j];
+            if (i == 1) {
+                purr_assert_ok(o->rc);
+                cr_assert_eq(o->at, 5 * PURR_S, "shielded %d/%d", i, j);
+            } else {
+                purr_assert_err(o->rc, PURR_ECANCELED);
+                cr_assert_eq(o->at, 1 * PURR_S, "branch %d/%d", i, j);
+            }
+        }
+    }
+    return 0;
+}
+
+Test(scope, cancel_reaches_every_branch_but_shielded_ones)
+{
+    purr_assert_ok(purr_test_run(main_branches, NULL));
+}
+
+/* A chain of 3,000 nested nurseries (each link's child opens the next) is
+ * a scope tree 3,000 deep. Cancelling its root must reach the leaf without
+ * using stack in proportion to the depth: the deadline fires on the stack
+ * of whichever task advances the clock (here the leaf, the last to park),
+ * and every stack in this loop is only PURR_STACK_MIN. */
+#define CHAIN_DEPTH 3000
+
+static int chain_unwound;
+static purr_time leaf_woke_at;
+
+static int chain_link(void *arg);
+
+static int
+body_chain(purr_nursery *n, void *arg)
+{
+    return purr_spawn(n, "link", chain_link, arg);
+}
+
+static int
+chain_link(void *arg)
+{
+    intptr_t depth = (intptr_t)arg;
+    int rc;
+    if (depth == CHAIN_DEPTH) {
+        rc = purr_sleep_forever();
+        leaf_woke_at = purr_now();
+    } else {
+        rc = purr_nursery_run(body_chain, (void *)(depth + 1));
+    }
+    if (rc == PURR_ECANCELED)
+        chain_unwound++;
+    return rc;
+}
+
+static int
+main_deep_chain(void *arg)
+{
+    (void)arg;
+    purr_scope s;
+    purr_move_on_after(&s, 1 * PURR_S);
+    purr_assert_err(purr_nursery_run(body_chain, (void *)1), PURR_ECANCELED);
+    purr_assert_ok(purr_scope_exit(&s));
+    cr_assert(s.cancelled_caught);
+    cr_assert_eq(leaf_woke_at, 1 * PURR_S);
+    cr_assert_eq(chain_unwound, CHAIN_DEPTH);
+    cr_assert_eq(purr_now(), 1 * PURR_S);
+    return 0;
+}
+
+Test(scope, cancelling_a_deep_scope_tree_uses_bounded_stack)
+{
+    purr_loop_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.stack_size = PURR_STACK_MIN;
+    purr_assert_ok(purr_test_run_opts(&opts, main_deep_chain, NULL));
 }
 
 /* ---------------------------------------------------------------------- */

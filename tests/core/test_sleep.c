@@ -120,6 +120,44 @@ Test(sleep, sleep_forever_ends_only_by_cancellation)
     purr_assert_ok(purr_test_run(main_sleep_forever, NULL));
 }
 
+/* PURR_TIME_NEVER is a deadline that never comes: sleeping until it is
+ * sleeping forever, so with nothing else to do the loop deadlocks (the
+ * clock must not jump to INT64_MAX and return 0). */
+static int never_rc;
+static purr_time never_woke_at;
+
+static int
+main_sleep_until_never(void *arg)
+{
+    bool via_duration = arg != NULL;
+    never_rc = via_duration ? purr_sleep(PURR_TIME_NEVER)
+                            : purr_sleep_until(PURR_TIME_NEVER);
+    never_woke_at = purr_now();
+    return never_rc;
+}
+
+Test(sleep, sleeping_until_never_is_sleeping_forever)
+{
+    for (int via_duration = 0; via_duration < 2; via_duration++) {
+        char *text = NULL;
+        size_t len = 0;
+        purr_loop_options opts;
+        memset(&opts, 0, sizeof opts);
+        opts.deadlock_report = open_memstream(&text, &len);
+        cr_assert_not_null(opts.deadlock_report);
+        never_rc = 0;
+        never_woke_at = -1;
+        purr_assert_err(purr_test_run_opts(&opts, main_sleep_until_never,
+                                           via_duration ? &opts : NULL),
+                        PURR_EDEADLOCK);
+        fclose(opts.deadlock_report);
+        /* Woken only by the deadlock's cancellation, at time 0. */
+        purr_assert_err(never_rc, PURR_ECANCELED);
+        cr_assert_eq(never_woke_at, 0);
+        free(text);
+    }
+}
+
 /* ---------------------------------------------------------------------- */
 /* Timer order                                                             */
 /* ---------------------------------------------------------------------- */
@@ -167,6 +205,97 @@ Test(sleep, equal_deadlines_fire_in_arming_order)
 {
     trace[0] = '\0';
     purr_assert_ok(purr_test_run(main_equal_deadlines, NULL));
+}
+
+/* 1,000 tasks arm sleep timers with many equal deadlines; every third also
+ * sits in a scope with its own deadline, so timers leave the heap from the
+ * middle (a sleep timer disarmed when the scope wakes its task first, a
+ * scope timer disarmed when the scope is exited early). Each task arms its
+ * timers in spawn order, scope before sleep, so the firing order must be
+ * by (wake time, task index), and a tie between a task's scope and sleep
+ * goes to the scope, armed first. Deadlines start at 1 ms: at 0 they
+ * would be plain checkpoints, not timers. */
+#define NTIMERS 1000
+
+struct wake {
+    int task;
+    purr_time at;
+    int rc;
+};
+
+static struct wake wakes[NTIMERS];
+static int nwakes;
+
+static purr_time
+sleep_deadline(int i)
+{
+    return (purr_time)(1 + (i * 7919u) % 37u) * PURR_MS;
+}
+
+static purr_time
+scope_deadline(int i)
+{
+    return (purr_time)(1 + (i * 104729u) % 41u) * PURR_MS;
+}
+
+static int
+timer_task(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    purr_scope s;
+    bool scoped = i % 3 == 0;
+    if (scoped)
+        purr_scope_enter(&s, scope_deadline(i));
+    int rc = purr_sleep_until(sleep_deadline(i));
+    cr_assert_lt(nwakes, NTIMERS);
+    wakes[nwakes++] = (struct wake){i, purr_now(), rc};
+    if (scoped)
+        purr_assert_ok(purr_scope_exit(&s));
+    return 0;
+}
+
+static int
+body_timers(purr_nursery *n, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < NTIMERS; i++)
+        purr_assert_ok(purr_spawn(n, "timer", timer_task,
+                                  (void *)(intptr_t)i));
+    return 0;
+}
+
+static int
+main_timers(void *arg)
+{
+    (void)arg;
+    purr_assert_ok(purr_nursery_run(body_timers, NULL));
+    cr_assert_eq(nwakes, NTIMERS);
+    for (int k = 0; k < NTIMERS; k++) {
+        const struct wake *w = &wakes[k];
+        int i = w->task;
+        purr_time want = sleep_deadline(i);
+        int want_rc = 0;
+        if (i % 3 == 0 && scope_deadline(i) <= want) {
+            want = scope_deadline(i);
+            want_rc = PURR_ECANCELED;
+        }
+        cr_assert_eq(w->at, want, "task %d woke at %lld, want %lld", i,
+                     (long long)w->at, (long long)want);
+        purr_assert_err(w->rc, want_rc);
+        if (k > 0) {
+            const struct wake *p = &wakes[k - 1];
+            cr_assert(p->at < w->at || (p->at == w->at && p->task < i),
+                      "task %d (at %lld) woke after task %d (at %lld)", i,
+                      (long long)w->at, p->task, (long long)p->at);
+        }
+    }
+    return 0;
+}
+
+Test(sleep, many_timers_fire_in_deadline_then_arming_order)
+{
+    nwakes = 0;
+    purr_assert_ok(purr_test_run(main_timers, NULL));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -241,6 +370,43 @@ Test(sleep, start_time_sets_the_initial_clock)
     memset(&opts, 0, sizeof opts);
     opts.start_time = 1000 * PURR_S;
     purr_assert_ok(purr_test_run_opts(&opts, main_start_time, NULL));
+}
+
+static int
+main_negative_start_time(void *arg)
+{
+    (void)arg;
+    cr_assert_eq(purr_now(), -10 * PURR_S);
+    purr_assert_ok(purr_sleep(1 * PURR_S));
+    cr_assert_eq(purr_now(), -9 * PURR_S);
+    purr_scope s;
+    purr_move_on_after(&s, 1 * PURR_S);
+    cr_assert_eq(s.deadline_ns, -8 * PURR_S);
+    purr_assert_err(purr_sleep(5 * PURR_S), PURR_ECANCELED);
+    cr_assert_eq(purr_now(), -8 * PURR_S);
+    purr_assert_ok(purr_scope_exit(&s));
+    /* A deadline further in the past than INT64_MIN saturates. */
+    purr_move_on_after(&s, INT64_MIN);
+    cr_assert_eq(s.deadline_ns, INT64_MIN);
+    purr_assert_err(purr_checkpoint(), PURR_ECANCELED);
+    purr_assert_ok(purr_scope_exit(&s));
+    /* Crossing zero is nothing special. */
+    purr_assert_ok(purr_sleep(8 * PURR_S + 1));
+    cr_assert_eq(purr_now(), 1);
+    /* And past INT64_MAX, deadlines saturate to PURR_TIME_NEVER. */
+    purr_move_on_after(&s, PURR_TIME_NEVER);
+    cr_assert_eq(s.deadline_ns, PURR_TIME_NEVER);
+    purr_assert_ok(purr_sleep(1 * PURR_S));
+    purr_assert_ok(purr_scope_exit(&s));
+    return 0;
+}
+
+Test(sleep, negative_start_time_is_exact_too)
+{
+    purr_loop_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.start_time = -10 * PURR_S;
+    purr_assert_ok(purr_test_run_opts(&opts, main_negative_start_time, NULL));
 }
 
 #define LONG_RUN_SLEEPS 100000

@@ -466,3 +466,28 @@ Test(alloc, spawn_returns_enomem_and_spawns_nothing)
     ran = 0;
     purr_assert_ok(purr_test_run(main_spawn_enomem, NULL));
 }
+
+static int
+main_counts(void *arg)
+{
+    (*(int *)arg)++;
+    return 0;
+}
+
+Test(alloc, run_returns_enomem_when_main_task_cannot_be_made)
+{
+    purr_loop *loop = purr_loop_new(NULL);
+    cr_assert_not_null(loop);
+    int runs = 0;
+    /* The loop's first task needs the default stack pool. */
+    purr__alloc_fail_after(1);
+    int rc = purr_run(loop, "main", main_counts, &runs);
+    purr__alloc_fail_after(0);
+    purr_assert_err(rc, PURR_ENOMEM);
+    cr_assert_eq(runs, 0);
+    cr_assert_null(purr_loop_current());
+    /* Nothing was left half-done: the loop runs and closes normally. */
+    purr_assert_ok(purr_run(loop, "main", main_counts, &runs));
+    cr_assert_eq(runs, 1);
+    purr_assert_ok(purr_loop_close(loop));
+}

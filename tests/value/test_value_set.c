@@ -485,7 +485,8 @@ order_step(scenario *s)
     cr_assert_str_eq(order_log, "V1,V2,T1,T2,D1,D2");
     order_log[0] = '\0';
     purr_assert_ok(purr_checkpoint());
-    cr_assert_str_eq(order_log, "V1,V2,T1,T2"); /* the waiters returning */
+    /* The woken tasks run in the order they began to wait (rule 5). */
+    cr_assert_str_eq(order_log, "T1,V1,V2,T2");
     purr_value_free(d2);
     return 0;
 }
@@ -642,7 +643,9 @@ set_at_10ms_step(scenario *s)
     purr_assert_ok(purr_sleep_until(10 * PURR_MS));
     order_log[0] = '\0';
     cr_assert_eq(purr_value_set_int(s->w[0].v, 1), 1);
-    purr_assert_ok(purr_checkpoint());
+    /* Not a checkpoint: with the shuffle option, main may run again before
+     * every woken waiter has; by 11 ms they all have. */
+    purr_assert_ok(purr_sleep(1 * PURR_MS));
     for (size_t i = 0; i < s->nw; i++) {
         cr_assert(s->w[i].done);
         cr_assert_eq(s->w[i].at, 10 * PURR_MS);
@@ -650,3 +653,298 @@ set_at_10ms_step(scenario *s)
     return 0;
 }
 
+static int
+main_scenario(void *arg)
+{
+    return purr_nursery_run(scenario_body, arg);
+}
+
+/* Runs waiters of the given kinds ('v': wait_value(v >= 1), 't':
+ * wait_transition()), spawned in index order but beginning to wait in
+ * reverse (waiter i sleeps n - i ms); one set at 10 ms wakes them all.
+ * Writes the order in which they returned into out. */
+static void
+run_wake_order(const char *kinds, const purr_loop_options *opts, char *out,
+               size_t cap)
+{
+    static int64_t one = 1;
+    purr_loop *loop = purr_loop_new(opts);
+    cr_assert_not_null(loop);
+    purr_value *v = purr_value_new(loop, "x", PURR_ROLE_OUTPUT, PURR_T_INT,
+                                   NULL);
+    size_t n = strlen(kinds);
+    cr_assert_leq(n, 8);
+    waiter w[8];
+    for (size_t i = 0; i < n; i++) {
+        if (kinds[i] == 'v')
+            waiter_init(&w[i], v, WAIT_VALUE, purr_match_pred(ge_pred, &one),
+                        wnames[i]);
+        else
+            waiter_init(&w[i], v, WAIT_TRANSITION, purr_match_any(),
+                        wnames[i]);
+        w[i].delay = (purr_time)(n - i) * PURR_MS;
+    }
+    scenario s = {w, n, set_at_10ms_step, NULL, NULL};
+    purr_assert_ok(purr_run(loop, "main", main_scenario, &s));
+    snprintf(out, cap, "%s", order_log);
+    for (size_t i = 0; i < n; i++)
+        waiter_free(&w[i]);
+    purr_value_free(v);
+    cr_assert_eq(purr_loop_close(loop), 0);
+}
+
+Test(value, rule05_value_waiters_run_in_the_order_they_began_to_wait)
+{
+    char got[512];
+    run_wake_order("vvvvv", NULL, got, sizeof got);
+    cr_assert_str_eq(got, "w4,w3,w2,w1,w0");
+}
+
+Test(value, rule05_transition_waiters_run_in_the_order_they_began_to_wait)
+{
+    char got[512];
+    run_wake_order("ttttt", NULL, got, sizeof got);
+    cr_assert_str_eq(got, "w4,w3,w2,w1,w0");
+}
+
+/* purr: the order is the order of the waits, whatever their kind (rule 3
+ * orders the predicates, not the wake-ups). */
+Test(value, rule05_mixed_waiters_run_in_the_order_they_began_to_wait)
+{
+    char got[512];
+    run_wake_order("vtvtvt", NULL, got, sizeof got);
+    cr_assert_str_eq(got, "w5,w4,w3,w2,w1,w0");
+    run_wake_order("ttvvtv", NULL, got, sizeof got);
+    cr_assert_str_eq(got, "w5,w4,w3,w2,w1,w0");
+}
+
+Test(value, rule05_shuffle_permutes_woken_waiters_by_seed)
+{
+    const char *fifo = "w7,w6,w5,w4,w3,w2,w1,w0";
+    char a[512], b[512];
+    bool permuted = false;
+    for (uint64_t seed = 1; seed <= 16; seed++) {
+        purr_loop_options opts;
+        memset(&opts, 0, sizeof opts);
+        opts.shuffle = true;
+        opts.shuffle_seed = seed;
+        run_wake_order("vtvtvtvt", &opts, a, sizeof a);
+        run_wake_order("vtvtvtvt", &opts, b, sizeof b);
+        cr_assert_str_eq(a, b, "seed %llu: not reproducible",
+                         (unsigned long long)seed);
+        /* Every waiter woke exactly once. */
+        for (int i = 0; i < 8; i++)
+            cr_assert_not_null(strstr(a, wnames[i]));
+        if (strcmp(a, fifo) != 0)
+            permuted = true;
+    }
+    cr_assert(permuted, "the shuffle never changed the wake order");
+}
+
+/* ---------------------------------------------------------------------- */
+/* The observer stream (rule 16 for plain values)                          */
+/* ---------------------------------------------------------------------- */
+
+static int
+set_7_later(void *arg)
+{
+    purr_assert_ok(purr_sleep(1500 * PURR_MS));
+    cr_assert_eq(purr_value_set_int(arg, 7), 1);
+    return 0;
+}
+
+static int
+observed_body(purr_nursery *n, void *arg)
+{
+    return purr_spawn(n, "setter", set_7_later, arg);
+}
+
+static int
+main_observer(void *arg)
+{
+    (void)arg;
+    purr_loop *loop = purr_loop_current();
+    purr_assert_ok(purr_loop_observe(loop, PURR_EV_VALUE, record_value_event,
+                                     NULL));
+    purr_value *v = purr_value_new(loop, "speed", PURR_ROLE_OUTPUT,
+                                   PURR_T_INT, NULL);
+    purr_value *u = purr_value_new(loop, "mood", PURR_ROLE_INPUT,
+                                   PURR_T_STRING, NULL);
+    purr_assert_ok(purr_nursery_run(observed_body, v));    /* task 2 sets */
+    purr_assert_ok(purr_sleep(500 * PURR_MS));             /* t = 2 s */
+    cr_assert_eq(purr_value_set_string(u, "idle"), 1);
+    cr_assert_eq(purr_value_set_int(v, 8), 1);
+    cr_assert_eq(purr_value_set_int(v, 8), 0);             /* no event */
+    cr_assert_eq(purr_value_set_string(v, "x"), PURR_ETYPE); /* no event */
+    purr_assert_ok(purr_sleep(1 * PURR_S));                /* t = 3 s */
+    purr_value_free(v);
+
+    cr_assert_eq(nrecs, 6);
+    obs_rec *r = recs;
+    cr_assert_eq(r[0].kind, PURR_EV_VALUE_CREATED);
+    cr_assert_eq(r[0].value_id, 1);
+    cr_assert_eq(r[0].time_ns, 0);
+    cr_assert_eq(r[0].task_id, 1);
+    cr_assert_eq(r[0].role, PURR_ROLE_OUTPUT);
+    cr_assert_eq(r[0].new_v.type, PURR_T_INT);
+    cr_assert_eq(r[0].new_v.u.i, 0);
+    cr_assert_eq(r[1].kind, PURR_EV_VALUE_CREATED);
+    cr_assert_eq(r[1].value_id, 2);
+    cr_assert_eq(r[1].role, PURR_ROLE_INPUT);
+
+    cr_assert_eq(r[2].kind, PURR_EV_VALUE_SET);
+    cr_assert_eq(r[2].value_id, 1);
+    cr_assert_eq(r[2].time_ns, 1500 * PURR_MS);
+    cr_assert_eq(r[2].task_id, 2);      /* the setter, not main */
+    cr_assert_eq(r[2].old_v.u.i, 0);
+    cr_assert_eq(r[2].new_v.u.i, 7);
+    cr_assert_eq(r[2].value_seq, 1);
+
+    cr_assert_eq(r[3].kind, PURR_EV_VALUE_SET);
+    cr_assert_eq(r[3].value_id, 2);
+    cr_assert_eq(r[3].time_ns, 2 * PURR_S);
+    cr_assert_eq(r[3].task_id, 1);
+    cr_assert_str_eq(purr_datum_str(&r[3].old_v, NULL), "");
+    cr_assert_str_eq(purr_datum_str(&r[3].new_v, NULL), "idle");
+    cr_assert_eq(r[3].value_seq, 2);    /* numbered across the loop */
+
+    cr_assert_eq(r[4].kind, PURR_EV_VALUE_SET);
+    cr_assert_eq(r[4].value_id, 1);
+    cr_assert_eq(r[4].old_v.u.i, 7);
+    cr_assert_eq(r[4].new_v.u.i, 8);
+    cr_assert_eq(r[4].value_seq, 3);
+
+    cr_assert_eq(r[5].kind, PURR_EV_VALUE_CLOSED);
+    cr_assert_eq(r[5].value_id, 1);
+    cr_assert_eq(r[5].time_ns, 3 * PURR_S); /* when it was closed */
+    cr_assert_eq(r[5].task_id, 1);
+    recs_free();
+    purr_value_free(u);
+    recs_free();
+    return 0;
+}
+
+Test(value, observer_sees_created_set_and_closed_with_old_and_new)
+{
+    purr_assert_ok(purr_test_run(main_observer, NULL));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Types                                                                   */
+/* ---------------------------------------------------------------------- */
+
+static int
+main_types(void *arg)
+{
+    (void)arg;
+    purr_loop *loop = purr_loop_current();
+    purr_assert_ok(purr_loop_observe(loop, PURR_EV_VALUE, count_set_events,
+                                     NULL));
+    purr_datum s = purr_datum_string("x");
+    cr_assert_null(purr_value_new(loop, "i", PURR_ROLE_OUTPUT, PURR_T_INT,
+                                  &s));
+    purr_value *v = purr_value_new(loop, "i", PURR_ROLE_OUTPUT, PURR_T_INT,
+                                   NULL);
+    purr_assert_err(purr_value_set(v, &s), PURR_ETYPE);
+    purr_assert_err(purr_value_set_string(v, "x"), PURR_ETYPE);
+    purr_assert_err(purr_value_set_bool(v, true), PURR_ETYPE);
+    purr_assert_err(purr_value_set_double(v, 1.0), PURR_ETYPE);
+    cr_assert_eq(purr_value_transitions(v), 0);
+    cr_assert_eq(set_events, 0);
+    cr_assert_eq(purr_value_peek(v)->type, PURR_T_INT);
+    cr_assert_eq(purr_value_type(v), PURR_T_INT);
+
+    /* A nil-typed value takes any datum. */
+    purr_value *any = purr_value_new(loop, "any", PURR_ROLE_INTERNAL,
+                                     PURR_T_NIL, &s);
+    cr_assert_not_null(any);
+    cr_assert_eq(purr_value_set_bool(any, true), 1);
+    purr_datum t = purr_datum_tuple(&s, 1);
+    cr_assert_eq(purr_value_set(any, &t), 1);
+    cr_assert_eq(set_events, 2);
+    purr_datum_free(&t);
+    purr_datum_free(&s);
+    purr_value_free(any);
+    purr_value_free(v);
+    return 0;
+}
+
+Test(value, set_of_the_wrong_type_is_etype_and_does_nothing)
+{
+    purr_assert_ok(purr_test_run(main_types, NULL));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sets from another thread                                                */
+/* ---------------------------------------------------------------------- */
+
+#define FEED_N 200
+
+typedef struct feeder {
+    purr_value *v;
+    purr_loop *loop;
+} feeder;
+
+static void *
+feeder_thread(void *arg)
+{
+    feeder *f = arg;
+    for (int64_t i = 1; i <= FEED_N; i++) {
+        purr_datum d = purr_datum_int(i);
+        cr_assert_eq(purr_value_set_threadsafe(f->v, &d), 0);
+    }
+    purr_loop_unhold(f->loop);
+    return NULL;
+}
+
+static int
+main_threadsafe(void *arg)
+{
+    purr_clock_kind kind = *(const purr_clock_kind *)arg;
+    purr_loop *loop = purr_loop_current();
+    cr_assert_eq(purr_loop_clock(loop), kind);
+    purr_value *v = purr_value_new(loop, "sensor", PURR_ROLE_INPUT,
+                                   PURR_T_INT, NULL);
+    purr_assert_ok(purr_loop_observe(loop, PURR_EV_VALUE, record_value_event,
+                                     NULL));
+    feeder f = {v, loop};
+    purr_loop_hold(loop); /* the thread may still post: no deadlock */
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, feeder_thread, &f), 0);
+    purr_datum last = purr_datum_int(FEED_N);
+    purr_datum got = purr_datum_nil();
+    purr_assert_ok(purr_value_wait(v, purr_match_equal(&last), 0, &got));
+    cr_assert_eq(got.u.i, FEED_N);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    if (kind == PURR_CLOCK_VIRTUAL)
+        cr_assert_eq(purr_now(), 0); /* posts run before time advances */
+
+    /* Every set arrived, in order, each a transition made by no task. */
+    cr_assert_eq(nrecs, FEED_N);
+    for (size_t i = 0; i < nrecs; i++) {
+        cr_assert_eq(recs[i].kind, PURR_EV_VALUE_SET);
+        cr_assert_eq(recs[i].new_v.u.i, (int64_t)i + 1);
+        cr_assert_eq(recs[i].old_v.u.i, (int64_t)i);
+        cr_assert_eq(recs[i].task_id, 0);
+    }
+    cr_assert_eq(purr_value_transitions(v), FEED_N);
+    recs_free();
+    purr_value_free(v);
+    recs_free();
+    return 0;
+}
+
+Test(value, set_threadsafe_from_a_thread_arrives_in_order_real_clock)
+{
+    purr_loop_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.clock = PURR_CLOCK_REAL;
+    purr_clock_kind kind = PURR_CLOCK_REAL;
+    purr_assert_ok(purr_test_run_opts(&opts, main_threadsafe, &kind));
+}
+
+Test(value, set_threadsafe_from_a_thread_arrives_in_order_virtual_clock)
+{
+    purr_clock_kind kind = PURR_CLOCK_VIRTUAL;
+    purr_assert_ok(purr_test_run(main_threadsafe, &kind));
+}

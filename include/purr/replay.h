@@ -1,0 +1,116 @@
+/* purr/replay.h - re-running a behaviour against a recording.
+ *
+ * purr_replay_check re-runs a behaviour on a fresh virtual-clock loop. The
+ * input values are not produced by sensor models: a feeder task sets them
+ * from the recording, each at its recorded time. Every other transition is
+ * compared, as it happens, with the recording's non-input transitions in
+ * order: same value name, same time, same payload bytes. The first
+ * difference stops the run and is described in a purr_replay_report: what
+ * was expected and what happened (as text), the ten transitions before it,
+ * and how many transitions matched, were missing or extra.
+ *
+ * The run has the recorded shape: the main task enters a cancel scope whose
+ * deadline is the recording's end_ns, calls the target's setup (which
+ * creates the values), then runs a nursery whose body spawns the feeder and
+ * then calls the target's behaviour body. A harness that records runs
+ * should have the same shape (deadline scope first, then the values, then
+ * one nursery with the input driver spawned first) so task ids and timer
+ * order agree.
+ */
+#ifndef PURR_REPLAY_H
+#define PURR_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "purr/core.h"
+#include "purr/recorder.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Creates the behaviour's values in loop (called in the main task, at the
+ * recording's start time). Returns 0 or a negative code, which ends the
+ * replay with that code. */
+typedef int (*purr_replay_setup_fn)(purr_loop *loop, void *arg);
+/* Frees what setup created (called after the run, before the loop is
+ * closed). */
+typedef void (*purr_replay_teardown_fn)(void *arg);
+
+/* What to replay: the behaviour's entry point. */
+typedef struct purr_replay_target {
+    purr_replay_setup_fn setup;  /* creates the values; may be NULL */
+    purr_nursery_fn behaviour;   /* the behaviour's nursery body */
+    purr_replay_teardown_fn teardown; /* frees the values; may be NULL */
+    void *arg;                   /* passed to all three */
+    purr_time deadline_ns;       /* 0: the recording's end_ns */
+} purr_replay_target;
+
+/* One transition in a report. */
+typedef struct purr_replay_row {
+    uint64_t seq;                /* recorded seq (0 for an actual row) */
+    purr_time time_ns;           /* loop time */
+    char value[64];              /* value name, truncated */
+    char text[160];              /* datum text form, truncated with "..." */
+} purr_replay_row;
+
+/* How a replay ended. */
+typedef enum purr_replay_outcome {
+    PURR_REPLAY_IDENTICAL = 0,   /* every transition matched */
+    PURR_REPLAY_DIFFERENT = 1,   /* a transition differs (value/time/bits) */
+    PURR_REPLAY_MISSING = 2,     /* the run ended before a recorded one */
+    PURR_REPLAY_EXTRA = 3,       /* the run made one after the last */
+    PURR_REPLAY_ERROR = 4        /* the replay could not run (see diag) */
+} purr_replay_outcome;
+
+#define PURR_REPLAY_CONTEXT 10
+
+typedef struct purr_replay_report {
+    char file[256];              /* the recording's path */
+    purr_replay_outcome outcome;
+    uint64_t expected;           /* non-input transitions recorded */
+    uint64_t matching;           /* matched, in order, before the first
+                                    difference */
+    uint64_t missing;            /* recorded but not reproduced */
+    uint64_t extra;              /* produced but not recorded */
+    uint64_t inputs;             /* input transitions fed */
+    bool has_expected, has_actual; /* which rows below are set */
+    purr_replay_row expected_row; /* the first differing transition: */
+    purr_replay_row actual_row;   /* recorded and actual */
+    size_t nbefore;              /* rows in before[] (up to 10) */
+    purr_replay_row before[PURR_REPLAY_CONTEXT]; /* the transitions before
+                                    it, oldest first */
+    int run_status;              /* what purr_run returned */
+    purr_diag diag;              /* set when outcome is ERROR */
+} purr_replay_report;
+
+/* Replays rec with target and fills report (see the top of this header).
+ * rec: open recording; only read. report: out, filled in every case.
+ * Returns 0 when the replay is identical.
+ * Errors: PURR_EDIVERGED when a transition differs, is missing or is extra
+ *   (report says which); PURR_EFORMAT when the recording is corrupt or
+ *   names an input value setup did not create (report->diag says which);
+ *   PURR_ENOMEM; the code setup returned. Not a checkpoint: it runs its own
+ *   loop, so it must not be called inside purr_run. */
+PURR_API int purr_replay_check(purr_recording *rec,
+                               const purr_replay_target *target,
+                               purr_replay_report *report /* out */);
+
+/* Writes report for people: one summary line, then on divergence the ten
+ * transitions before it, the expected and actual transitions and the
+ * counts. */
+PURR_API void purr_replay_report_print(FILE *out,
+                                       const purr_replay_report *report);
+
+/* Writes n reports as a JUnit XML file (one testcase per recording, a
+ * failure element on divergence or error). Returns 0.
+ * Errors: PURR_EIO when the file cannot be written. */
+PURR_API int purr_replay_junit(const char *path,
+                               const purr_replay_report *reports, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PURR_REPLAY_H */

@@ -1,0 +1,329 @@
+/* purr/sim.h - scenes, simulated sensors and registered behaviours.
+ *
+ * A scene file (YAML, docs/scenes.md) declares simulated sensors, the
+ * behaviours to run, a duration, a seed and expectations. The loader turns
+ * it into a purr_scene; a purr_sim runs a scene on the virtual clock: each
+ * sensor is a task setting an input value, each behaviour is a registered C
+ * function written against the public API, and every transition flows
+ * through the loop's observer hook (core.h), where the CLI, the recorder and
+ * tests watch it.
+ *
+ * Determinism: each sensor draws from its own random stream derived from
+ * (seed, sensor name), so adding a sensor never changes the others; sensors
+ * and behaviours are started in scene order; nothing reads the wall clock.
+ *
+ * Errors in scene files are bad input (STYLE R6): the functions return
+ * PURR_EFORMAT (or PURR_ENOENT for a missing file) and fill a purr_diag with
+ * the file, the 1-based line and column, and what was expected.
+ *
+ * This header includes no libyaml header (STYLE R2).
+ */
+#ifndef PURR_SIM_H
+#define PURR_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "purr/core.h"
+#include "purr/datum.h"
+#include "purr/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Diagnostics                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* A message about bad input (STYLE R6). The same definition as in
+ * recorder.h (guarded, so both headers may be included); it belongs in
+ * core.h once the core owners move it there. */
+#ifndef PURR_DIAG_DEFINED
+#define PURR_DIAG_DEFINED
+typedef struct purr_diag {
+    char file[256];    /* the file concerned (truncated to fit) */
+    long line, column; /* 1-based position, 0 when not applicable */
+    char message[256]; /* one line, no trailing newline */
+} purr_diag;
+#endif
+
+/* Writes diag as "FILE:LINE:COLUMN: message" (dropping the parts that are
+ * 0) into buf, snprintf-style. Returns the length of the full text. */
+PURR_API size_t purr_sim_diag_format(const purr_diag *diag, char *buf,
+                                     size_t cap);
+
+/* ---------------------------------------------------------------------- */
+/* Durations                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* Parses a duration with a unit: a decimal number (digits, optionally a
+ * '.' and more digits) followed by one of ns, us, ms, s, min, h, d, e.g.
+ * "24h", "90s", "500ms", "1.5min". No sign, no spaces, no bare numbers.
+ * *duration (out) receives the exact number of ns (fractions below 1 ns are
+ * truncated). Returns 0.
+ * Errors: PURR_EFORMAT (not a duration), PURR_ERANGE (beyond int64 ns). */
+PURR_API int purr_sim_duration_parse(const char *text,
+                                     purr_time *duration /* out */);
+
+/* ---------------------------------------------------------------------- */
+/* Scenes                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* A 1-based position in the scene file. */
+typedef struct purr_scene_pos {
+    long line, column;
+} purr_scene_pos;
+
+/* Sensor models. The numbers are fixed (recordings may store them). */
+typedef enum purr_sensor_model {
+    PURR_MODEL_CONSTANT = 1,    /* one value, optionally re-sampled noise */
+    PURR_MODEL_TIMELINE = 2,    /* scripted [time, value] points */
+    PURR_MODEL_RANDOM_WALK = 3, /* +/- step every period, within bounds */
+    PURR_MODEL_POISSON = 4,     /* bool pulses at a rate per hour */
+    PURR_MODEL_PERIODIC = 5,    /* sine or square wave, sampled */
+    PURR_MODEL_BATTERY = 6      /* % drained or charged by an output bool */
+} purr_sensor_model;
+
+/* One point of a timeline: at at_ns after the start, the sensor becomes
+ * value (owned by the scene). */
+typedef struct purr_timeline_point {
+    purr_time at_ns;
+    purr_datum value;
+    purr_scene_pos pos; /* of the point, for later diagnostics */
+} purr_timeline_point;
+
+/* A simulated sensor, as the scene declares it. Only the parameter block of
+ * its model is meaningful; the loader fills defaults for optional keys. */
+typedef struct purr_sensor_spec {
+    char *name;     /* the input value's name */
+    purr_type type; /* PURR_T_BOOL, _INT, _DOUBLE or _STRING */
+    purr_sensor_model model;
+    purr_scene_pos pos;      /* of the sensor's mapping */
+    purr_datum initial;      /* the value before the model's first set */
+    double noise_sigma;      /* gaussian noise added to numeric sets; 0 off */
+    struct {                 /* constant */
+        purr_time sample_ns; /* re-sample the noise this often; 0 never */
+    } constant;
+    struct {                         /* timeline */
+        purr_timeline_point *points; /* ascending at_ns */
+        size_t count;
+    } timeline;
+    struct { /* random_walk */
+        double step, min, max;
+        purr_time period_ns;
+    } random_walk;
+    struct { /* poisson */
+        double rate_per_hour;
+        purr_time pulse_ns; /* how long each event holds true */
+    } poisson;
+    struct {         /* periodic */
+        bool square; /* false: sine */
+        double min, max;
+        purr_time period_ns, sample_ns, phase_ns;
+    } periodic;
+    struct {                                    /* battery */
+        double drain_per_hour, charge_per_hour; /* in % per hour */
+        char *docked; /* name of the bool value that charges it */
+        purr_scene_pos docked_pos;
+        purr_time sample_ns;
+    } battery;
+} purr_sensor_spec;
+
+/* A behaviour parameter: scalar text, converted by the behaviour. */
+typedef struct purr_scene_param {
+    char *key, *value;
+    purr_scene_pos pos; /* of the value */
+} purr_scene_param;
+
+/* A behaviour to run: a registered name plus its parameters. */
+typedef struct purr_behaviour_spec {
+    char *name;
+    purr_scene_pos pos;
+    purr_scene_param *params;
+    size_t param_count;
+} purr_behaviour_spec;
+
+/* Expectation kinds. Expectations are parsed and kept; evaluating them is
+ * not implemented yet. */
+typedef enum purr_expect_kind {
+    PURR_EXPECT_ALWAYS = 1,     /* predicate holds at every transition */
+    PURR_EXPECT_NEVER = 2,      /* predicate never holds */
+    PURR_EXPECT_EVENTUALLY = 3, /* after `after` holds, `predicate` within */
+    PURR_EXPECT_COUNT = 4       /* transitions of `value` in [min, max] */
+} purr_expect_kind;
+
+typedef struct purr_expect_spec {
+    purr_expect_kind kind;
+    purr_scene_pos pos;
+    char *predicate;     /* always/never/eventually; NULL for count */
+    char *after;         /* eventually: the trigger; NULL: the start */
+    purr_time within_ns; /* eventually: PURR_TIME_NEVER when absent */
+    char *value;         /* count: the value's name */
+    int64_t min, max;    /* count: bounds (0 and INT64_MAX default) */
+} purr_expect_spec;
+
+/* A loaded scene. Read-only for users; freed with purr_scene_free. */
+typedef struct purr_scene {
+    char *file; /* path as given to the loader */
+    char *name;
+    uint64_t seed; /* 0 when the scene gives none */
+    purr_time duration_ns;
+    purr_sensor_spec *sensors;
+    size_t sensor_count;
+    purr_behaviour_spec *behaviours;
+    size_t behaviour_count;
+    purr_expect_spec *expects;
+    size_t expect_count;
+} purr_scene;
+
+/* Loads the scene file at path. *scene (out) receives a new scene, owned by
+ * the caller (purr_scene_free), or NULL on failure. diag may be NULL.
+ * Behaviour names are checked against the registry, so register custom
+ * behaviours first. Returns 0.
+ * Errors (with diag): PURR_ENOENT (cannot read the file), PURR_EFORMAT
+ * (YAML syntax, unknown or missing key, bad value, unknown model or
+ * behaviour...). */
+PURR_API int purr_scene_load(const char *path, purr_scene **scene /* out */,
+                             purr_diag *diag /* out */);
+
+/* As purr_scene_load, from the len bytes at text; file names it in
+ * diagnostics. */
+PURR_API int purr_scene_parse(const char *text, size_t len, const char *file,
+                              purr_scene **scene /* out */,
+                              purr_diag *diag /* out */);
+
+/* Frees a scene (NULL accepted). */
+PURR_API void purr_scene_free(purr_scene *scene);
+
+/* The model's name as scenes spell it ("random_walk"), or "?". */
+PURR_API const char *purr_sensor_model_name(purr_sensor_model model);
+
+/* ---------------------------------------------------------------------- */
+/* Behaviours                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* What a behaviour sees of the simulation: its parameters, the values by
+ * name, and storage that lives as long as the run. One context per
+ * behaviour in the scene. */
+typedef struct purr_sim_ctx purr_sim_ctx;
+
+/* Called before the run, outside any task: look up inputs, create outputs,
+ * read parameters, allocate state. Return 0, or a negative code after
+ * purr_sim_fail (the scene is then refused as bad input). */
+typedef int (*purr_sim_setup_fn)(purr_sim_ctx *ctx);
+/* The behaviour itself, run as a task until the scene's duration ends (it
+ * is then cancelled). Return 0 or a PURR_E* code (a failure ends the run). */
+typedef int (*purr_sim_task_fn)(purr_sim_ctx *ctx);
+
+/* Registers a behaviour under name (copied). The registry is process-wide,
+ * like SQLite's auto-extension list: scenes name behaviours, and a name
+ * means the same code everywhere in the process. Not thread-safe: register
+ * at start-up. "pet" and "talk" are built in.
+ * Returns 0. Errors: PURR_EEXIST (name taken), PURR_EINVAL (empty name or
+ * NULL task_fn), PURR_ENOMEM (more than 64 registrations). */
+PURR_API int purr_sim_register(const char *name, purr_sim_setup_fn setup_fn,
+                               purr_sim_task_fn task_fn);
+
+/* True when name is registered. */
+PURR_API bool purr_sim_is_registered(const char *name);
+
+/* Writes the registered names, ", "-separated in registration order, into
+ * buf, snprintf-style. */
+PURR_API size_t purr_sim_registered_names(char *buf, size_t cap);
+
+/* The value named name (a sensor input or another behaviour's output), or
+ * NULL. Borrowed: the simulation owns it. */
+PURR_API purr_value *purr_sim_value(purr_sim_ctx *ctx, const char *name);
+
+/* Creates an output value named name with type and initial (copied; may be
+ * NULL for the type's zero), owned by the simulation. Returns NULL (after
+ * filling the simulation's diag) when the name is taken. Setup only. */
+PURR_API purr_value *purr_sim_output(purr_sim_ctx *ctx, const char *name,
+                                     purr_type type, const purr_datum *initial);
+
+/* Zeroed storage of size bytes, freed with the simulation. Panics when out
+ * of memory. */
+PURR_API void *purr_sim_alloc(purr_sim_ctx *ctx, size_t size);
+
+/* The per-behaviour pointer (what setup stored with purr_sim_set_data). */
+PURR_API void *purr_sim_data(purr_sim_ctx *ctx);
+PURR_API void purr_sim_set_data(purr_sim_ctx *ctx, void *data);
+
+/* Parameters. Each returns 0 and stores the parameter (or dflt when the
+ * scene does not give it) in *out; a parameter that does not convert
+ * returns PURR_EFORMAT after filling the diag at its position. */
+PURR_API int purr_sim_param_double(purr_sim_ctx *ctx, const char *key,
+                                   double dflt, double *out /* out */);
+PURR_API int purr_sim_param_duration(purr_sim_ctx *ctx, const char *key,
+                                     purr_time dflt, purr_time *out /* out */);
+/* *out is borrowed from the scene (valid for the run). */
+PURR_API int purr_sim_param_string(purr_sim_ctx *ctx, const char *key,
+                                   const char *dflt,
+                                   const char **out /* out */);
+
+/* Fills the simulation's diag at the behaviour's position in the scene with
+ * message (printf-style) and returns PURR_EFORMAT, for setup functions. */
+PURR_API int purr_sim_fail(purr_sim_ctx *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ---------------------------------------------------------------------- */
+/* Running a scene                                                         */
+/* ---------------------------------------------------------------------- */
+
+typedef struct purr_sim purr_sim;
+
+/* Options for purr_sim_new. Zero-initialise and set what you need. */
+typedef struct purr_sim_options {
+    bool has_seed; /* use seed instead of the scene's */
+    uint64_t seed;
+    purr_time duration_ns; /* > 0: instead of the scene's duration */
+    bool shuffle;          /* shuffle runnable batches (core option) */
+    uint64_t shuffle_seed;
+} purr_sim_options;
+
+/* Creates a simulation of scene (borrowed: it must outlive the sim) on a
+ * fresh virtual-clock loop. Nothing is created in the loop yet, so
+ * observers (purr_sim_loop) attached now see every value. opts may be
+ * NULL. Returns NULL when out of memory. */
+PURR_API purr_sim *purr_sim_new(const purr_scene *scene,
+                                const purr_sim_options *opts);
+
+/* The simulation's loop, to attach observers to. */
+PURR_API purr_loop *purr_sim_loop(purr_sim *sim);
+
+/* Creates the sensors' input values, runs every behaviour's setup and
+ * resolves references between them (a battery's docked value). Idempotent
+ * once it has succeeded; after a failure the sim can only be freed (later
+ * calls return the same error).
+ * Returns 0. Errors (with diag): PURR_EFORMAT (a behaviour refused its
+ * parameters, a name is taken twice, a battery's docked value does not
+ * exist or is not a bool). */
+PURR_API int purr_sim_setup(purr_sim *sim, purr_diag *diag /* out */);
+
+/* Runs the scene (calling purr_sim_setup first if needed) from virtual time
+ * 0 to the duration, then cancels every sensor and behaviour. Must not be
+ * called inside a task, nor twice.
+ * Returns 0, or: the setup's error; PURR_EBUSY when it has already run;
+ * the first error of a behaviour or sensor task (with diag naming the task
+ * and the virtual time). */
+PURR_API int purr_sim_run(purr_sim *sim, purr_diag *diag /* out */);
+
+/* The seed and duration the simulation uses (after options). */
+PURR_API uint64_t purr_sim_seed(const purr_sim *sim);
+PURR_API purr_time purr_sim_duration(const purr_sim *sim);
+
+/* The value named name, or NULL (borrowed; for tests and tools). */
+PURR_API purr_value *purr_sim_find(purr_sim *sim, const char *name);
+
+/* Frees every value, the contexts and the loop (NULL accepted). */
+PURR_API void purr_sim_free(purr_sim *sim);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PURR_SIM_H */

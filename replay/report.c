@@ -1,0 +1,169 @@
+/* report.c - the replay report for people (text) and for CI (JUnit XML).
+ *
+ * A report is plain data filled by purr_replay_check; this file only
+ * renders it. Times are printed in seconds with all nine decimals, since
+ * a divergence of one nanosecond is still a divergence.
+ */
+#include "replay_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+purr__replay_row_set(purr_replay_row *row, uint64_t seq, purr_time time_ns,
+                     const char *value, const purr_datum *d)
+{
+    row->seq = seq;
+    row->time_ns = time_ns;
+    snprintf(row->value, sizeof row->value, "%s", value);
+    size_t n = purr_datum_format(d, row->text, sizeof row->text);
+    if (n >= sizeof row->text)
+        memcpy(row->text + sizeof row->text - 4, "...", 4);
+}
+
+/* Writes time_ns as seconds with nine decimals into buf. */
+static const char *
+secs(char *buf, size_t cap, purr_time time_ns)
+{
+    const char *sign = time_ns < 0 ? "-" : "";
+    uint64_t t = time_ns < 0 ? -(uint64_t)time_ns : (uint64_t)time_ns;
+    snprintf(buf, cap, "%s%" PRIu64 ".%09" PRIu64, sign, t / 1000000000,
+             t % 1000000000);
+    return buf;
+}
+
+static void
+print_row(FILE *out, const char *tag, const purr_replay_row *row)
+{
+    char t[32];
+    fprintf(out, "  %-9s t=%ss  %s = %s\n", tag, secs(t, sizeof t,
+                                                      row->time_ns),
+            row->value, row->text);
+}
+
+static const char *
+outcome_text(purr_replay_outcome o)
+{
+    switch (o) {
+    case PURR_REPLAY_IDENTICAL:
+        return "identical";
+    case PURR_REPLAY_DIFFERENT:
+        return "DIVERGED: a transition differs";
+    case PURR_REPLAY_MISSING:
+        return "DIVERGED: a recorded transition is missing";
+    case PURR_REPLAY_EXTRA:
+        return "DIVERGED: an extra transition after the recording's last";
+    case PURR_REPLAY_ERROR:
+        return "ERROR";
+    }
+    return "?";
+}
+
+void
+purr_replay_report_print(FILE *out, const purr_replay_report *rep)
+{
+    if (rep->outcome == PURR_REPLAY_ERROR) {
+        fprintf(out, "%s: ERROR: %s\n", rep->file, rep->diag.message);
+        return;
+    }
+    fprintf(out, "%s: %s (%" PRIu64 " of %" PRIu64 " transitions matched, %"
+                 PRIu64 " inputs fed)\n",
+            rep->file, outcome_text(rep->outcome), rep->matching,
+            rep->expected, rep->inputs);
+    if (rep->outcome == PURR_REPLAY_IDENTICAL)
+        return;
+    if (rep->nbefore)
+        fprintf(out, "  the %zu transitions before it (matching):\n",
+                rep->nbefore);
+    for (size_t i = 0; i < rep->nbefore; i++)
+        print_row(out, "", &rep->before[i]);
+    if (rep->has_expected)
+        print_row(out, "expected", &rep->expected_row);
+    else
+        fprintf(out, "  expected  nothing more\n");
+    if (rep->has_actual)
+        print_row(out, "actual", &rep->actual_row);
+    else
+        fprintf(out, "  actual    nothing (the run ended)\n");
+    fprintf(out, "  matching %" PRIu64 ", missing %" PRIu64 ", extra %" PRIu64
+                 "\n",
+            rep->matching, rep->missing, rep->extra);
+}
+
+/* Writes s with XML's five special characters escaped, and other control
+ * bytes as spaces (XML 1.0 cannot carry them). */
+static void
+xml_escape(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        switch (ch) {
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
+        default:
+            fputc(ch < 0x20 && ch != '\n' && ch != '\t' ? ' ' : ch, out);
+        }
+    }
+}
+
+int
+purr_replay_junit(const char *path, const purr_replay_report *reports,
+                  size_t n)
+{
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return PURR_EIO;
+    size_t failures = 0, errors = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (reports[i].outcome == PURR_REPLAY_ERROR)
+            errors++;
+        else if (reports[i].outcome != PURR_REPLAY_IDENTICAL)
+            failures++;
+    }
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                 "<testsuites>\n"
+                 "  <testsuite name=\"purr-replay\" tests=\"%zu\" "
+                 "failures=\"%zu\" errors=\"%zu\">\n",
+            n, failures, errors);
+    for (size_t i = 0; i < n; i++) {
+        const purr_replay_report *rep = &reports[i];
+        fputs("    <testcase classname=\"purr.replay\" name=\"", out);
+        xml_escape(out, rep->file);
+        fputs("\">\n", out);
+        if (rep->outcome != PURR_REPLAY_IDENTICAL) {
+            char *text = NULL;
+            size_t len = 0;
+            FILE *mem = open_memstream(&text, &len);
+            if (mem) {
+                purr_replay_report_print(mem, rep);
+                fclose(mem);
+            }
+            fprintf(out, "      <%s message=\"",
+                    rep->outcome == PURR_REPLAY_ERROR ? "error" : "failure");
+            xml_escape(out, outcome_text(rep->outcome));
+            fputs("\">", out);
+            xml_escape(out, text ? text : "");
+            fprintf(out, "</%s>\n",
+                    rep->outcome == PURR_REPLAY_ERROR ? "error" : "failure");
+            free(text);
+        }
+        fputs("    </testcase>\n", out);
+    }
+    fputs("  </testsuite>\n</testsuites>\n", out);
+    return fclose(out) == 0 ? 0 : PURR_EIO;
+}

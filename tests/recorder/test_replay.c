@@ -1,0 +1,162 @@
+/* test_replay.c - replay: a recording replays identically; a changed
+ * behaviour or a tampered payload is detected and the report names the
+ * first differing transition; the report prints and writes JUnit XML. */
+#include "rec_test.h"
+
+static int
+replay(const char *path, double threshold, purr_replay_report *rep)
+{
+    purr_recording *rec;
+    purr_diag diag;
+    purr_assert_ok(purr_recording_open(path, &rec, &diag));
+    struct thermo t = {.threshold = threshold};
+    purr_replay_target target = {.setup = thermo_setup,
+                                 .behaviour = thermo_behaviour,
+                                 .teardown = thermo_teardown,
+                                 .arg = &t};
+    int rc = purr_replay_check(rec, &target, rep);
+    purr_recording_close(rec);
+    return rc;
+}
+
+Test(replay, recording_replays_identically)
+{
+    char path[256];
+    purr_replay_report rep;
+    tmp_path(path, sizeof path, "same.db");
+    thermo_record(path, 20.0);
+    purr_assert_ok(replay(path, 20.0, &rep));
+    cr_assert_eq(rep.outcome, PURR_REPLAY_IDENTICAL);
+    cr_assert_eq(rep.expected, 50 + 36);
+    cr_assert_eq(rep.matching, 50 + 36);
+    cr_assert_eq(rep.inputs, 50);
+    cr_assert_eq(rep.missing + rep.extra, 0);
+}
+
+Test(replay, changed_threshold_names_first_difference)
+{
+    char path[256];
+    purr_replay_report rep;
+    tmp_path(path, sizeof path, "changed.db");
+    thermo_record(path, 20.0);
+    /* Reading 7 is exactly 20.0: heater stays off at threshold 20 (so the
+     * next transition is count = 7), but turns on at threshold 21. */
+    purr_assert_err(replay(path, 21.0, &rep), PURR_EDIVERGED);
+    cr_assert_eq(rep.outcome, PURR_REPLAY_DIFFERENT);
+    cr_assert(rep.has_expected && rep.has_actual);
+    cr_assert_eq(rep.expected_row.time_ns, 700 * PURR_MS);
+    cr_assert_str_eq(rep.expected_row.value, "count");
+    cr_assert_str_eq(rep.expected_row.text, "7");
+    cr_assert_eq(rep.actual_row.time_ns, 700 * PURR_MS);
+    cr_assert_str_eq(rep.actual_row.value, "heater");
+    cr_assert_str_eq(rep.actual_row.text, "true");
+    /* Readings 1-6 gave six counts and four heater changes. */
+    cr_assert_eq(rep.matching, 10);
+    cr_assert_eq(rep.nbefore, 10);
+    cr_assert_str_eq(rep.before[0].value, "count");
+    cr_assert_eq(rep.before[0].time_ns, 100 * PURR_MS);
+    cr_assert_str_eq(rep.before[9].value, "count");
+    cr_assert_str_eq(rep.before[9].text, "6");
+    cr_assert_eq(rep.missing, 86 - 10);
+    cr_assert_eq(rep.extra, 1);
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    purr_replay_report_print(mem, &rep);
+    fclose(mem);
+    cr_assert(strstr(text, "expected  t=0.700000000s  count = 7\n"), "%s",
+              text);
+    cr_assert(strstr(text, "actual    t=0.700000000s  heater = true\n"),
+              "%s", text);
+    cr_assert(strstr(text, "matching 10, missing 76, extra 1\n"), "%s", text);
+    free(text);
+
+    char xml[256];
+    tmp_path(xml, sizeof xml, "junit.xml");
+    purr_replay_report reps[2];
+    purr_assert_ok(replay(path, 20.0, &reps[0]));
+    reps[1] = rep;
+    purr_assert_ok(purr_replay_junit(xml, reps, 2));
+    FILE *f = fopen(xml, "r");
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    cr_assert(strstr(buf, "tests=\"2\" failures=\"1\" errors=\"0\""), "%s",
+              buf);
+    cr_assert(strstr(buf, "<failure message=\"DIVERGED: a transition "
+                          "differs\">"),
+              "%s", buf);
+}
+
+Test(replay, flipped_payload_byte_is_detected)
+{
+    char path[256];
+    purr_replay_report rep;
+    tmp_path(path, sizeof path, "tampered.db");
+    thermo_record(path, 20.0);
+    /* Take count = 3 (02 03 00 ...) and flip a bit of its high byte. */
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT payload FROM transition "
+                                        "WHERE value_id = 3 AND text = '3'", -1, &st, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    uint8_t p[9];
+    cr_assert_eq(sqlite3_column_bytes(st, 0), 9);
+    memcpy(p, sqlite3_column_blob(st, 0), 9);
+    sqlite3_finalize(st);
+    cr_assert_eq(p[0], PURR_T_INT);
+    cr_assert_eq(p[1], 3);
+    p[8] ^= 0x01;
+    cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE transition SET payload = ?1"
+                                        " WHERE value_id = 3 AND text = '3'", -1, &st, NULL),
+                 SQLITE_OK);
+    sqlite3_bind_blob(st, 1, p, 9, SQLITE_TRANSIENT);
+    cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    purr_assert_err(replay(path, 20.0, &rep), PURR_EDIVERGED);
+    cr_assert_eq(rep.outcome, PURR_REPLAY_DIFFERENT);
+    cr_assert_str_eq(rep.expected_row.value, "count");
+    cr_assert_str_eq(rep.expected_row.text, "72057594037927939");
+    cr_assert_str_eq(rep.actual_row.text, "3");
+    cr_assert_eq(rep.actual_row.time_ns, 300 * PURR_MS);
+}
+
+static int
+setup_without_temp(purr_loop *loop, void *arg)
+{
+    struct thermo *t = arg;
+    t->heater = purr_value_new_bool(loop, "heater", PURR_ROLE_OUTPUT);
+    t->count = purr_value_new(loop, "count", PURR_ROLE_INTERNAL, PURR_T_INT,
+                              NULL);
+    t->temp = purr_value_new(loop, "temperature", PURR_ROLE_INPUT,
+                             PURR_T_DOUBLE, NULL);
+    return 0;
+}
+
+Test(replay, unknown_input_value_is_an_error)
+{
+    char path[256];
+    tmp_path(path, sizeof path, "unknown.db");
+    thermo_record(path, 20.0);
+    purr_recording *rec;
+    purr_diag diag;
+    purr_assert_ok(purr_recording_open(path, &rec, &diag));
+    struct thermo t = {.threshold = 20.0};
+    purr_replay_target target = {.setup = setup_without_temp,
+                                 .behaviour = thermo_behaviour,
+                                 .teardown = thermo_teardown,
+                                 .arg = &t};
+    purr_replay_report rep;
+    purr_assert_err(purr_replay_check(rec, &target, &rep), PURR_EFORMAT);
+    cr_assert_eq(rep.outcome, PURR_REPLAY_ERROR);
+    cr_assert_str_eq(rep.diag.file, path);
+    cr_assert_str_eq(rep.diag.message, "input value temp was not created "
+                                       "by the behaviour's setup");
+    purr_recording_close(rec);
+}
