@@ -64,8 +64,7 @@ wake_closed_handle(purr_waitq *q, const void *handle)
     purr__waiter *w = purr__waitq_head(q);
     while (w) {
         purr__waiter *next = w->next;
-        chan_waiter *cw =
-            (chan_waiter *)((char *)w - offsetof(chan_waiter, w));
+        chan_waiter *cw = (chan_waiter *)((char *)w - offsetof(chan_waiter, w));
         if (cw->handle == handle) {
             purr__waitq_remove(w);
             purr__wake(w->task, PURR_ECLOSED);
@@ -240,8 +239,7 @@ purr_chan_send(purr_chan_tx *tx, const void *item)
             purr__yield(self);
         return rc;
     }
-    chan_waiter cw = {.w = {.task = self, .data = (void *)item},
-                      .handle = tx};
+    chan_waiter cw = {.w = {.task = self, .data = (void *)item}, .handle = tx};
     purr__waitq_push(&tx->ch->senders, &cw.w);
     return purr__park(&cw.w, true, "channel send", tx->ch);
 }

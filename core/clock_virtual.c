@@ -7,7 +7,9 @@
  * to block (advance), which then switches straight to the first task woken.
  * Posted functions (from other threads) run before time advances. If nothing
  * is runnable, no timer is armed and no post can arrive (no holds), idle()
- * reports a deadlock. */
+ * reports a deadlock. A pacing hook (options.pace) runs before each jump; a
+ * simulator window uses it to hold virtual time to a multiple of wall time
+ * and to inject the user's input. */
 #include "core_int.h"
 
 static int
@@ -32,6 +34,13 @@ virtual_now(purr_loop *loop)
 static int
 virtual_advance(purr_loop *loop)
 {
+    if (loop->pace) {
+        /* The hook runs outside any task, like a posted function. */
+        purr_task *saved = loop->current;
+        loop->current = NULL;
+        loop->pace(loop, purr__timers_next(loop), loop->pace_ctx);
+        loop->current = saved;
+    }
     if (purr__posts_pending(loop)) {
         purr__posts_run(loop);
         if (loop->run_head)

@@ -311,6 +311,8 @@ struct purr_loop {
     bool running;                /* inside purr_run */
     bool deadlocked;             /* a deadlock was reported this run */
     FILE *deadlock_out;          /* options.deadlock_report */
+    purr_pace_fn pace;           /* options.pace (virtual clock) */
+    void *pace_ctx;              /* options.pace_ctx */
     uint64_t next_value_id;      /* ids of values, in creation order */
     uint64_t value_seq;          /* transition numbering (value.c) */
 };
@@ -438,6 +440,9 @@ static inline bool purr__timer_armed(const purr__timer *t)
 {
     return t->slot != SIZE_MAX;
 }
+/* A hint from the timer heap that t fires soon (task.c): prefetches what
+ * firing t and resuming its task will touch. No visible effect. */
+void purr__timer_prefetch_owner(purr__timer *t);
 /* Earliest deadline, or PURR_TIME_NEVER. */
 purr_time purr__timers_next(const purr_loop *loop);
 /* Fires every timer with deadline <= now, in (deadline, seq) order.

@@ -41,6 +41,8 @@ purr_loop_new(const purr_loop_options *opts)
     loop->now_ns = opts->start_time;
     loop->tslot_free = SIZE_MAX;
     loop->deadlock_out = opts->deadlock_report;
+    loop->pace = opts->pace;
+    loop->pace_ctx = opts->pace_ctx;
     pthread_mutex_init(&loop->post_mu, NULL);
     pthread_cond_init(&loop->post_cv, NULL);
     atomic_init(&loop->nposts, 0);

@@ -24,12 +24,36 @@
 
 #define ARITY 4
 
-/* Is entry a before entry b in firing order? */
+/* Is entry a before entry b in firing order? Written with & and | rather
+ * than && and || so that it compiles to flag arithmetic: which child is
+ * smallest is a coin toss, and a mispredicted branch per comparison cost
+ * more than the comparison. */
 static inline bool
 entry_less(const purr__heap_entry *a, const purr__heap_entry *b)
 {
-    return a->deadline_ns < b->deadline_ns ||
-           (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
+    return (a->deadline_ns < b->deadline_ns) |
+           ((a->deadline_ns == b->deadline_ns) & (a->seq < b->seq));
+}
+
+/* The earlier of two entries. */
+static inline const purr__heap_entry *
+entry_min(const purr__heap_entry *a, const purr__heap_entry *b)
+{
+    return entry_less(b, a) ? b : a;
+}
+
+/* The earliest of the children of node i, which has at least one. */
+static inline const purr__heap_entry *
+min_child(const purr__heap_entry *heap, size_t n, size_t i)
+{
+    size_t first = ARITY * i + 1;
+    const purr__heap_entry *c = &heap[first];
+    if (first + ARITY <= n) /* the usual case: all four, as a tournament */
+        return entry_min(entry_min(&c[0], &c[1]), entry_min(&c[2], &c[3]));
+    const purr__heap_entry *best = c;
+    for (size_t k = first + 1; k < n; k++)
+        best = entry_min(best, &heap[k]);
+    return best;
 }
 
 /* Stores e at heap slot i and records the position in e's timer slot. */
@@ -61,19 +85,13 @@ heap_sift_down(purr_loop *loop, size_t i, purr__heap_entry e)
 {
     purr__heap_entry *heap = loop->heap;
     size_t n = loop->heap_len;
-    for (;;) {
-        size_t first = ARITY * i + 1;
-        if (first >= n)
+    while (ARITY * i + 1 < n) {
+        const purr__heap_entry *best = min_child(heap, n, i);
+        if (!entry_less(best, &e))
             break;
-        size_t best = first;
-        size_t end = first + ARITY < n ? first + ARITY : n;
-        for (size_t c = first + 1; c < end; c++)
-            if (entry_less(&heap[c], &heap[best]))
-                best = c;
-        if (!entry_less(&heap[best], &e))
-            break;
-        heap_set(loop, i, heap[best]);
-        i = best;
+        size_t b = (size_t)(best - heap);
+        heap_set(loop, i, *best);
+        i = b;
     }
     heap_set(loop, i, e);
 }
@@ -160,10 +178,18 @@ heap_pop(purr_loop *loop)
     size_t last = --loop->heap_len;
     if (last > 0) {
         heap_sift_down(loop, 0, loop->heap[last]);
-        /* The new top is most likely the next timer to fire, and its owner
-         * (a task struct, a scope) has usually gone cold while it waited:
-         * start the miss now so it has arrived by then. */
-        __builtin_prefetch(loop->tslots[loop->heap[0].slot].timer, 1);
+        /* The timers that fire next belong to tasks (or scopes) that went
+         * cold while they waited: thousands of sleepers means a cache and a
+         * TLB miss for each. Prefetch as a pipeline: the new top fires
+         * next, and its owner's first line was prefetched one pop ago (as
+         * the runner-up), so its owner can now prefetch what resuming it
+         * needs; the runner-up, the earliest of the top's children, gets
+         * its first line fetched for next time. Hints only: they change no
+         * order. */
+        purr__timer_prefetch_owner(loop->tslots[loop->heap[0].slot].timer);
+        if (last > 1)
+            __builtin_prefetch(
+                loop->tslots[min_child(loop->heap, last, 0)->slot].timer, 1);
     }
     return t;
 }

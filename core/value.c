@@ -483,11 +483,13 @@ purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
         purr__vwaiter h;
         vwaiter_init(&h, v, self, PURR__W_HOLD, m, not_equal);
         purr_time now = purr_now();
-        purr_time deadline = held_for > PURR_TIME_NEVER - now
+        /* now + held_for, saturated (held_for > 0 here; now may be < 0) */
+        purr_time deadline = now > PURR_TIME_NEVER - held_for
                                  ? PURR_TIME_NEVER
                                  : now + held_for;
         purr__waitq_push(&v->waiters, &h.w);
-        purr__timer_arm(v->loop, &h.hold, deadline);
+        if (deadline != PURR_TIME_NEVER) /* a hold for ever never ends */
+            purr__timer_arm(v->loop, &h.hold, deadline);
         int rc = purr__park(&h.w, true, "value (held)", v);
         if (rc < 0)
             return rc; /* vwaiter_cancel unlinked it and its timer */

@@ -82,6 +82,34 @@ PURR_API const char *purr_strerror(int err);
 PURR_API const char *purr_err_name(int err);
 
 /* ---------------------------------------------------------------------- */
+/* Diagnostics                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* A message about bad input (STYLE R6): which file, where in it, and what
+ * is wrong. Scene files give line and column; recordings give the row
+ * (transition seq) as line and 0 as column; 0 means "not applicable". The
+ * command-line tools print it as one line and exit with status 2. */
+#ifndef PURR_DIAG_DEFINED
+#define PURR_DIAG_DEFINED
+typedef struct purr_diag {
+    char file[256];     /* the file concerned (truncated to fit) */
+    long line, column;  /* 1-based position, 0 when not applicable */
+    char message[256];  /* one line, no trailing newline */
+} purr_diag;
+#endif
+
+/* Fills diag (may be NULL: then nothing happens) with file, position and a
+ * printf-style message. */
+PURR_API void purr_diag_set(purr_diag *diag, const char *file, long line,
+                            long column, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Writes diag as "FILE:LINE:COLUMN: message" (leaving out the parts that
+ * are 0) into buf, snprintf-style: returns the full text's length. */
+PURR_API size_t purr_diag_format(const purr_diag *diag, char *buf,
+                                 size_t cap);
+
+/* ---------------------------------------------------------------------- */
 /* Time                                                                    */
 /* ---------------------------------------------------------------------- */
 
@@ -107,6 +135,15 @@ typedef enum purr_clock_kind {
     PURR_CLOCK_REAL = 1     /* libuv event loop, monotonic real time */
 } purr_clock_kind;
 
+/* Pacing hook of the virtual clock: called on the loop thread each time
+ * every task is blocked and virtual time is about to jump to next_deadline
+ * (PURR_TIME_NEVER when nothing is scheduled). It may block on the wall
+ * clock (to run at 1x, 10x...), draw, and post functions (purr_loop_post)
+ * that set inputs: those run before time advances, at the current virtual
+ * time. A simulator window uses it; headless runs leave it NULL. */
+typedef void (*purr_pace_fn)(purr_loop *loop, purr_time next_deadline,
+                             void *ctx);
+
 /* Options for purr_loop_new. Zero-initialise and set what you need. */
 typedef struct purr_loop_options {
     purr_clock_kind clock;  /* default PURR_CLOCK_VIRTUAL */
@@ -115,6 +152,8 @@ typedef struct purr_loop_options {
     uint64_t shuffle_seed;  /* seed of that shuffle (used when shuffle) */
     purr_time start_time;   /* virtual clock's initial purr_now() */
     FILE *deadlock_report;  /* where a deadlock is described; NULL = stderr */
+    purr_pace_fn pace;      /* virtual clock only; NULL = as fast as possible */
+    void *pace_ctx;         /* passed to pace */
 } purr_loop_options;
 
 /* 256 KiB: ordinary C code (printf, SQLite, libyaml called from an observer)

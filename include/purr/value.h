@@ -101,7 +101,11 @@ PURR_API int purr_value_set_string(purr_value *v, const char *s);
 
 /* Thread-safe set, for another thread feeding a loop (typically on the real
  * clock): d is copied now and set on the loop thread, in the order of the
- * calls, through purr_loop_post. Returns 0 or PURR_ENOMEM. */
+ * calls, through purr_loop_post (the observer sees it with task_id 0).
+ * Returns 0, or PURR_ENOMEM when the set could not be queued (nothing will
+ * be set; copying d's own storage panics on out-of-memory, as every datum
+ * copy does). A type mismatch is found only on the loop thread, where the
+ * set is then dropped. */
 PURR_API int purr_value_set_threadsafe(purr_value *v, const purr_datum *d);
 
 /* ---------------------------------------------------------------------- */

@@ -12,13 +12,13 @@
 typedef struct ctx {
     purr_chan_tx *tx;
     purr_chan_rx *rx;
-    int got[64];            /* items received, in order */
-    purr_time got_at[64];   /* purr_now() when each was received */
+    int got[64];          /* items received, in order */
+    purr_time got_at[64]; /* purr_now() when each was received */
     size_t ngot;
-    purr_time sent_at[64];  /* purr_now() when each send returned */
+    purr_time sent_at[64]; /* purr_now() when each send returned */
     size_t nsent;
-    int rc[8];              /* per-task results */
-    purr_time rc_at[8];     /* when each result came */
+    int rc[8];          /* per-task results */
+    purr_time rc_at[8]; /* when each result came */
 } ctx;
 
 static void
@@ -92,8 +92,8 @@ Test(chan, bounded_sender_blocks_when_full)
     purr_time want_sent[4] = {0, 0, 5 * PURR_MS, 10 * PURR_MS};
     cr_assert_eq(c.nsent, 4);
     for (size_t k = 0; k < 4; k++)
-        cr_assert_eq(c.sent_at[k], want_sent[k], "send %zu returned at %lld",
-                     k, (long long)c.sent_at[k]);
+        cr_assert_eq(c.sent_at[k], want_sent[k], "send %zu returned at %lld", k,
+                     (long long)c.sent_at[k]);
     cr_assert_eq(c.ngot, 4);
     for (size_t k = 0; k < 4; k++) {
         cr_assert_eq(c.got[k], (int)k);
@@ -203,14 +203,13 @@ Test(chan, rendezvous_both_sides_proceed_together)
 
 /* ---------------------------------------------------------------------- */
 
-
 /* A task's argument when several tasks share one test. */
 typedef struct who_arg {
     ctx *c;
     int who;
-    purr_chan_tx *tx;       /* its own clone, if it sends */
-    purr_chan_rx *rx;       /* its own clone, if it receives */
-    void *owner;            /* a test's own state, when ctx is not enough */
+    purr_chan_tx *tx; /* its own clone, if it sends */
+    purr_chan_rx *rx; /* its own clone, if it receives */
+    void *owner;      /* a test's own state, when ctx is not enough */
 } who_arg;
 
 /* Three senders (spawned 1, 2, 3), each with its own clone, send two items
@@ -252,8 +251,8 @@ fifo_body(purr_nursery *n, void *arg)
 {
     fifo_ctx *f = arg;
     for (int i = 0; i < 3; i++) {
-        f->args[i] = (who_arg){.c = &f->c, .who = i + 1,
-                               .tx = purr_chan_tx_clone(f->c.tx)};
+        f->args[i] = (who_arg){
+            .c = &f->c, .who = i + 1, .tx = purr_chan_tx_clone(f->c.tx)};
         cr_assert_not_null(f->args[i].tx);
         purr_assert_ok(purr_spawn(n, "sender", fifo_sender, &f->args[i]));
     }
@@ -343,10 +342,9 @@ parked_recv_body(purr_nursery *n, void *arg)
 {
     multi_ctx *m = arg;
     for (int i = 0; i < 2; i++) {
-        m->args[i] = (who_arg){.c = &m->c, .who = i,
-                               .rx = purr_chan_rx_clone(m->c.rx)};
-        purr_assert_ok(purr_spawn(n, "receiver", parked_receiver,
-                                  &m->args[i]));
+        m->args[i] =
+            (who_arg){.c = &m->c, .who = i, .rx = purr_chan_rx_clone(m->c.rx)};
+        purr_assert_ok(purr_spawn(n, "receiver", parked_receiver, &m->args[i]));
     }
     purr_chan_rx_close(m->c.rx);
     purr_assert_ok(purr_sleep(2 * PURR_MS));
@@ -560,8 +558,7 @@ close_own_body(purr_nursery *n, void *arg)
 
     /* receiver side: channel A */
     m->args[0] = (who_arg){.c = c, .rx = purr_chan_rx_clone(c->rx)};
-    purr_assert_ok(purr_spawn(n, "receiver", close_own_receiver,
-                              &m->args[0]));
+    purr_assert_ok(purr_spawn(n, "receiver", close_own_receiver, &m->args[0]));
 
     /* sender side: channel B, in args[1].tx / args[2].rx */
     purr_chan_tx *btx;
@@ -884,8 +881,10 @@ consumer(void *arg)
         f->count[a->who]++;
         int p = item / PER_PRODUCER, k = item % PER_PRODUCER;
         /* FIFO: each producer's items arrive in the order sent */
-        cr_assert_gt(k, f->last[a->who][p], "consumer %d: producer %d's "
-                     "item %d after %d", a->who, p, k, f->last[a->who][p]);
+        cr_assert_gt(k, f->last[a->who][p],
+                     "consumer %d: producer %d's "
+                     "item %d after %d",
+                     a->who, p, k, f->last[a->who][p]);
         f->last[a->who][p] = k;
         if (f->count[a->who] % (size_t)(a->who + 3) == 0)
             purr_assert_ok(purr_sleep((a->who + 2) * PURR_US));
@@ -900,15 +899,15 @@ fan_body(purr_nursery *n, void *arg)
 {
     fan_ctx *f = arg;
     for (int i = 0; i < CONSUMERS; i++) {
-        f->cons[i] = (who_arg){.owner = f, .who = i,
-                               .rx = purr_chan_rx_clone(f->rx)};
+        f->cons[i] =
+            (who_arg){.owner = f, .who = i, .rx = purr_chan_rx_clone(f->rx)};
         for (int p = 0; p < PRODUCERS; p++)
             f->last[i][p] = -1;
         purr_assert_ok(purr_spawn(n, "consumer", consumer, &f->cons[i]));
     }
     for (int i = 0; i < PRODUCERS; i++) {
-        f->prod[i] = (who_arg){.owner = f, .who = i,
-                               .tx = purr_chan_tx_clone(f->tx)};
+        f->prod[i] =
+            (who_arg){.owner = f, .who = i, .tx = purr_chan_tx_clone(f->tx)};
         purr_assert_ok(purr_spawn(n, "producer", producer, &f->prod[i]));
     }
     purr_chan_tx_close(f->tx);
@@ -930,8 +929,7 @@ Test(chan, fan_in_fan_out_delivers_every_item_once)
     memset(&f, 0, sizeof f);
     purr_assert_ok(purr_test_run(fan_main, &f));
     for (int i = 0; i < PRODUCERS * PER_PRODUCER; i++)
-        cr_assert_eq(f.seen[i], 1, "item %d received %d times", i,
-                     f.seen[i]);
+        cr_assert_eq(f.seen[i], 1, "item %d received %d times", i, f.seen[i]);
     size_t total = 0;
     for (int i = 0; i < CONSUMERS; i++) {
         cr_assert_gt(f.count[i], 0, "consumer %d received nothing", i);

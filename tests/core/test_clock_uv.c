@@ -27,8 +27,7 @@ real_sleep_main(void *arg)
     cr_assert_geq(start, 0);
     purr_assert_ok(purr_sleep(20 * PURR_MS));
     purr_time slept = purr_now() - start;
-    cr_assert_geq(slept, 20 * PURR_MS, "slept only %lld ns",
-                  (long long)slept);
+    cr_assert_geq(slept, 20 * PURR_MS, "slept only %lld ns", (long long)slept);
     return 0;
 }
 
@@ -50,8 +49,8 @@ typedef struct sleeper_arg {
 
 struct sleepers {
     purr_time start;
-    int order[3];           /* sleeper indices in wake order */
-    purr_time slept[3];     /* by index */
+    int order[3];       /* sleeper indices in wake order */
+    purr_time slept[3]; /* by index */
     size_t n;
     sleeper_arg args[3];
 };
@@ -75,8 +74,8 @@ sleepers_body(purr_nursery *n, void *arg)
     sleepers *s = arg;
     s->start = purr_now();
     for (int i = 0; i < 3; i++) {
-        s->args[i] = (sleeper_arg){.s = s, .index = i,
-                                   .duration = sleeper_durations[i]};
+        s->args[i] =
+            (sleeper_arg){.s = s, .index = i, .duration = sleeper_durations[i]};
         purr_assert_ok(purr_spawn(n, "sleeper", sleeper, &s->args[i]));
     }
     return 0;
@@ -97,8 +96,8 @@ Test(clock_uv, concurrent_sleeps_each_last_their_duration)
     for (size_t k = 0; k < 3; k++)
         cr_assert_eq(s.order[k], want[k]);
     for (int i = 0; i < 3; i++)
-        cr_assert_geq(s.slept[i], sleeper_durations[i],
-                      "sleeper %d: %lld ns", i, (long long)s.slept[i]);
+        cr_assert_geq(s.slept[i], sleeper_durations[i], "sleeper %d: %lld ns",
+                      i, (long long)s.slept[i]);
 }
 
 /* A task that computes for longer than its next sleep (5 ms of work with
@@ -124,8 +123,7 @@ busy_then_sleep_main(void *arg)
 
 Test(clock_uv, sleep_after_long_computation_wakes, .timeout = 20)
 {
-    purr_assert_ok(purr_test_run_opts(&real_opts, busy_then_sleep_main,
-                                      NULL));
+    purr_assert_ok(purr_test_run_opts(&real_opts, busy_then_sleep_main, NULL));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -133,10 +131,10 @@ Test(clock_uv, sleep_after_long_computation_wakes, .timeout = 20)
 /* ---------------------------------------------------------------------- */
 
 typedef struct pipe_ctx {
-    int fds[2];             /* pipe: [0] read end, [1] write end */
-    int rc;                 /* purr_fd_wait's result */
-    purr_time woke_at;      /* purr_now() when it returned */
-    char buf[16];           /* bytes read after waking */
+    int fds[2];        /* pipe: [0] read end, [1] write end */
+    int rc;            /* purr_fd_wait's result */
+    purr_time woke_at; /* purr_now() when it returned */
+    char buf[16];      /* bytes read after waking */
     ssize_t nread;
 } pipe_ctx;
 
@@ -246,6 +244,25 @@ Test(clock_uv, fd_wait_on_the_virtual_clock_is_not_supported)
     close(p.fds[1]);
 }
 
+/* A regular file cannot be polled (epoll refuses it): libuv's refusal is
+ * PURR_ESYS, and leaves nothing behind (the loop still closes). */
+static int
+fd_refused_main(void *arg)
+{
+    int fd = fileno(arg);
+    purr_assert_err(purr_fd_wait(fd, PURR_FD_READ), PURR_ESYS);
+    purr_assert_ok(purr_sleep(1 * PURR_MS));
+    return 0;
+}
+
+Test(clock_uv, fd_wait_on_a_regular_file_returns_esys)
+{
+    FILE *f = tmpfile();
+    cr_assert_not_null(f);
+    purr_assert_ok(purr_test_run_opts(&real_opts, fd_refused_main, f));
+    fclose(f);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Posts from another thread                                               */
 /* ---------------------------------------------------------------------- */
@@ -262,12 +279,12 @@ typedef struct post_item {
 
 struct post_ctx {
     purr_loop *loop;
-    purr_event done;        /* set by the last posted call */
+    purr_event done; /* set by the last posted call */
     post_item items[NPOSTS];
-    int got[NPOSTS];        /* indices, in the order the calls ran */
+    int got[NPOSTS]; /* indices, in the order the calls ran */
     size_t n;
-    int bad_context;        /* calls that ran inside a task or elsewhere */
-    int post_failures;      /* purr_loop_post calls that failed */
+    int bad_context;   /* calls that ran inside a task or elsewhere */
+    int post_failures; /* purr_loop_post calls that failed */
 };
 
 static void
@@ -354,7 +371,7 @@ typedef struct script {
     purr_time start;
     purr_event ev;
     int order[NSTEPS];
-    purr_time at[NSTEPS];   /* time of each step, relative to start */
+    purr_time at[NSTEPS]; /* time of each step, relative to start */
     size_t n;
 } script;
 
@@ -423,17 +440,21 @@ script_main(void *arg)
 Test(clock_uv, same_code_same_result_on_both_clocks)
 {
     static const int want[NSTEPS] = {M0, A1, B1, B2, A2, C1, END};
-    static const purr_time want_at[NSTEPS] = {
-        0, 30 * PURR_MS, 30 * PURR_MS, 60 * PURR_MS, 90 * PURR_MS,
-        120 * PURR_MS, 120 * PURR_MS};
+    static const purr_time want_at[NSTEPS] = {0,
+                                              30 * PURR_MS,
+                                              30 * PURR_MS,
+                                              60 * PURR_MS,
+                                              90 * PURR_MS,
+                                              120 * PURR_MS,
+                                              120 * PURR_MS};
     script virt = {0}, real = {0};
     purr_assert_ok(purr_test_run(script_main, &virt));
     purr_assert_ok(purr_test_run_opts(&real_opts, script_main, &real));
     cr_assert_eq(virt.n, NSTEPS);
     cr_assert_eq(real.n, NSTEPS);
     for (size_t k = 0; k < NSTEPS; k++) {
-        cr_assert_eq(virt.order[k], want[k], "virtual step %zu: %d, want %d",
-                     k, virt.order[k], want[k]);
+        cr_assert_eq(virt.order[k], want[k], "virtual step %zu: %d, want %d", k,
+                     virt.order[k], want[k]);
         cr_assert_eq(real.order[k], virt.order[k],
                      "real step %zu: %d, virtual %d", k, real.order[k],
                      virt.order[k]);

@@ -65,9 +65,9 @@ line_of(const char *text, const char *name, char *line, size_t cap)
 /* ---------------------------------------------------------------------- */
 
 struct world {
-    purr_event never;          /* nobody sets it */
-    purr_lock lock;            /* held by "holder" forever */
-    purr_chan_tx *tx;          /* kept open, nobody sends */
+    purr_event never; /* nobody sets it */
+    purr_lock lock;   /* held by "holder" forever */
+    purr_chan_tx *tx; /* kept open, nobody sends */
     purr_chan_rx *rx;
     int rc_waiter, rc_holder, rc_locker, rc_receiver;
     bool holder_has_lock;
@@ -175,8 +175,8 @@ Test(deadlock, every_task_blocked_is_reported_and_unwound)
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
         char line[256];
         const char *at = line_of(r.text, expect[i].name, line, sizeof line);
-        cr_assert_gt(at, prev, "'%s' out of spawn order:\n%s",
-                     expect[i].name, r.text);
+        cr_assert_gt(at, prev, "'%s' out of spawn order:\n%s", expect[i].name,
+                     r.text);
         prev = at;
         cr_assert_not_null(strstr(line, "blocked"), "line: %s", line);
         cr_assert_not_null(strstr(line, expect[i].on), "line: %s", line);
@@ -279,8 +279,7 @@ Test(deadlock, loop_close_is_ebusy_while_tasks_live_and_0_after)
 {
     purr_loop *loop = purr_loop_new(NULL);
     cr_assert_not_null(loop);
-    purr_assert_ok(purr_run(loop, "test-main", try_close_while_running,
-                            NULL));
+    purr_assert_ok(purr_run(loop, "test-main", try_close_while_running, NULL));
     cr_assert_eq(running_loop, loop);
     cr_assert_eq(purr_loop_task_count(loop), 0);
     cr_assert_null(purr_loop_current(), "no loop outside purr_run");
@@ -342,9 +341,9 @@ Test(deadlock, unkillable_task_keeps_loop_busy)
     report_open(&r, &opts);
     leaked_loop = purr_loop_new(&opts);
     cr_assert_not_null(leaked_loop);
-    purr_assert_err(purr_run(leaked_loop, "stubborn",
-                             main_waits_forever_shielded, NULL),
-                    PURR_EDEADLOCK);
+    purr_assert_err(
+        purr_run(leaked_loop, "stubborn", main_waits_forever_shielded, NULL),
+        PURR_EDEADLOCK);
     cr_assert_eq(purr_loop_task_count(leaked_loop), 1);
     purr_assert_err(purr_loop_close(leaked_loop), PURR_EBUSY);
     report_close(&r);

@@ -19,12 +19,12 @@ typedef struct waiter_arg {
 /* Shared state of one test: the event, and the log the tasks append to. */
 struct ctx {
     purr_event ev;
-    int order[16];          /* task indices, in the order things happened */
-    purr_time at[16];       /* purr_now() at each logged step */
-    int rc[16];             /* wait results, by task index */
-    size_t n;               /* entries in order/at */
-    purr_scope *scope;      /* a waiter's scope, for the cancel tests */
-    waiter_arg w[5];        /* the waiters' arguments */
+    int order[16];     /* task indices, in the order things happened */
+    purr_time at[16];  /* purr_now() at each logged step */
+    int rc[16];        /* wait results, by task index */
+    size_t n;          /* entries in order/at */
+    purr_scope *scope; /* a waiter's scope, for the cancel tests */
+    waiter_arg w[5];   /* the waiters' arguments */
 };
 
 static void

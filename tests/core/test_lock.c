@@ -17,18 +17,18 @@ typedef struct ctx ctx;
 typedef struct task_arg {
     ctx *c;
     int index;
-    purr_time delay;        /* sleep before asking for the resource */
+    purr_time delay; /* sleep before asking for the resource */
 } task_arg;
 
 /* Shared state of one test. */
 struct ctx {
     purr_lock lock;
     purr_semaphore sem;
-    int inside;             /* tasks currently holding the lock */
-    int max_inside;         /* the most ever seen at once */
-    int order[16];          /* task indices in the order they got in */
-    purr_time at[16];       /* purr_now() when they got in */
-    int rc[16];             /* acquire results, by task index */
+    int inside;       /* tasks currently holding the lock */
+    int max_inside;   /* the most ever seen at once */
+    int order[16];    /* task indices in the order they got in */
+    purr_time at[16]; /* purr_now() when they got in */
+    int rc[16];       /* acquire results, by task index */
     size_t n;
     task_arg args[8];
 };
@@ -127,8 +127,8 @@ fifo_body(purr_nursery *n, void *arg)
     purr_assert_ok(purr_lock_acquire(&c->lock));
     for (int pos = 0; pos < 5; pos++) {
         int i = fifo_order[pos];
-        c->args[i] = (task_arg){.c = c, .index = i,
-                                .delay = (pos + 1) * PURR_MS};
+        c->args[i] =
+            (task_arg){.c = c, .index = i, .delay = (pos + 1) * PURR_MS};
     }
     for (int i = 0; i < 5; i++)
         purr_assert_ok(purr_spawn(n, "waiter", fifo_waiter, &c->args[i]));
@@ -155,8 +155,8 @@ Test(lock, fifo_handoff_among_five_waiters)
     cr_assert_eq(c.n, 6);
     for (size_t k = 0; k < 6; k++) {
         int want = k < 5 ? fifo_order[k] : 5;
-        cr_assert_eq(c.order[k], want, "hand-off #%zu went to %d, want %d",
-                     k, c.order[k], want);
+        cr_assert_eq(c.order[k], want, "hand-off #%zu went to %d, want %d", k,
+                     c.order[k], want);
         cr_assert_eq(c.at[k], (purr_time)(10 + k) * PURR_MS);
     }
     for (int i = 0; i < 5; i++)
@@ -310,8 +310,8 @@ Test(lock, release_unheld_aborts_naming_the_function)
                   "case %d: child did not abort (status %#x); stderr: %s", i,
                   status, err);
         cr_assert_not_null(strstr(err, "purr_lock_release"),
-                           "case %d: stderr does not name the function: %s",
-                           i, err);
+                           "case %d: stderr does not name the function: %s", i,
+                           err);
         cr_assert_not_null(strstr(err, "not held"), "case %d: %s", i, err);
     }
 }
@@ -399,16 +399,18 @@ sem_fifo_body(purr_nursery *n, void *arg)
     ctx *c = arg;
     for (int pos = 0; pos < 3; pos++) {
         int i = sem_order[pos];
-        c->args[i] = (task_arg){.c = c, .index = i,
-                                .delay = (pos + 1) * PURR_MS};
+        c->args[i] =
+            (task_arg){.c = c, .index = i, .delay = (pos + 1) * PURR_MS};
     }
     for (int i = 0; i < 3; i++)
         purr_assert_ok(purr_spawn(n, "waiter", sem_waiter, &c->args[i]));
     purr_assert_ok(purr_sleep(5 * PURR_MS));
     for (int k = 0; k < 3; k++) {
         purr_semaphore_release(&c->sem);
-        cr_assert_eq(c->sem.value, 0, "release %d: the unit was not handed "
-                                      "to the waiter", k);
+        cr_assert_eq(c->sem.value, 0,
+                     "release %d: the unit was not handed "
+                     "to the waiter",
+                     k);
         purr_assert_ok(purr_sleep(1 * PURR_MS));
     }
     purr_semaphore_release(&c->sem);
@@ -461,8 +463,7 @@ sem_cancel_body(purr_nursery *n, void *arg)
     ctx *c = arg;
     for (int i = 0; i < 2; i++) {
         c->args[i] = (task_arg){.c = c, .index = i, .delay = i * PURR_US};
-        purr_assert_ok(
-            purr_spawn(n, "waiter", sem_cancel_waiter, &c->args[i]));
+        purr_assert_ok(purr_spawn(n, "waiter", sem_cancel_waiter, &c->args[i]));
     }
     purr_assert_ok(purr_sleep(3 * PURR_MS));
     cr_assert_eq(c->sem.value, 0);

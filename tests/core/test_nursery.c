@@ -210,7 +210,7 @@ Test(nursery, child_can_spawn_sibling_while_owner_waits)
 /* ---------------------------------------------------------------------- */
 
 static struct outcome sleeper_out, waiter_out, body_out;
-static bool failed_yet;   /* set by the failing child just before it fails */
+static bool failed_yet; /* set by the failing child just before it fails */
 static int spin_after_failure; /* checkpoints the spinner began after it */
 static int spin_rc;
 
@@ -271,11 +271,9 @@ static int
 body_first_error(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording,
-                              &sleeper_out));
+    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording, &sleeper_out));
     purr_assert_ok(purr_spawn(n, "fail", fail_at_1s, NULL));
-    purr_assert_ok(purr_spawn(n, "waiter", wait_event_recording,
-                              &waiter_out));
+    purr_assert_ok(purr_spawn(n, "waiter", wait_event_recording, &waiter_out));
     purr_assert_ok(purr_spawn(n, "spinner", spinner, NULL));
     body_out.rc = purr_sleep(10 * PURR_S);
     body_out.at = purr_now();
@@ -338,8 +336,8 @@ body_two_failures(purr_nursery *n, void *arg)
     (void)arg;
     purr_assert_ok(purr_spawn(n, "first", fail_io_at_1s, NULL));
     purr_assert_ok(purr_spawn(n, "second", fail_inval_at_1s, NULL));
-    purr_assert_ok(purr_spawn(n, "bystander", sleep_10s_recording,
-                              &sleeper_out));
+    purr_assert_ok(
+        purr_spawn(n, "bystander", sleep_10s_recording, &sleeper_out));
     return 0;
 }
 
@@ -383,8 +381,8 @@ body_twenty_failures(purr_nursery *n, void *arg)
     for (int i = 0; i < 20; i++) {
         char name[16];
         snprintf(name, sizeof name, "f%d", i);
-        purr_assert_ok(purr_spawn(n, name, fail_with_index,
-                                  (void *)(intptr_t)i));
+        purr_assert_ok(
+            purr_spawn(n, name, fail_with_index, (void *)(intptr_t)i));
     }
     return 0;
 }
@@ -394,9 +392,8 @@ main_twenty_failures(void *arg)
 {
     (void)arg;
     purr_nursery_report report;
-    purr_assert_err(purr_nursery_run_report(body_twenty_failures, NULL,
-                                            &report),
-                    -100);
+    purr_assert_err(
+        purr_nursery_run_report(body_twenty_failures, NULL, &report), -100);
     cr_assert_eq(report.count, 20, "every error is counted");
     for (int i = 0; i < PURR_NURSERY_MAX_REPORTED; i++) {
         char name[16];
@@ -418,10 +415,8 @@ static int
 body_fails_at_1s(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording,
-                              &sleeper_out));
-    purr_assert_ok(purr_spawn(n, "waiter", wait_event_recording,
-                              &waiter_out));
+    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording, &sleeper_out));
+    purr_assert_ok(purr_spawn(n, "waiter", wait_event_recording, &waiter_out));
     purr_assert_ok(purr_sleep(1 * PURR_S));
     return PURR_EINVAL;
 }
@@ -455,10 +450,8 @@ static int
 body_cancels_itself(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording,
-                              &sleeper_out));
-    purr_assert_ok(purr_spawn(n, "waiter", wait_event_recording,
-                              &waiter_out));
+    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording, &sleeper_out));
+    purr_assert_ok(purr_spawn(n, "waiter", wait_event_recording, &waiter_out));
     purr_assert_ok(purr_sleep(2 * PURR_S));
     cr_assert(!purr_nursery_scope(n)->cancel_called);
     purr_nursery_cancel(n);
@@ -474,8 +467,7 @@ main_nursery_cancel(void *arg)
 {
     (void)arg;
     purr_nursery_report report;
-    purr_assert_ok(purr_nursery_run_report(body_cancels_itself, NULL,
-                                           &report));
+    purr_assert_ok(purr_nursery_run_report(body_cancels_itself, NULL, &report));
     cr_assert_eq(purr_now(), 2 * PURR_S);
     purr_assert_err(body_out.rc, PURR_ECANCELED);
     purr_assert_err(sleeper_out.rc, PURR_ECANCELED);
@@ -499,8 +491,7 @@ static int
 body_sleepers_only(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording,
-                              &sleeper_out));
+    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording, &sleeper_out));
     return 0;
 }
 
@@ -512,8 +503,7 @@ main_outside_cancel(void *arg)
     purr_move_on_after(&s, 1500 * PURR_MS);
     /* A cancellation from outside is not the nursery's error, but it is
      * not swallowed either: the nursery returns PURR_ECANCELED. */
-    purr_assert_err(purr_nursery_run(body_sleepers_only, NULL),
-                    PURR_ECANCELED);
+    purr_assert_err(purr_nursery_run(body_sleepers_only, NULL), PURR_ECANCELED);
     cr_assert_eq(purr_now(), 1500 * PURR_MS);
     purr_assert_ok(purr_scope_exit(&s));
     cr_assert(s.cancelled_caught);
@@ -532,8 +522,7 @@ static int
 body_nursery_deadline(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording,
-                              &sleeper_out));
+    purr_assert_ok(purr_spawn(n, "sleeper", sleep_10s_recording, &sleeper_out));
     /* The nursery's own scope takes a deadline like any other. */
     purr_scope_set_deadline(purr_nursery_scope(n), 1500 * PURR_MS);
     return 0;
@@ -544,8 +533,8 @@ main_nursery_deadline(void *arg)
 {
     (void)arg;
     purr_nursery_report report;
-    purr_assert_ok(purr_nursery_run_report(body_nursery_deadline, NULL,
-                                           &report));
+    purr_assert_ok(
+        purr_nursery_run_report(body_nursery_deadline, NULL, &report));
     cr_assert_eq(purr_now(), 1500 * PURR_MS);
     purr_assert_err(sleeper_out.rc, PURR_ECANCELED);
     cr_assert_eq(sleeper_out.at, 1500 * PURR_MS);
@@ -569,8 +558,8 @@ static int
 inner_body(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "grandchild", sleep_10s_recording,
-                              &grandchild_out));
+    purr_assert_ok(
+        purr_spawn(n, "grandchild", sleep_10s_recording, &grandchild_out));
     purr_assert_ok(purr_spawn(n, "fail", fail_io_at_1s, NULL));
     return 0;
 }
@@ -623,8 +612,8 @@ static int
 inner_sleeper_body(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "grandchild", sleep_10s_recording,
-                              &grandchild_out));
+    purr_assert_ok(
+        purr_spawn(n, "grandchild", sleep_10s_recording, &grandchild_out));
     return 0;
 }
 
@@ -651,8 +640,8 @@ main_outer_cancel(void *arg)
 {
     (void)arg;
     purr_nursery_report report;
-    purr_assert_ok(purr_nursery_run_report(outer_cancelling_body, NULL,
-                                           &report));
+    purr_assert_ok(
+        purr_nursery_run_report(outer_cancelling_body, NULL, &report));
     cr_assert_eq(report.count, 0);
     purr_assert_err(grandchild_out.rc, PURR_ECANCELED);
     cr_assert_eq(grandchild_out.at, 2 * PURR_S);
@@ -733,11 +722,9 @@ static int
 body_start_fails(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "sibling", sleep_10s_recording,
-                              &sleeper_out));
+    purr_assert_ok(purr_spawn(n, "sibling", sleep_10s_recording, &sleeper_out));
     void *value = &started_value;
-    purr_assert_err(purr_start(n, "doomed", fails_before_started, NULL,
-                               &value),
+    purr_assert_err(purr_start(n, "doomed", fails_before_started, NULL, &value),
                     PURR_EIO);
     cr_assert_eq(purr_now(), 1 * PURR_S);
     cr_assert_eq(value, &started_value, "value untouched on failure");
@@ -777,9 +764,9 @@ static int
 body_start_efailed(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_err(purr_start(n, "quitter", returns_without_started, NULL,
-                               NULL),
-                    PURR_EFAILED);
+    purr_assert_err(
+        purr_start(n, "quitter", returns_without_started, NULL, NULL),
+        PURR_EFAILED);
     cr_assert_eq(purr_now(), 1 * PURR_S);
     return 0;
 }
@@ -789,8 +776,7 @@ main_start_efailed(void *arg)
 {
     (void)arg;
     purr_nursery_report report;
-    purr_assert_ok(purr_nursery_run_report(body_start_efailed, NULL,
-                                           &report));
+    purr_assert_ok(purr_nursery_run_report(body_start_efailed, NULL, &report));
     cr_assert_eq(report.count, 0);
     return 0;
 }
@@ -826,8 +812,7 @@ main_started_then_fails(void *arg)
     (void)arg;
     /* Once started, the child belongs to the nursery: its failure cancels
      * the nursery (and the starter's body in it). */
-    purr_assert_err(purr_nursery_run(body_started_then_fails, NULL),
-                    PURR_EIO);
+    purr_assert_err(purr_nursery_run(body_started_then_fails, NULL), PURR_EIO);
     purr_assert_err(body_out.rc, PURR_ECANCELED);
     cr_assert_eq(body_out.at, 2 * PURR_S);
     return 0;
@@ -864,8 +849,8 @@ body_starter_scope(purr_nursery *n, void *arg)
     (void)arg;
     purr_scope s;
     purr_move_on_after(&s, 1 * PURR_S);
-    purr_assert_ok(purr_start(n, "detached", enters_scope_then_starts, NULL,
-                              NULL));
+    purr_assert_ok(
+        purr_start(n, "detached", enters_scope_then_starts, NULL, NULL));
     body_out.rc = purr_sleep(10 * PURR_S);
     body_out.at = purr_now();
     purr_assert_ok(purr_scope_exit(&s));
@@ -926,8 +911,8 @@ main_start_cancelled(void *arg)
 {
     (void)arg;
     purr_nursery_report report;
-    purr_assert_ok(purr_nursery_run_report(body_start_cancelled, NULL,
-                                           &report));
+    purr_assert_ok(
+        purr_nursery_run_report(body_start_cancelled, NULL, &report));
     purr_assert_err(unstarted_out.rc, PURR_ECANCELED);
     cr_assert_eq(unstarted_out.at, 1 * PURR_S);
     cr_assert_eq(report.count, 0);
@@ -1020,8 +1005,8 @@ identity_body(purr_nursery *n, void *arg)
     (void)arg;
     outer_n = n;
     purr_assert_ok(purr_spawn(n, "a", record_identity, (void *)(intptr_t)1));
-    purr_assert_ok(purr_spawn(n, "b", runs_inner_identity,
-                              (void *)(intptr_t)2));
+    purr_assert_ok(
+        purr_spawn(n, "b", runs_inner_identity, (void *)(intptr_t)2));
     purr_assert_ok(purr_spawn(n, "c", record_identity, (void *)(intptr_t)3));
     return 0;
 }

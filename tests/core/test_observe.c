@@ -178,8 +178,8 @@ assert_event(const struct rec *r, const struct want *w, size_t i)
                  kind_name(r->kind), (unsigned long long)r->task_id);
     cr_assert_eq(r->status, w->status, "event %zu (%s): status %s", i,
                  kind_name(r->kind), purr_err_name(r->status));
-    cr_assert_str_eq(r->detail, w->detail ? w->detail : "",
-                     "event %zu (%s)", i, kind_name(r->kind));
+    cr_assert_str_eq(r->detail, w->detail ? w->detail : "", "event %zu (%s)", i,
+                     kind_name(r->kind));
     /* Parentage: main has none; the children belong to the scenario's
      * nursery, owned by main. */
     if (w->task_id == 1) {
@@ -210,8 +210,7 @@ Test(observe, masks_filter_and_observers_run_in_registration_order)
     uint32_t masks[3] = {
         PURR_EV_BIT(PURR_EV_TASK_ENDED),
         PURR_EV_TASK,
-        PURR_EV_BIT(PURR_EV_TASK_SPAWNED) |
-            PURR_EV_BIT(PURR_EV_TASK_CANCELLED),
+        PURR_EV_BIT(PURR_EV_TASK_SPAWNED) | PURR_EV_BIT(PURR_EV_TASK_CANCELLED),
     };
     run_scenario(masks, 3);
     size_t per[4] = {0};

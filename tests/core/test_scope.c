@@ -360,9 +360,9 @@ main_sticky(void *arg)
         purr_assert_err(purr_chan_recv(rx, &item), PURR_ECANCELED);
         child_checkpoint_rc[0] = child_checkpoint_rc[1] = 0;
         purr_nursery_report report;
-        purr_assert_err(purr_nursery_run_report(body_in_cancelled_scope, NULL,
-                                                &report),
-                        PURR_ECANCELED);
+        purr_assert_err(
+            purr_nursery_run_report(body_in_cancelled_scope, NULL, &report),
+            PURR_ECANCELED);
         purr_assert_err(child_checkpoint_rc[0], PURR_ECANCELED);
         purr_assert_err(child_checkpoint_rc[1], PURR_ECANCELED);
         cr_assert_eq(report.count, 0);

@@ -36,8 +36,8 @@ body_ten(purr_nursery *n, void *arg)
 {
     (void)arg;
     for (int i = 0; i < NTASKS; i++)
-        purr_assert_ok(purr_spawn(n, "t", note_and_checkpoint,
-                                  (void *)(intptr_t)i));
+        purr_assert_ok(
+            purr_spawn(n, "t", note_and_checkpoint, (void *)(intptr_t)i));
     return 0;
 }
 

@@ -186,8 +186,8 @@ body_equal_deadlines(purr_nursery *n, void *arg)
 {
     (void)arg;
     for (int i = 0; i < 8; i++)
-        purr_assert_ok(purr_spawn(n, "t", arm_then_sleep_until_10s,
-                                  (void *)(intptr_t)i));
+        purr_assert_ok(
+            purr_spawn(n, "t", arm_then_sleep_until_10s, (void *)(intptr_t)i));
     return 0;
 }
 
@@ -259,8 +259,7 @@ body_timers(purr_nursery *n, void *arg)
 {
     (void)arg;
     for (int i = 0; i < NTIMERS; i++)
-        purr_assert_ok(purr_spawn(n, "timer", timer_task,
-                                  (void *)(intptr_t)i));
+        purr_assert_ok(purr_spawn(n, "timer", timer_task, (void *)(intptr_t)i));
     return 0;
 }
 
@@ -317,12 +316,12 @@ static int
 body_interleave(purr_nursery *n, void *arg)
 {
     (void)arg;
-    purr_assert_ok(purr_spawn(n, "a", note_and_checkpoint_3,
-                              (void *)(intptr_t)'a'));
-    purr_assert_ok(purr_spawn(n, "b", note_and_checkpoint_3,
-                              (void *)(intptr_t)'b'));
-    purr_assert_ok(purr_spawn(n, "c", note_and_checkpoint_3,
-                              (void *)(intptr_t)'c'));
+    purr_assert_ok(
+        purr_spawn(n, "a", note_and_checkpoint_3, (void *)(intptr_t)'a'));
+    purr_assert_ok(
+        purr_spawn(n, "b", note_and_checkpoint_3, (void *)(intptr_t)'b'));
+    purr_assert_ok(
+        purr_spawn(n, "c", note_and_checkpoint_3, (void *)(intptr_t)'c'));
     return 0;
 }
 

@@ -75,8 +75,7 @@ static volatile int depth_limit = INT_MAX;
 /* Recurses until the stack runs out. The volatile frame and the use of
  * its contents after the call keep the compiler from turning this into a
  * loop or a tail call. */
-static int __attribute__((noinline))
-recurse_forever(int depth)
+static int __attribute__((noinline)) recurse_forever(int depth)
 {
     volatile char frame[256];
     frame[0] = (char)depth;
@@ -89,8 +88,7 @@ recurse_forever(int depth)
 
 /* Recurses in 1 KiB frames until at least bytes of stack below top are in
  * use; returns the deepest use seen. */
-static size_t __attribute__((noinline))
-use_stack(const char *top, size_t bytes)
+static size_t __attribute__((noinline)) use_stack(const char *top, size_t bytes)
 {
     volatile char frame[1024];
     frame[0] = 1;
@@ -317,8 +315,8 @@ body_many(purr_nursery *n, void *arg)
 {
     (void)arg;
     for (int i = 0; i < MANY; i++)
-        purr_assert_ok(purr_spawn(n, "many", many_sleeper,
-                                  (void *)(intptr_t)i));
+        purr_assert_ok(
+            purr_spawn(n, "many", many_sleeper, (void *)(intptr_t)i));
     cr_assert_eq(purr_loop_task_count(purr_loop_current()), MANY + 1);
     /* Let them all start and park: all 10,000 are alive and asleep. */
     purr_assert_ok(purr_checkpoint());

@@ -116,8 +116,10 @@ Test(talk, two_values_composed_and_looped_over)
     purr_assert_ok(purr_test_run(main_talk, out));
     fclose(out);
     cr_assert_str_eq(buf,
-                     "0.0 s: doing something cute with idle 😢 and idle 😆\n"
-                     "1.0 s: doing something cute with playing 🧶 and idle 😆\n"
+                     "0.0 s: doing something cute with idle 😢 and "
+                     "idle 😆\n"
+                     "1.0 s: doing something cute with playing 🧶 and "
+                     "idle 😆\n"
                      "2.0 s: doing something cute with playing 🧶 and "
                      "fetching 🎾\n"
                      "3.0 s: doing something cute with asleep 😴 and "

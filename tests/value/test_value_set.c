@@ -13,6 +13,9 @@
 #include <pthread.h>
 #include <string.h>
 
+/* The allocator's fault-injection hook (core/alloc.c, tests only). */
+void purr__alloc_fail_after(long n);
+
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
 /* ---------------------------------------------------------------------- */
@@ -947,4 +950,45 @@ Test(value, set_threadsafe_from_a_thread_arrives_in_order_virtual_clock)
 {
     purr_clock_kind kind = PURR_CLOCK_VIRTUAL;
     purr_assert_ok(purr_test_run(main_threadsafe, &kind));
+}
+
+/* Out of memory in either of its two allocations (the set's record, the
+ * post): PURR_ENOMEM, and the set has not happened and never will. (An int
+ * needs no copy; copying a string that cannot be allocated panics, as
+ * every datum copy does.) */
+static int
+main_threadsafe_enomem(void *arg)
+{
+    (void)arg;
+    purr_value *v = purr_value_new(purr_loop_current(), "sensor",
+                                   PURR_ROLE_INPUT, PURR_T_INT, NULL);
+    purr_datum d = purr_datum_int(42);
+    for (long nth = 1; nth <= 2; nth++) {
+        purr__alloc_fail_after(nth);
+        purr_assert_err(purr_value_set_threadsafe(v, &d), PURR_ENOMEM);
+        purr__alloc_fail_after(0);
+    }
+    purr_assert_ok(purr_sleep(PURR_S)); /* posts would have run by now */
+    cr_assert_eq(purr_value_transitions(v), 0);
+    /* The third allocation is not needed: with two, it works. */
+    purr__alloc_fail_after(3);
+    purr_assert_ok(purr_value_set_threadsafe(v, &d));
+    purr__alloc_fail_after(0);
+    purr_assert_ok(purr_sleep(PURR_S));
+    cr_assert_eq(purr_value_transitions(v), 1);
+    /* The wrong type is found on the loop thread: the set is dropped. */
+    purr_datum s = purr_datum_string("x");
+    purr_assert_ok(purr_value_set_threadsafe(v, &s));
+    purr_datum_free(&s);
+    purr_assert_ok(purr_sleep(PURR_S));
+    cr_assert_eq(purr_value_transitions(v), 1);
+    cr_assert_eq(purr_value_peek(v)->u.i, 42);
+    purr_datum_free(&d);
+    purr_value_free(v);
+    return 0;
+}
+
+Test(value, set_threadsafe_out_of_memory_is_enomem_and_sets_nothing)
+{
+    purr_assert_ok(purr_test_run(main_threadsafe_enomem, NULL));
 }
