@@ -1,21 +1,33 @@
 /* bench_recorder.c - recorder and replay figures.
  *
- * recorder_write: one task setting values as fast as it can, recording on
- *   (virtual clock, default options): transitions written per second.
- * recorder_slowdown: a simulated robot (8 sensors feeding 8 controllers,
- *   each with an output and an internal counter) run with and without
- *   recording: wall time ratio.
+ * recorder_write: one task setting an int and a double value as fast as it
+ *   can, recording on (virtual clock, default options, so the writer
+ *   thread is the bottleneck): transitions committed per second, from the
+ *   first set to the end of purr_recorder_close.
+ * recorder_slowdown: the bench robot (below) run for one hour of virtual
+ *   time with and without recording (task events included): the ratio of
+ *   the wall times, best of three.
  * replay_check: purr_replay_check of that recording: transitions verified
  *   per second (non-input transitions compared + inputs fed).
- * recording_size: that recording's file size per transition. */
+ * recording_size: that recording's file size per transition.
+ *
+ * The bench robot: 10 simulated sensors at 10 Hz (random walks with
+ * gaussian noise, each its own task, phases 7 ms apart) and 20 behaviour
+ * tasks: 10 filters (exponential moving average of one sensor, waiting on
+ * its transitions), 5 watchdogs (purr_value_wait on a predicate held for
+ * 253 ms, then on its negation, setting an alarm bool), 3 planners on
+ * compositions of filtered values (waiting on a transition predicate,
+ * setting a command string), one mode machine (a string, from the alarms
+ * composed) and one uptime counter (an int at 1 Hz).
+ *
+ * Usage: bench_recorder [DIR] [write|robot] - DIR for the files (/tmp). */
 #include "bench_util.h"
 
+#include <math.h>
 #include <purr/purr.h>
 #include <purr/recorder.h>
 #include <purr/replay.h>
 #include <sys/stat.h>
-
-#define NSENS 8
 
 /* ---- raw write throughput ---------------------------------------------- */
 
@@ -36,25 +48,26 @@ raw_main(void *arg)
 }
 
 static double
-bench_raw(const char *path, long n, bool text)
+bench_raw(const char *path, long n)
 {
     purr_loop *loop = purr_loop_new(NULL);
-    purr_recorder_options o = {.overwrite = true, .no_text = !text,
-                               .no_task_events = false};
+    purr_recorder_options o = {.overwrite = true};
     purr_diag diag;
     purr_recorder *r = purr_recorder_open(path, &o, &diag);
     if (!r) {
         purr_diag_print(stderr, &diag);
         exit(1);
     }
-    purr_recorder_attach(r, loop);
+    BENCH_CHECK(purr_recorder_attach(r, loop));
     struct raw w = {.n = n};
     w.i = purr_value_new(loop, "i", PURR_ROLE_OUTPUT, PURR_T_INT, NULL);
     w.d = purr_value_new(loop, "d", PURR_ROLE_OUTPUT, PURR_T_DOUBLE, NULL);
     double t0 = bench_now_ns();
-    purr_run(loop, "main", raw_main, &w);
-    if (purr_recorder_close(r, &diag) < 0)
+    BENCH_CHECK(purr_run(loop, "main", raw_main, &w));
+    if (purr_recorder_close(r, &diag) < 0) {
         purr_diag_print(stderr, &diag);
+        exit(1);
+    }
     double t1 = bench_now_ns();
     purr_value_free(w.i);
     purr_value_free(w.d);
@@ -62,15 +75,28 @@ bench_raw(const char *path, long n, bool text)
     return (double)n / ((t1 - t0) / 1e9);
 }
 
-/* ---- simulated robot ---------------------------------------------------- */
+/* ---- the bench robot ----------------------------------------------------- */
+
+#define NSENS 10
+#define NWATCH 5
+#define NPLAN 3
 
 struct robot {
-    purr_value *in[NSENS], *out[NSENS], *acc[NSENS];
+    purr_value *sensor[NSENS];  /* inputs, double */
+    purr_value *filt[NSENS];    /* internal, double */
+    purr_value *alarm[NWATCH];  /* outputs, bool */
+    purr_value *cmd[NPLAN];     /* outputs, string */
+    purr_value *group[NPLAN];   /* compositions of 3 filtered values */
+    purr_value *alarms;         /* composition of the alarms */
+    purr_value *mode;           /* output, string */
+    purr_value *uptime;         /* output, int */
     int idx[NSENS];
     uint64_t rng[NSENS];
+    double walk[NSENS];
 };
 
 static struct robot *g_robot;
+static purr_time g_duration;
 
 static int
 robot_setup(purr_loop *loop, void *arg)
@@ -80,15 +106,36 @@ robot_setup(purr_loop *loop, void *arg)
     for (int i = 0; i < NSENS; i++) {
         rb->idx[i] = i;
         rb->rng[i] = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
+        rb->walk[i] = 0.5;
         snprintf(name, sizeof name, "sensor%d", i);
-        rb->in[i] = purr_value_new(loop, name, PURR_ROLE_INPUT,
-                                   PURR_T_DOUBLE, NULL);
-        snprintf(name, sizeof name, "alarm%d", i);
-        rb->out[i] = purr_value_new_bool(loop, name, PURR_ROLE_OUTPUT);
-        snprintf(name, sizeof name, "acc%d", i);
-        rb->acc[i] = purr_value_new(loop, name, PURR_ROLE_INTERNAL,
-                                    PURR_T_INT, NULL);
+        rb->sensor[i] = purr_value_new(loop, name, PURR_ROLE_INPUT,
+                                       PURR_T_DOUBLE, NULL);
+        snprintf(name, sizeof name, "filt%d", i);
+        rb->filt[i] = purr_value_new(loop, name, PURR_ROLE_INTERNAL,
+                                     PURR_T_DOUBLE, NULL);
     }
+    for (int i = 0; i < NWATCH; i++) {
+        snprintf(name, sizeof name, "alarm%d", i);
+        rb->alarm[i] = purr_value_new_bool(loop, name, PURR_ROLE_OUTPUT);
+    }
+    for (int i = 0; i < NPLAN; i++) {
+        snprintf(name, sizeof name, "cmd%d", i);
+        purr_datum idle = purr_datum_string("idle");
+        rb->cmd[i] = purr_value_new(loop, name, PURR_ROLE_OUTPUT,
+                                    PURR_T_STRING, &idle);
+        purr_datum_free(&idle);
+        snprintf(name, sizeof name, "group%d", i);
+        rb->group[i] = purr_value_open_compose(name, &rb->filt[3 * i], NULL,
+                                               3, NULL, NULL);
+    }
+    rb->alarms = purr_value_open_compose("alarms", rb->alarm, NULL, NWATCH,
+                                         NULL, NULL);
+    purr_datum calm = purr_datum_string("calm");
+    rb->mode = purr_value_new(loop, "mode", PURR_ROLE_OUTPUT, PURR_T_STRING,
+                              &calm);
+    purr_datum_free(&calm);
+    rb->uptime = purr_value_new(loop, "uptime", PURR_ROLE_OUTPUT, PURR_T_INT,
+                                NULL);
     return 0;
 }
 
@@ -96,51 +143,180 @@ static void
 robot_teardown(void *arg)
 {
     struct robot *rb = arg;
+    for (int i = 0; i < NPLAN; i++)
+        purr_value_free(rb->group[i]);
+    purr_value_free(rb->alarms);
     for (int i = 0; i < NSENS; i++) {
-        purr_value_free(rb->in[i]);
-        purr_value_free(rb->out[i]);
-        purr_value_free(rb->acc[i]);
+        purr_value_free(rb->sensor[i]);
+        purr_value_free(rb->filt[i]);
     }
+    for (int i = 0; i < NWATCH; i++)
+        purr_value_free(rb->alarm[i]);
+    for (int i = 0; i < NPLAN; i++)
+        purr_value_free(rb->cmd[i]);
+    purr_value_free(rb->mode);
+    purr_value_free(rb->uptime);
 }
 
+/* Filter i: exponential moving average of sensor i. */
 static int
-controller(void *arg)
+filter(void *arg)
 {
     int i = *(int *)arg;
     struct robot *rb = g_robot;
     purr_datum d;
-    while (purr_value_wait_transition(rb->in[i], purr_match_any(), &d,
-                                      NULL) == 0) {
-        double x = purr_datum_as_double(&d);
-        purr_value_set_bool(rb->out[i], x > 0.5);
-        purr_value_set_int(rb->acc[i],
-                           purr_datum_as_int(purr_value_peek(rb->acc[i])) +
-                               (int64_t)(x * 100));
+    double avg = 0.5;
+    int rc;
+    while ((rc = purr_value_wait_transition(rb->sensor[i], purr_match_any(),
+                                            &d, NULL)) == 0) {
+        avg = 0.8 * avg + 0.2 * purr_datum_as_double(&d);
+        purr_value_set_double(rb->filt[i], avg);
     }
-    return 0;
+    return rc;
+}
+
+static bool
+above(const purr_datum *d, void *arg)
+{
+    return purr_datum_as_double(d) > *(const double *)arg;
+}
+
+static bool
+not_above(const purr_datum *d, void *arg)
+{
+    return !above(d, arg);
+}
+
+/* Watchdog i: alarm i is on while filter i stays above 0.55 for 253 ms. */
+static int
+watchdog(void *arg)
+{
+    int i = *(int *)arg;
+    struct robot *rb = g_robot;
+    static const double limit = 0.55;
+    int rc;
+    for (;;) {
+        if ((rc = purr_value_wait(rb->filt[i],
+                                  purr_match_pred(above, (void *)&limit),
+                                  253 * PURR_MS, NULL)) < 0)
+            return rc;
+        purr_value_set_bool(rb->alarm[i], true);
+        if ((rc = purr_value_wait(rb->filt[i],
+                                  purr_match_pred(not_above, (void *)&limit),
+                                  0, NULL)) < 0)
+            return rc;
+        purr_value_set_bool(rb->alarm[i], false);
+    }
+}
+
+/* Sum of a composed tuple's doubles. */
+static double
+tuple_sum(const purr_datum *t)
+{
+    double s = 0;
+    for (size_t k = 0; k < purr_datum_tuple_len(t); k++)
+        s += purr_datum_as_double(purr_datum_tuple_at(t, k));
+    return s;
+}
+
+static bool
+moved(const purr_datum *new_value, const purr_datum *old_value, void *arg)
+{
+    (void)arg;
+    return fabs(tuple_sum(new_value) - tuple_sum(old_value)) > 0.02;
+}
+
+/* Planner i: on a large move of group i, a new command. */
+static int
+planner(void *arg)
+{
+    int i = *(int *)arg;
+    struct robot *rb = g_robot;
+    static const char *const cmds[] = {"forward", "left", "right", "stop"};
+    purr_datum d = purr_datum_nil();
+    int rc;
+    while ((rc = purr_value_wait_transition(
+                rb->group[i], purr_match_trans(moved, NULL), &d, NULL)) ==
+           0) {
+        int k = (int)(tuple_sum(&d) * 7) & 3;
+        purr_value_set_string(rb->cmd[i], cmds[k]);
+        purr_datum_free(&d);
+    }
+    return rc;
+}
+
+/* The mode machine: "calm", "alert" (one alarm) or "panic" (several). */
+static int
+moder(void *arg)
+{
+    (void)arg;
+    struct robot *rb = g_robot;
+    purr_datum d = purr_datum_nil();
+    int rc;
+    while ((rc = purr_value_wait_transition(rb->alarms, purr_match_any(), &d,
+                                            NULL)) == 0) {
+        int on = 0;
+        for (size_t k = 0; k < purr_datum_tuple_len(&d); k++)
+            on += purr_datum_as_bool(purr_datum_tuple_at(&d, k));
+        purr_value_set_string(rb->mode, on == 0   ? "calm"
+                                         : on == 1 ? "alert"
+                                                   : "panic");
+        purr_datum_free(&d);
+    }
+    return rc;
+}
+
+/* Uptime in seconds, set at k s + 501 ms (never at a sensor's time). */
+static int
+uptimer(void *arg)
+{
+    (void)arg;
+    int rc;
+    for (int64_t k = 0;; k++) {
+        if ((rc = purr_sleep_until(k * PURR_S + 501 * PURR_MS)) < 0)
+            return rc;
+        purr_value_set_int(g_robot->uptime, k);
+    }
 }
 
 static int
 robot_behaviour(purr_nursery *n, void *arg)
 {
     struct robot *rb = arg;
-    for (int i = 0; i < NSENS; i++)
-        purr_spawn(n, "controller", controller, &rb->idx[i]);
-    return 0;
+    int rc = 0;
+    for (int i = 0; i < NSENS && rc == 0; i++)
+        rc = purr_spawn(n, "filter", filter, &rb->idx[i]);
+    for (int i = 0; i < NWATCH && rc == 0; i++)
+        rc = purr_spawn(n, "watchdog", watchdog, &rb->idx[i]);
+    for (int i = 0; i < NPLAN && rc == 0; i++)
+        rc = purr_spawn(n, "planner", planner, &rb->idx[i]);
+    if (rc == 0)
+        rc = purr_spawn(n, "mode", moder, rb);
+    if (rc == 0)
+        rc = purr_spawn(n, "uptime", uptimer, rb);
+    return rc;
 }
 
+/* Sensor i: a random walk plus gaussian noise, at 10 Hz, phase 7i ms. */
 static int
 sensor(void *arg)
 {
     int i = *(int *)arg;
     struct robot *rb = g_robot;
-    purr_time period = PURR_MS + i * 100 * PURR_US;
-    for (;;) {
-        if (purr_sleep(period) < 0)
-            return 0;
-        rb->rng[i] = rb->rng[i] * 6364136223846793005ull + 1;
-        purr_value_set_double(rb->in[i],
-                              (double)(rb->rng[i] >> 11) / 9007199254740992.0);
+    int rc;
+    for (int64_t k = 1;; k++) {
+        if ((rc = purr_sleep_until(k * 100 * PURR_MS + i * 7 * PURR_MS)) < 0)
+            return rc;
+        uint64_t *s = &rb->rng[i];
+        *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+        double u1 = ((double)(*s >> 11) + 1) / 9007199254740993.0;
+        *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+        double u2 = (double)(*s >> 11) / 9007199254740992.0;
+        double g = sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+        rb->walk[i] += 0.01 * g;
+        if (rb->walk[i] < 0 || rb->walk[i] > 1)
+            rb->walk[i] = 0.5;
+        purr_value_set_double(rb->sensor[i], rb->walk[i] + 0.05 * g);
     }
 }
 
@@ -148,12 +324,11 @@ static int
 robot_body(purr_nursery *n, void *arg)
 {
     struct robot *rb = arg;
-    for (int i = 0; i < NSENS; i++)
-        purr_spawn(n, "sensor", sensor, &rb->idx[i]);
-    return robot_behaviour(n, arg);
+    int rc = 0;
+    for (int i = 0; i < NSENS && rc == 0; i++)
+        rc = purr_spawn(n, "sensor", sensor, &rb->idx[i]);
+    return rc ? rc : robot_behaviour(n, arg);
 }
-
-static purr_time g_duration;
 
 static int
 robot_main(void *arg)
@@ -161,16 +336,18 @@ robot_main(void *arg)
     purr_scope s;
     purr_scope_enter(&s, g_duration);
     robot_setup(purr_loop_current(), arg);
-    purr_nursery_run(robot_body, arg);
+    int rc = purr_nursery_run(robot_body, arg);
     purr_scope_exit(&s);
-    return 0;
+    return rc == PURR_ECANCELED ? 0 : rc;
 }
 
-/* Runs the robot; records to path when path is non-NULL. Returns wall s. */
+/* Runs the robot; records to path when path is non-NULL. Returns wall s,
+ * from before open to after close. */
 static double
 run_robot(const char *path, uint64_t *transitions)
 {
     struct robot rb;
+    memset(&rb, 0, sizeof rb);
     g_robot = &rb;
     purr_loop *loop = purr_loop_new(NULL);
     purr_recorder *r = NULL;
@@ -178,17 +355,22 @@ run_robot(const char *path, uint64_t *transitions)
     double t0 = bench_now_ns();
     if (path) {
         purr_recorder_options o = {.overwrite = true};
-        r = purr_recorder_open(path, &o, &diag);
-        purr_recorder_attach(r, loop);
+        if (!(r = purr_recorder_open(path, &o, &diag))) {
+            purr_diag_print(stderr, &diag);
+            exit(1);
+        }
+        BENCH_CHECK(purr_recorder_attach(r, loop));
         char end[32];
         snprintf(end, sizeof end, "%lld", (long long)g_duration);
-        purr_recorder_set_meta(r, "end_ns", end);
+        BENCH_CHECK(purr_recorder_set_meta(r, "end_ns", end));
     }
-    purr_run(loop, "main", robot_main, &rb);
+    BENCH_CHECK(purr_run(loop, "main", robot_main, &rb));
     if (r) {
         *transitions = purr_recorder_transitions(r);
-        if (purr_recorder_close(r, &diag) < 0)
+        if (purr_recorder_close(r, &diag) < 0) {
             purr_diag_print(stderr, &diag);
+            exit(1);
+        }
     }
     double t1 = bench_now_ns();
     robot_teardown(&rb);
@@ -196,22 +378,11 @@ run_robot(const char *path, uint64_t *transitions)
     return (t1 - t0) / 1e9;
 }
 
-int
-main(int argc, char **argv)
+static int
+bench_robot(const char *path)
 {
-    const char *dir = argc > 1 ? argv[1] : "/tmp";
-    char path[512];
-    long n = 2000000;
-
-    snprintf(path, sizeof path, "%s/bench_recorder_raw.db", dir);
-    double notext = bench_raw(path, n, false);
-    printf("recorder_write without the text column: %.0f transitions/s\n",
-           notext);
-    bench_report("recorder_write", bench_raw(path, n, true), "transitions/s");
-
-    g_duration = 10 * PURR_S;
+    g_duration = 3600 * PURR_S;
     uint64_t ntrans = 0;
-    snprintf(path, sizeof path, "%s/bench_recorder_robot.db", dir);
     double best_off = 1e9, best_on = 1e9;
     for (int rep = 0; rep < 3; rep++) {
         double off = run_robot(NULL, NULL);
@@ -219,7 +390,8 @@ main(int argc, char **argv)
         best_off = off < best_off ? off : best_off;
         best_on = on < best_on ? on : best_on;
     }
-    printf("simulated robot: %llu transitions, %.3f s off, %.3f s on\n",
+    printf("bench robot (10 sensors at 10 Hz, 20 behaviour tasks, 1 h "
+           "virtual): %llu transitions, %.3f s off, %.3f s on\n",
            (unsigned long long)ntrans, best_off, best_on);
     bench_report("recorder_slowdown", best_on / best_off, "x");
 
@@ -230,6 +402,7 @@ main(int argc, char **argv)
         return 1;
     }
     struct robot rb;
+    memset(&rb, 0, sizeof rb);
     g_robot = &rb;
     purr_replay_target target = {.setup = robot_setup,
                                  .behaviour = robot_behaviour,
@@ -254,4 +427,24 @@ main(int argc, char **argv)
     bench_report("recording_size", (double)st.st_size / (double)ntrans,
                  "bytes/transition");
     return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : "/tmp";
+    const char *only = argc > 2 ? argv[2] : "";
+    char path[512];
+    int status = 0;
+
+    if (!*only || strcmp(only, "write") == 0) {
+        snprintf(path, sizeof path, "%s/bench_recorder_raw.db", dir);
+        bench_report("recorder_write", bench_raw(path, 2000000),
+                     "transitions/s");
+    }
+    if (!*only || strcmp(only, "robot") == 0) {
+        snprintf(path, sizeof path, "%s/bench_recorder_robot.db", dir);
+        status = bench_robot(path);
+    }
+    return status;
 }

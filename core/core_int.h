@@ -209,22 +209,22 @@ _Static_assert(offsetof(purr_task, waiter) == 64, "line 0 is 64 bytes");
 _Static_assert(offsetof(purr_task, scope_prev) == 128, "line 1 is 64 bytes");
 #endif
 
-/* The loop's timer heap (timer.c) is an array of entries holding a copy of
- * each armed timer's key, and a table of slots, one per armed timer, that
- * knows where the timer is and where its entry sits in the heap. Sifting
- * moves entries and updates slots: both are dense arrays, so it never
- * touches the timers themselves, which live in task structs and scopes
- * scattered over thousands of stack pages (touching them made every level
- * of a sift a cache and TLB miss). */
+/* The loop's timer heap (timer.c) is an array of 16-byte entries, each an
+ * armed timer's deadline and slot number; per slot, dense arrays say which
+ * timer it holds, where its entry sits in the heap and the timer's seq (the
+ * tie-break, needed only between equal deadlines). Sifting reads and moves
+ * entries and updates slot positions, never touching the timers themselves,
+ * which live in task structs and scopes scattered over thousands of stack
+ * pages: reaching them made every level of a sift a cache and TLB miss. */
 typedef struct purr__heap_entry {
     purr_time deadline_ns;       /* = timer->deadline_ns */
-    uint64_t seq;                /* = timer->seq */
     size_t slot;                 /* = timer->slot */
 } purr__heap_entry;
 
 typedef struct purr__timer_slot {
-    purr__timer *timer;          /* the armed timer; NULL while free */
-    size_t heap_index;           /* its entry; while free: next free slot */
+    size_t pos;                  /* heap index of the entry; for a free slot,
+                                    the next free slot (or SIZE_MAX) */
+    uint64_t seq;                /* = timer->seq */
 } purr__timer_slot;
 
 typedef struct purr__post purr__post;
@@ -276,12 +276,12 @@ struct purr_loop {
     bool shuffle;                /* options.shuffle */
     purr_time now_ns;            /* virtual time */
     purr__heap_entry *heap;      /* timer min-heap by (deadline, seq) */
+    void *heap_mem;              /* allocation heap points into (aligned) */
     size_t heap_len, heap_cap;
-    purr__timer_slot *tslots;    /* slot of each armed timer (timer.c) */
+    purr__timer **tslot_timer;   /* per slot: its armed timer, or NULL */
+    purr__timer_slot *tslot;     /* per slot: heap position and seq */
     size_t tslots_len;           /* slots ever used (the rest never were) */
-    size_t tslot_free;           /* first free slot below tslots_len, or
-                                    SIZE_MAX; the list runs through
-                                    heap_index, most recently freed first */
+    size_t tslot_free;           /* most recently freed slot, or SIZE_MAX */
     uint64_t timer_seq;          /* next timer seq */
     const purr__clock_vtable *clock;
     void *clock_state;           /* the clock's own data */
@@ -296,6 +296,8 @@ struct purr_loop {
     size_t ntasks;
     uint64_t next_task_id;
     purr_task *main;             /* main task of the current purr_run */
+    bool main_done;              /* the main task has returned */
+    int main_result;             /* and what it returned */
     purr_scope root_scope;       /* main task's outermost scope */
     size_t ncancelled;           /* scopes with cancel_called, not exited */
     purr__observer obs[8];       /* observers in registration order */

@@ -72,8 +72,9 @@ purr_loop_close(purr_loop *loop)
         next = p->next;
         free(p);
     }
-    free(loop->heap);
-    free(loop->tslots);
+    free(loop->heap_mem);
+    free(loop->tslot_timer);
+    free(loop->tslot);
     free(loop->batch);
     pthread_mutex_destroy(&loop->post_mu);
     pthread_cond_destroy(&loop->post_cv);

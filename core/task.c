@@ -515,6 +515,11 @@ task_entry(void *arg)
     if (purr__observing(loop, PURR_EV_TASK_ENDED))
         purr__emit_task(loop, PURR_EV_TASK_ENDED, t, t->result, NULL);
     registry_remove(loop, t);
+    if (t == loop->main) {
+        /* Read by purr_run after this stack has gone back to the pool. */
+        loop->main_result = t->result;
+        loop->main_done = true;
+    }
     t->state = PURR__DONE;
     loop->zombie = t;
     switch_away(loop, t);
@@ -561,8 +566,8 @@ purr_run(purr_loop *loop, const char *name, purr_task_fn main_fn, void *arg)
     if (purr__observing(loop, PURR_EV_TASK_SPAWNED))
         purr__emit_task(loop, PURR_EV_TASK_SPAWNED, main_task, 0, NULL);
     purr__runq_push(loop, main_task);
-    bool main_done = false;
-    int result = 0;
+    loop->main_done = false;
+    loop->main_result = 0;
     int deadlocks = 0;
     for (;;) {
         purr_task *next = runq_pop(loop);
@@ -571,18 +576,12 @@ purr_run(purr_loop *loop, const char *name, purr_task_fn main_fn, void *arg)
             next->state = PURR__RUNNING;
             switch_to(loop, NULL, next);
             loop->current = NULL;
-            if (loop->ntasks == 0 || main_task->state == PURR__DONE) {
-                /* main ended; with it, everything (nurseries nest in it) */
-                if (main_task->state == PURR__DONE && !main_done) {
-                    main_done = true;
-                    result = main_task->result;
-                }
-            }
-            if (main_done && loop->ntasks == 0)
+            /* main ended, and with it everything: nurseries nest in it */
+            if (loop->main_done && loop->ntasks == 0)
                 break;
             continue;
         }
-        if (main_done)
+        if (loop->main_done)
             break;
         if (loop->clock->idle(loop))
             continue;
@@ -599,7 +598,7 @@ purr_run(purr_loop *loop, const char *name, purr_task_fn main_fn, void *arg)
     loop->main = NULL;
     loop->running = false;
     purr__loop = NULL;
-    return loop->deadlocked ? PURR_EDEADLOCK : result;
+    return loop->deadlocked ? PURR_EDEADLOCK : loop->main_result;
 }
 
 /* ---------------------------------------------------------------------- */

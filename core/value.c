@@ -31,7 +31,7 @@
 static bool
 equal_pred(const purr_datum *x, void *arg)
 {
-    return purr_datum_equal(x, (const purr_datum *)arg);
+    return purr__datum_equal(x, (const purr_datum *)arg);
 }
 
 purr_match
@@ -59,22 +59,10 @@ purr_match_trans(purr_trans_pred_fn tfn, void *arg)
 }
 
 /* Does x satisfy a value waiter (m, and differing from *not_equal)? */
-static bool
+static inline bool
 value_matches(const purr__vwaiter *w, const purr_datum *x)
 {
-    if (w->not_equal && purr_datum_equal(x, w->not_equal))
-        return false;
-    return !w->m.fn || w->m.fn(x, w->m.arg);
-}
-
-bool
-purr__match_value(purr_match m, const purr_datum *not_equal,
-                  const purr_datum *x)
-{
-    purr__vwaiter w;
-    w.m = m;
-    w.not_equal = not_equal;
-    return value_matches(&w, x);
+    return purr__match_value(w->m, w->not_equal, x);
 }
 
 static bool
@@ -107,7 +95,7 @@ zero_of(purr_type type)
     case PURR_T_TUPLE:
         return purr_datum_tuple(NULL, 0);
     default:
-        return purr_datum_nil();
+        return purr__datum_nil();
     }
 }
 
@@ -244,11 +232,37 @@ purr_value_changed_at(const purr_value *v)
 /* Setting                                                                 */
 /* ---------------------------------------------------------------------- */
 
+/* capture's general case. A tuple of scalars replacing a tuple of scalars
+ * of the same length reuses the slot's storage: composed values are such
+ * tuples, and each of their waiters captures every transition. */
 static void
+capture_slow(purr_datum *slot, const purr_datum *d)
+{
+    if (d->type == PURR_T_TUPLE && slot->type == PURR_T_TUPLE &&
+        d->len == slot->len && d->len > 0) {
+        uint32_t i;
+        for (i = 0; i < d->len; i++)
+            if (!purr__datum_is_scalar(&d->u.items[i]) ||
+                !purr__datum_is_scalar(&slot->u.items[i]))
+                break;
+        if (i == d->len) {
+            memcpy(slot->u.items, d->u.items, d->len * sizeof *d->u.items);
+            return;
+        }
+    }
+    purr__datum_free(slot);
+    *slot = purr__datum_copy(d);
+}
+
+/* Makes *slot (owned) a copy of d, which every waiter that matches a set
+ * does: scalars inline, the rest in capture_slow. */
+static inline void
 capture(purr_datum *slot, const purr_datum *d)
 {
-    purr_datum_free(slot);
-    *slot = purr_datum_copy(d);
+    if (purr__datum_is_scalar(d) && purr__datum_is_scalar(slot))
+        *slot = *d;
+    else
+        capture_slow(slot, d);
 }
 
 static void derived_update(purr__derived *dv);
@@ -270,8 +284,31 @@ transition(purr_value *v, purr_datum d)
     /* Rule 3: value predicates, then transition predicates, each in the
      * order the waits began. Rule 5: the tasks this set wakes run in the
      * order they began to wait, whatever their kind, so waking is a pass
-     * of its own over the one queue. */
+     * of its own over the one queue. Without transition waiters the value
+     * pass can wake as it goes: the order of predicates and of wakes is
+     * the same, only interleaved (predicates may not look at either). */
     purr__waiter *w, *next;
+    if (v->ntrans_waiters == 0) {
+        for (w = purr__waitq_head(&v->waiters); w; w = next) {
+            purr__vwaiter *vw = (purr__vwaiter *)w;
+            next = w->next;
+            bool ok = value_matches(vw, &v->cur);
+            if (vw->kind == PURR__W_HOLD) {
+                if (!ok) { /* the hold is broken */
+                    purr__waitq_remove(w);
+                    purr__timer_disarm(loop, &vw->hold);
+                    purr__wake(w->task, PURR__HOLD_BROKEN);
+                }
+            } else if (ok) {
+                capture(&vw->got, &v->cur);
+                if (!vw->matched) {
+                    vw->matched = true;
+                    purr__wake(w->task, 0); /* stays queued until it runs */
+                }
+            }
+        }
+        goto derived;
+    }
     for (w = purr__waitq_head(&v->waiters); w; w = w->next) {
         purr__vwaiter *vw = (purr__vwaiter *)w;
         if (vw->kind == PURR__W_TRANS)
@@ -308,9 +345,10 @@ transition(purr_value *v, purr_datum d)
             purr__wake(w->task, 0); /* stays queued until it runs */
         }
     }
+derived:
     for (size_t i = 0; i < v->ndeps; i++)
         derived_update(v->deps[i]);
-    purr_datum_free(&old);
+    purr__datum_free(&old);
 }
 
 int
@@ -318,9 +356,9 @@ purr_value_set(purr_value *v, const purr_datum *d)
 {
     if (v->type != PURR_T_NIL && d->type != v->type)
         return PURR_ETYPE;
-    if (purr_datum_equal(&v->cur, d))
+    if (purr__datum_equal(&v->cur, d))
         return 0;
-    transition(v, purr_datum_copy(d));
+    transition(v, purr__datum_copy(d));
     return 1;
 }
 
@@ -328,12 +366,12 @@ purr_value_set(purr_value *v, const purr_datum *d)
 static int
 set_owned(purr_value *v, purr_datum *d)
 {
-    if (purr_datum_equal(&v->cur, d)) {
-        purr_datum_free(d);
+    if (purr__datum_equal(&v->cur, d)) {
+        purr__datum_free(d);
         return 0;
     }
     transition(v, *d);
-    *d = purr_datum_nil();
+    *d = purr__datum_nil();
     return 1;
 }
 
@@ -425,28 +463,33 @@ static void
 vwaiter_init(purr__vwaiter *vw, purr_value *v, purr_task *self, int kind,
              purr_match m, const purr_datum *not_equal)
 {
-    memset(vw, 0, sizeof *vw);
+    /* Field by field rather than memset: this runs on every wait. */
+    vw->w.prev = vw->w.next = NULL;
+    vw->w.q = NULL;
     vw->w.task = self;
+    vw->w.data = NULL;
     vw->w.on_cancel = vwaiter_cancel;
     vw->v = v;
     vw->kind = kind;
     vw->m = m;
     vw->not_equal = not_equal;
-    vw->got = purr_datum_nil();
-    vw->got_old = purr_datum_nil();
+    vw->matched = vw->wake = false;
+    vw->got = purr__datum_nil();
+    vw->got_old = purr__datum_nil();
     purr__timer_init(&vw->hold, hold_done);
 }
 
 int
 purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
-                 purr_time held_for, purr_datum *out)
+                 bool unmatched, purr_time held_for, purr_datum *out)
 {
     purr_task *self = purr__self("purr_value_wait");
     purr__vwaiter probe;
     probe.m = m;
     probe.not_equal = not_equal;
     for (;;) {
-        if (!value_matches(&probe, &v->cur)) {
+        if (unmatched || !value_matches(&probe, &v->cur)) {
+            unmatched = false;
             purr__vwaiter w;
             vwaiter_init(&w, v, self, PURR__W_VALUE, m, not_equal);
             purr__waitq_push(&v->waiters, &w.w);
@@ -454,29 +497,29 @@ purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
             purr__waitq_remove(&w.w); /* still queued if woken by a match */
             if (rc < 0 || held_for <= 0) {
                 if (rc < 0)
-                    purr_datum_free(&w.got);
+                    purr__datum_free(&w.got);
                 else if (out)
                     *out = w.got;
                 else
-                    purr_datum_free(&w.got);
+                    purr__datum_free(&w.got);
                 return rc < 0 ? rc : 0;
             }
-            purr_datum_free(&w.got);
+            purr__datum_free(&w.got);
             /* The hold starts when the waiter sees the match: now, if the
              * value still matches; otherwise wait again. */
             if (!value_matches(&probe, &v->cur))
                 continue;
         } else if (held_for <= 0) {
-            purr_datum seen = purr_datum_copy(&v->cur);
+            purr_datum seen = purr__datum_copy(&v->cur);
             int rc = purr_checkpoint();
             if (rc < 0) {
-                purr_datum_free(&seen);
+                purr__datum_free(&seen);
                 return rc;
             }
             if (out)
                 *out = seen;
             else
-                purr_datum_free(&seen);
+                purr__datum_free(&seen);
             return 0;
         }
         /* Hold: park until held_for passes or a set breaks the match. */
@@ -497,10 +540,10 @@ purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
             if (out)
                 *out = h.got;
             else
-                purr_datum_free(&h.got);
+                purr__datum_free(&h.got);
             return 0;
         }
-        purr_datum_free(&h.got); /* broken: start over */
+        purr__datum_free(&h.got); /* broken: start over */
     }
 }
 
@@ -508,7 +551,7 @@ int
 purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
                 purr_datum *out)
 {
-    return purr__value_wait(v, m, NULL, held_for, out);
+    return purr__value_wait(v, m, NULL, false, held_for, out);
 }
 
 int
@@ -519,21 +562,23 @@ purr_value_wait_transition(purr_value *v, purr_match m, purr_datum *new_out,
     purr__vwaiter w;
     vwaiter_init(&w, v, self, PURR__W_TRANS, m, NULL);
     purr__waitq_push(&v->waiters, &w.w);
+    v->ntrans_waiters++;
     int rc = purr__park(&w.w, true, "value transition", v);
+    v->ntrans_waiters--; /* off the queue now, whatever woke it */
     purr__waitq_remove(&w.w);
     if (rc < 0) {
-        purr_datum_free(&w.got);
-        purr_datum_free(&w.got_old);
+        purr__datum_free(&w.got);
+        purr__datum_free(&w.got_old);
         return rc;
     }
     if (new_out)
         *new_out = w.got;
     else
-        purr_datum_free(&w.got);
+        purr__datum_free(&w.got);
     if (old_out)
         *old_out = w.got_old;
     else
-        purr_datum_free(&w.got_old);
+        purr__datum_free(&w.got_old);
     return 0;
 }
 
@@ -569,7 +614,7 @@ deps_remove(purr_value *src, purr__derived *dv)
 static purr_datum
 derived_compute(purr__derived *dv)
 {
-    purr_datum out = purr_datum_nil();
+    purr_datum out = purr__datum_nil();
     if (!dv->compose) {
         dv->fn(&dv->srcs[0]->cur, &out, dv->arg);
         return out;

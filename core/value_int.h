@@ -8,6 +8,8 @@
 #include "core_int.h"
 #include "purr/value.h"
 
+#include <string.h>
+
 typedef struct purr__derived purr__derived;
 
 struct purr_value {
@@ -22,6 +24,10 @@ struct purr_value {
     purr_time changed_at;      /* loop time of the last transition */
     purr_waitq waiters;        /* every waiter (value, hold, transition),
                                   in the order it began to wait */
+    size_t ntrans_waiters;     /* how many of them are transition waits:
+                                  counted by purr_value_wait_transition
+                                  around its park, so a set skips that
+                                  pass when there are none */
     purr__derived **deps;      /* values derived from this one, in order */
     size_t ndeps, deps_cap;
     purr__derived *derivation; /* how this value is derived, or NULL */
@@ -61,12 +67,76 @@ typedef struct purr__vwaiter {
     purr__timer hold;          /* held_for deadline (PURR__W_HOLD) */
 } purr__vwaiter;
 
+/* Datum fast paths. Sets and waits mostly carry scalars, for which the
+ * datum functions reduce to a struct copy or a field compare; these do that
+ * inline and call the general functions only for strings, bytes and
+ * tuples, with exactly the same results (purr_datum_copy of a scalar is a
+ * plain copy, and purr_datum_free of one only resets it to nil). */
+
+/* purr_datum_nil, inline. */
+static inline purr_datum
+purr__datum_nil(void)
+{
+    return (purr_datum){.type = PURR_T_NIL};
+}
+
+/* Owns no storage: nil, bool, int or double. */
+static inline bool
+purr__datum_is_scalar(const purr_datum *d)
+{
+    return d->type <= PURR_T_DOUBLE;
+}
+
+static inline bool
+purr__datum_equal(const purr_datum *a, const purr_datum *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case PURR_T_NIL:
+        return true;
+    case PURR_T_BOOL:
+        return a->u.b == b->u.b;
+    case PURR_T_INT:
+        return a->u.i == b->u.i;
+    case PURR_T_DOUBLE: /* bitwise, as purr_datum_equal */
+        return memcmp(&a->u.d, &b->u.d, sizeof a->u.d) == 0;
+    default:
+        return purr_datum_equal(a, b);
+    }
+}
+
+static inline purr_datum
+purr__datum_copy(const purr_datum *d)
+{
+    return purr__datum_is_scalar(d) ? *d : purr_datum_copy(d);
+}
+
+static inline void
+purr__datum_free(purr_datum *d)
+{
+    if (purr__datum_is_scalar(d))
+        *d = purr__datum_nil();
+    else
+        purr_datum_free(d);
+}
+
+/* Does x satisfy m and differ from *not_equal (when not NULL)? */
+static inline bool
+purr__match_value(purr_match m, const purr_datum *not_equal,
+                  const purr_datum *x)
+{
+    if (not_equal && purr__datum_equal(x, not_equal))
+        return false;
+    return !m.fn || m.fn(x, m.arg);
+}
+
 /* wait_value with an extra "differs from *not_equal" condition (used by
- * eventual values so that consecutive items never repeat). */
+ * eventual values so that consecutive items never repeat). unmatched: the
+ * caller has just found that v does not match, so the wait parks without
+ * evaluating the predicate again. */
 int purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
-                     purr_time held_for, purr_datum *out);
-bool purr__match_value(purr_match m, const purr_datum *not_equal,
-                       const purr_datum *x);
+                     bool unmatched, purr_time held_for, purr_datum *out);
 /* Creates a value holding initial (owned). */
 purr_value *purr__value_create(purr_loop *loop, const char *name,
                                purr_role role, purr_type type,

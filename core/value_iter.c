@@ -72,7 +72,7 @@ purr_eventual_open(purr_eventual *it, purr_value *v, purr_match m,
     it->v_ = v;
     it->m_ = m;
     it->held_for_ = held_for;
-    it->last_ = purr_datum_nil();
+    it->last_ = purr__datum_nil();
     it->started_ = false;
 }
 
@@ -82,27 +82,32 @@ purr_eventual_next(purr_eventual *it, const purr_datum **item)
     if (it->iter.ended)
         return it->iter.fail ? PURR_ETIMEDOUT : PURR_ECLOSED;
     purr_value *v = it->v_;
-    const purr_datum *cur = purr_value_peek(v);
+    const purr_datum *cur = &v->cur;
     const purr_datum *not_equal = it->started_ ? &it->last_ : NULL;
     /* An item available now is yielded at once: the first, or one that
      * changed while the body ran. */
-    if (it->held_for_ <= 0 && purr__match_value(it->m_, not_equal, cur)) {
-        it->started_ = true;
-        purr_datum_free(&it->last_);
-        it->last_ = purr_datum_copy(cur);
-        if (item)
-            *item = &it->last_;
-        return 0;
+    bool unmatched = false;
+    if (it->held_for_ <= 0) {
+        if (purr__match_value(it->m_, not_equal, cur)) {
+            it->started_ = true;
+            purr__datum_free(&it->last_);
+            it->last_ = purr__datum_copy(cur);
+            if (item)
+                *item = &it->last_;
+            return 0;
+        }
+        unmatched = true; /* so the wait need not ask again */
     }
     purr_scope s;
     bool scoped = iter_scope_enter(&it->iter, &s);
-    purr_datum got = purr_datum_nil();
-    int rc = purr__value_wait(v, it->m_, not_equal, it->held_for_, &got);
+    purr_datum got = purr__datum_nil();
+    int rc = purr__value_wait(v, it->m_, not_equal, unmatched, it->held_for_,
+                              &got);
     rc = iter_scope_exit(&it->iter, &s, scoped, rc);
     if (rc < 0)
         return rc;
     it->started_ = true;
-    purr_datum_free(&it->last_);
+    purr__datum_free(&it->last_);
     it->last_ = got;
     if (item)
         *item = &it->last_;
@@ -126,8 +131,8 @@ purr_transitions_open(purr_transitions *it, purr_value *v, purr_match m)
     iter_init(&it->iter);
     it->v_ = v;
     it->m_ = m;
-    it->new_ = purr_datum_nil();
-    it->old_ = purr_datum_nil();
+    it->new_ = purr__datum_nil();
+    it->old_ = purr__datum_nil();
 }
 
 int
@@ -138,7 +143,7 @@ purr_transitions_next(purr_transitions *it, const purr_datum **new_value,
         return it->iter.fail ? PURR_ETIMEDOUT : PURR_ECLOSED;
     purr_scope s;
     bool scoped = iter_scope_enter(&it->iter, &s);
-    purr_datum nv = purr_datum_nil(), ov = purr_datum_nil();
+    purr_datum nv = purr__datum_nil(), ov = purr__datum_nil();
     int rc = purr_value_wait_transition(it->v_, it->m_, &nv, &ov);
     rc = iter_scope_exit(&it->iter, &s, scoped, rc);
     if (rc < 0)

@@ -1,7 +1,7 @@
 /* diag.c - purr_diag messages, small allocation helpers and name tables.
  *
- * Bad recordings produce a purr_diag (STYLE R6): the file, the row when
- * there is one, and a one-line message. Allocation failures in the
+ * Bad recordings produce a purr_diag (STYLE R6, core.h): the file, the row
+ * when there is one, and a one-line message; purr_diag_print writes it. Allocation failures in the
  * recorder abort naming the size, as in the core: the recorder's buffers
  * are small and a failure there leaves nothing sensible to do.
  */
@@ -55,27 +55,11 @@ purr__rec_wall_ns(void)
 }
 
 void
-purr__diag_set(purr_diag *diag, const char *file, long line, const char *fmt,
-               ...)
-{
-    if (!diag)
-        return;
-    va_list ap;
-    snprintf(diag->file, sizeof diag->file, "%s", file ? file : "");
-    diag->line = line;
-    diag->column = 0;
-    va_start(ap, fmt);
-    vsnprintf(diag->message, sizeof diag->message, fmt, ap);
-    va_end(ap);
-}
-
-void
 purr_diag_print(FILE *out, const purr_diag *diag)
 {
-    if (diag->line > 0)
-        fprintf(out, "%s:%ld: %s\n", diag->file, diag->line, diag->message);
-    else
-        fprintf(out, "%s: %s\n", diag->file, diag->message);
+    char buf[sizeof diag->file + sizeof diag->message + 64];
+    purr_diag_format(diag, buf, sizeof buf);
+    fprintf(out, "%s\n", buf);
 }
 
 const char *

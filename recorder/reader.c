@@ -40,6 +40,8 @@ static const char SQL_TRANSITIONS[] =
 static const char SQL_TASK_EVENTS[] =
     "SELECT seq, time_ns, kind, task_id, parent_task_id, status, detail"
     " FROM task_event LIMIT 0";
+static const char SQL_CHUNKS[] =
+    "SELECT first_seq, first_ns, count, events FROM task_event_chunk LIMIT 0";
 static const char SQL_TASKS[] =
     "SELECT id, name, parent_task_id, spawn_site FROM task LIMIT 0";
 
@@ -60,14 +62,14 @@ check_header(const char *path, purr_diag *diag)
     struct stat stbuf;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        purr__diag_set(diag, path, 0, "cannot open: %s", strerror(errno));
+        purr_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
         return PURR_ENOENT;
     }
     size_t n = fread(h, 1, sizeof h, f);
     int fd_ok = fstat(fileno(f), &stbuf) == 0;
     fclose(f);
     if (n < sizeof h || !fd_ok) {
-        purr__diag_set(diag, path, 0,
+        purr_diag_set(diag, path, 0, 0,
                        n == 0 ? "not a purr recording: empty file"
                               : "not a purr recording: truncated file "
                                 "(%zu bytes)",
@@ -75,7 +77,7 @@ check_header(const char *path, purr_diag *diag)
         return PURR_EFORMAT;
     }
     if (memcmp(h, magic, sizeof magic) != 0) {
-        purr__diag_set(diag, path, 0,
+        purr_diag_set(diag, path, 0, 0,
                        "not a purr recording: not an SQLite database");
         return PURR_EFORMAT;
     }
@@ -87,7 +89,7 @@ check_header(const char *path, purr_diag *diag)
     uint64_t pages = be32(h + 28);
     if (page >= 512 && be32(h + 24) == be32(h + 92) && pages > 0 &&
         (uint64_t)stbuf.st_size < pages * page) {
-        purr__diag_set(diag, path, 0,
+        purr_diag_set(diag, path, 0, 0,
                        "truncated recording: %" PRIu64 " bytes, its header "
                        "says %" PRIu64,
                        (uint64_t)stbuf.st_size, pages * page);
@@ -106,19 +108,19 @@ open_fail(purr_recording *rec, int rc, const char *what, purr_diag *diag)
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
         code = PURR_EFORMAT;
-        purr__diag_set(diag, rec->path, 0, "corrupt recording: %s: %s", what,
+        purr_diag_set(diag, rec->path, 0, 0, "corrupt recording: %s: %s", what,
                        msg);
         return code;
     case SQLITE_ERROR: /* no such table / column */
         code = PURR_EFORMAT;
-        purr__diag_set(diag, rec->path, 0,
+        purr_diag_set(diag, rec->path, 0, 0,
                        "not a purr recording (foreign schema): %s", msg);
         return code;
     case SQLITE_CANTOPEN:
         code = PURR_ENOENT;
         break;
     }
-    purr__diag_set(diag, rec->path, 0, "%s: %s", what, msg);
+    purr_diag_set(diag, rec->path, 0, 0, "%s: %s", what, msg);
     return code;
 }
 
@@ -181,7 +183,8 @@ load_tables(purr_recording *rec, purr_diag *diag)
 
     /* The other tables are not read here, but a recording without them is
      * not one of ours. */
-    const char *checks[] = {SQL_TRANSITIONS, SQL_TASK_EVENTS, SQL_TASKS};
+    const char *checks[] = {SQL_TRANSITIONS, SQL_TASK_EVENTS, SQL_CHUNKS,
+                            SQL_TASKS};
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         rc = sqlite3_prepare_v2(rec->db, checks[i], -1, &st, NULL);
         sqlite3_finalize(st);
@@ -220,7 +223,7 @@ purr_recording_open(const char *path, purr_recording **out, purr_diag *diag)
     int version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (version != PURR_RECORDING_VERSION) {
-        purr__diag_set(diag, path, 0,
+        purr_diag_set(diag, path, 0, 0,
                        "recording schema version %d, this purr reads %d",
                        version, PURR_RECORDING_VERSION);
         rc = PURR_EVERSION;
@@ -365,7 +368,7 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
     if (rc == SQLITE_DONE)
         return PURR_ECLOSED;
     if (rc != SQLITE_ROW) {
-        purr__diag_set(diag, rec->path, (long)it->seq + 1,
+        purr_diag_set(diag, rec->path, (long)it->seq + 1, 0,
                        "cannot read the transition after seq %" PRIu64
                        ": %s",
                        it->seq, sqlite3_errmsg(rec->db));
@@ -379,20 +382,20 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
     it->payload_len = (size_t)sqlite3_column_bytes(st, 4);
     it->value = value_by_id(rec, value_id);
     if (!it->value) {
-        purr__diag_set(diag, rec->path, (long)it->seq,
+        purr_diag_set(diag, rec->path, (long)it->seq, 0,
                        "transition %" PRIu64 " names unknown value id %" PRIu64,
                        it->seq, value_id);
         return PURR_EFORMAT;
     }
     if (purr_datum_decode(it->payload, it->payload_len, &it->datum) < 0) {
-        purr__diag_set(diag, rec->path, (long)it->seq,
+        purr_diag_set(diag, rec->path, (long)it->seq, 0,
                        "transition %" PRIu64 " (value %s): corrupt payload "
                        "(%zu bytes)",
                        it->seq, it->value->name, it->payload_len);
         return PURR_EFORMAT;
     }
     if (it->value->type != PURR_T_NIL && it->datum.type != it->value->type) {
-        purr__diag_set(diag, rec->path, (long)it->seq,
+        purr_diag_set(diag, rec->path, (long)it->seq, 0,
                        "transition %" PRIu64 " (value %s): payload is %s, "
                        "the value is %s",
                        it->seq, it->value->name,

@@ -1,84 +1,100 @@
-/* writer_thread.c - the recorder's writer thread, for real-time loops.
+/* writer_thread.c - the recorder's writer thread and its batch queue.
  *
- * On the real clock the loop thread must never wait for SQLite (DESIGN:
- * recording never blocks the real-time loop). The observer therefore only
- * copies each row into r->queue under a mutex (a memcpy and no syscall in
- * the common case); this thread swaps the queue with an empty spare, writes
- * the rows with the same code as the synchronous path, and commits when a
- * batch is full, when it is older than batch_age_ns, on flush and at stop.
+ * The loop thread fills r->cur (recorder.c) and hands it over here; the
+ * writer thread takes batches from a FIFO in hand-over order, writes each
+ * in one transaction (purr__rec_write_batch) and puts it back on the free
+ * list. At most max_batches batches exist: when none is free the loop
+ * thread waits on cv_free until the writer has written one, so memory stays
+ * bounded and a run that produces rows faster than SQLite takes them runs
+ * at the writer's speed. On the virtual clock the bound is 4 (one being
+ * filled, up to three queued); on the real clock it is 64, so that a loop
+ * that must not stall has a deep buffer before it ever waits.
+ *
+ * On the real clock an idle loop may leave rows in r->cur indefinitely, so
+ * the writer itself takes the current batch when it is older than
+ * batch_age_ns; that is why appends lock mu on the real clock.
  *
  * Ownership: from purr__rec_thread_start to purr__rec_thread_stop the
- * thread alone touches the SQLite connection and r->text. The mutex guards
- * queue, stop and the flush generations; r->err is written by the thread
- * only and read by others after a flush or the join, which order it.
+ * thread alone touches the SQLite connection and the writer scratch. mu
+ * guards the queue, the free list, the counters, stop and r->err (which the
+ * thread writes under mu only via its return path below).
  */
 #include "recorder_int.h"
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Appends len bytes to q's arena and returns their offset. */
-static size_t
-arena_put(rec_queue *q, const void *p, size_t len)
+/* Batches on the virtual clock: one being filled plus three in flight. */
+#define MAX_BATCHES_VIRTUAL 4
+
+rec_batch *
+purr__rec_batch_new(purr_recorder *r)
 {
-    if (len == SIZE_MAX || len == 0)
-        return 0;
-    if (q->arena_len + len > q->arena_cap) {
-        size_t cap = q->arena_cap ? q->arena_cap * 2 : 4096;
-        while (cap < q->arena_len + len)
-            cap *= 2;
-        q->arena = purr__rec_realloc(q->arena, cap);
-        q->arena_cap = cap;
-    }
-    size_t off = q->arena_len;
-    memcpy(q->arena + off, p, len);
-    q->arena_len += len;
-    return off;
+    rec_batch *b = purr__rec_malloc(sizeof *b);
+    memset(b, 0, sizeof *b);
+    b->rows = purr__rec_malloc(r->opts.batch_rows * sizeof *b->rows);
+    b->arena_cap = 65536;
+    b->arena = purr__rec_malloc(b->arena_cap);
+    return b;
 }
 
 void
-purr__rec_thread_push(purr_recorder *r, const rec_row *row)
+purr__rec_batch_free(rec_batch *b)
 {
-    pthread_mutex_lock(&r->mu);
-    rec_queue *q = &r->queue;
-    if (q->nrows == q->rows_cap) {
-        q->rows_cap = q->rows_cap ? q->rows_cap * 2 : 1024;
-        q->rows = purr__rec_realloc(q->rows, q->rows_cap * sizeof *q->rows);
-    }
-    rec_row *slot = &q->rows[q->nrows++];
-    *slot = *row;
-    /* While queued, s1 and s2 hold arena offsets plus one (the arena may
-     * move), and stay NULL for "no string". */
-    if (row->s1) {
-        size_t off = arena_put(q, row->s1, row->s1_len);
-        slot->s1 = (const void *)(uintptr_t)(off + 1);
-    }
-    if (row->s2) {
-        size_t off = arena_put(q, row->s2, row->s2_len);
-        slot->s2 = (const void *)(uintptr_t)(off + 1);
-    }
-    if (q->nrows == 1)
-        pthread_cond_signal(&r->cv_work);
-    pthread_mutex_unlock(&r->mu);
+    if (!b)
+        return;
+    free(b->rows);
+    free(b->arena);
+    free(b);
 }
 
-/* Writes every row of q (offsets turned back into pointers), then empties
- * it. Rows after a sticky error are dropped by purr__rec_write_row. */
+/* Queues b for writing. mu held. */
 static void
-write_queue(purr_recorder *r, rec_queue *q)
+enqueue_locked(purr_recorder *r, rec_batch *b)
 {
-    for (size_t i = 0; i < q->nrows; i++) {
-        rec_row row = q->rows[i];
-        if (row.s1)
-            row.s1 = q->arena + ((uintptr_t)row.s1 - 1);
-        if (row.s2)
-            row.s2 = q->arena + ((uintptr_t)row.s2 - 1);
-        purr__rec_write_row(r, &row);
+    b->next = NULL;
+    if (r->ready_tail)
+        r->ready_tail->next = b;
+    else
+        r->ready_head = b;
+    r->ready_tail = b;
+    r->handed++;
+    pthread_cond_signal(&r->cv_work);
+}
+
+/* An empty batch: from the free list, or a new one while fewer than
+ * max_batches exist. Returns NULL when the caller must wait. mu held. */
+static rec_batch *
+take_free_locked(purr_recorder *r)
+{
+    rec_batch *b = r->free_list;
+    if (b) {
+        r->free_list = b->next;
+        return b;
     }
-    q->nrows = 0;
-    q->arena_len = 0;
+    if (r->nbatches < r->max_batches) {
+        r->nbatches++;
+        return purr__rec_batch_new(r);
+    }
+    return NULL;
+}
+
+void
+purr__rec_handoff(purr_recorder *r)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->cur->nrows > 0) {
+        enqueue_locked(r, r->cur);
+        r->cur = NULL;
+        rec_batch *b;
+        while (!(b = take_free_locked(r)))
+            pthread_cond_wait(&r->cv_free, &r->mu);
+        r->cur = b;
+    }
+    pthread_mutex_unlock(&r->mu);
 }
 
 /* Absolute CLOCK_MONOTONIC time ns from now, for pthread_cond_timedwait. */
@@ -91,6 +107,29 @@ deadline_in(int64_t ns)
     return ts;
 }
 
+/* Real clock, mu held, nothing queued: waits for work, taking r->cur when
+ * it holds rows older than batch_age_ns. */
+static void
+wait_real_locked(purr_recorder *r)
+{
+    rec_batch *cur = r->cur;
+    int64_t left = r->opts.batch_age_ns;
+    if (cur && cur->nrows > 0) {
+        left = cur->started_ns + r->opts.batch_age_ns - purr__rec_wall_ns();
+        if (left <= 0) {
+            rec_batch *b = take_free_locked(r);
+            if (b) {
+                enqueue_locked(r, cur);
+                r->cur = b;
+                return;
+            }
+            left = r->opts.batch_age_ns;
+        }
+    }
+    struct timespec ts = deadline_in(left);
+    pthread_cond_timedwait(&r->cv_work, &r->mu, &ts);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -98,43 +137,29 @@ writer_main(void *arg)
 
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (r->queue.nrows == 0 && !r->stop &&
-               r->flush_req == r->flush_done) {
-            if (!r->in_txn) {
+        while (!r->ready_head && !r->stop) {
+            if (r->real)
+                wait_real_locked(r);
+            else
                 pthread_cond_wait(&r->cv_work, &r->mu);
-                continue;
-            }
-            int64_t left = r->batch_started_ns + r->opts.batch_age_ns -
-                           purr__rec_wall_ns();
-            struct timespec ts = deadline_in(left);
-            if (left <= 0 ||
-                pthread_cond_timedwait(&r->cv_work, &r->mu, &ts) ==
-                    ETIMEDOUT) {
-                if (r->queue.nrows == 0) {
-                    pthread_mutex_unlock(&r->mu);
-                    purr__rec_commit(r);
-                    pthread_mutex_lock(&r->mu);
-                }
-            }
         }
-        rec_queue work = r->queue;
-        r->queue = r->spare;
-        uint64_t req = r->flush_req;
-        bool stopping = r->stop;
+        rec_batch *b = r->ready_head;
+        if (!b)
+            break; /* stop, and everything is written */
+        r->ready_head = b->next;
+        if (!r->ready_head)
+            r->ready_tail = NULL;
         pthread_mutex_unlock(&r->mu);
 
-        write_queue(r, &work);
-        if (req != r->flush_done || stopping)
-            purr__rec_commit(r);
+        purr__rec_write_batch(r, b);
+        b->nrows = 0;
+        b->arena_len = 0;
 
         pthread_mutex_lock(&r->mu);
-        r->spare = work;
-        if (req != r->flush_done) {
-            r->flush_done = req;
-            pthread_cond_broadcast(&r->cv_done);
-        }
-        if (stopping && r->queue.nrows == 0)
-            break;
+        b->next = r->free_list;
+        r->free_list = b;
+        r->written++;
+        pthread_cond_broadcast(&r->cv_free);
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
@@ -148,28 +173,30 @@ purr__rec_thread_start(purr_recorder *r)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv_work, &ca);
-    pthread_cond_init(&r->cv_done, NULL);
+    pthread_cond_init(&r->cv_free, NULL);
     pthread_condattr_destroy(&ca);
     r->stop = false;
+    r->max_batches = MAX_BATCHES_VIRTUAL;
     if (pthread_create(&r->thread, NULL, writer_main, r) != 0) {
         pthread_cond_destroy(&r->cv_work);
-        pthread_cond_destroy(&r->cv_done);
+        pthread_cond_destroy(&r->cv_free);
         pthread_mutex_destroy(&r->mu);
-        purr__diag_set(&r->diag, r->path, 0,
-                       "cannot start the recorder's writer thread");
+        purr_diag_set(&r->diag, r->path, 0, 0,
+                      "cannot start the recorder's writer thread");
         return r->err = PURR_ESYS;
     }
+    r->thread_started = true;
     return 0;
 }
 
 int
 purr__rec_thread_flush(purr_recorder *r)
 {
+    purr__rec_handoff(r);
     pthread_mutex_lock(&r->mu);
-    uint64_t req = ++r->flush_req;
-    pthread_cond_signal(&r->cv_work);
-    while (r->flush_done < req)
-        pthread_cond_wait(&r->cv_done, &r->mu);
+    uint64_t want = r->handed;
+    while (r->written < want)
+        pthread_cond_wait(&r->cv_free, &r->mu);
     int err = r->err;
     pthread_mutex_unlock(&r->mu);
     return err;
@@ -178,12 +205,17 @@ purr__rec_thread_flush(purr_recorder *r)
 void
 purr__rec_thread_stop(purr_recorder *r)
 {
+    if (!r->thread_started)
+        return;
+    purr__rec_handoff(r);
     pthread_mutex_lock(&r->mu);
     r->stop = true;
     pthread_cond_signal(&r->cv_work);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->thread, NULL);
+    r->thread_started = false;
     pthread_cond_destroy(&r->cv_work);
-    pthread_cond_destroy(&r->cv_done);
+    pthread_cond_destroy(&r->cv_free);
     pthread_mutex_destroy(&r->mu);
+    /* Every batch is back on the free list (or is r->cur). */
 }

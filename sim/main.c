@@ -1,11 +1,15 @@
 /* main.c - the purr command line: `purr run SCENE` and help.
  *
  * Runs a scene headless on the virtual clock, prints each input and output
- * transition as a timeline line, then a summary (transitions, virtual time,
- * wall time, speed-up over real time). Wall time is read here, for the
- * summary only; nothing the run computes depends on it.
- * Exit status: 0 the run completed; 1 a behaviour or sensor failed; 2 bad
- * usage or a bad scene (one line on stderr, as STYLE R6 asks).
+ * transition as a timeline line, one PASS/FAIL line per expectation, then a
+ * summary (transitions, expectations, virtual time, wall time, speed-up
+ * over real time). On a terminal a progress bar is drawn from the virtual
+ * clock's pacing hook. Wall time is read here, for the bar and the summary
+ * only; nothing the run computes depends on it. Every run is recorded
+ * (to a temporary file without --record) so a failure can be replayed.
+ * Exit status: 0 every expectation held; 1 an expectation or a behaviour
+ * failed, or --check-determinism found a difference; 2 bad usage or a bad
+ * scene (one line on stderr, as STYLE R6 asks).
  */
 #include <purr/purr.h>
 #include <purr/sim.h>
@@ -16,10 +20,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage_main[] =
     "usage: purr COMMAND [ARGS]\n"
@@ -27,7 +33,7 @@ static const char usage_main[] =
     "Develop and test robot behaviours on a deterministic virtual clock.\n"
     "\n"
     "commands:\n"
-    "  run SCENE    run a scene (YAML) and print its timeline\n"
+    "  run SCENE    run a scene (YAML), check its expectations\n"
     "\n"
     "options:\n"
     "  -h, --help   show this help\n"
@@ -40,25 +46,37 @@ static const char usage_run[] =
     " [--record FILE.db]"
 #endif
     "\n"
+    "                [--speed X|max] [--shuffle-seed N] "
+    "[--check-determinism] [-q]\n"
     "\n"
     "Runs SCENE on the virtual clock, printing every input and output\n"
-    "transition, then a summary.\n"
+    "transition, then one PASS/FAIL line per expectation and a summary.\n"
     "\n"
     "options:\n"
     "  --seed N       seed of the sensors' random streams (default: the\n"
     "                 scene's)\n"
     "  --duration T   virtual time to run, e.g. 90s, 10min, 24h (default:\n"
     "                 the scene's)\n"
-    "  --headless     no window (the only mode in this build)\n"
+    "  --headless     no window (headless runs go as fast as they can)\n"
 #ifdef PURR_SIM_WITH_RECORDER
     "  --record FILE  record every transition to FILE (SQLite; must not\n"
-    "                 exist yet)\n"
+    "                 exist yet); without it the run is recorded to a\n"
+    "                 temporary file, whose name is printed\n"
 #endif
-    "  -q, --quiet    print only the summary\n"
+    "  --speed X|max  virtual seconds per wall second in a window (1, 10,\n"
+    "                 100...; default 1); headless runs are always max\n"
+    "  --shuffle-seed N\n"
+    "                 run tasks woken together in a seeded random order\n"
+    "                 instead of FIFO order\n"
+    "  --check-determinism\n"
+    "                 run the scene twice (and, with --shuffle-seed, once\n"
+    "                 more under that schedule) and report the first\n"
+    "                 transition where the runs differ\n"
+    "  -q, --quiet    print only the expectations and the summary\n"
     "  -h, --help     show this help\n"
     "\n"
-    "exit status: 0 ran to the end; 1 a behaviour failed; 2 bad usage or\n"
-    "scene\n";
+    "exit status: 0 every expectation held; 1 an expectation failed, a\n"
+    "behaviour failed or the runs differ; 2 bad usage or scene\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -102,6 +120,8 @@ print_transition(const purr_trace *ev, void *ctx)
             purr_value_name(ev->value), text);
 }
 
+/* Wall time, for the progress bar and the summary only: nothing the run
+ * computes depends on it. */
 static double
 wall_seconds(void)
 {
@@ -114,18 +134,158 @@ static int
 print_diag(const purr_diag *diag)
 {
     char line[640];
-    purr_sim_diag_format(diag, line, sizeof line);
+    purr_diag_format(diag, line, sizeof line);
     fprintf(stderr, "purr: %s\n", line);
     return 2;
 }
+
+/* Parses an unsigned decimal integer option value. */
+static bool
+parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end || errno == ERANGE)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Progress bar                                                            */
+/* ---------------------------------------------------------------------- */
+
+/* The progress bar is drawn from the virtual clock's pacing hook, which
+ * runs between time jumps, outside every task: it reads the wall clock
+ * and writes to stderr, and changes nothing in the run. */
+typedef struct progress {
+    purr_time duration_ns; /* the run's length */
+    double start;          /* wall time at the start */
+    double last;           /* wall time of the last drawing */
+    bool drawn;            /* something is on the line */
+} progress;
+
+static void
+progress_draw(progress *p, purr_time at_ns, double now)
+{
+    if (at_ns > p->duration_ns)
+        at_ns = p->duration_ns;
+    double frac = (double)at_ns / (double)p->duration_ns;
+    char bar[31], done[32], total[32];
+    int fill = (int)(frac * 30);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    format_time(at_ns, done, sizeof done);
+    format_time(p->duration_ns, total, sizeof total);
+    double wall = now - p->start;
+    fprintf(stderr, "\r[%s] %s / %s  %.0fx ", bar, done, total,
+            wall > 0 ? (double)at_ns / 1e9 / wall : 0.0);
+    fflush(stderr);
+    p->drawn = true;
+}
+
+static void
+progress_pace(purr_loop *loop, purr_time next_deadline, void *ctx)
+{
+    (void)loop;
+    progress *p = ctx;
+    double now = wall_seconds();
+    if (now - p->last < 0.1) /* at most 10 drawings a wall second */
+        return;
+    p->last = now;
+    progress_draw(p, next_deadline, now);
+}
+
+static void
+progress_clear(progress *p)
+{
+    if (p->drawn)
+        fputs("\r\033[K", stderr);
+}
+
+/* ---------------------------------------------------------------------- */
+/* purr run --check-determinism                                            */
+/* ---------------------------------------------------------------------- */
+
+/* Compares two runs with options a and b; prints the verdict. Returns 0
+ * identical, 1 different, 2 the runs could not run. */
+static int
+compare(const purr_scene *scene, const purr_sim_options *a,
+        const purr_sim_options *b, const char *what)
+{
+    purr_sim_divergence dv;
+    purr_diag diag = {0};
+    int rc = purr_sim_compare_runs(scene, a, b, &dv, &diag);
+    if (rc == PURR_EFORMAT)
+        return print_diag(&diag);
+    if (rc < 0) {
+        char line[640];
+        purr_diag_format(&diag, line, sizeof line);
+        fprintf(stderr, "purr: %s\n", line);
+        return 1;
+    }
+    if (!dv.differs) {
+        printf("%s: %" PRIu64 " transitions identical\n", what,
+               dv.transitions);
+        return 0;
+    }
+    printf("NOT %s: the runs differ at transition %" PRIu64
+           " (after %" PRIu64 " identical ones)\n"
+           "  first run:  %s\n"
+           "  second run: %s\n",
+           what, dv.transitions + 1, dv.transitions, dv.a, dv.b);
+    return 1;
+}
+
+static int
+check_determinism(const purr_scene *scene, const purr_sim_options *opts,
+                  bool shuffle)
+{
+    purr_sim_options plain = *opts;
+    plain.shuffle = false;
+    int status = compare(scene, &plain, &plain, "deterministic");
+    if (status == 0 && shuffle) {
+        char what[80];
+        snprintf(what, sizeof what,
+                 "schedule-independent (--shuffle-seed %" PRIu64 ")",
+                 opts->shuffle_seed);
+        status = compare(scene, &plain, opts, what);
+    }
+    return status;
+}
+
+/* ---------------------------------------------------------------------- */
+/* purr run                                                                */
+/* ---------------------------------------------------------------------- */
+
+#ifdef PURR_SIM_WITH_RECORDER
+/* Creates an empty temporary file for the run's recording; path (out)
+ * receives its name. Returns false when none can be made. */
+static bool
+temp_recording(char *path, size_t cap)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !dir[0])
+        dir = "/tmp";
+    snprintf(path, cap, "%s/purr-run-XXXXXX.db", dir);
+    int fd = mkstemps(path, 3);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+#endif
 
 static int
 cmd_run(int argc, char **argv)
 {
     const char *scene_path = NULL;
     purr_sim_options opts = {0};
-    bool quiet = false;
+    bool quiet = false, determinism = false;
     const char *record_path = NULL;
+    double speed = 1; /* virtual s per wall s in a window; 0: max */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -134,15 +294,19 @@ cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--seed") == 0) {
             if (++i == argc)
                 return usage_error("%s needs a value", a);
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(argv[i], &end, 10);
-            if (argv[i][0] < '0' || argv[i][0] > '9' || *end || errno == ERANGE)
+            if (!parse_u64(argv[i], &opts.seed))
                 return usage_error("--seed expects an unsigned integer, got "
                                    "'%s'",
                                    argv[i]);
             opts.has_seed = true;
-            opts.seed = v;
+        } else if (strcmp(a, "--shuffle-seed") == 0) {
+            if (++i == argc)
+                return usage_error("%s needs a value", a);
+            if (!parse_u64(argv[i], &opts.shuffle_seed))
+                return usage_error("--shuffle-seed expects an unsigned "
+                                   "integer, got '%s'",
+                                   argv[i]);
+            opts.shuffle = true;
         } else if (strcmp(a, "--duration") == 0) {
             if (++i == argc)
                 return usage_error("%s needs a value", a);
@@ -151,14 +315,27 @@ cmd_run(int argc, char **argv)
                 return usage_error("--duration expects a duration with a "
                                    "unit (e.g. 90s, 24h), got '%s'",
                                    argv[i]);
+        } else if (strcmp(a, "--speed") == 0) {
+            if (++i == argc)
+                return usage_error("%s needs a value", a);
+            char *end;
+            if (strcmp(argv[i], "max") == 0)
+                speed = 0;
+            else if ((speed = strtod(argv[i], &end)) <= 0 || *end ||
+                     !isfinite(speed))
+                return usage_error("--speed expects a positive number or "
+                                   "'max', got '%s'",
+                                   argv[i]);
 #ifdef PURR_SIM_WITH_RECORDER
         } else if (strcmp(a, "--record") == 0) {
             if (++i == argc)
                 return usage_error("%s needs a file name", a);
             record_path = argv[i];
 #endif
+        } else if (strcmp(a, "--check-determinism") == 0) {
+            determinism = true;
         } else if (strcmp(a, "--headless") == 0) {
-            /* The only mode until the window exists. */
+            /* The only mode until the window is wired in. */
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -171,28 +348,52 @@ cmd_run(int argc, char **argv)
     }
     if (!scene_path)
         return usage_error("run: no scene given%s", "");
+    if (determinism && record_path)
+        return usage_error("run: --check-determinism records nothing; drop "
+                           "--record %s",
+                           record_path);
+    (void)speed; /* headless runs are always max; the window reads it */
 
     purr_diag diag = {0};
     purr_scene *scene;
     if (purr_scene_load(scene_path, &scene, &diag) < 0)
         return print_diag(&diag);
+    if (determinism) {
+        int st = check_determinism(scene, &opts, opts.shuffle);
+        purr_scene_free(scene);
+        return st;
+    }
+    progress prog = {0};
+    if (isatty(STDERR_FILENO)) {
+        opts.pace = progress_pace;
+        opts.pace_ctx = &prog;
+    }
     purr_sim *sim = purr_sim_new(scene, &opts);
     if (!sim) {
         purr_scene_free(scene);
         fprintf(stderr, "purr: cannot create a loop\n");
         return 1;
     }
+    prog.duration_ns = purr_sim_duration(sim);
     timeline tl = {quiet ? NULL : stdout, 0};
     purr_loop_observe(purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET),
                       print_transition, &tl);
     int status = 0;
 #ifdef PURR_SIM_WITH_RECORDER
     purr_recorder *rec = NULL;
+    char temp_path[512];
+    bool temp = false;
+    if (!record_path && temp_recording(temp_path, sizeof temp_path)) {
+        record_path = temp_path;
+        temp = true;
+    }
     if (record_path) {
         char seed[32];
+        /* A temporary file exists (mkstemps made it empty): overwrite it. */
+        purr_recorder_options ro = {.overwrite = temp};
         snprintf(seed, sizeof seed, "%" PRIu64, purr_sim_seed(sim));
         /* Attached before setup, so it sees every value being created. */
-        if (!(rec = purr_recorder_open(record_path, NULL, &diag)) ||
+        if (!(rec = purr_recorder_open(record_path, &ro, &diag)) ||
             purr_recorder_attach(rec, purr_sim_loop(sim)) < 0 ||
             purr_recorder_set_meta(rec, "scene", scene_path) < 0 ||
             purr_recorder_set_meta(rec, "seed", seed) < 0 ||
@@ -203,6 +404,10 @@ cmd_run(int argc, char **argv)
             status = print_diag(&diag);
             goto out;
         }
+        if (opts.shuffle) {
+            snprintf(seed, sizeof seed, "%" PRIu64, opts.shuffle_seed);
+            purr_recorder_set_meta(rec, "shuffle_seed", seed);
+        }
     }
 #else
     (void)record_path;
@@ -212,41 +417,56 @@ cmd_run(int argc, char **argv)
         goto out;
     }
     double start = wall_seconds();
+    prog.start = prog.last = start;
     int rc = purr_sim_run(sim, &diag);
     double wall = wall_seconds() - start;
+    progress_clear(&prog);
     if (rc < 0) {
         char line[640];
-        purr_sim_diag_format(&diag, line, sizeof line);
+        purr_diag_format(&diag, line, sizeof line);
         fprintf(stderr, "purr: %s\n", line);
         status = 1;
     }
+    size_t failed = purr_sim_expect_failures(sim);
+    if (failed)
+        status = 1;
 #ifdef PURR_SIM_WITH_RECORDER
     if (rec) {
         char end[32];
-        snprintf(end, sizeof end, "%" PRId64, purr_sim_duration(sim));
+        snprintf(end, sizeof end, "%" PRId64, purr_sim_end_time(sim));
         purr_recorder_set_meta(rec, "end_ns", end);
         purr_recorder_set_meta(rec, "exit_status", status ? "1" : "0");
         int rrc = purr_recorder_close(rec, &diag);
         rec = NULL;
         if (rrc < 0) {
             char line[640];
-            purr_sim_diag_format(&diag, line, sizeof line);
+            purr_diag_format(&diag, line, sizeof line);
             fprintf(stderr, "purr: recording failed: %s\n", line);
             status = 1;
         }
     }
 #endif
+    purr_sim_report(sim, stdout);
     char vt[32];
-    format_time(purr_sim_duration(sim), vt, sizeof vt);
-    double virt = (double)purr_sim_duration(sim) / (double)PURR_S;
-    printf("scene '%s', seed %" PRIu64 ": %" PRIu64 " transitions, %s "
-           "virtual in %.3f s wall (%.0fx real time)%s\n",
-           scene->name, purr_sim_seed(sim), tl.transitions, vt, wall,
+    format_time(purr_sim_end_time(sim), vt, sizeof vt);
+    double virt = (double)purr_sim_end_time(sim) / (double)PURR_S;
+    size_t nexp = purr_sim_expect_count(sim);
+    printf("scene '%s', seed %" PRIu64 ": %" PRIu64 " transitions, "
+           "%zu expectation%s (%zu failed), %s virtual in %.3f s wall "
+           "(%.0fx real time)%s\n",
+           scene->name, purr_sim_seed(sim), tl.transitions, nexp,
+           nexp == 1 ? "" : "s", failed, vt, wall,
            wall > 0 ? virt / wall : 0.0, rc < 0 ? ", FAILED" : "");
+#ifdef PURR_SIM_WITH_RECORDER
+    if (record_path)
+        printf("recording: %s\n", record_path);
+#endif
 out:
 #ifdef PURR_SIM_WITH_RECORDER
     if (rec) /* setup failed after the recorder was attached */
         purr_recorder_close(rec, NULL);
+    if (temp && status == 2)
+        unlink(temp_path);
 #endif
     purr_sim_free(sim);
     purr_scene_free(scene);

@@ -16,6 +16,8 @@
 static const purr__behaviour_def builtins[] = {
     {"pet", purr__pet_setup, purr__pet_task},
     {"talk", purr__talk_setup, purr__talk_task},
+    {"lazy-pet", purr__lazy_pet_setup, purr__lazy_pet_task},
+    {"reference", purr__reference_setup, purr__reference_task},
 };
 #define BUILTIN_COUNT (sizeof builtins / sizeof builtins[0])
 

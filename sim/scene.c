@@ -35,31 +35,6 @@ purr__sim_vdiag(purr_diag *diag, const char *file, long line, long column,
     vsnprintf(diag->message, sizeof diag->message, fmt, ap);
 }
 
-void
-purr__sim_diag(purr_diag *diag, const char *file, long line, long column,
-               const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    purr__sim_vdiag(diag, file, line, column, fmt, ap);
-    va_end(ap);
-}
-
-size_t
-purr_sim_diag_format(const purr_diag *diag, char *buf, size_t cap)
-{
-    int n;
-    if (diag->line > 0 && diag->column > 0)
-        n = snprintf(buf, cap, "%s:%ld:%ld: %s", diag->file, diag->line,
-                     diag->column, diag->message);
-    else if (diag->line > 0)
-        n = snprintf(buf, cap, "%s:%ld: %s", diag->file, diag->line,
-                     diag->message);
-    else
-        n = snprintf(buf, cap, "%s: %s", diag->file, diag->message);
-    return n < 0 ? 0 : (size_t)n;
-}
-
 static void
 oom(size_t size)
 {
@@ -429,20 +404,20 @@ purr_sensor_model_name(purr_sensor_model model)
 
 /* The keys each model accepts besides name, type, model, noise. */
 static const char *const keys_constant[] = {"name",  "type",   "model", "noise",
-                                            "value", "sample", NULL};
+                                            "value", "sample", "faults", NULL};
 static const char *const keys_timeline[] = {
-    "name", "type", "model", "noise", "initial", "points", NULL};
+    "name", "type", "model", "noise", "initial", "points", "faults", NULL};
 static const char *const keys_random_walk[] = {
     "name", "type", "model", "noise",  "start",
-    "step", "min",  "max",   "period", NULL};
+    "step", "min",  "max",   "period", "faults", NULL};
 static const char *const keys_poisson[] = {"name", "type",  "model",
-                                           "rate", "pulse", NULL};
+                                           "rate", "pulse", "faults", NULL};
 static const char *const keys_periodic[] = {
     "name", "type", "model",  "noise", "shape", "period",
-    "min",  "max",  "sample", "phase", NULL};
+    "min",  "max",  "sample", "phase", "faults", NULL};
 static const char *const keys_battery[] = {
     "name",  "type",   "model",  "noise",  "start",
-    "drain", "charge", "docked", "sample", NULL};
+    "drain", "charge", "docked", "sample", "faults", NULL};
 static const char *const *const model_keys[] = {
     NULL,         keys_constant, keys_timeline, keys_random_walk,
     keys_poisson, keys_periodic, keys_battery,
@@ -633,13 +608,134 @@ parse_model(loader *ld, const yaml_node_t *map, const yaml_node_t *type_node,
     return 0;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Faults                                                                  */
+/* ---------------------------------------------------------------------- */
+
+static const char *const fault_names[] = {NULL, "dropout", "stuck", "spikes",
+                                          "delay"};
+
+static int
+parse_fault(loader *ld, const yaml_node_t *map, const purr_sensor_spec *s,
+            purr_fault_spec *f)
+{
+    static const char *const keys[] = {"kind", "at",    "for", "rate", "value",
+                                       "size", "width", "by",  NULL};
+    int rc;
+    yaml_node_t *n;
+    if ((rc = want_mapping(ld, map, "a fault")) < 0 ||
+        (rc = check_keys(ld, map, keys, "a fault")) < 0)
+        return rc;
+    f->pos = pos_of(map);
+    f->at_ns = -1;
+    f->for_ns = PURR_TIME_NEVER;
+    if (!(n = get(ld, map, "kind")))
+        return fail(ld, map, "fault needs 'kind' (one of: dropout, stuck, "
+                             "spikes, delay)");
+    if ((rc = want_scalar(ld, n, "kind")) < 0)
+        return rc;
+    for (int k = PURR_FAULT_DROPOUT; k <= PURR_FAULT_DELAY; k++)
+        if (strcmp(scalar(n), fault_names[k]) == 0)
+            f->kind = (purr_fault_kind)k;
+    if (!f->kind)
+        return fail(ld, n,
+                    "unknown fault '%s' (expected one of: dropout, stuck, "
+                    "spikes, delay)",
+                    scalar(n));
+    /* Keys that only some kinds take. */
+    static const struct {
+        const char *key;
+        purr_fault_kind kind;
+    } only[] = {{"value", PURR_FAULT_STUCK},
+                {"size", PURR_FAULT_SPIKES},
+                {"width", PURR_FAULT_SPIKES},
+                {"by", PURR_FAULT_DELAY}};
+    for (size_t i = 0; i < sizeof only / sizeof only[0]; i++)
+        if ((n = get(ld, map, only[i].key)) && f->kind != only[i].kind)
+            return fail(ld, n, "'%s' is only for '%s' faults", only[i].key,
+                        fault_names[only[i].kind]);
+    yaml_node_t *at = get(ld, map, "at"), *len = get(ld, map, "for");
+    yaml_node_t *rate = get(ld, map, "rate");
+    if (at && (rc = get_duration(ld, at, "at", &f->at_ns)) < 0)
+        return rc;
+    if (len && (rc = get_positive_duration(ld, len, "for", &f->for_ns)) < 0)
+        return rc;
+    if (rate) {
+        if ((rc = get_double(ld, rate, "rate", &f->rate_per_hour)) < 0)
+            return rc;
+        if (f->rate_per_hour <= 0)
+            return fail(ld, rate, "'rate' must be above 0 (per hour)");
+    }
+    if (f->kind == PURR_FAULT_SPIKES) {
+        if (!rate)
+            return fail(ld, map, "'spikes' needs 'rate' (outliers per hour)");
+        if (!at != !len)
+            return fail(ld, map, "'spikes' takes both 'at' and 'for' (a "
+                                 "window) or neither (the whole run)");
+        if (s->type != PURR_T_BOOL && !is_numeric(s->type))
+            return fail(ld, map, "'spikes' needs a bool, int or double "
+                                 "sensor");
+        if (is_numeric(s->type)) {
+            if (!(n = get(ld, map, "size")))
+                return fail(ld, map, "'spikes' on a number needs 'size' (how "
+                                     "far an outlier is)");
+            if ((rc = get_double(ld, n, "size", &f->size)) < 0)
+                return rc;
+        }
+        f->width_ns = 100 * PURR_MS;
+        if ((n = get(ld, map, "width")) &&
+            (rc = get_positive_duration(ld, n, "width", &f->width_ns)) < 0)
+            return rc;
+        return 0;
+    }
+    if (!len)
+        return fail(ld, map, "'%s' needs 'for' (how long each fault lasts)",
+                    fault_names[f->kind]);
+    if (!at == !rate)
+        return fail(ld, map,
+                    "'%s' needs either 'at' (a scripted time) or 'rate' "
+                    "(faults per hour, at random)",
+                    fault_names[f->kind]);
+    if (f->kind == PURR_FAULT_STUCK && (n = get(ld, map, "value"))) {
+        if ((rc = get_datum(ld, n, s->type, "value", &f->value)) < 0)
+            return rc;
+        f->has_value = true;
+    }
+    if (f->kind == PURR_FAULT_DELAY) {
+        if (!(n = get(ld, map, "by")))
+            return fail(ld, map, "'delay' needs 'by' (how late updates "
+                                 "arrive)");
+        if ((rc = get_positive_duration(ld, n, "by", &f->by_ns)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+parse_faults(loader *ld, const yaml_node_t *seq, purr_sensor_spec *s)
+{
+    int rc;
+    if ((rc = want_sequence(ld, seq, "faults")) < 0)
+        return rc;
+    size_t n =
+        (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    s->faults = purr__sim_calloc(n, sizeof *s->faults);
+    for (size_t i = 0; i < n; i++) {
+        s->fault_count = i + 1;
+        if ((rc = parse_fault(ld, node_at(ld, seq->data.sequence.items.start[i]),
+                              s, &s->faults[i])) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int
 parse_sensor(loader *ld, const yaml_node_t *map, purr_sensor_spec *s)
 {
     static const char *const common[] = {
         "name",   "type",  "model", "noise", "value",  "sample", "initial",
         "points", "start", "step",  "min",   "max",    "period", "rate",
-        "pulse",  "shape", "phase", "drain", "charge", "docked", NULL};
+        "pulse",  "shape", "phase", "drain", "charge", "docked", "faults", NULL};
     int rc;
     if ((rc = want_mapping(ld, map, "a sensor")) < 0 ||
         (rc = check_keys(ld, map, common, "sensor")) < 0)
@@ -709,6 +805,8 @@ parse_sensor(loader *ld, const yaml_node_t *map, purr_sensor_spec *s)
         if (s->noise_sigma < 0)
             return fail(ld, n, "'noise' (the gaussian sigma) must be >= 0");
     }
+    if ((n = get(ld, map, "faults")) && (rc = parse_faults(ld, n, s)) < 0)
+        return rc;
     return 0;
 }
 
@@ -792,72 +890,262 @@ parse_behaviour(loader *ld, const yaml_node_t *node, purr_behaviour_spec *b)
     return 0;
 }
 
+/* Predicates: the string shorthand ("battery >= 20", "docked",
+ * "not docked", "mood == 'angry'") or the mapping forms ({value, op,
+ * than}, {all: [...]}, {any: [...]}, {not: P}). Both build the same tree.
+ * The literal's text is kept; it is converted to the value's type at
+ * setup, when every value exists. */
+
+static const char *const op_names[] = {NULL, "==", "!=", "<", "<=", ">", ">="};
+
+const char *
+purr__cmp_op_name(purr_cmp_op op)
+{
+    return op >= PURR_CMP_EQ && op <= PURR_CMP_GE ? op_names[op] : "?";
+}
+
+static bool
+is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
+           c == ':' || c == '/';
+}
+
+/* Parses the shorthand text of node into p. */
+static int
+parse_pred_text(loader *ld, const yaml_node_t *node, purr_pred_spec *p)
+{
+    static const char grammar[] =
+        "expected a predicate such as 'battery >= 20', 'docked' or 'not "
+        "docked'";
+    const char *s = scalar(node);
+    while (*s == ' ')
+        s++;
+    bool negate = false;
+    if (strncmp(s, "not ", 4) == 0) {
+        negate = true;
+        for (s += 4; *s == ' '; s++)
+            ;
+    }
+    const char *name = s;
+    while (is_name_char(*s))
+        s++;
+    size_t name_len = (size_t)(s - name);
+    if (name_len == 0)
+        return fail(ld, node, "%s, got '%s'", grammar, scalar(node));
+    while (*s == ' ')
+        s++;
+    purr_pred_spec leaf = {0};
+    leaf.pos = pos_of(node);
+    leaf.value = purr__sim_calloc(1, name_len + 1);
+    memcpy(leaf.value, name, name_len);
+    if (*s == '\0') {
+        leaf.kind = PURR_PRED_TRUTHY;
+    } else {
+        leaf.kind = PURR_PRED_CMP;
+        for (int op = PURR_CMP_GE; op >= PURR_CMP_EQ; op--) {
+            size_t n = strlen(op_names[op]);
+            /* Two-character operators first: "<=" is not "<" then "=". */
+            if (strncmp(s, op_names[op], n) == 0 &&
+                (n == 2 || (s[1] != '=' && s[1] != '>'))) {
+                leaf.op = (purr_cmp_op)op;
+                s += n;
+                break;
+            }
+        }
+        while (*s == ' ')
+            s++;
+        size_t len = strlen(s);
+        while (len > 0 && s[len - 1] == ' ')
+            len--;
+        if (!leaf.op || negate || len == 0) {
+            free(leaf.value);
+            return fail(ld, node, "%s, got '%s'", grammar, scalar(node));
+        }
+        if (len >= 2 && (s[0] == '\'' || s[0] == '"') && s[len - 1] == s[0]) {
+            s++;
+            len -= 2;
+        }
+        leaf.than = purr__sim_calloc(1, len + 1);
+        memcpy(leaf.than, s, len);
+        leaf.than_pos = leaf.pos;
+    }
+    if (!negate) {
+        *p = leaf;
+        return 0;
+    }
+    p->kind = PURR_PRED_NOT;
+    p->pos = leaf.pos;
+    p->items = purr__sim_calloc(1, sizeof *p->items);
+    p->items[0] = leaf;
+    p->count = 1;
+    return 0;
+}
+
+static int
+parse_pred(loader *ld, const yaml_node_t *node, purr_pred_spec *p)
+{
+    static const char *const keys[] = {"value", "op",  "than", "all",
+                                       "any",   "not", NULL};
+    int rc;
+    if (node->type == YAML_SCALAR_NODE)
+        return parse_pred_text(ld, node, p);
+    if (node->type != YAML_MAPPING_NODE)
+        return fail(ld, node, "expected a predicate (text or mapping), got %s",
+                    kind_name(node));
+    if ((rc = check_keys(ld, node, keys, "a predicate")) < 0)
+        return rc;
+    p->pos = pos_of(node);
+    yaml_node_t *n;
+    if ((n = get(ld, node, "all")) || (n = get(ld, node, "any"))) {
+        p->kind = get(ld, node, "all") ? PURR_PRED_ALL : PURR_PRED_ANY;
+        if (node->data.mapping.pairs.top - node->data.mapping.pairs.start != 1)
+            return fail(ld, node,
+                        "'all' and 'any' take a list of predicates and no "
+                        "other key");
+        if ((rc = want_sequence(ld, n, p->kind == PURR_PRED_ALL ? "all"
+                                                                : "any")) < 0)
+            return rc;
+        size_t count =
+            (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        if (count == 0)
+            return fail(ld, n, "expected at least one predicate in the list");
+        p->items = purr__sim_calloc(count, sizeof *p->items);
+        for (size_t i = 0; i < count; i++) {
+            p->count = i + 1;
+            if ((rc = parse_pred(ld, node_at(ld, n->data.sequence.items.start[i]),
+                                 &p->items[i])) < 0)
+                return rc;
+        }
+        return 0;
+    }
+    if ((n = get(ld, node, "not"))) {
+        if (node->data.mapping.pairs.top - node->data.mapping.pairs.start != 1)
+            return fail(ld, node, "'not' takes one predicate and no other key");
+        p->kind = PURR_PRED_NOT;
+        p->items = purr__sim_calloc(1, sizeof *p->items);
+        p->count = 1;
+        return parse_pred(ld, n, &p->items[0]);
+    }
+    if (!(n = get(ld, node, "value")))
+        return fail(ld, node, "a predicate needs 'value', 'all', 'any' or "
+                              "'not'");
+    if ((rc = get_string(ld, n, "value", &p->value)) < 0)
+        return rc;
+    yaml_node_t *op = get(ld, node, "op"), *than = get(ld, node, "than");
+    if (!op && !than) {
+        p->kind = PURR_PRED_TRUTHY;
+        return 0;
+    }
+    if (!op || !than)
+        return fail(ld, node, "a comparison needs both 'op' and 'than'");
+    if ((rc = want_scalar(ld, op, "op")) < 0)
+        return rc;
+    p->kind = PURR_PRED_CMP;
+    for (int o = PURR_CMP_EQ; o <= PURR_CMP_GE; o++)
+        if (strcmp(scalar(op), op_names[o]) == 0)
+            p->op = (purr_cmp_op)o;
+    if (!p->op)
+        return fail(ld, op,
+                    "unknown operator '%s' (expected one of: ==, !=, <, <=, "
+                    ">, >=)",
+                    scalar(op));
+    p->than_pos = pos_of(than);
+    return get_string(ld, than, "than", &p->than);
+}
+
+void
+purr__pred_free(purr_pred_spec *p)
+{
+    free(p->value);
+    free(p->than);
+    for (size_t i = 0; i < p->count; i++)
+        purr__pred_free(&p->items[i]);
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+static int
+parse_eventually(loader *ld, const yaml_node_t *map, purr_expect_spec *e)
+{
+    static const char *const keys[] = {"after", "then", "within", NULL};
+    int rc;
+    yaml_node_t *n;
+    if ((rc = want_mapping(ld, map, "'eventually' (after, then, within)")) <
+            0 ||
+        (rc = check_keys(ld, map, keys, "eventually")) < 0)
+        return rc;
+    if (!(n = get(ld, map, "then")))
+        return fail(ld, map, "'eventually' needs 'then' (what must become "
+                             "true)");
+    if ((rc = parse_pred(ld, n, &e->pred)) < 0)
+        return rc;
+    if ((n = get(ld, map, "after")) && (rc = parse_pred(ld, n, &e->after)) < 0)
+        return rc;
+    if ((n = get(ld, map, "within")) &&
+        (rc = get_positive_duration(ld, n, "within", &e->within_ns)) < 0)
+        return rc;
+    return 0;
+}
+
+static int
+parse_count(loader *ld, const yaml_node_t *map, purr_expect_spec *e)
+{
+    static const char *const keys[] = {"value", "transitions", NULL};
+    static const char *const bounds[] = {"min", "max", NULL};
+    int rc;
+    yaml_node_t *n, *t;
+    if ((rc = want_mapping(ld, map, "'count' (value, transitions)")) < 0 ||
+        (rc = check_keys(ld, map, keys, "count")) < 0)
+        return rc;
+    if (!(n = get(ld, map, "value")))
+        return fail(ld, map, "'count' needs 'value'");
+    if ((rc = get_string(ld, n, "value", &e->value)) < 0)
+        return rc;
+    if (!(t = get(ld, map, "transitions")))
+        return fail(ld, map, "'count' needs 'transitions' ({min: N, max: N})");
+    if ((rc = want_mapping(ld, t, "'transitions' (min, max)")) < 0 ||
+        (rc = check_keys(ld, t, bounds, "transitions")) < 0)
+        return rc;
+    if ((n = get(ld, t, "min")) && (rc = get_int(ld, n, "min", &e->min)) < 0)
+        return rc;
+    if ((n = get(ld, t, "max")) && (rc = get_int(ld, n, "max", &e->max)) < 0)
+        return rc;
+    if (e->min < 0 || e->min > e->max)
+        return fail(ld, t, "'transitions' needs 0 <= min <= max");
+    return 0;
+}
+
 static int
 parse_expect(loader *ld, const yaml_node_t *map, purr_expect_spec *e)
 {
-    static const char *const keys[] = {"always", "never",  "eventually",
-                                       "after",  "within", "count",
-                                       "min",    "max",    NULL};
     static const char *const kinds[] = {NULL, "always", "never", "eventually",
-                                        "count"};
+                                        "count", NULL};
     int rc;
     if ((rc = want_mapping(ld, map, "an expectation")) < 0 ||
-        (rc = check_keys(ld, map, keys, "expectation")) < 0)
+        (rc = check_keys(ld, map, kinds + 1, "expectation")) < 0)
         return rc;
     e->pos = pos_of(map);
     e->within_ns = PURR_TIME_NEVER;
     e->max = INT64_MAX;
-    yaml_node_t *kind_node = NULL;
-    for (int k = PURR_EXPECT_ALWAYS; k <= PURR_EXPECT_COUNT; k++) {
-        yaml_node_t *n = get(ld, map, kinds[k]);
-        if (!n)
-            continue;
-        if (kind_node)
-            return fail(ld, map,
-                        "an expectation has exactly one of always, never, "
-                        "eventually, count");
-        kind_node = n;
-        e->kind = (purr_expect_kind)k;
-    }
-    if (!kind_node)
+    if (map->data.mapping.pairs.top - map->data.mapping.pairs.start != 1)
         return fail(ld, map,
-                    "expectation needs one of: always, never, eventually, "
-                    "count");
-    /* Keys that only some kinds take. */
-    static const struct {
-        const char *key;
-        purr_expect_kind kind;
-    } only[] = {{"after", PURR_EXPECT_EVENTUALLY},
-                {"within", PURR_EXPECT_EVENTUALLY},
-                {"min", PURR_EXPECT_COUNT},
-                {"max", PURR_EXPECT_COUNT}};
-    for (size_t i = 0; i < sizeof only / sizeof only[0]; i++) {
-        yaml_node_t *n = get(ld, map, only[i].key);
-        if (n && e->kind != only[i].kind)
-            return fail(ld, n, "'%s' is only for '%s' expectations",
-                        only[i].key, kinds[only[i].kind]);
+                    "an expectation has exactly one of always, never, "
+                    "eventually, count");
+    yaml_node_t *key = node_at(ld, map->data.mapping.pairs.start[0].key);
+    yaml_node_t *body = node_at(ld, map->data.mapping.pairs.start[0].value);
+    for (int k = PURR_EXPECT_ALWAYS; k <= PURR_EXPECT_COUNT; k++)
+        if (strcmp(scalar(key), kinds[k]) == 0)
+            e->kind = (purr_expect_kind)k;
+    switch (e->kind) {
+    case PURR_EXPECT_EVENTUALLY:
+        return parse_eventually(ld, body, e);
+    case PURR_EXPECT_COUNT:
+        return parse_count(ld, body, e);
+    default:
+        return parse_pred(ld, body, &e->pred);
     }
-    yaml_node_t *n;
-    if (e->kind == PURR_EXPECT_COUNT) {
-        if ((rc = get_string(ld, kind_node, "count", &e->value)) < 0)
-            return rc;
-        if ((n = get(ld, map, "min")) &&
-            (rc = get_int(ld, n, "min", &e->min)) < 0)
-            return rc;
-        if ((n = get(ld, map, "max")) &&
-            (rc = get_int(ld, n, "max", &e->max)) < 0)
-            return rc;
-        return 0;
-    }
-    if ((rc = get_string(ld, kind_node, kinds[e->kind], &e->predicate)) < 0)
-        return rc;
-    if ((n = get(ld, map, "after")) &&
-        (rc = get_string(ld, n, "after", &e->after)) < 0)
-        return rc;
-    if ((n = get(ld, map, "within")) &&
-        (rc = get_duration(ld, n, "within", &e->within_ns)) < 0)
-        return rc;
-    return 0;
 }
 
 static int
@@ -959,7 +1247,7 @@ purr_scene_parse(const char *text, size_t len, const char *file,
         yaml_mark_t m = parser.problem_mark;
         if (parser.error == YAML_MEMORY_ERROR)
             oom(len);
-        purr__sim_diag(diag, file, (long)m.line + 1, (long)m.column + 1,
+        purr_diag_set(diag, file, (long)m.line + 1, (long)m.column + 1,
                        "YAML syntax error: %s%s%s%s",
                        parser.problem ? parser.problem : "malformed YAML",
                        parser.context ? " (" : "",
@@ -970,7 +1258,7 @@ purr_scene_parse(const char *text, size_t len, const char *file,
     }
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
-        purr__sim_diag(diag, file, 1, 1, "empty scene file");
+        purr_diag_set(diag, file, 1, 1, "empty scene file");
         yaml_document_delete(&doc);
         yaml_parser_delete(&parser);
         return PURR_EFORMAT;
@@ -995,7 +1283,7 @@ purr_scene_load(const char *path, purr_scene **scene, purr_diag *diag)
     *scene = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        purr__sim_diag(diag, path, 0, 0, "cannot open the scene: %s",
+        purr_diag_set(diag, path, 0, 0, "cannot open the scene: %s",
                        strerror(errno));
         return PURR_ENOENT;
     }
@@ -1011,7 +1299,7 @@ purr_scene_load(const char *path, purr_scene **scene, purr_diag *diag)
     fclose(f);
     if (bad) {
         free(buf);
-        purr__sim_diag(diag, path, 0, 0, "cannot read the scene");
+        purr_diag_set(diag, path, 0, 0, "cannot read the scene");
         return PURR_ENOENT;
     }
     int rc = purr_scene_parse(buf, len, path, scene, diag);
@@ -1032,6 +1320,9 @@ purr_scene_free(purr_scene *sc)
             purr_datum_free(&s->timeline.points[j].value);
         free(s->timeline.points);
         free(s->battery.docked);
+        for (size_t j = 0; j < s->fault_count; j++)
+            purr_datum_free(&s->faults[j].value);
+        free(s->faults);
     }
     free(sc->sensors);
     for (size_t i = 0; i < sc->behaviour_count; i++) {
@@ -1045,8 +1336,8 @@ purr_scene_free(purr_scene *sc)
     }
     free(sc->behaviours);
     for (size_t i = 0; i < sc->expect_count; i++) {
-        free(sc->expects[i].predicate);
-        free(sc->expects[i].after);
+        purr__pred_free(&sc->expects[i].pred);
+        purr__pred_free(&sc->expects[i].after);
         free(sc->expects[i].value);
     }
     free(sc->expects);

@@ -18,10 +18,10 @@ set_number(purr__sensor *s, double x)
 {
     if (s->spec->noise_sigma > 0)
         x += s->spec->noise_sigma * purr__stream_gaussian(&s->noise_rng);
-    if (s->spec->type == PURR_T_INT)
-        purr_value_set_int(s->value, (int64_t)llround(x));
-    else
-        purr_value_set_double(s->value, x);
+    purr_datum d = s->spec->type == PURR_T_INT
+                       ? purr_datum_int((int64_t)llround(x))
+                       : purr_datum_double(x);
+    purr__sensor_emit(s, &d);
 }
 
 /* Sets d, through set_number when the sensor is numeric. */
@@ -31,7 +31,7 @@ set_datum(purr__sensor *s, const purr_datum *d)
     if (s->spec->type == PURR_T_INT || s->spec->type == PURR_T_DOUBLE)
         set_number(s, purr_datum_as_double(d));
     else
-        purr_value_set(s->value, d);
+        purr__sensor_emit(s, d);
 }
 
 static double
@@ -71,13 +71,13 @@ run_constant(purr__sensor *s)
     const purr_sensor_spec *spec = s->spec;
     int rc;
     if (spec->noise_sigma <= 0)
-        return purr_sleep_forever();
+        return purr__sensor_sleep_until(s, PURR_TIME_NEVER);
     double x = purr_datum_as_double(&spec->initial);
     set_number(s, x);
     if (spec->constant.sample_ns <= 0)
-        return purr_sleep_forever();
+        return purr__sensor_sleep_until(s, PURR_TIME_NEVER);
     for (purr_time k = 1;; k++) {
-        if ((rc = purr_sleep_until(k * spec->constant.sample_ns)) < 0)
+        if ((rc = purr__sensor_sleep_until(s, k * spec->constant.sample_ns)) < 0)
             return rc;
         set_number(s, x);
     }
@@ -89,11 +89,11 @@ run_timeline(purr__sensor *s)
     const purr_sensor_spec *spec = s->spec;
     int rc;
     for (size_t i = 0; i < spec->timeline.count; i++) {
-        if ((rc = purr_sleep_until(spec->timeline.points[i].at_ns)) < 0)
+        if ((rc = purr__sensor_sleep_until(s, spec->timeline.points[i].at_ns)) < 0)
             return rc;
         set_datum(s, &spec->timeline.points[i].value);
     }
-    return purr_sleep_forever();
+    return purr__sensor_sleep_until(s, PURR_TIME_NEVER);
 }
 
 static int
@@ -103,7 +103,7 @@ run_random_walk(purr__sensor *s)
     double x = purr_datum_as_double(&spec->initial);
     int rc;
     for (purr_time k = 1;; k++) {
-        if ((rc = purr_sleep_until(k * spec->random_walk.period_ns)) < 0)
+        if ((rc = purr__sensor_sleep_until(s, k * spec->random_walk.period_ns)) < 0)
             return rc;
         double dir = purr__stream_uniform(&s->model_rng) < 0.5 ? -1.0 : 1.0;
         x = clamp(x + dir * spec->random_walk.step, spec->random_walk.min,
@@ -135,18 +135,20 @@ run_poisson(purr__sensor *s)
     purr_time next = poisson_gap(s);
     int rc;
     for (;;) {
-        if ((rc = purr_sleep_until(next)) < 0)
+        if ((rc = purr__sensor_sleep_until(s, next)) < 0)
             return rc;
-        purr_value_set_bool(s->value, true);
+        purr_datum on = purr_datum_bool(true);
+        purr__sensor_emit(s, &on);
         purr_time end = next + pulse;
         next += poisson_gap(s);
         while (next < end) {
             end = next + pulse;
             next += poisson_gap(s);
         }
-        if ((rc = purr_sleep_until(end)) < 0)
+        if ((rc = purr__sensor_sleep_until(s, end)) < 0)
             return rc;
-        purr_value_set_bool(s->value, false);
+        purr_datum off = purr_datum_bool(false);
+        purr__sensor_emit(s, &off);
     }
 }
 
@@ -157,7 +159,7 @@ run_periodic(purr__sensor *s)
     int rc;
     for (purr_time k = 1;; k++) {
         purr_time at = k * spec->periodic.sample_ns;
-        if ((rc = purr_sleep_until(at)) < 0)
+        if ((rc = purr__sensor_sleep_until(s, at)) < 0)
             return rc;
         set_number(s, periodic_at(spec, at));
     }
@@ -171,7 +173,7 @@ run_battery(purr__sensor *s)
     double hours = (double)spec->battery.sample_ns / (3600.0 * PURR_S);
     int rc;
     for (purr_time k = 1;; k++) {
-        if ((rc = purr_sleep_until(k * spec->battery.sample_ns)) < 0)
+        if ((rc = purr__sensor_sleep_until(s, k * spec->battery.sample_ns)) < 0)
             return rc;
         bool docked = purr_datum_as_bool(purr_value_peek(s->docked));
         level += (docked ? spec->battery.charge_per_hour

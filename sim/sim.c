@@ -41,6 +41,11 @@ struct purr_sim {
                         only be freed, since a setup may have
                         half-built its behaviour */
     bool ran;        /* purr_sim_run was called */
+    purr__checker *checker; /* the expectations, bound at setup */
+    purr_nursery *nursery;  /* the run's nursery while it runs (for
+                               purr_sim_stop) */
+    bool stopped;           /* purr_sim_stop ended the run */
+    purr_time end_ns;       /* when the run ended */
 };
 
 purr_sim *
@@ -53,6 +58,8 @@ purr_sim_new(const purr_scene *scene, const purr_sim_options *opts)
     lo.clock = PURR_CLOCK_VIRTUAL;
     lo.shuffle = opts->shuffle;
     lo.shuffle_seed = opts->shuffle_seed;
+    lo.pace = opts->pace;
+    lo.pace_ctx = opts->pace_ctx;
     purr_loop *loop = purr_loop_new(&lo);
     if (!loop)
         return NULL;
@@ -105,16 +112,8 @@ add_value(purr_sim *sim, purr_value *v)
     sim->values[sim->value_count++] = v;
 }
 
-/* Fills the sim's diag once (the first error wins) and returns
- * PURR_EFORMAT. */
-static int setup_fail(purr_sim *sim, purr_scene_pos pos, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int
-setup_fail(purr_sim *sim, purr_scene_pos pos, const char *fmt, ...)
+int
+purr__sim_setup_fail(purr_sim *sim, purr_scene_pos pos, const char *fmt, ...)
 {
     if (!sim->diag_set) {
         va_list ap;
@@ -143,7 +142,7 @@ purr_sim_output(purr_sim_ctx *ctx, const char *name, purr_type type,
 {
     purr_sim *sim = ctx->sim;
     if (purr_sim_find(sim, name)) {
-        setup_fail(sim, ctx->spec->pos,
+        purr__sim_setup_fail(sim, ctx->spec->pos,
                    "behaviour '%s' creates value '%s', which already exists",
                    ctx->spec->name, name);
         return NULL;
@@ -151,7 +150,7 @@ purr_sim_output(purr_sim_ctx *ctx, const char *name, purr_type type,
     purr_value *v =
         purr_value_new(sim->loop, name, PURR_ROLE_OUTPUT, type, initial);
     if (!v) {
-        setup_fail(sim, ctx->spec->pos,
+        purr__sim_setup_fail(sim, ctx->spec->pos,
                    "behaviour '%s': initial value of '%s' has the wrong type",
                    ctx->spec->name, name);
         return NULL;
@@ -222,7 +221,7 @@ purr_sim_param_double(purr_sim_ctx *ctx, const char *key, double dflt,
     char *end;
     double d = strtod(p->value, &end);
     if (!p->value[0] || *end)
-        return setup_fail(ctx->sim, p->pos,
+        return purr__sim_setup_fail(ctx->sim, p->pos,
                           "expected a number for '%s', got '%s'", key,
                           p->value);
     *out = d;
@@ -239,7 +238,7 @@ purr_sim_param_duration(purr_sim_ctx *ctx, const char *key, purr_time dflt,
         return 0;
     }
     if (purr_sim_duration_parse(p->value, out) < 0)
-        return setup_fail(ctx->sim, p->pos,
+        return purr__sim_setup_fail(ctx->sim, p->pos,
                           "expected a duration with a unit for '%s' (e.g. "
                           "500ms, 90s, 10min), got '%s'",
                           key, p->value);
@@ -268,7 +267,7 @@ purr_sim_setup(purr_sim *sim, purr_diag *diag)
     if (sim->set_up)
         return 0;
     if (sim->setup_rc < 0) {
-        purr__sim_diag(diag, sc->file, 0, 0,
+        purr_diag_set(diag, sc->file, 0, 0,
                        "the scene's setup already failed");
         return sim->setup_rc;
     }
@@ -299,6 +298,7 @@ setup_parts(purr_sim *sim)
                           PURR__SALT_MODEL);
         purr__stream_init(&s->noise_rng, sim->seed, spec->name,
                           PURR__SALT_NOISE);
+        purr__sensor_faults_init(s, sim->seed);
     }
     for (size_t i = 0; i < sc->behaviour_count; i++) {
         purr_sim_ctx *ctx = &sim->ctxs[i];
@@ -306,11 +306,11 @@ setup_parts(purr_sim *sim)
         ctx->spec = &sc->behaviours[i];
         ctx->def = purr__sim_lookup(ctx->spec->name);
         if (!ctx->def)
-            return setup_fail(sim, ctx->spec->pos, "unknown behaviour '%s'",
+            return purr__sim_setup_fail(sim, ctx->spec->pos, "unknown behaviour '%s'",
                               ctx->spec->name);
         int rc = ctx->def->setup ? ctx->def->setup(ctx) : 0;
         if (rc < 0)
-            return setup_fail(sim, ctx->spec->pos,
+            return purr__sim_setup_fail(sim, ctx->spec->pos,
                               "behaviour '%s' refused its setup: %s",
                               ctx->spec->name, purr_strerror(rc));
     }
@@ -320,18 +320,18 @@ setup_parts(purr_sim *sim)
             continue;
         s->docked = purr_sim_find(sim, s->spec->battery.docked);
         if (!s->docked)
-            return setup_fail(sim, s->spec->battery.docked_pos,
+            return purr__sim_setup_fail(sim, s->spec->battery.docked_pos,
                               "battery '%s' is charged by '%s', but no "
                               "sensor or behaviour creates a value of that "
                               "name",
                               s->spec->name, s->spec->battery.docked);
         if (purr_value_type(s->docked) != PURR_T_BOOL)
-            return setup_fail(sim, s->spec->battery.docked_pos,
+            return purr__sim_setup_fail(sim, s->spec->battery.docked_pos,
                               "battery '%s' is charged by '%s', which is not "
                               "a bool",
                               s->spec->name, s->spec->battery.docked);
     }
-    return 0;
+    return purr__checker_new(sim, sc, sim->loop, &sim->checker);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -361,10 +361,28 @@ run_body(purr_nursery *n, void *arg)
                              &sim->ctxs[i])) < 0)
             return rc;
     }
-    if ((rc = purr_sleep_until(sim->duration_ns)) < 0)
-        return rc;
+    sim->nursery = n;
+    rc = purr_sleep_until(sim->duration_ns);
+    sim->nursery = NULL;
+    if (rc < 0)
+        return sim->stopped ? 0 : rc;
     purr_nursery_cancel(n); /* the scene is over */
     return 0;
+}
+
+void
+purr_sim_stop(purr_sim *sim)
+{
+    if (!sim->nursery || sim->stopped)
+        return;
+    sim->stopped = true;
+    purr_nursery_cancel(sim->nursery);
+}
+
+purr_time
+purr_sim_end_time(const purr_sim *sim)
+{
+    return sim->end_ns;
 }
 
 typedef struct run_state {
@@ -386,7 +404,7 @@ int
 purr_sim_run(purr_sim *sim, purr_diag *diag)
 {
     if (sim->ran) {
-        purr__sim_diag(diag, sim->scene->file, 0, 0,
+        purr_diag_set(diag, sim->scene->file, 0, 0,
                        "the scene has already run");
         return PURR_EBUSY;
     }
@@ -396,10 +414,14 @@ purr_sim_run(purr_sim *sim, purr_diag *diag)
     sim->ran = true;
     run_state st = {sim, {0}, 0};
     rc = purr_run(sim->loop, "scene", run_main, &st);
+    if (rc == PURR_ECANCELED && sim->stopped)
+        rc = 0;
+    sim->end_ns = st.end_ns;
+    purr__checker_finish(sim->checker, st.end_ns);
     if (rc < 0) {
         const char *who = st.report.count ? st.report.errors[0].name : "?";
         long long s = (long long)(st.end_ns / PURR_S);
-        purr__sim_diag(diag, sim->scene->file, 0, 0,
+        purr_diag_set(diag, sim->scene->file, 0, 0,
                        "task '%s' failed at %02lld:%02lld:%02lld: %s (%s)", who,
                        s / 3600, s / 60 % 60, s % 60, purr_strerror(rc),
                        purr_err_name(rc));
@@ -419,7 +441,49 @@ purr_sim_free(purr_sim *sim)
     for (size_t i = 0; i < sim->alloc_count; i++)
         free(sim->allocs[i]);
     free(sim->allocs);
+    for (size_t i = 0; sim->sensors && i < sim->scene->sensor_count; i++)
+        purr__sensor_faults_free(&sim->sensors[i]);
     free(sim->sensors);
     free(sim->ctxs);
+    purr__checker_free(sim->checker);
     free(sim);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Expectations                                                            */
+/* ---------------------------------------------------------------------- */
+
+size_t
+purr_sim_expect_count(const purr_sim *sim)
+{
+    return purr__checker_count(sim->checker);
+}
+
+const purr_expect_result *
+purr_sim_expect_result(const purr_sim *sim, size_t i)
+{
+    return purr__checker_result(sim->checker, i);
+}
+
+size_t
+purr_sim_expect_failures(const purr_sim *sim)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < purr_sim_expect_count(sim); i++)
+        n += purr_sim_expect_result(sim, i)->failed;
+    return n;
+}
+
+void
+purr_sim_report(const purr_sim *sim, FILE *out)
+{
+    for (size_t i = 0; i < purr_sim_expect_count(sim); i++) {
+        const purr_expect_result *r = purr_sim_expect_result(sim, i);
+        if (r->failed)
+            fprintf(out, "FAIL  %s: %s\n", r->text, r->detail);
+        else if (r->detail[0])
+            fprintf(out, "PASS  %s (%s)\n", r->text, r->detail);
+        else
+            fprintf(out, "PASS  %s\n", r->text);
+    }
 }

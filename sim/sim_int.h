@@ -16,13 +16,7 @@
 /* Diagnostics and allocation                                              */
 /* ---------------------------------------------------------------------- */
 
-/* Fills diag (NULL accepted) with file, position and a printf message. */
-void purr__sim_diag(purr_diag *diag, const char *file, long line, long column,
-                    const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
+/* As purr_diag_set (core.h), with a va_list. */
 void purr__sim_vdiag(purr_diag *diag, const char *file, long line, long column,
                      const char *fmt, va_list ap);
 
@@ -31,6 +25,43 @@ void purr__sim_vdiag(purr_diag *diag, const char *file, long line, long column,
 void *purr__sim_calloc(size_t n, size_t size);
 void *purr__sim_realloc(void *p, size_t size);
 char *purr__sim_strdup(const char *s);
+
+/* Frees a predicate's tree (not p itself) and zeroes it. */
+void purr__pred_free(purr_pred_spec *p);
+/* "==", "<=" ... or "?". */
+const char *purr__cmp_op_name(purr_cmp_op op);
+
+/* "HH:MM:SS.mmm" (hours may exceed 24) and "10min"-style durations. */
+void purr__sim_format_time(purr_time t, char *buf, size_t cap);
+void purr__sim_format_duration(purr_time d, char *buf, size_t cap);
+
+/* Fills the sim's setup diag at pos (the first error wins) and returns
+ * PURR_EFORMAT. */
+int purr__sim_setup_fail(purr_sim *sim, purr_scene_pos pos, const char *fmt,
+                         ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---------------------------------------------------------------------- */
+/* Expectations (expect.c)                                                 */
+/* ---------------------------------------------------------------------- */
+
+typedef struct purr__checker purr__checker;
+
+/* Binds the scene's expectations to the sim's values and observes loop.
+ * *out receives the checker even on failure (free it). Returns 0, or
+ * PURR_EFORMAT after purr__sim_setup_fail (an unknown value, a literal
+ * that does not convert). */
+int purr__checker_new(purr_sim *sim, const purr_scene *scene, purr_loop *loop,
+                      purr__checker **out /* out */);
+/* Evaluates the last instant and closes the books at end_ns. Idempotent. */
+void purr__checker_finish(purr__checker *c, purr_time end_ns);
+size_t purr__checker_count(const purr__checker *c);
+const purr_expect_result *purr__checker_result(const purr__checker *c,
+                                               size_t i);
+void purr__checker_free(purr__checker *c);
 
 /* ---------------------------------------------------------------------- */
 /* Random streams                                                          */
@@ -56,10 +87,31 @@ uint64_t purr__fnv1a(const char *s);
 /* Salts separating a sensor's streams. */
 #define PURR__SALT_MODEL 0
 #define PURR__SALT_NOISE 1
+/* Fault i of a sensor draws from salt PURR__SALT_FAULTS + i: the
+ * (seed, sensor name, "faults") stream of each fault. */
+#define PURR__SALT_FAULTS 16
 
 /* ---------------------------------------------------------------------- */
 /* Sensors                                                                 */
 /* ---------------------------------------------------------------------- */
+
+/* One fault of a running sensor (faults.c). Each has its own stream, so
+ * a fault's windows and spikes do not depend on the other faults. */
+typedef struct purr__fault {
+    const purr_fault_spec *spec; /* borrowed from the scene */
+    purr__stream rng;            /* random windows and spike times */
+    bool active;                 /* inside its window now */
+    purr_time start_ns, end_ns;  /* the current or next window;
+                                    PURR_TIME_NEVER: no more */
+    purr_time spike_ns;          /* spikes: the next outlier, or NEVER */
+    purr_time spike_end_ns;      /* spikes: end of the current outlier */
+} purr__fault;
+
+/* An update held back by a delay fault. */
+typedef struct purr__delayed {
+    purr_time at_ns; /* when it is delivered */
+    purr_datum d;    /* owned */
+} purr__delayed;
 
 /* One running sensor: its spec, its input value, its streams. */
 typedef struct purr__sensor {
@@ -69,7 +121,22 @@ typedef struct purr__sensor {
                                      setup */
     purr__stream model_rng;       /* the model's draws */
     purr__stream noise_rng;       /* the noise option's draws */
+    purr__fault *faults;          /* one per spec fault (NULL: none) */
+    size_t fault_count;
+    purr_datum current;           /* with faults: the model's latest
+                                     reading, delivered or not */
+    purr__delayed *queue;         /* delayed updates, FIFO ring */
+    size_t q_head, q_len, q_cap;
 } purr__sensor;
+
+/* Sets up s's faults from its spec (streams from seed). */
+void purr__sensor_faults_init(purr__sensor *s, uint64_t seed);
+void purr__sensor_faults_free(purr__sensor *s);
+/* Checkpoint. The sensor's sleep: until deadline (PURR_TIME_NEVER:
+ * forever), applying the faults' events that fall before or at it. */
+int purr__sensor_sleep_until(purr__sensor *s, purr_time deadline);
+/* Delivers the model's reading d (borrowed) through the faults. */
+void purr__sensor_emit(purr__sensor *s, const purr_datum *d);
 
 /* The sensor's task (arg: purr__sensor *). Runs until cancelled. */
 int purr__sensor_task(void *arg);
@@ -94,5 +161,9 @@ int purr__pet_setup(purr_sim_ctx *ctx);
 int purr__pet_task(purr_sim_ctx *ctx);
 int purr__talk_setup(purr_sim_ctx *ctx);
 int purr__talk_task(purr_sim_ctx *ctx);
+int purr__lazy_pet_setup(purr_sim_ctx *ctx);
+int purr__lazy_pet_task(purr_sim_ctx *ctx);
+int purr__reference_setup(purr_sim_ctx *ctx);
+int purr__reference_task(purr_sim_ctx *ctx);
 
 #endif /* PURR_SIM_INT_H */

@@ -46,26 +46,14 @@ extern "C" {
 /* Diagnostics                                                             */
 /* ---------------------------------------------------------------------- */
 
-/* A message about bad input (STYLE R6): which file, where in it, and what
- * is wrong. For recordings, line is the transition's seq (0 when the
- * problem is not about one row) and column is 0.
- * Defined here for now; it belongs in core.h once the scene loader needs
- * it too. */
-#ifndef PURR_DIAG_DEFINED
-#define PURR_DIAG_DEFINED
-typedef struct purr_diag {
-    char file[256];     /* the file concerned (truncated to fit) */
-    long line, column;  /* 1-based position, 0 when not applicable */
-    char message[256];  /* one line, no trailing newline */
-} purr_diag;
-#endif
+/* purr_diag (core.h) reports bad recordings: line is the transition's seq
+ * (0 when the problem is not about one row) and column is 0. */
 
-/* Writes diag as one line, "FILE: message" or "FILE:LINE: message", with a
- * trailing newline. */
+/* Writes diag as one line (purr_diag_format) with a trailing newline. */
 PURR_API void purr_diag_print(FILE *out, const purr_diag *diag);
 
 /* The schema version this purr writes and reads (PRAGMA user_version). */
-#define PURR_RECORDING_VERSION 1
+#define PURR_RECORDING_VERSION 2
 
 /* ---------------------------------------------------------------------- */
 /* Recorder                                                                */
@@ -165,7 +153,7 @@ typedef struct purr_recorded_value {
  *   says), is corrupt, or lacks a table or column of the schema (a foreign
  *   schema); PURR_EVERSION when its user_version is not
  *   PURR_RECORDING_VERSION ("recording schema version N, this purr reads
- *   1"); PURR_EIO when SQLite fails otherwise.
+ *   2"); PURR_EIO when SQLite fails otherwise.
  * Ownership: close *rec with purr_recording_close. (Unlike the other
  * constructors this returns a code, because callers such as the CLI turn
  * the reason into an exit status.) */

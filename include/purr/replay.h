@@ -110,6 +110,69 @@ PURR_API void purr_replay_report_print(FILE *out,
 PURR_API int purr_replay_junit(const char *path,
                                const purr_replay_report *reports, size_t n);
 
+/* ---------------------------------------------------------------------- */
+/* Field-log import (docs/import.md)                                       */
+/* ---------------------------------------------------------------------- */
+
+/* A real robot's log of its inputs becomes a recording holding only inputs
+ * (role input), which `purr replay FILE.db --record baseline.db` then runs
+ * the behaviours against. Two formats: CSV with the header line
+ * "time,value,datum" (datum in purr_datum_format text form) and JSON Lines
+ * ({"t": 1.25, "value": "battery", "datum": 42.5}). Times are seconds from
+ * the start of the run, with decimals or with a unit ("1.5s", "200ms"),
+ * and must not decrease. */
+
+/* Log formats. */
+typedef enum purr_import_format {
+    PURR_IMPORT_AUTO = 0,   /* by extension: .csv, .jsonl or .ndjson */
+    PURR_IMPORT_CSV = 1,
+    PURR_IMPORT_JSONL = 2
+} purr_import_format;
+
+/* Options for purr_import_log; NULL means all defaults. */
+typedef struct purr_import_options {
+    purr_import_format format; /* AUTO: from log_path's extension */
+    bool overwrite;            /* replace an existing out_db */
+} purr_import_options;
+
+/* The format log_path's extension names, or PURR_IMPORT_AUTO. */
+PURR_API purr_import_format purr_import_format_of(const char *log_path);
+
+/* Imports the log at log_path into a new recording at out_db, with the
+ * value table of the scene at scene_path: every sensor of the scene is an
+ * input value (with its type and initial datum) and every log line one
+ * transition of it at its time. An int datum for a double sensor is
+ * converted; a datum equal to the value's current one is no transition and
+ * leaves no row. Metadata: scene, scene_hash (FNV-1a 64 of the scene file's
+ * bytes, 16 hex digits), seed (the scene's), clock "imported", source,
+ * created_by "purr import", end_ns (the last time + 1 ns).
+ * The whole log is checked before anything is written, and the recording is
+ * written to a temporary name next to out_db and renamed at the end: on
+ * failure no output file is left behind (and an existing out_db is kept).
+ * diag: may be NULL; receives a one-line reason: "LOG:LINE: message" for a
+ *   bad line.
+ * Returns 0.
+ * Errors: PURR_EFORMAT (a line that does not parse, an unknown value name,
+ *   a datum of the wrong type, a time going backwards, an empty log, an
+ *   unknown format; or a bad scene file), PURR_ENOENT (log or scene cannot
+ *   be read), PURR_EEXIST (out_db exists and opts->overwrite is false),
+ *   PURR_EIO (the recording cannot be written), PURR_ENOMEM.
+ * Not a checkpoint: it runs its own loop, so it must not be called inside
+ * purr_run. */
+PURR_API int purr_import_log(const char *log_path, const char *out_db,
+                             const char *scene_path,
+                             const purr_import_options *opts,
+                             purr_diag *diag /* out */);
+
+/* ---------------------------------------------------------------------- */
+/* Command-line entry points (for the purr executable)                     */
+/* ---------------------------------------------------------------------- */
+
+/* `purr import LOG -o FILE.db --scene SCENE [--format csv|jsonl]
+ * [--force]`: argv[0] is "import". Prints errors as one line on stderr.
+ * Returns the exit status: 0 imported, 2 bad input or usage. */
+PURR_API int purr_replay_cli_import(int argc, char **argv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,27 +34,6 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------- */
-/* Diagnostics                                                             */
-/* ---------------------------------------------------------------------- */
-
-/* A message about bad input (STYLE R6). The same definition as in
- * recorder.h (guarded, so both headers may be included); it belongs in
- * core.h once the core owners move it there. */
-#ifndef PURR_DIAG_DEFINED
-#define PURR_DIAG_DEFINED
-typedef struct purr_diag {
-    char file[256];    /* the file concerned (truncated to fit) */
-    long line, column; /* 1-based position, 0 when not applicable */
-    char message[256]; /* one line, no trailing newline */
-} purr_diag;
-#endif
-
-/* Writes diag as "FILE:LINE:COLUMN: message" (dropping the parts that are
- * 0) into buf, snprintf-style. Returns the length of the full text. */
-PURR_API size_t purr_sim_diag_format(const purr_diag *diag, char *buf,
-                                     size_t cap);
-
-/* ---------------------------------------------------------------------- */
 /* Durations                                                               */
 /* ---------------------------------------------------------------------- */
 
@@ -94,6 +73,31 @@ typedef struct purr_timeline_point {
     purr_scene_pos pos; /* of the point, for later diagnostics */
 } purr_timeline_point;
 
+/* Faults a sensor can suffer (docs/scenes.md, "Faults"). Numbers fixed. */
+typedef enum purr_fault_kind {
+    PURR_FAULT_DROPOUT = 1, /* no updates during the window */
+    PURR_FAULT_STUCK = 2,   /* frozen (at `value`, or where it was) */
+    PURR_FAULT_SPIKES = 3,  /* outliers at a rate */
+    PURR_FAULT_DELAY = 4    /* updates arrive `by` late */
+} purr_fault_kind;
+
+/* One fault of a sensor. Scripted faults have a window [at, at + for);
+ * random ones (at_ns < 0) open windows of length for at rate_per_hour,
+ * drawn from the sensor's own fault stream. Spikes come at rate_per_hour
+ * inside their window (at/for), or during the whole run when at_ns < 0. */
+typedef struct purr_fault_spec {
+    purr_fault_kind kind;
+    purr_scene_pos pos;   /* of the fault's mapping */
+    purr_time at_ns;      /* scripted start; -1: random windows */
+    purr_time for_ns;     /* window length; PURR_TIME_NEVER: whole run */
+    double rate_per_hour; /* random windows, or spikes, per hour */
+    bool has_value;       /* stuck: value given */
+    purr_datum value;     /* stuck: the value it is stuck at (owned) */
+    double size;          /* spikes: the outlier's distance (numbers) */
+    purr_time width_ns;   /* spikes: how long an outlier lasts */
+    purr_time by_ns;      /* delay: how late updates arrive */
+} purr_fault_spec;
+
 /* A simulated sensor, as the scene declares it. Only the parameter block of
  * its model is meaningful; the loader fills defaults for optional keys. */
 typedef struct purr_sensor_spec {
@@ -129,6 +133,8 @@ typedef struct purr_sensor_spec {
         purr_scene_pos docked_pos;
         purr_time sample_ns;
     } battery;
+    purr_fault_spec *faults; /* in scene order */
+    size_t fault_count;
 } purr_sensor_spec;
 
 /* A behaviour parameter: scalar text, converted by the behaviour. */
@@ -145,23 +151,57 @@ typedef struct purr_behaviour_spec {
     size_t param_count;
 } purr_behaviour_spec;
 
-/* Expectation kinds. Expectations are parsed and kept; evaluating them is
- * not implemented yet. */
+/* Predicates, for expectations (docs/scenes.md, "Predicates"). A
+ * predicate is a tree: leaves test one value, inner nodes combine. The
+ * literal a comparison uses is kept as text, because the value's type is
+ * known only once the behaviours have created their outputs; it is
+ * converted (or refused, at than_pos) when the run is set up. The numbers
+ * are fixed. */
+typedef enum purr_pred_kind {
+    PURR_PRED_TRUTHY = 1, /* value is true, non-zero or non-empty */
+    PURR_PRED_CMP = 2,    /* value OP literal */
+    PURR_PRED_ALL = 3,    /* every item holds */
+    PURR_PRED_ANY = 4,    /* at least one item holds */
+    PURR_PRED_NOT = 5     /* items[0] does not hold */
+} purr_pred_kind;
+
+typedef enum purr_cmp_op {
+    PURR_CMP_EQ = 1, /* == */
+    PURR_CMP_NE = 2, /* != */
+    PURR_CMP_LT = 3, /* < */
+    PURR_CMP_LE = 4, /* <= */
+    PURR_CMP_GT = 5, /* > */
+    PURR_CMP_GE = 6  /* >= */
+} purr_cmp_op;
+
+typedef struct purr_pred_spec {
+    purr_pred_kind kind;          /* 0: absent (an optional predicate) */
+    purr_scene_pos pos;           /* of the predicate's node */
+    char *value;                  /* TRUTHY, CMP: the value's name */
+    purr_cmp_op op;               /* CMP */
+    char *than;                   /* CMP: the literal as written (unquoted) */
+    purr_scene_pos than_pos;      /* CMP: of the literal */
+    struct purr_pred_spec *items; /* ALL, ANY: the items; NOT: one */
+    size_t count;                 /* number of items */
+} purr_pred_spec;
+
+/* Expectation kinds. The numbers are fixed. */
 typedef enum purr_expect_kind {
-    PURR_EXPECT_ALWAYS = 1,     /* predicate holds at every transition */
-    PURR_EXPECT_NEVER = 2,      /* predicate never holds */
-    PURR_EXPECT_EVENTUALLY = 3, /* after `after` holds, `predicate` within */
+    PURR_EXPECT_ALWAYS = 1,     /* pred holds at the end of every instant */
+    PURR_EXPECT_NEVER = 2,      /* pred holds at the end of no instant */
+    PURR_EXPECT_EVENTUALLY = 3, /* once `after` becomes true, pred within */
     PURR_EXPECT_COUNT = 4       /* transitions of `value` in [min, max] */
 } purr_expect_kind;
 
 typedef struct purr_expect_spec {
     purr_expect_kind kind;
-    purr_scene_pos pos;
-    char *predicate;     /* always/never/eventually; NULL for count */
-    char *after;         /* eventually: the trigger; NULL: the start */
-    purr_time within_ns; /* eventually: PURR_TIME_NEVER when absent */
-    char *value;         /* count: the value's name */
-    int64_t min, max;    /* count: bounds (0 and INT64_MAX default) */
+    purr_scene_pos pos;  /* of the expectation's mapping */
+    purr_pred_spec pred; /* always/never: the predicate; eventually: then */
+    purr_pred_spec after; /* eventually: the trigger; kind 0: the start */
+    purr_time within_ns;  /* eventually: PURR_TIME_NEVER when absent (the
+                             end of the run) */
+    char *value;          /* count: the value's name */
+    int64_t min, max;     /* count: bounds (0 and INT64_MAX default) */
 } purr_expect_spec;
 
 /* A loaded scene. Read-only for users; freed with purr_scene_free. */
@@ -284,6 +324,10 @@ typedef struct purr_sim_options {
     purr_time duration_ns; /* > 0: instead of the scene's duration */
     bool shuffle;          /* shuffle runnable batches (core option) */
     uint64_t shuffle_seed;
+    purr_pace_fn pace;     /* the virtual clock's pacing hook (a window,
+                              a progress bar); NULL: none. It never
+                              changes the transition stream. */
+    void *pace_ctx;        /* passed to pace */
 } purr_sim_options;
 
 /* Creates a simulation of scene (borrowed: it must outlive the sim) on a
@@ -313,12 +357,94 @@ PURR_API int purr_sim_setup(purr_sim *sim, purr_diag *diag /* out */);
  * and the virtual time). */
 PURR_API int purr_sim_run(purr_sim *sim, purr_diag *diag /* out */);
 
+/* Ends the run early: cancels every sensor and behaviour at the current
+ * virtual time, as if the duration had been reached there. Callable from a
+ * task, an observer or a function posted to the loop (purr_loop_post),
+ * e.g. when a window is closed. Expectations are then evaluated up to that
+ * time. No effect before or after the run. */
+PURR_API void purr_sim_stop(purr_sim *sim);
+
+/* Virtual time at which the run ended (the duration, or earlier after
+ * purr_sim_stop or a failure); 0 before the run. */
+PURR_API purr_time purr_sim_end_time(const purr_sim *sim);
+
 /* The seed and duration the simulation uses (after options). */
 PURR_API uint64_t purr_sim_seed(const purr_sim *sim);
 PURR_API purr_time purr_sim_duration(const purr_sim *sim);
 
 /* The value named name, or NULL (borrowed; for tests and tools). */
 PURR_API purr_value *purr_sim_find(purr_sim *sim, const char *name);
+
+/* ---------------------------------------------------------------------- */
+/* Expectations                                                            */
+/* ---------------------------------------------------------------------- */
+
+/* Expectations are checked by an observer on the virtual clock while the
+ * scene runs, so they see every transition and add no task and no
+ * checkpoint: a scene's transition stream is the same with or without
+ * them. Predicates are evaluated on the state at the end of each virtual
+ * instant in which a value they read changed (several values set at the
+ * same virtual time are one instant), so the order in which tasks run
+ * within an instant never makes an expectation pass or fail. */
+
+/* The outcome of one expectation. */
+typedef struct purr_expect_result {
+    const purr_expect_spec *spec; /* borrowed from the scene */
+    bool failed;
+    purr_time at_ns;     /* failed: always/never, the first instant it
+                            failed; eventually, the window's deadline;
+                            count, the transition beyond max or the end */
+    purr_time window_ns; /* failed eventually: when its window opened */
+    uint64_t count;      /* count: transitions; eventually: windows
+                            opened; always/never: instants that failed */
+    uint64_t failures;   /* eventually: windows that failed */
+    char text[192];      /* the expectation as a line, e.g. "always:
+                            battery >= 0" */
+    char detail[320];    /* failed: what happened, with the values
+                            involved; passed: a short note or "" */
+} purr_expect_result;
+
+/* Number of expectations of the scene. */
+PURR_API size_t purr_sim_expect_count(const purr_sim *sim);
+
+/* Expectation i's result (borrowed from the sim; i < count). Final once
+ * purr_sim_run has returned; during the run it shows the state so far. */
+PURR_API const purr_expect_result *purr_sim_expect_result(const purr_sim *sim,
+                                                          size_t i);
+
+/* Number of failed expectations (final after purr_sim_run). */
+PURR_API size_t purr_sim_expect_failures(const purr_sim *sim);
+
+/* Writes one line per expectation: "PASS  text" or "FAIL  text: detail". */
+PURR_API void purr_sim_report(const purr_sim *sim, FILE *out);
+
+/* ---------------------------------------------------------------------- */
+/* Determinism                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* Where two runs of a scene first differ. */
+typedef struct purr_sim_divergence {
+    bool differs;
+    uint64_t transitions; /* identical transitions (all of them when the
+                             runs agree; else before the first
+                             difference) */
+    uint64_t count_a, count_b; /* transitions of each run */
+    char a[256], b[256];  /* the first differing transition of each run,
+                             "HH:MM:SS.mmm name = value", or "(none: the
+                             run had ended)" */
+} purr_sim_divergence;
+
+/* Runs scene twice, with options a and b (either may be NULL), collecting
+ * each run's transition stream (value name, virtual time and payload
+ * bytes of every transition), and compares them. Returns 0 (see
+ * out->differs). Errors (with diag): those of purr_sim_setup and
+ * purr_sim_run (a run that fails is compared up to where it failed only
+ * when both fail alike); PURR_ENOMEM. */
+PURR_API int purr_sim_compare_runs(const purr_scene *scene,
+                                   const purr_sim_options *a,
+                                   const purr_sim_options *b,
+                                   purr_sim_divergence *out /* out */,
+                                   purr_diag *diag /* out */);
 
 /* Frees every value, the contexts and the loop (NULL accepted). */
 PURR_API void purr_sim_free(purr_sim *sim);

@@ -14,7 +14,7 @@
  *
  * How `purr run` wires the window (the order matters):
  *
- *     purr_window_options wo = {.title = scene->name, .speed = 1,
+ *     purr_window_options wo = {.title = scene->name, .speed = speed,
  *                               .duration_ns = purr_sim_duration(sim)};
  *     purr_window *w = purr_window_open(&wo, &diag);    // NULL: print diag
  *     purr_loop_options lo = {0};
@@ -25,7 +25,7 @@
  *     purr_window_attach(w, loop);        // before the values are created
  *     purr_window_on_quit(w, cancel_fn, cancel_arg);   // optional
  *     ... purr_sim_run ...
- *     if (screenshot) purr_window_save_png(w, path, &diag);
+ *     if (screenshot) purr_window_save_png(w, path);
  *     purr_window_close(w);               // before the loop is freed
  *
  * Quitting (Esc or closing the window) sets purr_window_quit_requested()
@@ -49,16 +49,17 @@ typedef struct purr_window purr_window;
 
 /* Options for purr_window_open. Zero-initialise and set what you need. */
 typedef struct purr_window_options {
-    const char *title;      /* window title and header text (copied);
-                               NULL: "purr" */
-    int width, height;      /* in pixels; 0: 1200 x 760 */
-    bool offscreen;         /* draw on an SDL surface, open no window
-                               (needs no display; for --screenshot) */
-    int speed;              /* virtual seconds per wall second: 1, 10,
-                               100; 0: as fast as possible */
-    bool start_paused;      /* wait for space before virtual time moves */
-    purr_time duration_ns;  /* the run's length, for the header and the
-                               timelines' span; 0: unknown */
+    const char *title;     /* window title and header text (copied);
+                              NULL: "purr" */
+    int width, height;     /* in pixels; 0: 1200 x 760 */
+    bool offscreen;        /* draw on an SDL surface, open no window
+                              (needs no display; for --screenshot) */
+    double speed;          /* virtual seconds per wall second (1, 10,
+                              100, or any positive number); 0: as fast
+                              as possible */
+    bool start_paused;     /* wait for space before virtual time moves */
+    purr_time duration_ns; /* the run's length, for the header and the
+                              timelines' span; 0: unknown */
 } purr_window_options;
 
 /* Opens the window (or the offscreen surface) and loads the fonts.
@@ -68,14 +69,16 @@ purr_window *purr_window_open(const purr_window_options *opts,
                               purr_diag *diag /* out */);
 
 /* Sets lopts->pace and lopts->pace_ctx to the window's pacing hook. Call
- * before the loop is created (the hook is a loop option). */
+ * before the loop is created (the hook is a loop option). An offscreen
+ * window needs no hook (it never waits and draws only for save_png), so
+ * a headless runner may keep its own. */
 void purr_window_loop_options(purr_window *w, purr_loop_options *lopts);
 
-/* Starts observing loop (values and tasks) and holds it (purr_loop_hold)
- * so that an idle loop waits for the user's input instead of reporting a
- * deadlock; the hold is released when the user quits, when virtual time
- * reaches options.duration_ns, or by purr_window_close. Call before the
- * values are created, so every value gets its row. Returns 0, or
+/* Starts observing loop (values and tasks) and, unless offscreen, holds
+ * it (purr_loop_hold) so that an idle loop waits for the user's input instead
+ * of reporting a deadlock; the hold is released when the user quits, when
+ * virtual time reaches options.duration_ns, or by purr_window_close. Call
+ * before the values are created, so every value gets its row. Returns 0, or
  * PURR_EBUSY when the loop has 8 observers already. */
 int purr_window_attach(purr_window *w, purr_loop *loop);
 
@@ -86,9 +89,13 @@ void purr_window_on_quit(purr_window *w, purr_post_fn fn, void *arg);
 bool purr_window_quit_requested(const purr_window *w);
 
 /* Draws the current state once more and saves it as a PNG at path.
- * Returns 0, or PURR_EIO (with diag) when the file cannot be written. */
-int purr_window_save_png(purr_window *w, const char *path,
-                         purr_diag *diag /* out */);
+ * Returns 0, or PURR_EIO when the file cannot be written (then
+ * purr_window_error says why). */
+int purr_window_save_png(purr_window *w, const char *path);
+
+/* The last failure's message (one line; "" when none). Borrowed until the
+ * next call on w. */
+const char *purr_window_error(const purr_window *w);
 
 /* Stops observing, releases the hold, closes the window and frees w
  * (NULL accepted). Call before the loop is freed. */

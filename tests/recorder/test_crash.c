@@ -66,7 +66,7 @@ check_file(const char *path, int round)
     sqlite3_finalize(st);
     cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*), coalesce(min(seq),"
                                         " 1), coalesce(max(seq), 0),"
-                                        " coalesce(max(text + 0), 0)"
+                                        " coalesce(max(num), 0)"
                                         " FROM transition",
                                     -1, &st, NULL),
                  SQLITE_OK);

@@ -25,7 +25,7 @@ Test(reader, other_version_is_refused)
     thermo_record(path, 20.0);
     sql_exec(path, "PRAGMA user_version = 99");
     expect_refused(path, PURR_EVERSION,
-                   "recording schema version 99, this purr reads 1");
+                   "recording schema version 99, this purr reads 2");
 }
 
 Test(reader, text_file_is_refused)
@@ -75,7 +75,7 @@ Test(reader, foreign_schema_is_refused)
 {
     char path[256];
     tmp_path(path, sizeof path, "foreign.db");
-    sql_exec(path, "PRAGMA user_version = 1;"
+    sql_exec(path, "PRAGMA user_version = 2;"
                    "CREATE TABLE run (key TEXT, value TEXT);"
                    "CREATE TABLE other (x INTEGER)");
     expect_refused(path, PURR_EFORMAT, "foreign schema");

@@ -101,7 +101,7 @@ Test(replay, flipped_payload_byte_is_detected)
     sqlite3_stmt *st;
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db, "SELECT payload FROM transition "
-                                        "WHERE value_id = 3 AND text = '3'", -1, &st, NULL),
+                                        "WHERE value_id = 3 AND num = 3", -1, &st, NULL),
                  SQLITE_OK);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
     uint8_t p[9];
@@ -112,7 +112,7 @@ Test(replay, flipped_payload_byte_is_detected)
     cr_assert_eq(p[1], 3);
     p[8] ^= 0x01;
     cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE transition SET payload = ?1"
-                                        " WHERE value_id = 3 AND text = '3'", -1, &st, NULL),
+                                        " WHERE value_id = 3 AND num = 3", -1, &st, NULL),
                  SQLITE_OK);
     sqlite3_bind_blob(st, 1, p, 9, SQLITE_TRANSIENT);
     cr_assert_eq(sqlite3_step(st), SQLITE_DONE);

@@ -5,13 +5,17 @@
 #include <sys/wait.h>
 
 /* Runs `purr ARGS`, stdout and stderr to files; returns the exit status
- * and leaves stderr's text in err (truncated to cap). */
+ * and leaves the texts in out (may be NULL) and err (truncated to fit). */
 static int
-run_purr(const char *args, char *err, size_t cap)
+run_purr_io(const char *args, char *out, size_t out_cap, char *err,
+            size_t cap)
 {
     char cmd[1024];
+    /* Temporary recordings go to a directory of the test's own. */
     snprintf(cmd, sizeof cmd,
-             "'%s' %s >/tmp/purr-cli-out.$PPID 2>/tmp/purr-cli-err.$PPID",
+             "export TMPDIR=/tmp/purr-cli-tmp.$PPID; mkdir -p $TMPDIR; "
+             "'%s' %s >/tmp/purr-cli-out.$PPID 2>/tmp/purr-cli-err.$PPID; "
+             "rc=$?; rm -rf $TMPDIR; exit $rc",
              PURR_BIN, args);
     /* $PPID is the test process: each parallel test has its own files. */
     int status = system(cmd);
@@ -25,8 +29,28 @@ run_purr(const char *args, char *err, size_t cap)
         fclose(f);
     unlink(path);
     snprintf(path, sizeof path, "/tmp/purr-cli-out.%d", (int)getpid());
+    if (out) {
+        f = fopen(path, "r");
+        n = f ? fread(out, 1, out_cap - 1, f) : 0;
+        out[n] = '\0';
+        if (f)
+            fclose(f);
+    }
     unlink(path);
     return WEXITSTATUS(status);
+}
+
+static int
+run_purr(const char *args, char *err, size_t cap)
+{
+    return run_purr_io(args, NULL, 0, err, cap);
+}
+
+static int
+run_purr_out(const char *args, char *out, size_t cap)
+{
+    char err[2048];
+    return run_purr_io(args, out, cap, err, sizeof err);
 }
 
 static size_t
@@ -109,7 +133,70 @@ Test(cli, run_exits_0)
         "%s", err);
 }
 
+Test(cli, failing_expectation_exits_1_with_a_report)
+{
+    char out[8192];
+    cr_assert_eq(run_purr_out("run -q " PURR_SCENES_DIR "/fails.yaml", out,
+                              sizeof out),
+                 1, "%s", out);
+    cr_assert_not_null(
+        strstr(out, "FAIL  eventually: docked within 10min after battery < "
+                    "20: the window opened at 01:41:00.000; 'docked' was "
+                    "still false at 01:51:00.000 (docked = false, battery = "
+                    "17.8)"),
+        "%s", out);
+    cr_assert_not_null(strstr(out, "PASS  always: battery > 5\n"), "%s", out);
+    cr_assert_not_null(strstr(out, "3 expectations (1 failed)"), "%s", out);
+}
+
+Test(cli, check_determinism)
+{
+    char out[4096];
+    cr_assert_eq(run_purr_out("run --check-determinism " PURR_SCENES_DIR
+                              "/pet.yaml",
+                              out, sizeof out),
+                 0, "%s", out);
+    cr_assert_str_eq(out, "deterministic: 2627 transitions identical\n");
+    cr_assert_eq(run_purr_out("run --check-determinism --shuffle-seed 3 "
+                              "--duration 2h " PURR_SCENES_DIR "/talk.yaml",
+                              out, sizeof out),
+                 0, "%s", out);
+    cr_assert_not_null(strstr(out, "schedule-independent (--shuffle-seed 3)"),
+                       "%s", out);
+}
+
+Test(cli, speed_and_shuffle_options)
+{
+    char err[1024];
+    cr_assert_eq(run_purr("run -q --speed 10 --shuffle-seed 4 " PURR_SCENES_DIR
+                          "/talk.yaml",
+                          err, sizeof err),
+                 0, "%s", err);
+    cr_assert_eq(run_purr("run -q --speed max " PURR_SCENES_DIR "/talk.yaml",
+                          err, sizeof err),
+                 0, "%s", err);
+    cr_assert_eq(run_purr("run --speed fast " PURR_SCENES_DIR "/talk.yaml", err,
+                          sizeof err),
+                 2);
+    cr_assert_eq(lines(err), 1, "%s", err);
+    cr_assert_eq(run_purr("run --shuffle-seed x " PURR_SCENES_DIR "/talk.yaml",
+                          err, sizeof err),
+                 2);
+}
+
 #ifdef PURR_SIM_WITH_RECORDER
+Test(cli, run_keeps_a_temporary_recording)
+{
+    char out[8192];
+    cr_assert_eq(run_purr_out("run -q " PURR_SCENES_DIR "/talk.yaml", out,
+                              sizeof out),
+                 0, "%s", out);
+    const char *rec = strstr(out, "recording: ");
+    cr_assert_not_null(rec, "%s", out);
+    cr_assert_not_null(strstr(rec, "/purr-run-"), "%s", out);
+    cr_assert_not_null(strstr(rec, ".db\n"), "%s", out);
+}
+
 Test(cli, record_writes_a_file_once)
 {
     char path[64], args[256], err[1024];

@@ -91,12 +91,9 @@ static const char every_model[] =
     "expect:\n"
     "  - always: \"b >= 0\"\n"
     "  - never: \"mood == 'angry'\"\n"
-    "  - eventually: docked\n"
-    "    after: \"b < 20\"\n"
-    "    within: 10min\n"
-    "  - count: sound\n"
-    "    min: 1\n"
-    "    max: 99\n";
+    "  - eventually: {after: \"b < 20\", then: docked, within: 10min}\n"
+    "  - count: {value: sound, transitions: {min: 1, max: 99}}\n"
+    "  - always: {all: [{value: b, op: \">=\", than: 0}, \"not docked\"]}\n";
 
 Test(scene, every_model_parses)
 {
@@ -163,14 +160,27 @@ Test(scene, every_model_parses)
     cr_assert_str_eq(sc->behaviours[1].params[0].key, "low");
     cr_assert_str_eq(sc->behaviours[1].params[0].value, "15");
 
-    cr_assert_eq(sc->expect_count, 4);
+    cr_assert_eq(sc->expect_count, 5);
     cr_assert_eq(sc->expects[0].kind, PURR_EXPECT_ALWAYS);
-    cr_assert_str_eq(sc->expects[0].predicate, "b >= 0");
+    cr_assert_eq(sc->expects[0].pred.kind, PURR_PRED_CMP);
+    cr_assert_str_eq(sc->expects[0].pred.value, "b");
+    cr_assert_eq(sc->expects[0].pred.op, PURR_CMP_GE);
+    cr_assert_str_eq(sc->expects[0].pred.than, "0");
     cr_assert_eq(sc->expects[1].kind, PURR_EXPECT_NEVER);
+    cr_assert_str_eq(sc->expects[1].pred.than, "angry"); /* unquoted */
+    cr_assert_eq(sc->expects[1].pred.op, PURR_CMP_EQ);
     cr_assert_eq(sc->expects[2].kind, PURR_EXPECT_EVENTUALLY);
-    cr_assert_str_eq(sc->expects[2].predicate, "docked");
-    cr_assert_str_eq(sc->expects[2].after, "b < 20");
+    cr_assert_eq(sc->expects[2].pred.kind, PURR_PRED_TRUTHY);
+    cr_assert_str_eq(sc->expects[2].pred.value, "docked");
+    cr_assert_eq(sc->expects[2].after.op, PURR_CMP_LT);
+    cr_assert_str_eq(sc->expects[2].after.than, "20");
     cr_assert_eq(sc->expects[2].within_ns, 600 * PURR_S);
+    const purr_pred_spec *all = &sc->expects[4].pred;
+    cr_assert_eq(all->kind, PURR_PRED_ALL);
+    cr_assert_eq(all->count, 2);
+    cr_assert_eq(all->items[0].kind, PURR_PRED_CMP);
+    cr_assert_eq(all->items[1].kind, PURR_PRED_NOT);
+    cr_assert_str_eq(all->items[1].items[0].value, "docked");
     cr_assert_eq(sc->expects[3].kind, PURR_EXPECT_COUNT);
     cr_assert_str_eq(sc->expects[3].value, "sound");
     cr_assert(sc->expects[3].min == 1 && sc->expects[3].max == 99);
@@ -313,7 +323,7 @@ Test(scene_error, key_of_another_model)
                           "    step: 3\n",
                      7, 5,
                      "unknown key 'step' in a poisson sensor (expected one "
-                     "of: name, type, model, rate, pulse)");
+                     "of: name, type, model, rate, pulse, faults)");
 }
 
 Test(scene_error, typo_key)
@@ -324,7 +334,7 @@ Test(scene_error, typo_key)
                      "unknown key 'tpye' in sensor (expected one of: name, "
                      "type, model, noise, value, sample, initial, points, "
                      "start, step, min, max, period, rate, pulse, shape, "
-                     "phase, drain, charge, docked)");
+                     "phase, drain, charge, docked, faults)");
 }
 
 Test(scene_error, bad_number)
@@ -419,7 +429,7 @@ Test(scene_error, unknown_shape)
 Test(scene_error, unknown_behaviour)
 {
     sim_assert_error("name: x\nduration: 1h\nbehaviours:\n  - dog\n", 4, 5,
-                     "unknown behaviour 'dog' (registered: pet, talk)");
+                     "unknown behaviour 'dog' (registered: pet, talk, lazy-pet, reference)");
 }
 
 Test(scene_error, params_must_be_scalars)
@@ -440,13 +450,30 @@ Test(scene_error, expectation_kinds)
                      "an expectation has exactly one of always, never, "
                      "eventually, count");
     sim_assert_error("name: x\nduration: 1h\nexpect:\n"
-                     "  - always: a\n"
-                     "    within: 1s\n",
-                     5, 13, "'within' is only for 'eventually' expectations");
+                     "  - eventually: {then: a, within: 1}\n",
+                     4, 35,
+                     "expected a duration with a unit for 'within' (e.g. "
+                     "500ms, 90s, 10min, 24h), got '1'");
     sim_assert_error("name: x\nduration: 1h\nexpect:\n"
-                     "  - count: a\n"
-                     "    min: few\n",
-                     5, 10, "expected an integer for 'min', got 'few'");
+                     "  - eventually: {after: a}\n",
+                     4, 17,
+                     "'eventually' needs 'then' (what must become true)");
+    sim_assert_error("name: x\nduration: 1h\nexpect:\n"
+                     "  - count: {value: a, transitions: {min: few}}\n",
+                     4, 42, "expected an integer for 'min', got 'few'");
+    sim_assert_error("name: x\nduration: 1h\nexpect:\n"
+                     "  - always: \"b >> 3\"\n",
+                     4, 13,
+                     "expected a predicate such as 'battery >= 20', 'docked' "
+                     "or 'not docked', got 'b >> 3'");
+    sim_assert_error("name: x\nduration: 1h\nexpect:\n"
+                     "  - never: {value: b, op: \"=<\", than: 3}\n",
+                     4, 27,
+                     "unknown operator '=<' (expected one of: ==, !=, <, <=, "
+                     ">, >=)");
+    sim_assert_error("name: x\nduration: 1h\nexpect:\n"
+                     "  - never: {value: b, than: 3}\n",
+                     4, 12, "a comparison needs both 'op' and 'than'");
 }
 
 Test(scene_error, missing_file)

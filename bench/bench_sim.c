@@ -1,0 +1,136 @@
+/* bench_sim.c - the simulator benchmark: a simulated day of the reference
+ * scene (bench/reference.yaml: 10 sensors at 10 Hz, 20 behaviour tasks)
+ * headless, with recording as `purr run` does it, then without.
+ *
+ * Figures: sim_day_wall (wall seconds for 24 h simulated, recording),
+ * sim_speedup (virtual over wall time), sim_peak_rss, sim_rss_growth (RSS
+ * at 100% of the run minus RSS at 25%: flat means no per-transition
+ * growth), sim_record_bytes_per_transition, and sim_day_wall_norec.
+ * RSS is sampled from the virtual clock's pacing hook, which runs between
+ * time jumps and changes nothing in the run.
+ */
+#include <purr/purr.h>
+#include <purr/recorder.h>
+#include <purr/sim.h>
+
+#include "bench_util.h"
+
+#include <inttypes.h>
+#include <sys/stat.h>
+
+typedef struct sampler {
+    purr_time quarter_ns; /* when to sample */
+    purr_time end_ns;     /* the run's end */
+    long rss_quarter_kib; /* RSS at 25% of the run */
+    long rss_end_kib;     /* RSS at the last time jump (100%) */
+} sampler;
+
+static void
+sample(purr_loop *loop, purr_time next_deadline, void *ctx)
+{
+    (void)loop;
+    sampler *s = ctx;
+    if (!s->rss_quarter_kib && next_deadline >= s->quarter_ns)
+        s->rss_quarter_kib = bench_rss_kib();
+    if (!s->rss_end_kib && next_deadline >= s->end_ns)
+        s->rss_end_kib = bench_rss_kib();
+}
+
+static uint64_t transitions;
+
+static void
+count(const purr_trace *ev, void *ctx)
+{
+    (void)ev;
+    (void)ctx;
+    transitions++;
+}
+
+/* Runs the scene for duration; records to path when not NULL. Returns the
+ * wall time in s. */
+static double
+run(const purr_scene *scene, purr_time duration, const char *path,
+    sampler *smp, uint64_t *recorded)
+{
+    purr_sim_options o = {.duration_ns = duration, .pace = sample,
+                          .pace_ctx = smp};
+    purr_sim *sim = purr_sim_new(scene, &o);
+    purr_diag d = {0};
+    purr_recorder *rec = NULL;
+    transitions = 0;
+    purr_loop_observe(purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET),
+                      count, NULL);
+    if (path) {
+        purr_recorder_options ro = {.overwrite = true};
+        rec = purr_recorder_open(path, &ro, &d);
+        if (!rec || purr_recorder_attach(rec, purr_sim_loop(sim)) < 0) {
+            fprintf(stderr, "bench_sim: %s\n", d.message);
+            exit(1);
+        }
+        purr_recorder_set_meta(rec, "scene", PURR_BENCH_SCENE);
+    }
+    double t0 = bench_now_ns();
+    if (purr_sim_run(sim, &d) < 0) {
+        fprintf(stderr, "bench_sim: %s\n", d.message);
+        exit(1);
+    }
+    if (rec) {
+        *recorded = purr_recorder_transitions(rec);
+        if (purr_recorder_close(rec, &d) < 0) {
+            fprintf(stderr, "bench_sim: %s\n", d.message);
+            exit(1);
+        }
+    }
+    double wall = (bench_now_ns() - t0) / 1e9;
+    if (purr_sim_expect_failures(sim))
+        purr_sim_report(sim, stderr);
+    purr_sim_free(sim);
+    return wall;
+}
+
+int
+main(int argc, char **argv)
+{
+    purr_time duration = 24 * 3600 * PURR_S;
+    if (argc > 1 && purr_sim_duration_parse(argv[1], &duration) < 0) {
+        fprintf(stderr, "usage: bench_sim [DURATION, e.g. 24h]\n");
+        return 2;
+    }
+    purr_scene *scene;
+    purr_diag d = {0};
+    if (purr_scene_load(PURR_BENCH_SCENE, &scene, &d) < 0) {
+        fprintf(stderr, "bench_sim: %s: %s\n", d.file, d.message);
+        return 2;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/purr-bench-sim-%d.db", (int)getpid());
+    sampler smp = {duration / 4, duration, 0, 0};
+    uint64_t recorded = 0;
+    double wall = run(scene, duration, path, &smp, &recorded);
+    double virt = (double)duration / 1e9;
+    struct stat st;
+    long long bytes = 0;
+    if (stat(path, &st) == 0)
+        bytes = (long long)st.st_size;
+    printf("%" PRIu64 " transitions (%" PRIu64 " recorded), %.0f s virtual, "
+           "%.1f MB recording\n",
+           transitions, recorded, virt, (double)bytes / 1e6);
+    bench_report("sim_day_wall", wall * (86400.0 / virt), "s");
+    bench_report("sim_speedup", virt / wall, "x");
+    bench_report("sim_peak_rss", (double)bench_peak_rss_kib(), "KiB");
+    bench_report("sim_rss_growth", (double)(smp.rss_end_kib - smp.rss_quarter_kib),
+                 "KiB");
+    bench_report("sim_record_bytes_per_transition",
+                 recorded ? (double)bytes / (double)recorded : 0, "bytes");
+    unlink(path);
+    char side[80];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    sampler none = {PURR_TIME_NEVER, PURR_TIME_NEVER, 0, 0};
+    double norec = run(scene, duration, NULL, &none, NULL);
+    bench_report("sim_day_wall_norec", norec * (86400.0 / virt), "s");
+    purr_scene_free(scene);
+    return 0;
+}

@@ -1,0 +1,873 @@
+/* render.c - drawing a view model onto an SDL_Renderer.
+ *
+ * One frame is a header (title, virtual time, speed), the robot's panel
+ * (its body coloured by its mood, eyes, the dock, its sound, the battery
+ * and the light), the task tree, one row per value (a marker square, the
+ * name, the value at the cursor and its timeline), and a footer (key help
+ * or the scrubber). The same code draws into a window, into a software
+ * renderer on a surface (tests, --screenshot) and, without the robot, into
+ * `purr plot`'s PNG. Drawing reads the model only; it never touches the
+ * loop. Text goes through SDL_ttf, rendered afresh each frame: a frame
+ * holds a few dozen strings, which the software renderer draws in well
+ * under a millisecond each.
+ */
+#include "view_int.h"
+
+#include <SDL_image.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FONT_DIR "/usr/share/fonts/truetype/dejavu/"
+#define FONT_SANS FONT_DIR "DejaVuSans.ttf"
+#define FONT_MONO FONT_DIR "DejaVuSansMono.ttf"
+
+/* Palette (0xRRGGBB); the ones tests check are in view_int.h. */
+#define C_PANEL 0x252932u
+#define C_ROW_A 0x23272eu
+#define C_ROW_B 0x282c34u
+#define C_ROW_SEL 0x3a4150u
+#define C_TRACK 0x181a1fu
+#define C_TEXT 0xdcdfe4u
+#define C_DIM 0x8b93a1u
+#define C_INPUT 0x61afefu
+#define C_OUTPUT 0xe5c07bu
+#define C_INTERNAL 0xa0a8b6u
+#define C_RED 0xe06c75u
+#define C_GREEN 0x98c379u
+#define C_CURSOR 0xff79c6u
+
+/* ---------------------------------------------------------------------- */
+/* Fonts                                                                   */
+/* ---------------------------------------------------------------------- */
+
+int
+purr__fonts_open(purr__fonts *f, purr_diag *diag)
+{
+    memset(f, 0, sizeof *f);
+    if (!TTF_WasInit() && TTF_Init() < 0) {
+        purr_diag_set(diag, "", 0, 0, "SDL_ttf: %s", TTF_GetError());
+        return PURR_ESYS;
+    }
+    static const char *const files[] = {FONT_SANS, FONT_MONO};
+    for (size_t i = 0; i < 2; i++) {
+        FILE *fp = fopen(files[i], "rb");
+        if (!fp) {
+            purr_diag_set(diag, files[i], 0, 0,
+                          "font not found: install fonts-dejavu-core");
+            return PURR_ENOENT;
+        }
+        fclose(fp);
+    }
+    f->ui = TTF_OpenFont(FONT_SANS, 14);
+    f->big = TTF_OpenFont(FONT_SANS, 18);
+    f->mono = TTF_OpenFont(FONT_MONO, 13);
+    if (!f->ui || !f->big || !f->mono) {
+        purr_diag_set(diag, FONT_SANS, 0, 0, "cannot load the font: %s",
+                      TTF_GetError());
+        purr__fonts_close(f);
+        return PURR_EIO;
+    }
+    return 0;
+}
+
+void
+purr__fonts_close(purr__fonts *f)
+{
+    if (f->ui)
+        TTF_CloseFont(f->ui);
+    if (f->big)
+        TTF_CloseFont(f->big);
+    if (f->mono)
+        TTF_CloseFont(f->mono);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Primitives                                                              */
+/* ---------------------------------------------------------------------- */
+
+static SDL_Color
+rgb(uint32_t c)
+{
+    SDL_Color k = {(Uint8)(c >> 16), (Uint8)(c >> 8), (Uint8)c, 255};
+    return k;
+}
+
+static void
+set_color(SDL_Renderer *r, uint32_t c)
+{
+    SDL_SetRenderDrawColor(r, (Uint8)(c >> 16), (Uint8)(c >> 8), (Uint8)c, 255);
+}
+
+static void
+fill(SDL_Renderer *r, uint32_t c, int x, int y, int w, int h)
+{
+    SDL_Rect rc = {x, y, w, h};
+    set_color(r, c);
+    SDL_RenderFillRect(r, &rc);
+}
+
+static void
+outline(SDL_Renderer *r, uint32_t c, int x, int y, int w, int h)
+{
+    SDL_Rect rc = {x, y, w, h};
+    set_color(r, c);
+    SDL_RenderDrawRect(r, &rc);
+}
+
+/* Scales colour c by k (0..1: darker, >1: lighter, clamped). */
+static uint32_t
+shade(uint32_t c, double k)
+{
+    uint32_t out = 0;
+    for (int s = 16; s >= 0; s -= 8) {
+        double v = (double)((c >> s) & 0xff) * k;
+        out |= (uint32_t)(v > 255 ? 255 : v) << s;
+    }
+    return out;
+}
+
+/* Blends a toward b by t in [0, 1]. */
+static uint32_t
+blend(uint32_t a, uint32_t b, double t)
+{
+    uint32_t out = 0;
+    for (int s = 16; s >= 0; s -= 8) {
+        double v = (1 - t) * ((a >> s) & 0xff) + t * ((b >> s) & 0xff);
+        out |= (uint32_t)(v + 0.5) << s;
+    }
+    return out;
+}
+
+/* A filled disc as a triangle fan (SDL_RenderGeometry). */
+static void
+disc(SDL_Renderer *r, uint32_t c, float cx, float cy, float rad)
+{
+    enum { N = 48 };
+    SDL_Vertex v[N + 1];
+    int idx[N * 3];
+    SDL_Color k = rgb(c);
+    v[0].position.x = cx;
+    v[0].position.y = cy;
+    v[0].color = k;
+    for (int i = 0; i < N; i++) {
+        double a = 2 * M_PI * i / N;
+        v[i + 1].position.x = cx + rad * (float)cos(a);
+        v[i + 1].position.y = cy + rad * (float)sin(a);
+        v[i + 1].color = k;
+        idx[3 * i] = 0;
+        idx[3 * i + 1] = i + 1;
+        idx[3 * i + 2] = (i + 1) % N + 1;
+    }
+    SDL_RenderGeometry(r, NULL, v, N + 1, idx, N * 3);
+}
+
+static void
+triangle(SDL_Renderer *r, uint32_t c, float x0, float y0, float x1, float y1,
+         float x2, float y2)
+{
+    SDL_Color k = rgb(c);
+    SDL_Vertex v[3] = {
+        {{x0, y0}, k, {0, 0}}, {{x1, y1}, k, {0, 0}}, {{x2, y2}, k, {0, 0}}};
+    SDL_RenderGeometry(r, NULL, v, 3, NULL, 0);
+}
+
+/* A thick line as a quad. */
+static void
+thick_line(SDL_Renderer *r, uint32_t c, float x0, float y0, float x1, float y1,
+           float width)
+{
+    float dx = x1 - x0, dy = y1 - y0;
+    float len = sqrtf(dx * dx + dy * dy);
+    if (len <= 0)
+        return;
+    float nx = -dy / len * width / 2, ny = dx / len * width / 2;
+    triangle(r, c, x0 + nx, y0 + ny, x1 + nx, y1 + ny, x1 - nx, y1 - ny);
+    triangle(r, c, x0 + nx, y0 + ny, x1 - nx, y1 - ny, x0 - nx, y0 - ny);
+}
+
+/* A circle's outline, width pixels thick. */
+static void
+ring(SDL_Renderer *r, uint32_t c, float cx, float cy, float rad, float width)
+{
+    enum { N = 64 };
+    for (int i = 0; i < N; i++) {
+        double a0 = 2 * M_PI * i / N, a1 = 2 * M_PI * (i + 1) / N;
+        thick_line(r, c, cx + rad * (float)cos(a0), cy + rad * (float)sin(a0),
+                   cx + rad * (float)cos(a1), cy + rad * (float)sin(a1), width);
+    }
+}
+
+enum { LEFT, CENTER, RIGHT };
+
+/* Draws text with its top at y, aligned on x; clipped to max_w pixels when
+ * max_w > 0. Returns the width drawn. */
+static int
+text(SDL_Renderer *r, TTF_Font *font, const char *s, int x, int y, uint32_t c,
+     int align, int max_w)
+{
+    if (!s || !s[0])
+        return 0;
+    SDL_Surface *surf = TTF_RenderUTF8_Blended(font, s, rgb(c));
+    if (!surf)
+        return 0;
+    SDL_Texture *tex = SDL_CreateTextureFromSurface(r, surf);
+    int w = surf->w, h = surf->h;
+    SDL_FreeSurface(surf);
+    if (!tex)
+        return 0;
+    if (max_w > 0 && w > max_w)
+        w = max_w;
+    SDL_Rect src = {0, 0, w, h};
+    SDL_Rect dst = {align == LEFT     ? x
+                    : align == CENTER ? x - w / 2
+                                      : x - w,
+                    y, w, h};
+    SDL_RenderCopy(r, tex, &src, &dst);
+    SDL_DestroyTexture(tex);
+    return w;
+}
+
+static int
+text_width(TTF_Font *font, const char *s)
+{
+    int w = 0, h = 0;
+    if (s && s[0])
+        TTF_SizeUTF8(font, s, &w, &h);
+    return w;
+}
+
+/* The datum's text for a value column: strings without quotes. */
+static void
+datum_text(const purr_datum *d, char *buf, size_t cap)
+{
+    if (d->type == PURR_T_STRING)
+        snprintf(buf, cap, "\"%s\"", d->u.s);
+    else if (d->type == PURR_T_DOUBLE)
+        snprintf(buf, cap, "%.6g", d->u.d);
+    else
+        purr_datum_format(d, buf, cap);
+}
+
+/* A pastel colour for a string, fixed by its content (FNV-1a). */
+static uint32_t
+string_color(const char *s, size_t len)
+{
+    static const uint32_t palette[] = {0x4f7cac, 0x7a5fa3, 0x3f8f7f, 0xa3705a,
+                                       0x5a8f3f, 0x9c5a7d, 0x6b7fa8, 0xa38f3f};
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    return palette[h % (sizeof palette / sizeof palette[0])];
+}
+
+static uint32_t
+role_color(purr_role role)
+{
+    return role == PURR_ROLE_INPUT    ? C_INPUT
+           : role == PURR_ROLE_OUTPUT ? C_OUTPUT
+                                      : C_INTERNAL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Layout                                                                  */
+/* ---------------------------------------------------------------------- */
+
+void
+purr__layout_compute(purr__layout *lay, int w, int h, size_t nrows,
+                     bool scrubber)
+{
+    memset(lay, 0, sizeof *lay);
+    int header_h = 40, footer_h = scrubber ? 56 : 26;
+    int left_w = w * 28 / 100;
+    if (left_w < 240)
+        left_w = 240;
+    if (left_w > 360)
+        left_w = 360;
+    lay->header = (SDL_Rect){0, 0, w, header_h};
+    lay->footer = (SDL_Rect){0, h - footer_h, w, footer_h};
+    int body_h = h - header_h - footer_h;
+    int robot_h = left_w < body_h * 55 / 100 ? left_w : body_h * 55 / 100;
+    lay->robot = (SDL_Rect){0, header_h, left_w, robot_h};
+    lay->robot_cx = left_w / 2;
+    lay->robot_cy = header_h + robot_h * 52 / 100;
+    lay->robot_r = (left_w < robot_h ? left_w : robot_h) * 20 / 100;
+    lay->tasks = (SDL_Rect){0, header_h + robot_h, left_w, body_h - robot_h};
+    lay->rows = (SDL_Rect){left_w, header_h, w - left_w, body_h};
+    int row_h = nrows ? body_h / (int)nrows : 40;
+    lay->row_h = row_h > 40 ? 40 : row_h < 18 ? 18 : row_h;
+    lay->marker_x = left_w + 8;
+    lay->marker_w = 10;
+    lay->name_w = 150;
+    lay->value_w = 130;
+}
+
+int
+purr__layout_row_at(const purr__layout *lay, size_t nrows, int x, int y)
+{
+    if (x < lay->rows.x || x >= lay->rows.x + lay->rows.w || y < lay->rows.y)
+        return -1;
+    int i = (y - lay->rows.y) / lay->row_h;
+    return i < (int)nrows && lay->rows.y + (i + 1) * lay->row_h <=
+                                 lay->rows.y + lay->rows.h
+               ? i
+               : -1;
+}
+
+uint32_t
+purr__mood_color(const char *mood)
+{
+    if (!mood)
+        return PURR__COLOR_MOOD_OTHER;
+    if (strcmp(mood, "happy") == 0)
+        return PURR__COLOR_MOOD_HAPPY;
+    if (strcmp(mood, "sleepy") == 0)
+        return PURR__COLOR_MOOD_SLEEPY;
+    if (strcmp(mood, "curious") == 0)
+        return PURR__COLOR_MOOD_CURIOUS;
+    return PURR__COLOR_MOOD_OTHER;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Timelines                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* First point index with time > t (binary search). */
+static size_t
+upper_bound(const purr__vm_row *row, purr_time t)
+{
+    size_t lo = 0, hi = row->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (row->points[mid].time_ns <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int
+x_of(purr_time t, purr_time from, purr_time to, int x0, int w)
+{
+    if (to <= from)
+        return x0 + w;
+    double k = (double)(t - from) / (double)(to - from);
+    if (k < 0)
+        k = 0;
+    if (k > 1)
+        k = 1;
+    return x0 + (int)(k * w + 0.5);
+}
+
+/* Draws row's history over [from, to] into the rectangle (x, y, w, h). */
+static void
+timeline(SDL_Renderer *r, const purr__fonts *f, const purr__vm_row *row,
+         purr_time from, purr_time to, int x, int y, int w, int h)
+{
+    fill(r, C_TRACK, x, y, w, h);
+    if (row->count == 0 || to <= from)
+        return;
+    uint32_t c = role_color(row->role);
+    /* Segments: each point holds from its time until the next point (or
+     * `to`). Start at the point in force at `from`. */
+    size_t i = upper_bound(row, from);
+    i = i ? i - 1 : 0;
+    size_t end = upper_bound(row, to);
+    int base = y + h - 3, top = y + 3;
+    double lo = row->min, hi = row->max;
+    if (!row->has_range || hi <= lo) {
+        lo -= 1;
+        hi += 1;
+    }
+    int prev_y = -1;
+    int col = -1, col_min = 0, col_max = 0; /* numeric: per-pixel extent */
+    for (; i < end; i++) {
+        const purr__vm_point *p = &row->points[i];
+        purr_time t0 = p->time_ns < from ? from : p->time_ns;
+        purr_time t1 = i + 1 < row->count ? row->points[i + 1].time_ns : to;
+        if (t1 > to)
+            t1 = to;
+        int x0 = x_of(t0, from, to, x, w), x1 = x_of(t1, from, to, x, w);
+        const purr_datum *d = &p->datum;
+        switch (d->type) {
+        case PURR_T_BOOL:
+            if (d->u.b)
+                fill(r, c, x0, top + 2, x1 - x0 > 0 ? x1 - x0 : 1,
+                     base - top - 2);
+            else
+                fill(r, shade(c, 0.45), x0, base - 1, x1 - x0, 2);
+            break;
+        case PURR_T_INT:
+        case PURR_T_DOUBLE: {
+            double v = d->type == PURR_T_INT ? (double)d->u.i : d->u.d;
+            int yy = base - (int)((v - lo) / (hi - lo) * (base - top) + 0.5);
+            if (yy < top)
+                yy = top;
+            if (yy > base)
+                yy = base;
+            /* Many points in one pixel column become one vertical line
+             * from their lowest to their highest. */
+            if (x0 == col) {
+                if (yy < col_min)
+                    col_min = yy;
+                if (yy > col_max)
+                    col_max = yy;
+            } else {
+                if (col >= 0) {
+                    set_color(r, c);
+                    SDL_RenderDrawLine(r, col, col_min, col, col_max);
+                }
+                col = x0;
+                col_min = col_max = yy;
+                if (prev_y >= 0) {
+                    if (prev_y < col_min)
+                        col_min = prev_y;
+                    if (prev_y > col_max)
+                        col_max = prev_y;
+                }
+            }
+            fill(r, c, x0, yy, x1 - x0 > 0 ? x1 - x0 : 1, 2);
+            prev_y = yy;
+            break;
+        }
+        case PURR_T_STRING:
+        case PURR_T_BYTES:
+            if (d->len > 0) {
+                fill(r, string_color(d->u.s, d->len), x0, top + 2,
+                     x1 - x0 > 0 ? x1 - x0 : 1, base - top - 2);
+                /* The text, only where it fits whole: a clipped
+                 * "curio" reads as another value. */
+                if (d->type == PURR_T_STRING && x1 - x0 > 24 && h >= 16 &&
+                    text_width(f->mono, d->u.s) + 6 <= x1 - x0) {
+                    SDL_Rect clip = {x0 + 2, y, x1 - x0 - 3, h};
+                    SDL_RenderSetClipRect(r, &clip);
+                    text(r, f->mono, d->u.s, x0 + 3,
+                         y + (h - TTF_FontHeight(f->mono)) / 2, C_TEXT, LEFT,
+                         0);
+                    SDL_RenderSetClipRect(r, NULL);
+                }
+            } else {
+                fill(r, shade(c, 0.45), x0, base - 1, x1 - x0, 2);
+            }
+            break;
+        default: /* nil, tuples: a tick per transition */
+            fill(r, shade(c, 0.6), x0, top + 2, 1, base - top - 2);
+            break;
+        }
+    }
+    if (col >= 0) {
+        set_color(r, c);
+        SDL_RenderDrawLine(r, col, col_min, col, col_max);
+    }
+}
+
+/* Draws the value rows into lay->rows. */
+static void
+rows(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
+     const purr__view_ui *ui, const purr__layout *lay)
+{
+    int tl_x = lay->marker_x + lay->marker_w + 8 + lay->name_w + lay->value_w;
+    int tl_w = lay->rows.x + lay->rows.w - 10 - tl_x;
+    int rh = lay->row_h;
+    for (size_t i = 0; i < vm->row_count; i++) {
+        int y = lay->rows.y + (int)i * rh;
+        if (y + rh > lay->rows.y + lay->rows.h)
+            break; /* no room: the window is too small for every row */
+        const purr__vm_row *row = &vm->rows[i];
+        uint32_t bg = (int)i == ui->selected ? C_ROW_SEL
+                      : i % 2                ? C_ROW_B
+                                             : C_ROW_A;
+        fill(r, bg, lay->rows.x, y, lay->rows.w, rh);
+        int mh = lay->marker_w < rh - 4 ? lay->marker_w : rh - 4;
+        fill(r, PURR__COLOR_MARKER, lay->marker_x, y + (rh - mh) / 2,
+             lay->marker_w, mh);
+        int ty = y + (rh - TTF_FontHeight(f->ui)) / 2;
+        int nx = lay->marker_x + lay->marker_w + 8;
+        text(r, f->ui, row->name, nx, ty, role_color(row->role), LEFT,
+             lay->name_w - 8);
+        char buf[96];
+        datum_text(purr__vm_at(row, ui->cursor_ns), buf, sizeof buf);
+        text(r, f->mono, buf, nx + lay->name_w,
+             y + (rh - TTF_FontHeight(f->mono)) / 2, C_TEXT, LEFT,
+             lay->value_w - 8);
+        timeline(r, f, row, ui->from_ns, ui->to_ns, tl_x, y + 2, tl_w, rh - 4);
+        if ((int)i == ui->selected)
+            outline(r, C_INPUT, lay->rows.x, y, lay->rows.w, rh);
+    }
+    if (ui->scrubber && ui->to_ns > ui->from_ns) {
+        int cx = x_of(ui->cursor_ns, ui->from_ns, ui->to_ns, tl_x, tl_w);
+        fill(r, C_CURSOR, cx, lay->rows.y, 1,
+             (int)vm->row_count * rh < lay->rows.h ? (int)vm->row_count * rh
+                                                   : lay->rows.h);
+    }
+    if (vm->row_count == 0)
+        text(r, f->ui, "no values yet", lay->rows.x + 20, lay->rows.y + 20,
+             C_DIM, LEFT, 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The robot                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* The row named name's datum at the cursor, or NULL. */
+static const purr_datum *
+value_at(const purr__view_model *vm, const char *name, purr_time t)
+{
+    for (size_t i = 0; i < vm->row_count; i++)
+        if (strcmp(vm->rows[i].name, name) == 0)
+            return purr__vm_at(&vm->rows[i], t);
+    return NULL;
+}
+
+static const purr__vm_row *
+row_named(const purr__view_model *vm, const char *name)
+{
+    for (size_t i = 0; i < vm->row_count; i++)
+        if (strcmp(vm->rows[i].name, name) == 0)
+            return &vm->rows[i];
+    return NULL;
+}
+
+static void
+robot(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
+      const purr__view_ui *ui, const purr__layout *lay)
+{
+    purr_time t = ui->cursor_ns;
+    const SDL_Rect *p = &lay->robot;
+    /* The sky follows the light sensor, when there is one. */
+    uint32_t sky = 0x2b3350;
+    const purr__vm_row *light_row = row_named(vm, "light");
+    const purr_datum *light = value_at(vm, "light", t);
+    if (light && light_row->has_range) {
+        double max = light_row->max > 1 ? light_row->max : 1;
+        double k = purr_datum_as_double(light) / max;
+        sky = blend(0x151a2e, 0x7fa7cf, k < 0 ? 0 : k > 1 ? 1 : k);
+    }
+    fill(r, sky, p->x, p->y, p->w, p->h);
+    int ground = lay->robot_cy + lay->robot_r + lay->robot_r / 2;
+    fill(r, 0x3b3f46, p->x, ground, p->w, p->y + p->h - ground);
+
+    float cx = (float)lay->robot_cx, cy = (float)lay->robot_cy;
+    float R = (float)lay->robot_r;
+    /* The dock: under the robot when docked, off to the right if not. */
+    const purr_datum *docked = value_at(vm, "docked", t);
+    if (docked) {
+        bool on = purr_datum_as_bool(docked);
+        int dw = (int)(R * 2.2f),
+            dx = on ? (int)cx - dw / 2 : p->x + p->w - dw - 6;
+        fill(r, on ? 0x3f6f4a : 0x4a505c, dx, ground - 4, dw, 10);
+        text(r, f->ui, on ? "docked, charging" : "dock", dx + dw / 2,
+             ground + 8, on ? C_GREEN : C_DIM, CENTER, 0);
+    }
+    /* Touch: a ring around the body while touched or held. */
+    const purr_datum *touched = value_at(vm, "touched", t);
+    if (ui->robot_pressed || (touched && purr_datum_as_bool(touched)))
+        ring(r, C_CURSOR, cx, cy, R + 8, 3);
+
+    const purr_datum *mood_d = value_at(vm, "mood", t);
+    const char *mood = mood_d && mood_d->type == PURR_T_STRING && mood_d->len
+                           ? mood_d->u.s
+                           : NULL;
+    uint32_t body = purr__mood_color(mood);
+    /* Ears, wheels, then the body over them. */
+    uint32_t dark = shade(body, 0.6);
+    triangle(r, dark, cx - R * 0.85f, cy - R * 0.45f, cx - R * 0.75f,
+             cy - R * 1.35f, cx - R * 0.2f, cy - R * 0.9f);
+    triangle(r, dark, cx + R * 0.85f, cy - R * 0.45f, cx + R * 0.75f,
+             cy - R * 1.35f, cx + R * 0.2f, cy - R * 0.9f);
+    disc(r, 0x202328, cx - R * 0.6f, cy + R * 0.9f, R * 0.28f);
+    disc(r, 0x202328, cx + R * 0.6f, cy + R * 0.9f, R * 0.28f);
+    disc(r, dark, cx, cy, R + 2);
+    disc(r, body, cx, cy, R);
+    /* Eyes: open and curious, closed when sleepy, ^ ^ when happy. */
+    float ex = R * 0.38f, ey = cy - R * 0.28f, er = R * 0.17f;
+    for (int s = -1; s <= 1; s += 2) {
+        float x = cx + s * ex;
+        if (mood && strcmp(mood, "sleepy") == 0) {
+            thick_line(r, 0x202328, x - er, ey, x + er, ey, 3);
+        } else if (mood && strcmp(mood, "happy") == 0) {
+            thick_line(r, 0x202328, x - er, ey + er * 0.5f, x, ey - er * 0.5f,
+                       3);
+            thick_line(r, 0x202328, x, ey - er * 0.5f, x + er, ey + er * 0.5f,
+                       3);
+        } else {
+            disc(r, 0xf5f5f5, x, ey, er);
+            disc(r, 0x202328, x + er * 0.2f, ey, er * 0.5f);
+        }
+    }
+    /* Mouth: a smile, flat when sleepy. */
+    float my = cy + R * 0.4f;
+    if (mood && strcmp(mood, "sleepy") == 0) {
+        thick_line(r, 0x202328, cx - R * 0.15f, my, cx + R * 0.15f, my, 2);
+    } else {
+        float prevx = 0, prevy = 0;
+        for (int i = 0; i <= 8; i++) {
+            float a = (float)(M_PI * (0.2 + 0.6 * i / 8.0));
+            float x = cx + R * 0.28f * cosf(a),
+                  yv = my - R * 0.12f + R * 0.2f * sinf(a);
+            if (i)
+                thick_line(r, 0x202328, prevx, prevy, x, yv, 2);
+            prevx = x;
+            prevy = yv;
+        }
+    }
+    /* What it says. */
+    const purr_datum *sound = value_at(vm, "sound", t);
+    if (sound && sound->type == PURR_T_STRING && sound->len) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s~", sound->u.s);
+        int tw = text_width(f->big, buf) + 16;
+        int bx = (int)(cx + R * 0.5f), by = (int)(cy - R * 1.9f);
+        if (bx + tw > p->x + p->w - 4)
+            bx = p->x + p->w - 4 - tw;
+        fill(r, 0xf5f5f5, bx, by, tw, 28);
+        triangle(r, 0xf5f5f5, (float)bx + 10, (float)by + 27, (float)bx + 24,
+                 (float)by + 27, cx + R * 0.45f, cy - R * 1.05f);
+        text(r, f->big, buf, bx + 8, by + 3, 0x202328, LEFT, 0);
+    }
+    /* Mood, battery and light along the panel's edges. */
+    text(r, f->big, mood ? mood : "(no mood)", (int)cx, ground + 30, C_TEXT,
+         CENTER, 0);
+    const purr_datum *bat = value_at(vm, "battery", t);
+    if (bat) {
+        double pc = purr_datum_as_double(bat);
+        double k = pc < 0 ? 0 : pc > 100 ? 1 : pc / 100;
+        uint32_t c = pc < 20 ? C_RED : pc < 50 ? C_OUTPUT : C_GREEN;
+        outline(r, C_TEXT, p->x + 10, p->y + 10, 52, 20);
+        fill(r, C_TEXT, p->x + 62, p->y + 16, 3, 8);
+        fill(r, c, p->x + 12, p->y + 12, (int)(48 * k), 16);
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.0f%%", pc);
+        text(r, f->ui, buf, p->x + 72, p->y + 11, C_TEXT, LEFT, 0);
+    }
+    if (light) {
+        char buf[48];
+        snprintf(buf, sizeof buf, "light %.0f", purr_datum_as_double(light));
+        text(r, f->ui, buf, p->x + p->w - 10, p->y + 11, C_TEXT, RIGHT, 0);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Tasks, header, footer                                                   */
+/* ---------------------------------------------------------------------- */
+
+static int
+task_depth(const purr__view_model *vm, const purr__vm_task *t)
+{
+    int depth = 0;
+    uint64_t parent = t->parent_id;
+    while (parent && depth < 8) {
+        const purr__vm_task *p = NULL;
+        for (size_t i = 0; i < vm->task_count; i++)
+            if (vm->tasks[i].id == parent)
+                p = &vm->tasks[i];
+        if (!p)
+            break;
+        depth++;
+        parent = p->parent_id;
+    }
+    return depth;
+}
+
+static void
+tasks(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
+      const purr__layout *lay)
+{
+    const SDL_Rect *p = &lay->tasks;
+    fill(r, C_PANEL, p->x, p->y, p->w, p->h);
+    char buf[96];
+    snprintf(buf, sizeof buf, "tasks (%zu)", vm->task_count);
+    text(r, f->ui, buf, p->x + 10, p->y + 6, C_DIM, LEFT, 0);
+    int lh = TTF_FontHeight(f->mono) + 2;
+    int y = p->y + 28;
+    SDL_RenderSetClipRect(r, p);
+    for (size_t i = 0; i < vm->task_count && y + lh <= p->y + p->h; i++) {
+        const purr__vm_task *t = &vm->tasks[i];
+        int x = p->x + 12 + 14 * task_depth(vm, t);
+        uint32_t c = t->state == PURR__VM_BLOCKED   ? C_DIM
+                     : t->state == PURR__VM_RUNNING ? C_GREEN
+                                                    : C_OUTPUT;
+        disc(r, c, (float)x + 4, (float)y + lh / 2.0f, 4);
+        int w = text(r, f->mono, t->name, x + 12, y, C_TEXT, LEFT, 0);
+        if (t->state == PURR__VM_BLOCKED && t->detail[0]) {
+            snprintf(buf, sizeof buf, "on %s", t->detail);
+            text(r, f->mono, buf, x + 20 + w, y, C_DIM, LEFT, 0);
+        } else if (t->state != PURR__VM_BLOCKED) {
+            text(r, f->mono, "runnable", x + 20 + w, y, c, LEFT, 0);
+        }
+        y += lh;
+    }
+    SDL_RenderSetClipRect(r, NULL);
+}
+
+static void
+header(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
+       const purr__view_ui *ui, const purr__layout *lay)
+{
+    const SDL_Rect *p = &lay->header;
+    fill(r, C_PANEL, p->x, p->y, p->w, p->h);
+    text(r, f->big, ui->title ? ui->title : "purr", 12, 9, C_TEXT, LEFT,
+         p->w / 3);
+    char now[32], end[32], buf[96];
+    purr__format_time(ui->cursor_ns, now, sizeof now);
+    if (vm->end_ns > 0) {
+        purr__format_time(vm->end_ns, end, sizeof end);
+        snprintf(buf, sizeof buf, "%s / %s", now, end);
+    } else {
+        snprintf(buf, sizeof buf, "%s", now);
+    }
+    text(r, f->mono, buf, p->w / 2, 12, C_TEXT, CENTER, 0);
+    if (!ui->scrubber) {
+        const char *state = ui->finished ? "finished"
+                            : ui->paused ? "PAUSED"
+                                         : NULL;
+        char sp[32];
+        if (ui->speed > 0)
+            snprintf(sp, sizeof sp, "%gx", ui->speed);
+        else
+            snprintf(sp, sizeof sp, "max speed");
+        int w = text(r, f->ui, sp, p->w - 12, 11, C_TEXT, RIGHT, 0);
+        if (state)
+            text(r, f->ui, state, p->w - 28 - w, 11,
+                 ui->paused ? C_RED : C_GREEN, RIGHT, 0);
+    }
+    if (vm->end_ns > 0) { /* progress along the bottom edge */
+        double k = (double)ui->cursor_ns / (double)vm->end_ns;
+        fill(r, C_TRACK, 0, p->h - 3, p->w, 3);
+        fill(r, C_INPUT, 0, p->h - 3, (int)(p->w * (k > 1 ? 1 : k)), 3);
+    }
+}
+
+static void
+footer(SDL_Renderer *r, const purr__fonts *f, const purr__view_ui *ui,
+       const purr__layout *lay)
+{
+    const SDL_Rect *p = &lay->footer;
+    fill(r, C_PANEL, p->x, p->y, p->w, p->h);
+    const char *help =
+        ui->footer ? ui->footer
+                   : "space pause   n / \xe2\x86\x92 step   1-4 speed 1x 10x "
+                     "100x max   click the robot to touch it   Tab select "
+                     "input   \xe2\x86\x91 \xe2\x86\x93 change it   Esc quit";
+    text(r, f->ui, help, 12, p->y + p->h - 22, C_DIM, LEFT, p->w - 24);
+    if (!ui->scrubber || ui->to_ns <= ui->from_ns)
+        return;
+    /* The scrubber: a track under the timelines with a handle. */
+    int x = lay->marker_x + lay->marker_w + 8 + lay->name_w + lay->value_w;
+    int w = lay->rows.x + lay->rows.w - 10 - x;
+    fill(r, C_TRACK, x, p->y + 10, w, 10);
+    int hx = x_of(ui->cursor_ns, ui->from_ns, ui->to_ns, x, w);
+    fill(r, C_CURSOR, hx - 4, p->y + 5, 9, 20);
+    char a[32], b[32];
+    purr__format_time(ui->from_ns, a, sizeof a);
+    purr__format_time(ui->to_ns, b, sizeof b);
+    text(r, f->mono, a, x - 8, p->y + 6, C_DIM, RIGHT, 0);
+    text(r, f->mono, b, lay->rows.x + lay->rows.w - 10, p->y + 28, C_DIM, RIGHT,
+         0);
+}
+
+void
+purr__render_frame(SDL_Renderer *r, const purr__fonts *f,
+                   const purr__view_model *vm, const purr__view_ui *ui, int w,
+                   int h)
+{
+    purr__layout lay;
+    purr__layout_compute(&lay, w, h, vm->row_count, ui->scrubber);
+    set_color(r, PURR__COLOR_BG);
+    SDL_RenderClear(r);
+    header(r, f, vm, ui, &lay);
+    robot(r, f, vm, ui, &lay);
+    tasks(r, f, vm, &lay);
+    fill(r, PURR__COLOR_BG, lay.rows.x, lay.rows.y, lay.rows.w, lay.rows.h);
+    rows(r, f, vm, ui, &lay);
+    footer(r, f, ui, &lay);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Plots                                                                   */
+/* ---------------------------------------------------------------------- */
+
+/* A short label for an axis tick: "90s", "12:30" (min:s) or "6:00:00". */
+static void
+short_time(purr_time t, char *buf, size_t cap)
+{
+    long long ms = (long long)(t / PURR_MS), s = ms / 1000;
+    if (s >= 3600)
+        snprintf(buf, cap, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    else if (s >= 60)
+        snprintf(buf, cap, "%lld:%02lld", s / 60, s % 60);
+    else if (ms % 1000)
+        snprintf(buf, cap, "%.3gs", (double)ms / 1000);
+    else
+        snprintf(buf, cap, "%llds", s);
+}
+
+void
+purr__render_plot(SDL_Renderer *r, const purr__fonts *f,
+                  const purr__view_model *vm, purr_time from_ns,
+                  purr_time to_ns, const char *title, int w, int h)
+{
+    set_color(r, PURR__COLOR_BG);
+    SDL_RenderClear(r);
+    int top = 30, bottom = 24;
+    text(r, f->ui, title, 10, 7, C_TEXT, LEFT, w - 20);
+    int n = vm->row_count ? (int)vm->row_count : 1;
+    int rh = (h - top - bottom) / n;
+    if (rh < 6)
+        rh = 6;
+    int name_w = w >= 400 ? 140 : w / 4;
+    int tl_x = name_w + 10, tl_w = w - tl_x - 10;
+    for (size_t i = 0; i < vm->row_count; i++) {
+        int y = top + (int)i * rh;
+        if (y + rh > h - bottom)
+            break;
+        const purr__vm_row *row = &vm->rows[i];
+        fill(r, i % 2 ? C_ROW_B : C_ROW_A, 0, y, w, rh);
+        if (rh >= 14)
+            text(r, f->ui, row->name, 8, y + (rh - TTF_FontHeight(f->ui)) / 2,
+                 role_color(row->role), LEFT, name_w - 8);
+        timeline(r, f, row, from_ns, to_ns, tl_x, y + 1, tl_w, rh - 2);
+    }
+    /* Time axis: five ticks. */
+    for (int k = 0; k <= 4; k++) {
+        purr_time t = from_ns + (to_ns - from_ns) / 4 * k;
+        int x = x_of(t, from_ns, to_ns, tl_x, tl_w);
+        fill(r, C_DIM, x, h - bottom, 1, 5);
+        char buf[32];
+        short_time(t, buf, sizeof buf);
+        text(r, f->mono, buf, x, h - bottom + 5, C_DIM,
+             k == 0   ? LEFT
+             : k == 4 ? RIGHT
+                      : CENTER,
+             0);
+    }
+}
+
+int
+purr__save_png(SDL_Renderer *r, int w, int h, const char *path, char *err,
+               size_t err_cap)
+{
+    SDL_Surface *s =
+        SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
+    if (!s) {
+        snprintf(err, err_cap, "cannot allocate %dx%d pixels: %s", w, h,
+                 SDL_GetError());
+        return PURR_ENOMEM;
+    }
+    int rc = 0;
+    if (SDL_RenderReadPixels(r, NULL, SDL_PIXELFORMAT_ARGB8888, s->pixels,
+                             s->pitch) < 0) {
+        snprintf(err, err_cap, "cannot read the frame back: %s",
+                 SDL_GetError());
+        rc = PURR_EIO;
+    } else if (IMG_SavePNG(s, path) < 0) {
+        snprintf(err, err_cap, "%s: cannot write the PNG: %s", path,
+                 IMG_GetError());
+        rc = PURR_EIO;
+    }
+    SDL_FreeSurface(s);
+    return rc;
+}

@@ -1,0 +1,141 @@
+/* test_window.c - the live window's input, under SDL's dummy video driver
+ * (a real purr_window, no display): a click on the robot and Up on the
+ * selected input become input transitions, posted at the current virtual
+ * time (task id 0: set from outside any task), as the recorder would
+ * store them. Events are pushed with SDL_PushEvent from a wrapper around
+ * the window's pacing hook. */
+#include "view_test.h"
+
+#include <purr/sim.h>
+
+#ifndef PURR_SCENES_DIR
+#error "PURR_SCENES_DIR must name the scenes folder"
+#endif
+
+typedef struct seen {
+    purr_pace_fn inner;
+    void *inner_ctx;
+    int calls;              /* pace calls so far */
+    purr_time pushed_at[3]; /* virtual time of each pushed gesture */
+    /* posted (task id 0) transitions */
+    int touches;
+    bool touch_value[4];
+    purr_time touch_at[4];
+    int battery_sets;
+    double battery_before, battery_after;
+    purr_time battery_at;
+    purr_time now; /* latest event time */
+} seen;
+
+static void
+push_mouse(Uint32 type, int x, int y)
+{
+    SDL_Event e = {0};
+    e.type = type;
+    e.button.button = SDL_BUTTON_LEFT;
+    e.button.x = x;
+    e.button.y = y;
+    SDL_PushEvent(&e);
+}
+
+static void
+push_key(SDL_Keycode k)
+{
+    SDL_Event e = {0};
+    e.type = SDL_KEYDOWN;
+    e.key.keysym.sym = k;
+    SDL_PushEvent(&e);
+}
+
+static void
+pace(purr_loop *loop, purr_time next, void *ctx)
+{
+    seen *s = ctx;
+    purr__layout lay;
+    /* The pet scene has seven values. */
+    purr__layout_compute(&lay, 1200, 760, 7, false);
+    s->calls++;
+    if (s->calls == 20) {
+        s->pushed_at[0] = purr_now();
+        push_mouse(SDL_MOUSEBUTTONDOWN, lay.robot_cx, lay.robot_cy);
+    } else if (s->calls == 21) {
+        s->pushed_at[1] = purr_now();
+        push_mouse(SDL_MOUSEBUTTONUP, lay.robot_cx, lay.robot_cy);
+    } else if (s->calls == 30) {
+        s->pushed_at[2] = purr_now();
+        push_key(SDLK_TAB); /* selects the first input: battery */
+        push_key(SDLK_UP);
+    }
+    s->inner(loop, next, s->inner_ctx);
+}
+
+static void
+observe(const purr_trace *ev, void *ctx)
+{
+    seen *s = ctx;
+    s->now = ev->time_ns;
+    if (ev->task_id != 0)
+        return; /* set by a task (a sensor or a behaviour) */
+    const char *name = purr_value_name(ev->value);
+    if (strcmp(name, "touched") == 0 && s->touches < 4) {
+        s->touch_value[s->touches] = purr_datum_as_bool(ev->new_value);
+        s->touch_at[s->touches++] = ev->time_ns;
+    } else if (strcmp(name, "battery") == 0) {
+        s->battery_sets++;
+        s->battery_before = purr_datum_as_double(ev->old_value);
+        s->battery_after = purr_datum_as_double(ev->new_value);
+        s->battery_at = ev->time_ns;
+    }
+}
+
+Test(window, click_and_keys_become_input_transitions)
+{
+    setenv("SDL_VIDEODRIVER", "dummy", 1);
+    purr_diag diag = {0};
+    purr_scene *scene;
+    purr_assert_ok(purr_scene_load(PURR_SCENES_DIR "/pet.yaml", &scene, &diag));
+    purr_window_options wo = {
+        .title = "test", .speed = 0, .duration_ns = 2 * 3600 * PURR_S};
+    purr_window *w = purr_window_open(&wo, &diag);
+    cr_assert(w != NULL, "%s", diag.message);
+    purr_loop_options lo = {0};
+    purr_window_loop_options(w, &lo);
+    seen s = {0};
+    s.inner = lo.pace;
+    s.inner_ctx = lo.pace_ctx;
+    purr_sim_options so = {
+        .duration_ns = 2 * 3600 * PURR_S, .pace = pace, .pace_ctx = &s};
+    purr_sim *sim = purr_sim_new(scene, &so);
+    purr_assert_ok(purr_window_attach(w, purr_sim_loop(sim)));
+    purr_assert_ok(purr_loop_observe(
+        purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET), observe, &s));
+    purr_assert_ok(purr_sim_run(sim, &diag));
+    cr_assert(!purr_window_quit_requested(w));
+
+    /* The click: true at the time the hook saw it, then false. */
+    cr_assert_eq(s.touches, 2, "%d posted touches", s.touches);
+    cr_assert(s.touch_value[0] && !s.touch_value[1]);
+    cr_assert_eq(s.touch_at[0], s.pushed_at[0]);
+    cr_assert_eq(s.touch_at[1], s.pushed_at[1]);
+    /* Up on the selected battery: one step up, at that time. */
+    cr_assert_eq(s.battery_sets, 1);
+    cr_assert_eq(s.battery_at, s.pushed_at[2]);
+    cr_assert_eq(s.battery_after, s.battery_before + 1.0, "%g -> %g",
+                 s.battery_before, s.battery_after);
+    purr_window_close(w);
+    purr_sim_free(sim);
+    purr_scene_free(scene);
+}
+
+Test(window, offscreen_screenshot)
+{
+    purr_diag diag = {0};
+    purr_window_options wo = {.offscreen = true, .width = 640, .height = 400};
+    purr_window *w = purr_window_open(&wo, &diag);
+    cr_assert(w != NULL, "%s", diag.message);
+    purr_assert_ok(purr_window_save_png(w, "test_window.png"));
+    purr_assert_err(purr_window_save_png(w, "/nonexistent/dir/x.png"),
+                    PURR_EIO);
+    cr_assert(strlen(purr_window_error(w)) > 0);
+    purr_window_close(w);
+}
