@@ -291,6 +291,7 @@ struct purr_loop {
     size_t host_stack_size;
     purr_task *zombie;           /* ended task whose stack to release */
     purr__stack_pool *pools;     /* stack pools, one per stack size */
+    purr__stack_pool *default_pool; /* the pool of default_stack, once made */
     size_t default_stack;        /* options.stack_size */
     purr_task *all_head, *all_tail; /* live tasks in spawn order */
     size_t ntasks;

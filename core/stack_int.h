@@ -25,4 +25,18 @@ purr__stack_header_of(void *stack_lo, size_t stack_size)
 
 void purr__stack_pool_init(purr__stack_pool *pool, size_t stack_size);
 
+/* purr__stack_get with its usual case, a pooled stack, inlined. */
+static inline void *
+purr__stack_take(purr__stack_pool *pool)
+{
+    void *lo = pool->free_head;
+    if (!lo)
+        return purr__stack_get(pool);
+    purr__stack_header *h = purr__stack_header_of(lo, pool->stack_size);
+    pool->free_head = h->next_free;
+    pool->nfree--;
+    h->next_free = NULL;
+    return lo;
+}
+
 #endif /* PURR_STACK_INT_H */

@@ -17,6 +17,12 @@
 #ifdef PURR_SIM_WITH_RECORDER
 #include <purr/recorder.h>
 #endif
+#ifdef PURR_WITH_REPLAY
+#include <purr/replay.h>
+#endif
+#ifdef PURR_WITH_VIEW
+#include "view/view.h"
+#endif
 
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +40,13 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  run SCENE    run a scene (YAML), check its expectations\n"
+#ifdef PURR_WITH_VIEW
+    "  view FILE    open a recording with a timeline scrubber\n"
+    "  plot FILE    draw a recording's timelines into a PNG\n"
+#endif
+#ifdef PURR_WITH_REPLAY
+    "  import LOG   turn a field log (CSV, JSON Lines) into a recording\n"
+#endif
     "\n"
     "options:\n"
     "  -h, --help   show this help\n"
@@ -58,6 +71,11 @@ static const char usage_run[] =
     "  --duration T   virtual time to run, e.g. 90s, 10min, 24h (default:\n"
     "                 the scene's)\n"
     "  --headless     no window (headless runs go as fast as they can)\n"
+#ifdef PURR_WITH_VIEW
+    "  --screenshot FILE.png\n"
+    "                 save the window's last frame (offscreen when\n"
+    "                 --headless)\n"
+#endif
 #ifdef PURR_SIM_WITH_RECORDER
     "  --record FILE  record every transition to FILE (SQLite; must not\n"
     "                 exist yet); without it the run is recorded to a\n"
@@ -278,6 +296,15 @@ temp_recording(char *path, size_t cap)
 }
 #endif
 
+#ifdef PURR_WITH_VIEW
+/* Posted by the window when the user closes it: ends the run now. */
+static void
+stop_run(void *arg)
+{
+    purr_sim_stop(arg);
+}
+#endif
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -286,6 +313,8 @@ cmd_run(int argc, char **argv)
     bool quiet = false, determinism = false;
     const char *record_path = NULL;
     double speed = 1; /* virtual s per wall s in a window; 0: max */
+    bool headless = false;
+    const char *screenshot = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -335,7 +364,13 @@ cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--check-determinism") == 0) {
             determinism = true;
         } else if (strcmp(a, "--headless") == 0) {
-            /* The only mode until the window is wired in. */
+            headless = true;
+#ifdef PURR_WITH_VIEW
+        } else if (strcmp(a, "--screenshot") == 0) {
+            if (++i == argc)
+                return usage_error("%s needs a file name", a);
+            screenshot = argv[i];
+#endif
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -352,7 +387,11 @@ cmd_run(int argc, char **argv)
         return usage_error("run: --check-determinism records nothing; drop "
                            "--record %s",
                            record_path);
-    (void)speed; /* headless runs are always max; the window reads it */
+#ifndef PURR_WITH_VIEW
+    headless = true; /* no window in this build */
+    (void)speed;
+#endif
+    (void)screenshot;
 
     purr_diag diag = {0};
     purr_scene *scene;
@@ -364,16 +403,49 @@ cmd_run(int argc, char **argv)
         return st;
     }
     progress prog = {0};
-    if (isatty(STDERR_FILENO)) {
+    if (headless && isatty(STDERR_FILENO)) {
         opts.pace = progress_pace;
         opts.pace_ctx = &prog;
     }
+#ifdef PURR_WITH_VIEW
+    /* The window (or, headless with --screenshot, an offscreen surface):
+     * its pacing hook is a loop option, so it is opened before the sim. */
+    purr_window *win = NULL;
+    if (!headless || screenshot) {
+        purr_window_options wo = {0};
+        wo.title = scene->name;
+        wo.offscreen = headless;
+        wo.speed = speed;
+        wo.duration_ns =
+            opts.duration_ns > 0 ? opts.duration_ns : scene->duration_ns;
+        if (!(win = purr_window_open(&wo, &diag))) {
+            purr_scene_free(scene);
+            return print_diag(&diag);
+        }
+        if (!headless) {
+            purr_loop_options lo = {0};
+            purr_window_loop_options(win, &lo);
+            opts.pace = lo.pace;
+            opts.pace_ctx = lo.pace_ctx;
+        }
+    }
+#endif
     purr_sim *sim = purr_sim_new(scene, &opts);
     if (!sim) {
+#ifdef PURR_WITH_VIEW
+        purr_window_close(win);
+#endif
         purr_scene_free(scene);
         fprintf(stderr, "purr: cannot create a loop\n");
         return 1;
     }
+#ifdef PURR_WITH_VIEW
+    if (win) {
+        /* Before setup, so every value gets its row. */
+        purr_window_attach(win, purr_sim_loop(sim));
+        purr_window_on_quit(win, stop_run, sim);
+    }
+#endif
     prog.duration_ns = purr_sim_duration(sim);
     timeline tl = {quiet ? NULL : stdout, 0};
     purr_loop_observe(purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET),
@@ -427,6 +499,15 @@ cmd_run(int argc, char **argv)
         fprintf(stderr, "purr: %s\n", line);
         status = 1;
     }
+#ifdef PURR_WITH_VIEW
+    if (win && screenshot && purr_window_save_png(win, screenshot) < 0) {
+        fprintf(stderr, "purr: --screenshot: %s\n", purr_window_error(win));
+        status = 1;
+    }
+    if (win && purr_window_quit_requested(win))
+        fprintf(stderr, "purr: the window was closed: the run stopped "
+                        "early\n");
+#endif
     size_t failed = purr_sim_expect_failures(sim);
     if (failed)
         status = 1;
@@ -468,6 +549,9 @@ out:
     if (temp && status == 2)
         unlink(temp_path);
 #endif
+#ifdef PURR_WITH_VIEW
+    purr_window_close(win); /* before the sim frees the loop */
+#endif
     purr_sim_free(sim);
     purr_scene_free(scene);
     return status;
@@ -484,5 +568,15 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 2, argv + 2);
+#ifdef PURR_WITH_VIEW
+    if (strcmp(argv[1], "view") == 0)
+        return purr_view_cli_view(argc - 2, argv + 2);
+    if (strcmp(argv[1], "plot") == 0)
+        return purr_view_cli_plot(argc - 2, argv + 2);
+#endif
+#ifdef PURR_WITH_REPLAY
+    if (strcmp(argv[1], "import") == 0)
+        return purr_replay_cli_import(argc - 1, argv + 1);
+#endif
     return usage_error("unknown command '%s'", argv[1]);
 }
