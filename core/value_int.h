@@ -87,23 +87,46 @@ purr__datum_is_scalar(const purr_datum *d)
     return d->type <= PURR_T_DOUBLE;
 }
 
+/* Equality of two scalars of the same type (bitwise for doubles, as
+ * purr_datum_equal). */
+static inline bool
+purr__scalar_equal(const purr_datum *a, const purr_datum *b)
+{
+    switch (a->type) {
+    case PURR_T_BOOL:
+        return a->u.b == b->u.b;
+    case PURR_T_INT:
+        return a->u.i == b->u.i;
+    case PURR_T_DOUBLE:
+        return memcmp(&a->u.d, &b->u.d, sizeof a->u.d) == 0;
+    default: /* nil */
+        return true;
+    }
+}
+
+/* purr_datum_equal, with scalars and the items of tuples (the datums of
+ * composed values, which every eventual waiter compares with its last
+ * item on every set) compared inline. */
 static inline bool
 purr__datum_equal(const purr_datum *a, const purr_datum *b)
 {
     if (a->type != b->type)
         return false;
-    switch (a->type) {
-    case PURR_T_NIL:
-        return true;
-    case PURR_T_BOOL:
-        return a->u.b == b->u.b;
-    case PURR_T_INT:
-        return a->u.i == b->u.i;
-    case PURR_T_DOUBLE: /* bitwise, as purr_datum_equal */
-        return memcmp(&a->u.d, &b->u.d, sizeof a->u.d) == 0;
-    default:
+    if (purr__datum_is_scalar(a))
+        return purr__scalar_equal(a, b);
+    if (a->type != PURR_T_TUPLE)
         return purr_datum_equal(a, b);
+    if (a->len != b->len)
+        return false;
+    for (uint32_t i = 0; i < a->len; i++) {
+        const purr_datum *x = &a->u.items[i], *y = &b->u.items[i];
+        if (x->type != y->type)
+            return false;
+        if (purr__datum_is_scalar(x) ? !purr__scalar_equal(x, y)
+                                     : !purr_datum_equal(x, y))
+            return false;
     }
+    return true;
 }
 
 static inline purr_datum

@@ -23,7 +23,8 @@ cmake -S "$root" -B "$out" -DCMAKE_C_COMPILER=clang -DPURR_SANITIZE=$san \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$out" -j2 --target purr_sim purr_recorder purr_replay >/dev/null
 
-libs="$out/sim/libpurr_sim.a $out/replay/libpurr_replay.a \
+# Dependents first: replay uses sim (scenes, for import) and the recorder.
+libs="$out/replay/libpurr_replay.a $out/sim/libpurr_sim.a \
   $out/recorder/libpurr_recorder.a $out/core/libpurr_core.a"
 status=0
 for src in "$root"/tests/fuzz/fuzz_*.c; do
@@ -35,7 +36,8 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
   work="$out/$name.corpus"
   mkdir -p "$work"
   # shellcheck disable=SC2086
-  clang -g -O1 -fsanitize=fuzzer,$san -I"$root/include" "$src" $libs \
+  clang -g -O1 -fsanitize=fuzzer,$san -I"$root/include" -I"$root/core" \
+    -I"$root/recorder" -I"$root/replay" -I"$root/sim" "$src" $libs \
     $(pkg-config --libs yaml-0.1 libuv sqlite3) -lm -lpthread -o "$out/$name"
   echo "fuzz.sh: $name for ${seconds}s"
   if [ -d "$corpus" ]; then

@@ -9,4 +9,5 @@ dir=${PURR_BUILD_DIR:-build}
 cmake -S . -B "$dir" -DPURR_WERROR=ON -DPURR_BUILD_TESTS=ON \
     -DPURR_BUILD_BENCH=OFF ${PURR_CMAKE_ARGS:-} > /dev/null
 cmake --build "$dir" -j"$(nproc)"
-ctest --test-dir "$dir" --output-on-failure -j"$(nproc)"
+# shellcheck disable=SC2086
+ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" ${PURR_CTEST_ARGS:-}

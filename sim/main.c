@@ -70,7 +70,8 @@ static const char usage_run[] =
     "                 scene's)\n"
     "  --duration T   virtual time to run, e.g. 90s, 10min, 24h (default:\n"
     "                 the scene's)\n"
-    "  --headless     no window (headless runs go as fast as they can)\n"
+    "  --headless     no window (headless runs go as fast as they can);\n"
+    "                 the default when there is no display\n"
 #ifdef PURR_WITH_VIEW
     "  --screenshot FILE.png\n"
     "                 save the window's last frame (offscreen when\n"
@@ -390,6 +391,13 @@ cmd_run(int argc, char **argv)
 #ifndef PURR_WITH_VIEW
     headless = true; /* no window in this build */
     (void)speed;
+#else
+    /* No display to open a window on (CI, ssh): run headless, as asked
+     * ("headless runs never need a display"). SDL_VIDEODRIVER set by the
+     * user (e.g. dummy, offscreen) counts as a display. */
+    if (!headless && !getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") &&
+        !getenv("SDL_VIDEODRIVER"))
+        headless = true;
 #endif
     (void)screenshot;
 
