@@ -2,11 +2,334 @@
  * purr executable (sim/main.c), which only dispatches on the subcommand.
  *
  * Each entry point parses its own arguments, prints bad input as one line
- * on stderr (purr_diag_format, STYLE R6) and returns the exit status. */
+ * on stderr (purr_diag_format, STYLE R6) and returns the exit status.
+ *
+ * `purr replay` runs several recordings in parallel processes (--jobs N):
+ * each child writes its stdout, its stderr and its report into three
+ * temporary files, and the parent prints each file's output whole, in the
+ * order the files were given, as soon as that file and every file before
+ * it are done, so the outputs never interleave and do not depend on which
+ * job ends first. */
 #include "replay_int.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------------- */
+/* purr replay                                                             */
+/* ---------------------------------------------------------------------- */
+
+static const char usage_replay[] =
+    "usage: purr replay FILE.db... [--check] [--junit OUT.xml]\n"
+    "                   [--record NEW.db] [--scene SCENE] [--jobs N] [-q]\n"
+    "\n"
+    "Re-runs each recording's scene (metadata 'scene'; a relative path is\n"
+    "looked up from the current directory, then from the recording's) with\n"
+    "the recorded seed, shuffle seed and duration. The scene's sensors do\n"
+    "not run: the recorded inputs are set at their recorded times, and\n"
+    "every other transition is compared with the recording, in order: same\n"
+    "value, same time, same payload bytes.\n"
+    "\n"
+    "A recording made on the real clock (purr run --real-time, metadata\n"
+    "clock=real) is replayed on the virtual clock too. Real timers fire\n"
+    "late by a varying amount, so there each transition's value, payload\n"
+    "and order must match exactly, but its replayed time only has to be no\n"
+    "later than the recorded one.\n"
+    "\n"
+    "A recording that holds only inputs (purr import) has nothing to\n"
+    "compare: replay it with --record to make a baseline, which later\n"
+    "replays are checked against.\n"
+    "\n"
+    "options:\n"
+    "  --check        demand a comparison (the default whenever the\n"
+    "                 recording holds outputs); a recording of inputs only\n"
+    "                 is then bad input\n"
+    "  --junit OUT.xml\n"
+    "                 write one JUnit testcase per recording\n"
+    "  --record NEW.db\n"
+    "                 keep the replayed run as a new recording (one\n"
+    "                 recording only; NEW.db must not exist yet)\n"
+    "  --scene SCENE  run SCENE instead of the recording's scene\n"
+    "  --jobs N       replay N recordings at once, in separate processes\n"
+    "                 (default 1); the output stays in file order\n"
+    "  -q, --quiet    one line per recording, without the divergence report\n"
+    "  -h, --help     show this help\n"
+    "\n"
+    "exit status: 0 every recording replayed identically; 1 one diverged\n"
+    "(a report names the first differing transition, the ten before it\n"
+    "and the counts); 2 bad input (not a recording, a foreign schema or\n"
+    "version, an input the scene lacks, a missing scene) or bad usage\n";
+
+/* Prints a usage error as one line and returns the exit status 2. */
+static int
+replay_usage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "purr: replay: %s%s%s (see 'purr replay --help')\n", msg,
+            arg ? " " : "", arg ? arg : "");
+    return 2;
+}
+
+typedef struct replay_cli {
+    purr_replay_options opts; /* for every file */
+    bool quiet;               /* summaries only */
+} replay_cli;
+
+/* Replays the recording at path; writes its summary (and report) to out,
+ * or its one-line error to err. Fills *rep. Returns the exit status. */
+static int
+replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
+           purr_replay_report *rep)
+{
+    purr_recording *rec;
+    purr_diag diag;
+    memset(&diag, 0, sizeof diag);
+    int rc = purr_recording_open(path, &rec, &diag);
+    if (rc < 0) {
+        memset(rep, 0, sizeof *rep);
+        rep->diag = diag;
+        snprintf(rep->file, sizeof rep->file, "%s", path);
+        rep->outcome = PURR_REPLAY_ERROR;
+        fputs("purr: ", err);
+        purr_replay_report_summary(err, rep);
+        return 2;
+    }
+    rc = purr_replay_scene(rec, &cli->opts, rep);
+    purr_recording_close(rec);
+    if (rep->outcome == PURR_REPLAY_ERROR) {
+        fputs("purr: ", err);
+        purr_replay_report_summary(err, rep);
+        return 2;
+    }
+    purr_replay_report_summary(out, rep);
+    if (rc == 0)
+        return 0;
+    if (!cli->quiet)
+        purr_replay_report_print(out, rep);
+    return 1;
+}
+
+/* Copies the whole of f (rewound) to out. */
+static void
+copy_out(FILE *f, FILE *out)
+{
+    char buf[4096];
+    size_t n;
+    rewind(f);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, out);
+    fflush(out);
+}
+
+/* One recording's job in a child process. */
+typedef struct job {
+    pid_t pid;                /* 0: not started; -1: done */
+    FILE *out, *err, *rep;    /* its temporary files */
+    int status;               /* its exit status */
+} job;
+
+/* Starts job j for path: a child that replays it with stdout, stderr and
+ * the report going to three temporary files. Returns 0, or -1 when the
+ * files or the process cannot be made. */
+static int
+job_start(const replay_cli *cli, job *j, const char *path)
+{
+    if (!(j->out = tmpfile()) || !(j->err = tmpfile()) ||
+        !(j->rep = tmpfile()))
+        return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        /* Whatever the run itself writes (a deadlock report) goes with
+         * its file's output too. */
+        dup2(fileno(j->out), STDOUT_FILENO);
+        dup2(fileno(j->err), STDERR_FILENO);
+        purr_replay_report rep;
+        int st = replay_one(cli, path, stdout, stderr, &rep);
+        fflush(stdout);
+        fflush(stderr);
+        if (fwrite(&rep, sizeof rep, 1, j->rep) != 1 || fflush(j->rep) != 0)
+            st = 2;
+        _exit(st);
+    }
+    j->pid = pid;
+    return 0;
+}
+
+/* Collects the ended job j: its status and report. */
+static void
+job_finish(job *j, int wstatus, const char *path, purr_replay_report *rep)
+{
+    j->pid = -1;
+    j->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 2;
+    rewind(j->rep);
+    if (fread(rep, sizeof *rep, 1, j->rep) != 1) {
+        memset(rep, 0, sizeof *rep);
+        snprintf(rep->file, sizeof rep->file, "%s", path);
+        rep->outcome = PURR_REPLAY_ERROR;
+        purr_diag_set(&rep->diag, path, 0, 0,
+                      WIFSIGNALED(wstatus) ? "the replay crashed (signal %d)"
+                                           : "the replay ended without a "
+                                             "report (status %d)",
+                      WIFSIGNALED(wstatus) ? WTERMSIG(wstatus)
+                                           : WEXITSTATUS(wstatus));
+        fprintf(j->err, "purr: %s: %s\n", path, rep->diag.message);
+        j->status = 2;
+    }
+}
+
+/* Replays n files with up to njobs children at once. Fills reps[i] and
+ * status[i]; prints each file's output in file order. */
+static void
+replay_parallel(const replay_cli *cli, char **files, size_t n, long njobs,
+                purr_replay_report *reps, int *status)
+{
+    job *jobs = calloc(n, sizeof *jobs);
+    if (!jobs) {
+        fprintf(stderr, "purr: replay: out of memory\n");
+        exit(2);
+    }
+    size_t next = 0, printed = 0;
+    long running = 0;
+    while (printed < n) {
+        while (running < njobs && next < n) {
+            if (job_start(cli, &jobs[next], files[next]) < 0) {
+                fprintf(stderr, "purr: replay: cannot start a job for %s: "
+                                "%s\n",
+                        files[next], strerror(errno));
+                exit(2);
+            }
+            next++;
+            running++;
+        }
+        int wstatus;
+        pid_t pid = waitpid(-1, &wstatus, 0);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0) {
+            fprintf(stderr, "purr: replay: waitpid: %s\n", strerror(errno));
+            exit(2);
+        }
+        for (size_t i = 0; i < next; i++)
+            if (jobs[i].pid == pid) {
+                job_finish(&jobs[i], wstatus, files[i], &reps[i]);
+                status[i] = jobs[i].status;
+                running--;
+            }
+        while (printed < n && jobs[printed].pid == -1) {
+            job *j = &jobs[printed++];
+            copy_out(j->out, stdout);
+            copy_out(j->err, stderr);
+            fclose(j->out);
+            fclose(j->err);
+            fclose(j->rep);
+        }
+    }
+    free(jobs);
+}
+
+int
+purr_replay_cli_replay(int argc, char **argv)
+{
+    replay_cli cli;
+    memset(&cli, 0, sizeof cli);
+    const char *junit = NULL;
+    long njobs = 1;
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    size_t n = 0;
+    if (!files)
+        return replay_usage("out of memory", NULL);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_replay, stdout);
+            free(files);
+            return 0;
+        } else if (strcmp(a, "--check") == 0) {
+            cli.opts.check = true;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            cli.quiet = true;
+        } else if (strcmp(a, "--junit") == 0 || strcmp(a, "--record") == 0 ||
+                   strcmp(a, "--scene") == 0 || strcmp(a, "--jobs") == 0) {
+            if (i + 1 >= argc) {
+                free(files);
+                return replay_usage("missing argument after", a);
+            }
+            const char *v = argv[++i];
+            if (a[2] == 'j' && a[3] == 'u') {
+                junit = v;
+            } else if (a[2] == 'r') {
+                cli.opts.record_path = v;
+            } else if (a[2] == 's') {
+                cli.opts.scene_path = v;
+            } else {
+                char *end;
+                njobs = strtol(v, &end, 10);
+                if (v[0] < '0' || v[0] > '9' || *end || njobs < 1 ||
+                    njobs > 1024) {
+                    free(files);
+                    return replay_usage("--jobs expects a number from 1 to "
+                                        "1024, got",
+                                        v);
+                }
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            free(files);
+            return replay_usage("unknown option", a);
+        } else {
+            files[n++] = argv[i];
+        }
+    }
+    if (n == 0) {
+        free(files);
+        return replay_usage("no recording given", NULL);
+    }
+    if (cli.opts.record_path && n > 1) {
+        free(files);
+        return replay_usage("--record keeps one replayed run; give one "
+                            "recording, not",
+                            "several");
+    }
+
+    purr_replay_report *reps = calloc(n, sizeof *reps);
+    int *status = calloc(n, sizeof *status);
+    if (!reps || !status) {
+        free(files);
+        free(reps);
+        free(status);
+        return replay_usage("out of memory", NULL);
+    }
+    if (njobs > 1 && n > 1) {
+        replay_parallel(&cli, files, n, njobs, reps, status);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            status[i] = replay_one(&cli, files[i], stdout, stderr, &reps[i]);
+            fflush(stdout);
+        }
+    }
+    int worst = 0;
+    for (size_t i = 0; i < n; i++)
+        worst = status[i] > worst ? status[i] : worst;
+    if (junit && purr_replay_junit(junit, reps, n) < 0) {
+        fprintf(stderr, "purr: %s: cannot write the JUnit file: %s\n", junit,
+                strerror(errno));
+        worst = 2;
+    }
+    free(files);
+    free(reps);
+    free(status);
+    return worst;
+}
+
+/* ---------------------------------------------------------------------- */
+/* purr import                                                             */
+/* ---------------------------------------------------------------------- */
 
 static int
 usage(const char *msg, const char *arg)

@@ -1,13 +1,104 @@
 /* replay_int.h - private declarations shared by the replay's files.
  *
- * check.c runs the replay and fills the report; report.c prints it and
- * writes JUnit XML; they share the row formatter below. import.c turns
- * field logs into recordings; its line parsers are declared here for the
- * fuzz target. cli.c holds the command-line entry points. */
+ * session.c holds what every replay harness shares: loading a recording,
+ * the feeder task that sets its inputs, the observer that compares every
+ * other transition, and the report it fills. check.c (purr_replay_check,
+ * a behaviour given as functions) and scene.c (purr_replay_scene, a scene
+ * run by the simulator) are the two harnesses around it. report.c prints
+ * reports and writes JUnit XML. import.c turns field logs into recordings;
+ * its line parsers are declared here for the fuzz target. cli.c holds the
+ * command-line entry points. */
 #ifndef PURR_REPLAY_INT_H
 #define PURR_REPLAY_INT_H
 
 #include "purr/replay.h"
+
+/* ---------------------------------------------------------------------- */
+/* The replay session (session.c)                                          */
+/* ---------------------------------------------------------------------- */
+
+/* An expected (non-input) transition. */
+typedef struct purr__exp_row {
+    uint64_t seq;            /* recorded seq */
+    purr_time time_ns;       /* recorded time */
+    uint32_t vidx;           /* index of its value in the recording */
+    uint32_t len;            /* payload length */
+    size_t off;              /* payload offset in the arena */
+} purr__exp_row;
+
+/* An input transition to feed. */
+typedef struct purr__in_row {
+    uint64_t seq;            /* recorded seq, for messages */
+    purr_time time_ns;       /* when to set it */
+    uint32_t vidx;           /* its value's index in the recording */
+    purr_datum d;            /* the datum (owned) */
+} purr__in_row;
+
+/* Called by the observer at the first difference, to end the run there
+ * (cancel a scope, stop a simulation). */
+typedef void (*purr__replay_stop_fn)(void *ctx);
+
+/* What a harness sets before purr__replay_load. */
+typedef struct purr__replay_cfg {
+    bool compare;            /* compare non-input transitions; false: only
+                                feed (an input-only recording) */
+    bool late_ok;            /* clock=real recording: an actual transition
+                                may come earlier than the recorded time,
+                                never later (docs/recording.md, "Replay") */
+    bool run_on;             /* after the first difference keep running
+                                (for --record), only counting extras */
+    const char *missing_input_msg; /* how to say that an input value does
+                                not exist in the replay, e.g. "is not in the
+                                scene" */
+    purr__replay_stop_fn stop;
+    void *stop_ctx;
+} purr__replay_cfg;
+
+/* One replay in progress. Invariant: pos expected transitions have
+ * matched, in order, and nothing has differed while stopped is false. */
+typedef struct purr__replay {
+    purr_recording *rec;     /* the recording (borrowed) */
+    purr__replay_cfg cfg;
+    purr_replay_report *rep; /* filled as the replay goes */
+
+    purr__exp_row *exp;      /* expected transitions, seq order */
+    size_t nexp, exp_cap;
+    uint8_t *arena;          /* their payloads */
+    size_t arena_len, arena_cap;
+    purr__in_row *in;        /* inputs, seq order */
+    size_t nin, in_cap;
+
+    purr_value **by_vidx;    /* actual value per recorded value */
+    int32_t *vidx_by_id;     /* recorded index per actual value id (-1:
+                                not in the recording) */
+    size_t vidx_cap;
+
+    size_t pos;              /* expected transitions matched */
+    bool stopped;            /* a difference was found */
+    uint64_t produced;       /* non-input transitions of the replay */
+    int feed_err;            /* the feeder's failure, rep->diag set */
+    uint8_t *scratch;        /* encoding buffer */
+    size_t scratch_cap;
+} purr__replay;
+
+/* Zeroes r and the report, and loads rec's transitions. Returns 0, or
+ * PURR_EFORMAT / PURR_EIO (a corrupt row: rep->diag names it). */
+int purr__replay_load(purr__replay *r, purr_recording *rec,
+                      const purr__replay_cfg *cfg,
+                      purr_replay_report *rep /* out */);
+/* Registers the observer on loop (before any value is created). */
+void purr__replay_observe(purr__replay *r, purr_loop *loop);
+/* The feeder task (arg: the purr__replay). Checks first that every
+ * recorded input value exists as an input of the replay with the recorded
+ * type; then sets each input at its recorded time. Returns 0, or
+ * PURR_EFORMAT with rep->diag naming the file and the row. */
+int purr__replay_feeder(void *arg);
+/* Fills the counts, the "before" rows and the outcome after the run, whose
+ * result was run_rc. Returns the function's result (see
+ * purr_replay_check): 0 identical, PURR_EDIVERGED, or an error. */
+int purr__replay_finish(purr__replay *r, int run_rc);
+/* Frees what load allocated. */
+void purr__replay_free(purr__replay *r);
 
 /* Fills row with a transition: seq, time, value name and d's text form,
  * each truncated to fit (a truncated text ends in "..."). */

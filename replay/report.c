@@ -61,6 +61,72 @@ outcome_text(purr_replay_outcome o)
     return "?";
 }
 
+/* Writes time_ns as HH:MM:SS.mmm (hours may exceed 24), with the digits
+ * below the millisecond when there are any: a divergence of 1 ns shows. */
+static const char *
+clock_time(char *buf, size_t cap, purr_time time_ns)
+{
+    uint64_t t = time_ns < 0 ? 0 : (uint64_t)time_ns;
+    uint64_t ms = t / 1000000, sub = t % 1000000;
+    int n = snprintf(buf, cap, "%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
+                               ".%03" PRIu64,
+                     ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
+                     ms % 1000);
+    if (sub && n > 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, "%06" PRIu64, sub);
+    return buf;
+}
+
+void
+purr_replay_report_summary(FILE *out, const purr_replay_report *rep)
+{
+    char t1[40], t2[40];
+    const purr_replay_row *e = &rep->expected_row, *a = &rep->actual_row;
+    switch (rep->outcome) {
+    case PURR_REPLAY_ERROR: {
+        char line[sizeof rep->diag.file + sizeof rep->diag.message + 48];
+        purr_diag_format(&rep->diag, line, sizeof line);
+        fprintf(out, "%s\n", line);
+        return;
+    }
+    case PURR_REPLAY_IDENTICAL:
+        if (!rep->checked)
+            fprintf(out, "%s: replayed, nothing to compare (inputs only: "
+                         "%" PRIu64 " inputs fed, %" PRIu64 " transitions "
+                         "made)\n",
+                    rep->file, rep->inputs, rep->produced);
+        else
+            fprintf(out, "%s: identical (%" PRIu64 " transitions, %" PRIu64
+                         " inputs fed)\n",
+                    rep->file, rep->matching, rep->inputs);
+        return;
+    case PURR_REPLAY_MISSING:
+        fprintf(out, "%s: DIVERGED at %s %s: expected %s, got nothing (the "
+                     "run ended)\n",
+                rep->file, clock_time(t1, sizeof t1, e->time_ns), e->value,
+                e->text);
+        return;
+    case PURR_REPLAY_EXTRA:
+        fprintf(out, "%s: DIVERGED at %s %s: expected nothing more, got "
+                     "%s\n",
+                rep->file, clock_time(t1, sizeof t1, a->time_ns), a->value,
+                a->text);
+        return;
+    case PURR_REPLAY_DIFFERENT:
+        if (strcmp(e->value, a->value) == 0 && e->time_ns == a->time_ns)
+            fprintf(out, "%s: DIVERGED at %s %s: expected %s, got %s\n",
+                    rep->file, clock_time(t1, sizeof t1, e->time_ns),
+                    e->value, e->text, a->text);
+        else
+            fprintf(out, "%s: DIVERGED at %s: expected %s = %s, got %s = %s "
+                         "at %s\n",
+                    rep->file, clock_time(t1, sizeof t1, e->time_ns),
+                    e->value, e->text, a->value, a->text,
+                    clock_time(t2, sizeof t2, a->time_ns));
+        return;
+    }
+}
+
 void
 purr_replay_report_print(FILE *out, const purr_replay_report *rep)
 {

@@ -1,8 +1,10 @@
-/* main.c - the purr command line: `purr run SCENE` and help.
+/* main.c - the purr command line: `purr run SCENE`, help, and dispatch to
+ * the window's (view, plot) and the replay layer's (replay, import)
+ * commands.
  *
- * Runs a scene headless on the virtual clock, prints each input and output
- * transition as a timeline line, one PASS/FAIL line per expectation, then a
- * summary (transitions, expectations, virtual time, wall time, speed-up
+ * Runs a scene headless on the virtual clock (or, with --real-time, on the
+ * real clock), prints each input and output transition as a timeline line,
+ * one PASS/FAIL line per expectation, then a summary (transitions, expectations, virtual time, wall time, speed-up
  * over real time). On a terminal a progress bar is drawn from the virtual
  * clock's pacing hook. Wall time is read here, for the bar and the summary
  * only; nothing the run computes depends on it. Every run is recorded
@@ -45,6 +47,7 @@ static const char usage_main[] =
     "  plot FILE    draw a recording's timelines into a PNG\n"
 #endif
 #ifdef PURR_WITH_REPLAY
+    "  replay FILE  re-run recordings with their inputs, compare outputs\n"
     "  import LOG   turn a field log (CSV, JSON Lines) into a recording\n"
 #endif
     "\n"
@@ -61,6 +64,7 @@ static const char usage_run[] =
     "\n"
     "                [--speed X|max] [--shuffle-seed N] "
     "[--check-determinism] [-q]\n"
+    "                [--real-time]\n"
     "\n"
     "Runs SCENE on the virtual clock, printing every input and output\n"
     "transition, then one PASS/FAIL line per expectation and a summary.\n"
@@ -91,6 +95,10 @@ static const char usage_run[] =
     "                 run the scene twice (and, with --shuffle-seed, once\n"
     "                 more under that schedule) and report the first\n"
     "                 transition where the runs differ\n"
+    "  --real-time    run on the real (libuv) clock: sensors and behaviours\n"
+    "                 sleep in real time (use a short --duration); headless.\n"
+    "                 The recording says clock=real; 'purr replay' replays\n"
+    "                 it on the virtual clock (see 'purr replay --help')\n"
     "  -q, --quiet    print only the expectations and the summary\n"
     "  -h, --help     show this help\n"
     "\n"
@@ -366,6 +374,8 @@ cmd_run(int argc, char **argv)
             determinism = true;
         } else if (strcmp(a, "--headless") == 0) {
             headless = true;
+        } else if (strcmp(a, "--real-time") == 0) {
+            opts.real_time = true;
 #ifdef PURR_WITH_VIEW
         } else if (strcmp(a, "--screenshot") == 0) {
             if (++i == argc)
@@ -388,6 +398,12 @@ cmd_run(int argc, char **argv)
         return usage_error("run: --check-determinism records nothing; drop "
                            "--record %s",
                            record_path);
+    if (determinism && opts.real_time)
+        return usage_error("run: --check-determinism compares virtual-clock "
+                           "runs; drop --real-time%s",
+                           "");
+    if (opts.real_time)
+        headless = true; /* the window paces the virtual clock only */
 #ifndef PURR_WITH_VIEW
     headless = true; /* no window in this build */
     (void)speed;
@@ -411,7 +427,7 @@ cmd_run(int argc, char **argv)
         return st;
     }
     progress prog = {0};
-    if (headless && isatty(STDERR_FILENO)) {
+    if (headless && !opts.real_time && isatty(STDERR_FILENO)) {
         opts.pace = progress_pace;
         opts.pace_ctx = &prog;
     }
@@ -585,6 +601,8 @@ main(int argc, char **argv)
 #ifdef PURR_WITH_REPLAY
     if (strcmp(argv[1], "import") == 0)
         return purr_replay_cli_import(argc - 1, argv + 1);
+    if (strcmp(argv[1], "replay") == 0)
+        return purr_replay_cli_replay(argc - 1, argv + 1);
 #endif
     return usage_error("unknown command '%s'", argv[1]);
 }

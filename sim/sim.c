@@ -1,13 +1,15 @@
 /* sim.c - building a scene into a loop and running it in virtual time.
  *
- * A purr_sim owns a virtual-clock loop, every value of the scene (sensor
- * inputs first, in scene order, then behaviours' outputs, in the order
- * their setups create them) and one context per behaviour. Setup happens
- * outside any task, so problems in the scene that only show when the parts
- * meet (a battery charged by a value nobody creates) are reported as bad
- * input before virtual time starts. The run is one nursery: sensor tasks
- * in scene order, then behaviour tasks in scene order, and the body, which
- * sleeps until the duration and then cancels the rest.
+ * A purr_sim owns a loop (virtual clock; real with the real_time option),
+ * every value of the scene (sensor inputs first, in scene order, then
+ * behaviours' outputs, in the order their setups create them) and one
+ * context per behaviour. Setup happens outside any task, so problems in the
+ * scene that only show when the parts meet (a battery charged by a value
+ * nobody creates) are reported as bad input before virtual time starts.
+ * The run is one nursery: sensor tasks in scene order (or, in a replay, the
+ * one feeder task that sets the recorded inputs instead), then behaviour
+ * tasks in scene order, and the body, which sleeps until the duration and
+ * then cancels the rest.
  */
 #include "sim_int.h"
 
@@ -46,6 +48,9 @@ struct purr_sim {
                                purr_sim_stop) */
     bool stopped;           /* purr_sim_stop ended the run */
     purr_time end_ns;       /* when the run ended */
+    purr_task_fn feed;      /* replay: sets the inputs instead of the
+                               sensors (NULL: the sensors run) */
+    void *feed_arg;         /* passed to feed */
 };
 
 purr_sim *
@@ -55,11 +60,13 @@ purr_sim_new(const purr_scene *scene, const purr_sim_options *opts)
     if (!opts)
         opts = &none;
     purr_loop_options lo = {0};
-    lo.clock = PURR_CLOCK_VIRTUAL;
+    lo.clock = opts->real_time ? PURR_CLOCK_REAL : PURR_CLOCK_VIRTUAL;
     lo.shuffle = opts->shuffle;
     lo.shuffle_seed = opts->shuffle_seed;
-    lo.pace = opts->pace;
-    lo.pace_ctx = opts->pace_ctx;
+    if (!opts->real_time) {
+        lo.pace = opts->pace;
+        lo.pace_ctx = opts->pace_ctx;
+    }
     purr_loop *loop = purr_loop_new(&lo);
     if (!loop)
         return NULL;
@@ -69,6 +76,8 @@ purr_sim_new(const purr_scene *scene, const purr_sim_options *opts)
     sim->seed = opts->has_seed ? opts->seed : scene->seed;
     sim->duration_ns =
         opts->duration_ns > 0 ? opts->duration_ns : scene->duration_ns;
+    sim->feed = opts->feed;
+    sim->feed_arg = opts->feed_arg;
     sim->sensors = purr__sim_calloc(scene->sensor_count, sizeof *sim->sensors);
     sim->ctxs = purr__sim_calloc(scene->behaviour_count, sizeof *sim->ctxs);
     return sim;
@@ -351,7 +360,13 @@ run_body(purr_nursery *n, void *arg)
     purr_sim *sim = arg;
     int rc;
     char name[96];
-    for (size_t i = 0; i < sim->scene->sensor_count; i++) {
+    /* In a replay the feeder takes the sensors' place, first in the
+     * nursery as they are, so the behaviours start in the same order. */
+    if (sim->feed &&
+        (rc = purr_spawn(n, "purr-replay-feeder", sim->feed,
+                         sim->feed_arg)) < 0)
+        return rc;
+    for (size_t i = 0; !sim->feed && i < sim->scene->sensor_count; i++) {
         snprintf(name, sizeof name, "sensor:%s", sim->scene->sensors[i].name);
         if ((rc = purr_spawn(n, name, purr__sensor_task, &sim->sensors[i])) < 0)
             return rc;

@@ -1,6 +1,7 @@
 /* purr/replay.h - re-running a behaviour against a recording.
  *
- * purr_replay_check re-runs a behaviour on a fresh virtual-clock loop. The
+ * purr_replay_check re-runs a behaviour on a fresh virtual-clock loop, and
+ * purr_replay_scene re-runs a scene with the simulator (below). The
  * input values are not produced by sensor models: a feeder task sets them
  * from the recording, each at its recorded time. Every other transition is
  * compared, as it happens, with the recording's non-input transitions in
@@ -84,6 +85,10 @@ typedef struct purr_replay_report {
                                     it, oldest first */
     int run_status;              /* what purr_run returned */
     purr_diag diag;              /* set when outcome is ERROR */
+    bool checked;                /* transitions were compared (false: the
+                                    recording held only inputs, which were
+                                    fed, and nothing was compared) */
+    uint64_t produced;           /* non-input transitions the replay made */
 } purr_replay_report;
 
 /* Replays rec with target and fills report (see the top of this header).
@@ -97,6 +102,59 @@ typedef struct purr_replay_report {
 PURR_API int purr_replay_check(purr_recording *rec,
                                const purr_replay_target *target,
                                purr_replay_report *report /* out */);
+
+/* ---------------------------------------------------------------------- */
+/* Replaying a scene's recording (`purr replay`)                           */
+/* ---------------------------------------------------------------------- */
+
+/* purr_replay_scene re-runs the scene a recording names (metadata `scene`)
+ * with the simulator (sim.h), with the recorded seed (`seed`), shuffle seed
+ * (`shuffle_seed`) and duration (`end_ns`). The scene's sensors do not
+ * run: the feeder sets each recorded input at its recorded time, and
+ * every other transition is compared as in purr_replay_check.
+ *
+ * Recordings made on the real clock (metadata clock=real, `purr run
+ * --real-time`) are replayed on the virtual clock too; there, real timers
+ * fired late by a non-deterministic amount, so a transition's value,
+ * payload and order must match exactly, but its time only has to be no
+ * later than the recorded one (docs/recording.md, "Replay"). */
+
+/* Options for purr_replay_scene; NULL means all defaults. */
+typedef struct purr_replay_options {
+    const char *scene_path; /* the scene to run; NULL: the recording's
+                               `scene` metadata, relative to the current
+                               directory or else to the recording's */
+    bool check;             /* demand a comparison: a recording holding only
+                               inputs is then bad input. Without it the
+                               replay compares whenever the recording holds
+                               non-input transitions, and otherwise only
+                               feeds the inputs (an imported field log) */
+    const char *record_path; /* keep the replayed run as a new recording
+                               here (NULL: none); the run then goes on to
+                               the end after a difference */
+    bool overwrite;         /* replace an existing record_path */
+} purr_replay_options;
+
+/* Replays rec's scene and fills report. rec: open recording; only read.
+ * report: out, filled in every case; report->diag names the file (and the
+ * transition's seq as line) when the result is bad input.
+ * Returns 0 when identical (or, with nothing to compare, when the inputs
+ * were fed).
+ * Errors: PURR_EDIVERGED (a transition differs, is missing or is extra);
+ *   PURR_EFORMAT (bad input: no scene in the metadata, a bad scene file, a
+ *   bad seed or end_ns, a recorded input value the scene lacks or types
+ *   differently, --check on a recording of inputs only, a corrupt row);
+ *   PURR_ENOENT (the scene file cannot be found); PURR_EEXIST or PURR_EIO
+ *   (record_path cannot be written); PURR_ENOMEM. Not a checkpoint. */
+PURR_API int purr_replay_scene(purr_recording *rec,
+                               const purr_replay_options *opts,
+                               purr_replay_report *report /* out */);
+
+/* Writes the report as one line: "FILE: identical (N transitions, M
+ * inputs fed)", "FILE: DIVERGED at HH:MM:SS.mmm name: expected X, got Y",
+ * "FILE: replayed, nothing to compare (...)" or "FILE: ERROR: ...". */
+PURR_API void purr_replay_report_summary(FILE *out,
+                                         const purr_replay_report *report);
 
 /* Writes report for people: one summary line, then on divergence the ten
  * transitions before it, the expected and actual transitions and the
@@ -167,6 +225,12 @@ PURR_API int purr_import_log(const char *log_path, const char *out_db,
 /* ---------------------------------------------------------------------- */
 /* Command-line entry points (for the purr executable)                     */
 /* ---------------------------------------------------------------------- */
+
+/* `purr replay FILE.db... [--check] [--junit OUT.xml] [--record NEW.db]
+ * [--scene SCENE] [--jobs N] [-q]`: argv[0] is "replay". Returns the exit
+ * status: 0 every recording identical, 1 one diverged, 2 bad input or
+ * usage (the worst over the files). */
+PURR_API int purr_replay_cli_replay(int argc, char **argv);
 
 /* `purr import LOG -o FILE.db --scene SCENE [--format csv|jsonl]
  * [--force]`: argv[0] is "import". Prints errors as one line on stderr.

@@ -328,10 +328,21 @@ typedef struct purr_sim_options {
                               a progress bar); NULL: none. It never
                               changes the transition stream. */
     void *pace_ctx;        /* passed to pace */
+    purr_task_fn feed;     /* replay: when set, the scene's sensors do not
+                              run (their input values are still created,
+                              with their initial datums) and feed(feed_arg)
+                              is spawned as the run's first task, named
+                              "purr-replay-feeder", to set the inputs
+                              instead (purr_replay_scene, replay.h) */
+    void *feed_arg;        /* passed to feed */
+    bool real_time;        /* run on PURR_CLOCK_REAL: sensors and
+                              behaviours sleep in real time (pace is then
+                              ignored); for short runs against the wall
+                              clock, e.g. to record a real-time run */
 } purr_sim_options;
 
 /* Creates a simulation of scene (borrowed: it must outlive the sim) on a
- * fresh virtual-clock loop. Nothing is created in the loop yet, so
+ * fresh virtual-clock loop (real-clock with opts->real_time). Nothing is created in the loop yet, so
  * observers (purr_sim_loop) attached now see every value. opts may be
  * NULL. Returns NULL when out of memory. */
 PURR_API purr_sim *purr_sim_new(const purr_scene *scene,

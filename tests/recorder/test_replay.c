@@ -156,7 +156,10 @@ Test(replay, unknown_input_value_is_an_error)
     purr_assert_err(purr_replay_check(rec, &target, &rep), PURR_EFORMAT);
     cr_assert_eq(rep.outcome, PURR_REPLAY_ERROR);
     cr_assert_str_eq(rep.diag.file, path);
-    cr_assert_str_eq(rep.diag.message, "input value temp was not created "
-                                       "by the behaviour's setup");
+    /* Found before anything is fed, naming the value's first row. */
+    cr_assert_eq(rep.diag.line, 1);
+    cr_assert_str_eq(rep.diag.message, "transition 1: input value temp was "
+                                       "not created by the behaviour's "
+                                       "setup");
     purr_recording_close(rec);
 }

@@ -1,0 +1,342 @@
+/* session.c - what every replay shares: load, feed, compare, report.
+ *
+ * The recording's transitions are loaded once into two flat arrays: the
+ * inputs (decoded, to be set by the feeder task at their times) and the
+ * expected non-input transitions (their payload bytes in one arena, to be
+ * compared with memcmp). An observer on the replay loop maps each actual
+ * value to the recorded value of the same name when it is created, and
+ * compares each non-input transition with the next expected one: same
+ * value, same time, same encoding. The first difference is kept in the
+ * report and the harness's stop function ends the run there (unless it
+ * asked to run on, to keep a whole recording of the replay).
+ *
+ * The two harnesses (check.c, scene.c) differ only in how the run is
+ * shaped around the feeder; nothing here knows about scenes.
+ *
+ * Invariant: r->pos expected transitions have matched, in order, and
+ * nothing has differed while r->stopped is false.
+ */
+#include "replay_int.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *
+xrealloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q) {
+        fprintf(stderr, "purr: out of memory allocating %zu bytes\n", size);
+        abort();
+    }
+    return q;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Loading the recording                                                   */
+/* ---------------------------------------------------------------------- */
+
+int
+purr__replay_load(purr__replay *r, purr_recording *rec,
+                  const purr__replay_cfg *cfg, purr_replay_report *rep)
+{
+    purr_recording_iter it;
+    purr_diag diag;
+    int rc;
+
+    memset(r, 0, sizeof *r);
+    memset(rep, 0, sizeof *rep);
+    memset(&diag, 0, sizeof diag);
+    snprintf(rep->file, sizeof rep->file, "%s", purr_recording_path(rec));
+    r->rec = rec;
+    r->cfg = *cfg;
+    r->rep = rep;
+    r->by_vidx = xrealloc(NULL, (purr_recording_value_count(rec) + 1) *
+                                    sizeof *r->by_vidx);
+    memset(r->by_vidx, 0,
+           (purr_recording_value_count(rec) + 1) * sizeof *r->by_vidx);
+
+    const purr_recorded_value *v0 = purr_recording_value_at(rec, 0);
+    if ((rc = purr_recording_iter_open(&it, rec)) < 0) {
+        purr_diag_set(&rep->diag, rep->file, 0, 0,
+                      "cannot read the transitions");
+        return rc;
+    }
+    while ((rc = purr_recording_iter_next(&it, &diag)) == 0) {
+        uint32_t vidx = (uint32_t)(it.value - v0);
+        if (it.value->role == PURR_ROLE_INPUT) {
+            if (r->nin == r->in_cap) {
+                r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
+                r->in = xrealloc(r->in, r->in_cap * sizeof *r->in);
+            }
+            /* Move the decoded datum out of the iterator. */
+            r->in[r->nin++] = (purr__in_row){it.seq, it.time_ns, vidx,
+                                             it.datum};
+            it.datum = purr_datum_nil();
+            continue;
+        }
+        if (r->nexp == r->exp_cap) {
+            r->exp_cap = r->exp_cap ? r->exp_cap * 2 : 1024;
+            r->exp = xrealloc(r->exp, r->exp_cap * sizeof *r->exp);
+        }
+        if (r->arena_len + it.payload_len > r->arena_cap) {
+            size_t cap = r->arena_cap ? r->arena_cap * 2 : 65536;
+            while (cap < r->arena_len + it.payload_len)
+                cap *= 2;
+            r->arena = xrealloc(r->arena, cap);
+            r->arena_cap = cap;
+        }
+        memcpy(r->arena + r->arena_len, it.payload, it.payload_len);
+        r->exp[r->nexp++] = (purr__exp_row){it.seq, it.time_ns, vidx,
+                                            (uint32_t)it.payload_len,
+                                            r->arena_len};
+        r->arena_len += it.payload_len;
+    }
+    purr_recording_iter_close(&it);
+    if (rc != PURR_ECLOSED) {
+        rep->diag = diag;
+        return rc;
+    }
+    rep->expected = r->nexp;
+    return 0;
+}
+
+void
+purr__replay_free(purr__replay *r)
+{
+    for (size_t i = 0; i < r->nin; i++)
+        purr_datum_free(&r->in[i].d);
+    free(r->in);
+    free(r->exp);
+    free(r->arena);
+    free(r->by_vidx);
+    free(r->vidx_by_id);
+    free(r->scratch);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Comparing                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* Fills row with expected transition e. */
+static void
+expected_row(purr__replay *r, purr_replay_row *row, const purr__exp_row *e)
+{
+    purr_datum d;
+    const purr_recorded_value *v = purr_recording_value_at(r->rec, e->vidx);
+    if (purr_datum_decode(r->arena + e->off, e->len, &d) < 0)
+        d = purr_datum_nil(); /* decoded once already by the reader */
+    purr__replay_row_set(row, e->seq, e->time_ns, v->name, &d);
+    purr_datum_free(&d);
+}
+
+/* Records the first difference and asks the harness to end the run. */
+static void
+stop(purr__replay *r, purr_replay_outcome outcome)
+{
+    r->stopped = true;
+    r->rep->outcome = outcome;
+    if (!r->cfg.run_on && r->cfg.stop)
+        r->cfg.stop(r->cfg.stop_ctx);
+}
+
+/* Makes room for actual value id in the maps. */
+static void
+map_reserve(purr__replay *r, uint64_t id)
+{
+    if (id < r->vidx_cap)
+        return;
+    size_t cap = r->vidx_cap ? r->vidx_cap * 2 : 64;
+    while (cap <= id)
+        cap *= 2;
+    r->vidx_by_id = xrealloc(r->vidx_by_id, cap * sizeof *r->vidx_by_id);
+    for (size_t i = r->vidx_cap; i < cap; i++)
+        r->vidx_by_id[i] = -1;
+    r->vidx_cap = cap;
+}
+
+/* True when the actual transition (time_ns) is at the expected one's time:
+ * exactly, or for a real-clock recording no later than it (the recorded
+ * real time includes the timers' lateness, the virtual replay has none). */
+static bool
+time_matches(const purr__replay *r, purr_time expected, purr_time actual)
+{
+    return r->cfg.late_ok ? actual <= expected : actual == expected;
+}
+
+static void
+observe(const purr_trace *ev, void *ctx)
+{
+    purr__replay *r = ctx;
+    purr_value *v = ev->value;
+    uint64_t id = purr_value_id(v);
+
+    if (ev->kind == PURR_EV_VALUE_CREATED) {
+        const purr_recorded_value *rv =
+            purr_recording_value_find(r->rec, purr_value_name(v));
+        map_reserve(r, id);
+        if (rv) {
+            int32_t vidx =
+                (int32_t)(rv - purr_recording_value_at(r->rec, 0));
+            r->vidx_by_id[id] = vidx;
+            r->by_vidx[vidx] = v;
+        }
+        return;
+    }
+    if (purr_value_role(v) == PURR_ROLE_INPUT) {
+        r->rep->inputs++;
+        return;
+    }
+    r->produced++;
+    if (!r->cfg.compare)
+        return;
+    if (r->stopped) {
+        if (r->cfg.run_on) /* else the run is ending: not counted */
+            r->rep->extra++;
+        return;
+    }
+
+    int32_t vidx = id < r->vidx_cap ? r->vidx_by_id[id] : -1;
+    size_t n = purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
+    if (n > r->scratch_cap) {
+        r->scratch_cap = n + 256;
+        r->scratch = xrealloc(r->scratch, r->scratch_cap);
+        purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
+    }
+    if (r->pos < r->nexp) {
+        const purr__exp_row *e = &r->exp[r->pos];
+        if ((int64_t)e->vidx == vidx && time_matches(r, e->time_ns,
+                                                     ev->time_ns) &&
+            e->len == n && memcmp(r->arena + e->off, r->scratch, n) == 0) {
+            r->pos++;
+            return;
+        }
+        r->rep->has_expected = true;
+        expected_row(r, &r->rep->expected_row, e);
+        stop(r, PURR_REPLAY_DIFFERENT);
+    } else {
+        stop(r, PURR_REPLAY_EXTRA);
+    }
+    r->rep->extra++;
+    r->rep->has_actual = true;
+    purr__replay_row_set(&r->rep->actual_row, 0, ev->time_ns,
+                         purr_value_name(v), ev->new_value);
+}
+
+void
+purr__replay_observe(purr__replay *r, purr_loop *loop)
+{
+    purr_loop_observe(loop, PURR_EV_BIT(PURR_EV_VALUE_SET) |
+                                PURR_EV_BIT(PURR_EV_VALUE_CREATED),
+                      observe, r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Feeding                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Fails the feed with a message about input row in (bad input). */
+static int
+feed_fail(purr__replay *r, const purr__in_row *in, int rc, const char *fmt,
+          const char *name, const char *detail)
+{
+    char msg[sizeof r->rep->diag.message];
+    snprintf(msg, sizeof msg, fmt, name, detail);
+    purr_diag_set(&r->rep->diag, r->rep->file, (long)in->seq, 0,
+                  "transition %" PRIu64 ": %s", in->seq, msg);
+    return r->feed_err = rc;
+}
+
+/* Checks, before anything is fed, that every input value the recording
+ * sets exists in the replay as an input of the recorded type: a recording
+ * of another scene is bad input, found at once rather than mid-run. */
+static int
+check_inputs(purr__replay *r)
+{
+    const char *missing = r->cfg.missing_input_msg
+                              ? r->cfg.missing_input_msg
+                              : "was not created by the behaviour's setup";
+    for (size_t i = 0; i < r->nin; i++) {
+        const purr__in_row *in = &r->in[i];
+        const purr_recorded_value *rv =
+            purr_recording_value_at(r->rec, in->vidx);
+        purr_value *v = r->by_vidx[in->vidx];
+        if (!v)
+            return feed_fail(r, in, PURR_EFORMAT, "input value %s %s",
+                             rv->name, missing);
+        if (purr_value_role(v) != PURR_ROLE_INPUT)
+            return feed_fail(r, in, PURR_EFORMAT,
+                             "input value %s is %s in the replay", rv->name,
+                             purr_role_name(purr_value_role(v)));
+        purr_type t = purr_value_type(v);
+        if (t != PURR_T_NIL && t != (purr_type)in->d.type)
+            return feed_fail(r, in, PURR_EFORMAT,
+                             "input value %s: the recording sets a %s, the "
+                             "replay's value is another type",
+                             rv->name,
+                             purr_type_name((purr_type)in->d.type));
+    }
+    return 0;
+}
+
+int
+purr__replay_feeder(void *arg)
+{
+    purr__replay *r = arg;
+    int rc;
+    if ((rc = check_inputs(r)) < 0)
+        return rc;
+    for (size_t i = 0; i < r->nin; i++) {
+        const purr__in_row *in = &r->in[i];
+        if (in->time_ns > purr_now() &&
+            (rc = purr_sleep_until(in->time_ns)) < 0)
+            return rc;
+        if ((rc = purr_value_set(r->by_vidx[in->vidx], &in->d)) < 0) {
+            const char *name =
+                purr_recording_value_at(r->rec, in->vidx)->name;
+            return feed_fail(r, in, rc, "input value %s: cannot set the "
+                                        "recorded datum: %s",
+                             name, purr_strerror(rc));
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The report                                                              */
+/* ---------------------------------------------------------------------- */
+
+int
+purr__replay_finish(purr__replay *r, int run_rc)
+{
+    purr_replay_report *rep = r->rep;
+    rep->run_status = run_rc;
+    if (r->feed_err) {
+        rep->outcome = PURR_REPLAY_ERROR;
+        return r->feed_err;
+    }
+    if (run_rc < 0 && !r->stopped) {
+        rep->outcome = PURR_REPLAY_ERROR;
+        if (!rep->diag.message[0])
+            purr_diag_set(&rep->diag, rep->file, 0, 0,
+                          "the replayed behaviour failed: %s",
+                          purr_err_name(run_rc));
+        return run_rc;
+    }
+    if (r->cfg.compare && !r->stopped && r->pos < r->nexp) {
+        rep->outcome = PURR_REPLAY_MISSING;
+        rep->has_expected = true;
+        expected_row(r, &rep->expected_row, &r->exp[r->pos]);
+    }
+    rep->matching = r->pos;
+    rep->missing = r->cfg.compare ? r->nexp - r->pos : 0;
+    rep->produced = r->produced;
+    rep->checked = r->cfg.compare;
+    size_t first =
+        r->pos > PURR_REPLAY_CONTEXT ? r->pos - PURR_REPLAY_CONTEXT : 0;
+    for (size_t i = first; i < r->pos; i++)
+        expected_row(r, &rep->before[rep->nbefore++], &r->exp[i]);
+    return rep->outcome == PURR_REPLAY_IDENTICAL ? 0 : PURR_EDIVERGED;
+}
