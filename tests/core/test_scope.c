@@ -12,8 +12,6 @@
 
 #include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 /* What one task saw: the code its checkpoint returned and when. */
 struct outcome {
@@ -864,43 +862,6 @@ Test(scope, task_is_cancelled_follows_the_scope_chain)
 /* Misuse                                                                  */
 /* ---------------------------------------------------------------------- */
 
-/* Runs fn in a forked child whose stderr is captured into out (at most
- * cap - 1 bytes, NUL-terminated). Returns the child's wait status. The
- * child must not use Criterion's assertions. */
-static int
-run_captured(void (*fn)(void), char *out, size_t cap)
-{
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[1]);
-        fn();
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t len = 0;
-    for (;;) {
-        char scratch[256];
-        char *dst = len + 1 < cap ? out + len : scratch;
-        size_t room = len + 1 < cap ? cap - 1 - len : sizeof scratch;
-        ssize_t r = read(fds[0], dst, room);
-        if (r <= 0)
-            break;
-        if (dst != scratch)
-            len += (size_t)r;
-    }
-    out[len] = '\0';
-    close(fds[0]);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    return status;
-}
-
 static int
 exit_out_of_order(void *arg)
 {
@@ -913,8 +874,9 @@ exit_out_of_order(void *arg)
 }
 
 static void
-child_exit_out_of_order(void)
+child_exit_out_of_order(void *arg)
 {
+    (void)arg;
     purr_loop *loop = purr_loop_new(NULL);
     purr_run(loop, "misuser", exit_out_of_order, NULL);
 }
@@ -922,7 +884,8 @@ child_exit_out_of_order(void)
 Test(scope, exit_out_of_order_aborts_naming_the_function)
 {
     char err[2048];
-    int status = run_captured(child_exit_out_of_order, err, sizeof err);
+    int status =
+        purr_test_run_captured(child_exit_out_of_order, NULL, err, sizeof err);
     cr_assert(WIFSIGNALED(status), "child exited normally; stderr: %s", err);
     cr_assert_eq(WTERMSIG(status), SIGABRT);
     cr_assert_not_null(strstr(err, "purr_scope_exit"), "stderr: %s", err);

@@ -13,8 +13,6 @@
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 /* Exported by purr_core for tests: the n-th allocation from now fails
  * (0 turns the injection off). */
@@ -27,47 +25,6 @@ void purr__alloc_fail_after(long n);
 #define TEST_ASAN 1
 #endif
 #endif
-
-/* ---------------------------------------------------------------------- */
-/* Helpers                                                                 */
-/* ---------------------------------------------------------------------- */
-
-/* Runs fn in a forked child whose stderr is captured into out (at most
- * cap - 1 bytes, NUL-terminated). Returns the child's wait status. The
- * child must not use Criterion's assertions. */
-static int
-run_captured(void (*fn)(void), char *out, size_t cap)
-{
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[1]);
-        fn();
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t len = 0;
-    for (;;) {
-        char scratch[256];
-        char *dst = len + 1 < cap ? out + len : scratch;
-        size_t room = len + 1 < cap ? cap - 1 - len : sizeof scratch;
-        ssize_t r = read(fds[0], dst, room);
-        if (r <= 0)
-            break;
-        if (dst != scratch)
-            len += (size_t)r;
-    }
-    out[len] = '\0';
-    close(fds[0]);
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    return status;
-}
 
 /* Opaque to the optimiser, so the recursion below has no visible end. */
 static volatile int depth_limit = INT_MAX;
@@ -129,8 +86,9 @@ main_doomed(void *arg)
 }
 
 static void
-child_overflows(void)
+child_overflows(void *arg)
 {
+    (void)arg;
     purr_loop *loop = purr_loop_new(NULL);
     if (!loop)
         _exit(3);
@@ -167,7 +125,7 @@ Test(stack, overflow_kills_the_process_naming_the_task)
 {
     char err[4096];
     doomed_stack_size = 0;
-    int status = run_captured(child_overflows, err, sizeof err);
+    int status = purr_test_run_captured(child_overflows, NULL, err, sizeof err);
     assert_overflow_reported(status, err, "stack overflow in task 'deep'");
     cr_assert_not_null(strstr(err, "test_stack.c:"), "names the spawn site: %s",
                        err);
@@ -177,7 +135,7 @@ Test(stack, overflow_of_a_small_stack_reports_its_size)
 {
     char err[4096];
     doomed_stack_size = 64 * 1024;
-    int status = run_captured(child_overflows, err, sizeof err);
+    int status = purr_test_run_captured(child_overflows, NULL, err, sizeof err);
     assert_overflow_reported(status, err, "stack overflow in task 'deep'");
 #ifndef TEST_ASAN
     cr_assert_not_null(strstr(err, "its stack is 65536 bytes"), "%s", err);

@@ -72,14 +72,22 @@ lines(const char *s)
     return n;
 }
 
-/* Runs SQL on the file DIR/name. */
-static void
-sql(const char *name, const char *stmt)
+/* Opens the database file DIR/name read-write; the caller closes it. */
+static sqlite3 *
+open_db(const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     sqlite3 *db;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK, "%s", path);
+    return db;
+}
+
+/* Runs SQL on the file DIR/name. */
+static void
+sql(const char *name, const char *stmt)
+{
+    sqlite3 *db = open_db(name);
     char *msg = NULL;
     int rc = sqlite3_exec(db, stmt, NULL, NULL, &msg);
     cr_assert_eq(rc, SQLITE_OK, "%s: %s", stmt, msg ? msg : "");
@@ -157,11 +165,8 @@ Test(replay_cli, flipped_payload_byte_names_the_transition)
     record("a.db", PURR_SCENES_DIR "/pet.yaml", "");
     /* The first transition of the string output "mood": flip the low bit
      * of its last character. */
-    char path[512];
-    snprintf(path, sizeof path, "%s/a.db", dir);
-    sqlite3 *db;
+    sqlite3 *db = open_db("a.db");
     sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db,
                                     "SELECT t.seq, t.time_ns, t.text, "
                                     "t.payload FROM transition t JOIN value "
@@ -251,16 +256,14 @@ Test(replay_cli, field_log_workflow)
     char out[8192], err[2048];
     record("a.db", PURR_SCENES_DIR "/pet.yaml", "--duration 2h");
     /* A CSV of a.db's inputs, as a robot's log would hold them. */
-    char path[512];
-    snprintf(path, sizeof path, "%s/a.db", dir);
-    sqlite3 *db;
+    sqlite3 *db = open_db("a.db");
     sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db,
                                     "SELECT time_s, value, payload FROM "
                                     "transitions_text WHERE role = 'input'",
                                     -1, &st, NULL),
                  SQLITE_OK);
+    char path[512];
     snprintf(path, sizeof path, "%s/field.csv", dir);
     FILE *f = fopen(path, "w");
     fputs("time,value,datum\n", f);
@@ -433,11 +436,8 @@ Test(replay_cli, real_time_recording_replays_on_the_virtual_clock,
                       sizeof out, err, sizeof err),
                  0, "%s%s", out, err);
     sql("rt.db", "PRAGMA wal_checkpoint(TRUNCATE)");
-    char path[512];
-    snprintf(path, sizeof path, "%s/rt.db", dir);
-    sqlite3 *db;
+    sqlite3 *db = open_db("rt.db");
     sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db, "SELECT value FROM run WHERE key = "
                                         "'clock'",
                                     -1, &st, NULL),
