@@ -500,8 +500,10 @@ advance(purr__checker *c, purr_time to_ns)
         format_pred(e->pred.spec, false, then, sizeof then, &len);
         values_text(c, &e->pred, e->after.spec ? &e->after : NULL, vals,
                     sizeof vals);
+        /* Precisions keep the worst case inside detail (320 bytes). */
         snprintf(e->res.detail, sizeof e->res.detail,
-                 "the window opened at %s; '%s' was still false at %s (%s)",
+                 "the window opened at %.31s; '%.95s' was still false at "
+                 "%.31s (%.110s)",
                  opened, then, dl, vals);
     }
 }
