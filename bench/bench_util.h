@@ -24,11 +24,13 @@ bench_now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* Prints one machine-readable figure. */
+/* Prints one machine-readable figure: whole numbers (counts, KiB) without
+ * decimals, others with two below 100 and one above. */
 static inline void
 bench_report(const char *name, double value, const char *unit)
 {
-    printf("bench: %s %.*f %s\n", name, value < 100 ? 2 : 1, value, unit);
+    int decimals = value == (double)(long long)value ? 0 : value < 100 ? 2 : 1;
+    printf("bench: %s %.*f %s\n", name, decimals, value, unit);
     fflush(stdout);
 }
 

@@ -99,12 +99,19 @@ void purr__ctx_make(purr__ctx *ctx, void *stack_lo, size_t size,
 
 /* A pool of equally sized stacks carved from large MAP_NORESERVE arenas,
  * each slot headed (at its low end) by a guard region installed with
- * MADV_GUARD_INSTALL (no extra VMA) or, on older kernels, mprotect. */
+ * MADV_GUARD_INSTALL (no extra VMA) or, on older kernels, mprotect.
+ * Free stacks are kept in an array, not a list threaded through them: a
+ * list made every spawn and every reap touch a stack last used a thousand
+ * tasks ago. Each entry is the stack's low end (page aligned) with the
+ * stack's colour in the low bits. */
 typedef struct purr__stack_pool {
     size_t stack_size;      /* usable bytes per stack */
-    size_t slot_size;       /* guard + stack, page multiple */
-    void *free_head;        /* free slots (LIFO: hot pages are reused) */
-    size_t nfree;           /* slots on the free list */
+    size_t slot_size;       /* guard + stack, an odd number of pages */
+    uintptr_t *free;        /* free stacks, lo | colour (LIFO: hot pages
+                               are reused first) */
+    size_t nfree;           /* entries in free */
+    size_t free_cap;        /* room in free; >= carved, so a put never
+                               allocates */
     size_t carved;          /* slots handed out from arenas so far */
     char *arena_next;       /* next never-used slot in the current arena */
     char *arena_end;        /* end of the current arena */
@@ -113,15 +120,20 @@ typedef struct purr__stack_pool {
 } purr__stack_pool;
 
 /* Returns the low end of a stack of pool->stack_size bytes (above its
- * guard), or NULL when no memory or mapping could be had. */
-void *purr__stack_get(purr__stack_pool *pool);
-void purr__stack_put(purr__stack_pool *pool, void *stack_lo);
-/* Releases the pool's bookkeeping (arenas stay mapped: they may be shared
- * with the overflow handler's registry until process exit). */
+ * guard) and sets *colour to the bytes its top is staggered by, or returns
+ * NULL when no memory or mapping could be had. */
+void *purr__stack_get(purr__stack_pool *pool, uint32_t *colour /* out */);
+/* Returns a stack (and the colour purr__stack_get gave) to its pool. */
+void purr__stack_put(purr__stack_pool *pool, void *stack_lo, uint32_t colour);
+/* Releases the pool's bookkeeping. Its arenas stay mapped (the overflow
+ * handler's registry points into them until process exit) and are handed
+ * to the next pool of the same stack size, in this loop's thread or any
+ * other, so that opening loop after loop does not grow the process. */
 void purr__stack_pool_close(purr__stack_pool *pool);
 /* Installs the SIGSEGV handler and this thread's alternate signal stack. */
 void purr__stack_guard_setup(void);
-/* Guard size in bytes (several pages: a large frame cannot jump it). */
+/* Minimum guard size in bytes (several pages: a large frame cannot jump
+ * it); a pool's guard may be a page more (see purr__stack_pool_init). */
 size_t purr__stack_guard_size(void);
 
 /* ---------------------------------------------------------------------- */
@@ -200,7 +212,8 @@ struct purr_task {
     size_t stack_size;           /* usable bytes */
     const char *file;            /* spawn site: file */
     int line;                    /* spawn site: line */
-    unsigned valgrind_id;        /* VALGRIND_STACK_REGISTER id */
+    unsigned valgrind_id;        /* VALGRIND_STACK_REGISTER id + 1, or 0 */
+    uint32_t colour;             /* the stack's colour (for its pool) */
     void *asan_fake_stack;       /* ASan fiber bookkeeping */
     char name[48];               /* copied, truncated */
 };
@@ -425,7 +438,8 @@ void purr__scope_close_hidden(purr_scope *s);
 
 /* Id of the task that owns nursery n (nursery.c). */
 uint64_t purr__nursery_owner_id(const purr_nursery *n);
-/* Called when a task's fn returned: nursery bookkeeping (nursery.c). */
+/* Called when a task's fn returned: checks that it exited the scopes it
+ * entered, then does the nursery bookkeeping (nursery.c). */
 void purr__nursery_child_done(purr_task *t);
 
 /* Timers (timer.c). */

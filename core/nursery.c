@@ -132,6 +132,8 @@ purr__nursery_child_done(purr_task *t)
 {
     purr_nursery *n = t->nursery;
     struct purr__start *st = t->start;
+    PURR_API_CHECK(t->scope == &n->scope || st != NULL,
+                   "task returned with a cancel scope still entered");
     purr__scope_remove_task(t->scope, t);
     if (st) {
         /* Ended before purr_started: the failure is the starter's. */

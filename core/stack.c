@@ -11,13 +11,14 @@
  * the default vm.max_map_count of 65,530; spawn then fails with PURR_ENOMEM
  * and a message saying so.
  *
- * Freed stacks go on a LIFO free list so the next spawn reuses warm pages.
- * The top 64 bytes of every slot hold a header (the task using the slot and
- * the slot's cache colour); the SIGSEGV handler, running on an alternate
- * signal stack, maps a faulting address inside a guard back to that header
- * and prints the task's name and spawn site before letting the process die.
- * The registry of arenas it reads is append-only, so the handler can read
- * it without locks. */
+ * Freed stacks go on a LIFO free array so the next spawn reuses warm pages.
+ * The top 64 bytes of every slot hold a header (the task using the slot);
+ * the SIGSEGV handler, running on an alternate signal stack, maps a
+ * faulting address inside a guard back to that header and prints the
+ * task's name and spawn site before letting the process die. The registry
+ * of arenas it reads is append-only (an entry's addresses never change), so
+ * the handler can read it without locks. Arenas are never unmapped: when a
+ * loop closes, its pools' arenas pass to the next pool of the same sizes. */
 #include "core_int.h"
 #include "stack_int.h"
 
@@ -44,6 +45,9 @@ typedef struct arena_info {
     char *end;           /* one past the last slot */
     size_t slot_size;    /* bytes per slot */
     size_t stack_size;   /* usable bytes per slot */
+    const purr__stack_pool *owner; /* pool carving it; NULL once its pool
+                                      closed: free for the next pool of the
+                                      same sizes (under arenas_mu) */
 } arena_info;
 
 static arena_info arenas[MAX_ARENAS];
@@ -72,11 +76,11 @@ round_up(size_t n, size_t to)
     return (n + to - 1) / to * to;
 }
 
-/* Installs the guard of one slot. Returns 0 or an errno value. */
+/* Installs the guard (len bytes) at the start of slot. Returns 0 or an
+ * errno value. */
 static int
-install_guard(char *slot)
+install_guard(char *slot, size_t len)
 {
-    size_t len = purr__stack_guard_size();
     int mode = atomic_load(&guard_mode);
     if (mode != 2) {
         if (madvise(slot, len, MADV_GUARD_INSTALL) == 0) {
@@ -98,10 +102,38 @@ install_guard(char *slot)
     return 0;
 }
 
-/* Reserves a new arena of pool->arena_slots slots. Returns 0 or errno. */
+/* Takes an arena a closed pool of the same sizes left, if there is one
+ * (its pages are already touched, and nothing new is mapped: a program
+ * that opens loop after loop does not grow). Returns its index or
+ * SIZE_MAX. Called with arenas_mu held. */
+static size_t
+arena_adopt(purr__stack_pool *pool)
+{
+    size_t n = atomic_load(&narenas);
+    for (size_t i = 0; i < n; i++) {
+        arena_info *a = &arenas[i];
+        if (!a->owner && a->slot_size == pool->slot_size &&
+            a->stack_size == pool->stack_size) {
+            a->owner = pool;
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Gives pool a new arena: one a closed pool left, else a new reservation of
+ * pool->arena_slots slots. Returns 0 or errno. */
 static int
 arena_reserve(purr__stack_pool *pool)
 {
+    pthread_mutex_lock(&arenas_mu);
+    size_t reused = arena_adopt(pool);
+    pthread_mutex_unlock(&arenas_mu);
+    if (reused != SIZE_MAX) {
+        pool->arena_next = arenas[reused].base;
+        pool->arena_end = arenas[reused].end;
+        return 0;
+    }
     size_t slots = pool->arena_slots;
     if (slots < ARENA_MIN_SLOTS)
         slots = ARENA_MIN_SLOTS;
@@ -117,7 +149,7 @@ arena_reserve(purr__stack_pool *pool)
     size_t i = atomic_load(&narenas);
     if (i < MAX_ARENAS) {
         arenas[i] = (arena_info){(char *)p, (char *)p + bytes,
-                                 pool->slot_size, pool->stack_size};
+                                 pool->slot_size, pool->stack_size, pool};
         atomic_store(&narenas, i + 1);
     }
     pthread_mutex_unlock(&arenas_mu);
@@ -136,56 +168,80 @@ purr__stack_pool_init(purr__stack_pool *pool, size_t stack_size)
 {
     memset(pool, 0, sizeof *pool);
     pool->stack_size = round_up(stack_size, page());
-    pool->slot_size = purr__stack_guard_size() + pool->stack_size;
+    /* The guard is GUARD_PAGES pages, or one more to make the slot an odd
+     * number of pages. Slot tops are page aligned, so with an even count
+     * they fall on a few page offsets modulo the L2 cache's way size (with
+     * 68-page slots, 8 of 32 for a 1 MiB 8-way L2) and a thousand tasks'
+     * hottest lines compete for a quarter of its sets; an odd count cycles
+     * through all of them. It costs a page of address space, not memory. */
+    size_t guard = purr__stack_guard_size();
+    if (((guard + pool->stack_size) / page()) % 2 == 0)
+        guard += page();
+    pool->slot_size = guard + pool->stack_size;
     pool->arena_slots = ARENA_MIN_SLOTS;
 }
 
 void *
-purr__stack_get(purr__stack_pool *pool)
+purr__stack_get(purr__stack_pool *pool, uint32_t *colour)
 {
-    if (pool->free_head) {
-        void *lo = pool->free_head;
-        purr__stack_header *h = purr__stack_header_of(lo, pool->stack_size);
-        pool->free_head = h->next_free;
-        pool->nfree--;
-        h->next_free = NULL;
-        return lo;
+    if (pool->nfree) {
+        uintptr_t e = pool->free[--pool->nfree];
+        *colour = (uint32_t)(e & PURR__COLOUR_MASK);
+        return (void *)(e & ~PURR__COLOUR_MASK);
+    }
+    /* Room to take this stack back later, so that a put never allocates. */
+    if (pool->carved == pool->free_cap) {
+        size_t cap = pool->free_cap ? pool->free_cap * 2 : 64;
+        uintptr_t *f = purr__try_malloc(cap * sizeof *f);
+        if (!f)
+            return NULL;
+        if (pool->nfree)
+            memcpy(f, pool->free, pool->nfree * sizeof *f);
+        free(pool->free);
+        pool->free = f;
+        pool->free_cap = cap;
     }
     if (pool->arena_next == pool->arena_end && arena_reserve(pool) != 0)
         return NULL;
     char *slot = pool->arena_next;
-    if (install_guard(slot) != 0)
+    size_t guard = pool->slot_size - pool->stack_size;
+    if (install_guard(slot, guard) != 0)
         return NULL;
     pool->arena_next += pool->slot_size;
-    void *lo = slot + purr__stack_guard_size();
+    void *lo = slot + guard;
     purr__stack_header *h = purr__stack_header_of(lo, pool->stack_size);
+    h->task = NULL;
     /* Stagger stack tops by multiples of 64 B within a page: every slot top
      * has the same page offset, and without this the hot frames of many
      * tasks would alias into the same cache sets. */
-    h->colour = (uint32_t)((pool->carved % 48) * 64);
-    h->task = NULL;
-    h->next_free = NULL;
+    *colour = (uint32_t)((pool->carved % 48) * 64);
     pool->carved++;
     return lo;
 }
 
 void
-purr__stack_put(purr__stack_pool *pool, void *stack_lo)
+purr__stack_put(purr__stack_pool *pool, void *stack_lo, uint32_t colour)
 {
-    purr__stack_header *h = purr__stack_header_of(stack_lo, pool->stack_size);
-    h->task = NULL;
-    h->next_free = pool->free_head;
-    pool->free_head = stack_lo;
-    pool->nfree++;
+    PURR_ASSERT(pool->nfree < pool->free_cap); /* room kept by get */
+    pool->free[pool->nfree++] = (uintptr_t)stack_lo | colour;
 }
 
 void
 purr__stack_pool_close(purr__stack_pool *pool)
 {
-    /* Arenas stay mapped: the overflow handler's registry may point into
-     * them, and a process creates few pools. The free list is dropped. */
-    pool->free_head = NULL;
+    /* Arenas stay mapped (the overflow handler's registry points into
+     * them) and go to the next pool of the same sizes. Every stack is back
+     * in the pool by now: the loop has no task left. */
+    pthread_mutex_lock(&arenas_mu);
+    size_t n = atomic_load(&narenas);
+    for (size_t i = 0; i < n; i++)
+        if (arenas[i].owner == pool)
+            arenas[i].owner = NULL;
+    pthread_mutex_unlock(&arenas_mu);
+    free(pool->free);
+    pool->free = NULL;
     pool->nfree = 0;
+    pool->free_cap = 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -224,11 +280,11 @@ static const purr_task *
 guard_owner(const char *addr, size_t *stack_size)
 {
     size_t n = atomic_load(&narenas);
-    size_t guard = purr__stack_guard_size();
     for (size_t i = 0; i < n; i++) {
         const arena_info *a = &arenas[i];
         if (addr < a->base || addr >= a->end)
             continue;
+        size_t guard = a->slot_size - a->stack_size;
         size_t off = (size_t)(addr - a->base) % a->slot_size;
         if (off >= guard)
             return NULL; /* inside a stack, not its guard */

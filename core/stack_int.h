@@ -9,9 +9,9 @@
 #include "core_int.h"
 
 typedef struct purr__stack_header {
-    purr_task *task;        /* task running on this stack, or NULL */
-    void *next_free;        /* free-list link while pooled */
-    uint32_t colour;        /* bytes to stagger the stack top by */
+    purr_task *task;        /* task last spawned on this stack (set at spawn;
+                               stale while the stack is pooled, when nothing
+                               runs on it to fault in its guard) */
 } purr__stack_header;
 
 #define PURR__STACK_HEADER_SIZE 64
@@ -25,18 +25,19 @@ purr__stack_header_of(void *stack_lo, size_t stack_size)
 
 void purr__stack_pool_init(purr__stack_pool *pool, size_t stack_size);
 
+/* Stack colours are multiples of 64 below a page: they fit in the low bits
+ * of a page-aligned address. */
+#define PURR__COLOUR_MASK ((uintptr_t)4095)
+
 /* purr__stack_get with its usual case, a pooled stack, inlined. */
 static inline void *
-purr__stack_take(purr__stack_pool *pool)
+purr__stack_take(purr__stack_pool *pool, uint32_t *colour /* out */)
 {
-    void *lo = pool->free_head;
-    if (!lo)
-        return purr__stack_get(pool);
-    purr__stack_header *h = purr__stack_header_of(lo, pool->stack_size);
-    pool->free_head = h->next_free;
-    pool->nfree--;
-    h->next_free = NULL;
-    return lo;
+    if (!pool->nfree)
+        return purr__stack_get(pool, colour);
+    uintptr_t e = pool->free[--pool->nfree];
+    *colour = (uint32_t)(e & PURR__COLOUR_MASK);
+    return (void *)(e & ~PURR__COLOUR_MASK);
 }
 
 #endif /* PURR_STACK_INT_H */

@@ -137,9 +137,10 @@ reap_zombie(purr_loop *loop)
         return;
     loop->zombie = NULL;
 #ifdef PURR_VALGRIND
-    VALGRIND_STACK_DEREGISTER(z->valgrind_id);
+    if (z->valgrind_id) /* id + 1; 0 when not running under valgrind */
+        VALGRIND_STACK_DEREGISTER(z->valgrind_id - 1);
 #endif
-    purr__stack_put(z->pool, z->stack_lo);
+    purr__stack_put(z->pool, z->stack_lo, z->colour);
 }
 
 /* Switches from the running context (task from, or the host when from is
@@ -415,11 +416,12 @@ purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn, void *arg,
         if (stack_size == loop->default_stack)
             loop->default_pool = pool;
     }
-    void *lo = purr__stack_take(pool);
+    uint32_t colour;
+    void *lo = purr__stack_take(pool, &colour);
     if (!lo)
         return NULL;
     purr__stack_header *h = purr__stack_header_of(lo, pool->stack_size);
-    uintptr_t top = (uintptr_t)h - h->colour;
+    uintptr_t top = (uintptr_t)h - colour;
     purr_task *t = (purr_task *)((top - sizeof(purr_task)) & ~(uintptr_t)63);
 #ifdef PURR_ASAN
     __asan_unpoison_memory_region(lo, pool->stack_size - PURR__STACK_HEADER_SIZE);
@@ -455,6 +457,7 @@ purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn, void *arg,
     t->file = file;
     t->asan_fake_stack = NULL;
     t->valgrind_id = 0;
+    t->colour = colour;
     /* Not snprintf, nor strnlen and memcpy: on a spawn+join of a trivial
      * task the first was a third of the cost, the others a tenth. */
     if (!name)
@@ -464,7 +467,8 @@ purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn, void *arg,
         t->name[len] = name[len];
     t->name[len] = '\0';
 #ifdef PURR_VALGRIND
-    t->valgrind_id = VALGRIND_STACK_REGISTER(lo, (char *)t);
+    if (RUNNING_ON_VALGRIND) /* stored + 1: valgrind's first id is 0 */
+        t->valgrind_id = VALGRIND_STACK_REGISTER(lo, (char *)t) + 1;
 #endif
     purr__ctx_make(&t->ctx, lo, t->stack_size, task_entry, t);
     /* registry, in spawn order */
@@ -511,14 +515,16 @@ task_entry(void *arg)
     if (purr__observing(loop, PURR_EV_TASK_STARTED))
         purr__emit_task(loop, PURR_EV_TASK_STARTED, t, 0, NULL);
     t->result = t->fn(t->arg);
-    PURR_API_CHECK(t->scope == (t->nursery ? purr_nursery_scope(t->nursery)
-                                           : &loop->root_scope) ||
-                       t->start != NULL,
-                   "task returned with a cancel scope still entered");
-    if (t->nursery)
-        purr__nursery_child_done(t);
-    else
+    /* Whoever runs next reaps this task and reads these (cold) fields:
+     * start loading them while the task winds up. */
+    __builtin_prefetch(&t->pool, 1);
+    if (t->nursery) {
+        purr__nursery_child_done(t); /* checks the scopes were exited */
+    } else {
+        PURR_API_CHECK(t->scope == &loop->root_scope,
+                       "task returned with a cancel scope still entered");
         purr__scope_remove_task(t->scope, t);
+    }
     if (purr__observing(loop, PURR_EV_TASK_ENDED))
         purr__emit_task(loop, PURR_EV_TASK_ENDED, t, t->result, NULL);
     registry_remove(loop, t);

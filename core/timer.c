@@ -27,9 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#ifndef ARITY
-#define ARITY 8
-#endif
+#define ARITY 8 /* min_child's tournament is written for eight */
 #define LINE 64
 
 /* Is entry a before entry b in firing order? The deadline test is the one
@@ -53,7 +51,7 @@ index_min(const purr__heap_entry *heap, const purr__timer_slot *tslot,
 }
 
 /* One match of the tournament below: the index (ia or ib) and deadline of
- * the earlier of two children, noting in *tie when their deadlines are
+ * the earlier of two children, setting tie when their deadlines are
  * equal (only then would seq have to decide). */
 #define MATCH(ia, da, ib, db, i_out, d_out)                                  \
     do {                                                                     \
@@ -75,22 +73,15 @@ min_child(const purr__heap_entry *heap, const purr__timer_slot *tslot,
          * exact comparison only when two deadlines met and were equal. */
         const purr__heap_entry *e = &heap[c];
         bool tie = false;
-        size_t i01, i23, i03, im;
-        purr_time d01, d23, d03, dm;
+        size_t i01, i23, i45, i67, i03, i47, im;
+        purr_time d01, d23, d45, d67, d03, d47, dm;
         MATCH(c, e[0].deadline_ns, c + 1, e[1].deadline_ns, i01, d01);
         MATCH(c + 2, e[2].deadline_ns, c + 3, e[3].deadline_ns, i23, d23);
-        MATCH(i01, d01, i23, d23, i03, d03);
-#if ARITY == 8
-        size_t i45, i67, i47;
-        purr_time d45, d67, d47;
         MATCH(c + 4, e[4].deadline_ns, c + 5, e[5].deadline_ns, i45, d45);
         MATCH(c + 6, e[6].deadline_ns, c + 7, e[7].deadline_ns, i67, d67);
+        MATCH(i01, d01, i23, d23, i03, d03);
         MATCH(i45, d45, i67, d67, i47, d47);
         MATCH(i03, d03, i47, d47, im, dm);
-#else
-        im = i03;
-        dm = d03;
-#endif
         (void)dm;
         if (__builtin_expect(!tie, 1))
             return im;
@@ -241,18 +232,19 @@ heap_pop(purr_loop *loop)
     if (last > 0) {
         heap_sift_down(loop, 0, loop->heap[last]);
         /* The timers that fire next belong to tasks (or scopes) that went
-         * cold while they waited: thousands of sleepers means a cache and a
-         * TLB miss for each. Prefetch as a pipeline: the new top fires
-         * next, and its owner's first line was prefetched one pop ago (as
-         * the runner-up), so its owner can now prefetch what resuming it
-         * needs; the runner-up, the earliest of the top's children, gets
-         * its first line fetched for next time. Hints only: they change no
-         * order. */
+         * cold while they waited: with thousands of sleepers, each wake-up
+         * costs a cache and a TLB miss (a page walk, 50-60 ns on a VM).
+         * Prefetch as a pipeline. The new top fires next; its first line
+         * was prefetched while it sat among the root's children, so its
+         * owner can now prefetch what resuming it will touch. The root's
+         * children hold the next few timers to fire: prefetching all of
+         * them (lines already fetched cost little) starts the page walks
+         * for newcomers early and lets several proceed at once. Hints
+         * only: they change no order. */
         purr__timer_prefetch_owner(loop->tslot_timer[loop->heap[0].slot]);
-        if (last > 1) {
-            size_t next = min_child(loop->heap, loop->tslot, last, 0);
-            __builtin_prefetch(loop->tslot_timer[loop->heap[next].slot], 1);
-        }
+        size_t end = last < ARITY + 1 ? last : ARITY + 1;
+        for (size_t c = 1; c < end; c++)
+            __builtin_prefetch(loop->tslot_timer[loop->heap[c].slot], 1);
     }
     return t;
 }
