@@ -32,6 +32,8 @@ typedef struct purr__in_row {
     purr_time time_ns;       /* when to set it */
     uint32_t vidx;           /* its value's index in the recording */
     purr_datum d;            /* the datum (owned) */
+    bool posted;             /* set from outside any task (task id 0: a
+                                window's input, a thread's post) */
 } purr__in_row;
 
 /* Called by the observer at the first difference, to end the run there

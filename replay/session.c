@@ -72,7 +72,7 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
             }
             /* Move the decoded datum out of the iterator. */
             r->in[r->nin++] = (purr__in_row){it.seq, it.time_ns, vidx,
-                                             it.datum};
+                                             it.datum, it.task_id == 0};
             it.datum = purr_datum_nil();
             continue;
         }
@@ -281,6 +281,45 @@ check_inputs(purr__replay *r)
     return 0;
 }
 
+/* A recorded input that was set from outside any task (a window's click,
+ * another thread's post) is replayed the same way: posted, so it lands
+ * when the loop next goes idle at that instant, after the tasks woken
+ * before it have run, exactly as it did when it was recorded. */
+typedef struct posted_set {
+    purr_value *v;           /* the input */
+    const purr_datum *d;     /* the recorded datum */
+    int rc;                  /* purr_value_set's result */
+    purr_event done;         /* set once the post ran */
+} posted_set;
+
+static void
+run_posted_set(void *arg)
+{
+    posted_set *ps = arg;
+    ps->rc = purr_value_set(ps->v, ps->d);
+    purr_event_set(&ps->done);
+}
+
+static int
+set_input(purr__replay *r, const purr__in_row *in)
+{
+    purr_value *v = r->by_vidx[in->vidx];
+    if (!in->posted)
+        return purr_value_set(v, &in->d);
+    posted_set ps = {v, &in->d, 0, {0}};
+    purr_event_init(&ps.done);
+    int rc = purr_loop_post(purr_value_loop(v), run_posted_set, &ps);
+    if (rc < 0)
+        return rc;
+    /* The post holds a pointer to ps: wait for it even if cancelled. */
+    purr_scope shield;
+    purr_scope_enter(&shield, PURR_TIME_NEVER);
+    purr_scope_set_shield(&shield, true);
+    rc = purr_event_wait(&ps.done);
+    purr_scope_exit(&shield);
+    return rc < 0 ? rc : ps.rc;
+}
+
 int
 purr__replay_feeder(void *arg)
 {
@@ -293,7 +332,7 @@ purr__replay_feeder(void *arg)
         if (in->time_ns > purr_now() &&
             (rc = purr_sleep_until(in->time_ns)) < 0)
             return rc;
-        if ((rc = purr_value_set(r->by_vidx[in->vidx], &in->d)) < 0) {
+        if ((rc = set_input(r, in)) < 0) {
             const char *name =
                 purr_recording_value_at(r->rec, in->vidx)->name;
             return feed_fail(r, in, rc, "input value %s: cannot set the "

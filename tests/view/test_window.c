@@ -6,7 +6,12 @@
  * the window's pacing hook. */
 #include "view_test.h"
 
+#include <purr/recorder.h>
+#include <purr/replay.h>
 #include <purr/sim.h>
+
+#include <inttypes.h>
+#include <unistd.h>
 
 #ifndef PURR_SCENES_DIR
 #error "PURR_SCENES_DIR must name the scenes folder"
@@ -125,6 +130,62 @@ Test(window, click_and_keys_become_input_transitions)
     purr_window_close(w);
     purr_sim_free(sim);
     purr_scene_free(scene);
+}
+
+/* An interactive session is recorded, and the recording replays bit for
+ * bit: the user's click and key press are input transitions like any
+ * sensor's, fed back at their recorded virtual times. */
+Test(window, interactive_session_replays_identically)
+{
+    setenv("SDL_VIDEODRIVER", "dummy", 1);
+    const char *db = "interactive.db";
+    unlink(db);
+    purr_diag diag = {0};
+    purr_scene *scene;
+    purr_assert_ok(purr_scene_load(PURR_SCENES_DIR "/pet.yaml", &scene, &diag));
+    purr_window_options wo = {
+        .title = "test", .speed = 0, .duration_ns = 2 * 3600 * PURR_S};
+    purr_window *w = purr_window_open(&wo, &diag);
+    cr_assert(w != NULL, "%s", diag.message);
+    purr_loop_options lo = {0};
+    purr_window_loop_options(w, &lo);
+    seen s = {0};
+    s.inner = lo.pace;
+    s.inner_ctx = lo.pace_ctx;
+    purr_sim_options so = {
+        .duration_ns = 2 * 3600 * PURR_S, .pace = pace, .pace_ctx = &s};
+    purr_sim *sim = purr_sim_new(scene, &so);
+    purr_recorder *rec = purr_recorder_open(db, NULL, &diag);
+    cr_assert(rec != NULL, "%s", diag.message);
+    purr_assert_ok(purr_recorder_attach(rec, purr_sim_loop(sim)));
+    purr_assert_ok(purr_window_attach(w, purr_sim_loop(sim)));
+    purr_assert_ok(purr_loop_observe(
+        purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET), observe, &s));
+    purr_assert_ok(purr_sim_setup(sim, &diag));
+    purr_assert_ok(purr_sim_run(sim, &diag));
+    cr_assert_eq(s.touches, 2, "the click was not made");
+    char num[32];
+    purr_assert_ok(
+        purr_recorder_set_meta(rec, "scene", PURR_SCENES_DIR "/pet.yaml"));
+    snprintf(num, sizeof num, "%" PRIu64, purr_sim_seed(sim));
+    purr_assert_ok(purr_recorder_set_meta(rec, "seed", num));
+    snprintf(num, sizeof num, "%" PRId64, purr_sim_end_time(sim));
+    purr_assert_ok(purr_recorder_set_meta(rec, "end_ns", num));
+    purr_assert_ok(purr_recorder_close(rec, &diag));
+    purr_window_close(w);
+    purr_sim_free(sim);
+    purr_scene_free(scene);
+
+    purr_recording *r;
+    purr_assert_ok(purr_recording_open(db, &r, &diag));
+    purr_replay_options ro = {.check = true};
+    purr_replay_report report;
+    int rc = purr_replay_scene(r, &ro, &report);
+    if (rc != 0)
+        purr_replay_report_print(stderr, &report);
+    purr_assert_ok(rc);
+    purr_recording_close(r);
+    unlink(db);
 }
 
 Test(window, offscreen_screenshot)
