@@ -152,8 +152,40 @@ struct purr__waiter {
     void (*on_cancel)(purr__waiter *w);
 };
 
-void purr__waitq_push(purr_waitq *q, purr__waiter *w);
-void purr__waitq_remove(purr__waiter *w);
+/* Appends w to q. Inline: every park and most wakes do it. */
+static inline void
+purr__waitq_push(purr_waitq *q, purr__waiter *w)
+{
+    purr__waiter *tail = q->tail_;
+    w->q = q;
+    w->next = NULL;
+    w->prev = tail;
+    if (tail)
+        tail->next = w;
+    else
+        q->head_ = w;
+    q->tail_ = w;
+}
+
+/* Unlinks w from its queue; nothing if it is on none. */
+static inline void
+purr__waitq_remove(purr__waiter *w)
+{
+    purr_waitq *q = w->q;
+    if (!q)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head_ = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail_ = w->prev;
+    w->prev = w->next = NULL;
+    w->q = NULL;
+}
+
 purr__waiter *purr__waitq_pop(purr_waitq *q);
 static inline purr__waiter *purr__waitq_head(const purr_waitq *q)
 {

@@ -196,27 +196,12 @@ prefetch_resume(purr_task *t)
 
 /* Leaves the running task self (already queued, parked or ended) and runs
  * the next runnable task, advancing virtual time first if none is. */
-#ifndef PURR__PREFETCH_LINES
-#define PURR__PREFETCH_LINES 16
-#endif
 static void
 switch_away(purr_loop *loop, purr_task *self)
 {
     purr_task *next = runq_pop(loop);
     if (!next && loop->clock->advance && loop->clock->advance(loop))
         next = runq_pop(loop);
-    /* The task after next will most likely run after it: start loading
-     * what resuming it touches (a hint only). */
-    if (loop->run_head) {
-        purr_task *after = loop->run_head;
-        prefetch_resume(after);
-#ifndef PURR_CTX_UCONTEXT
-        const char *sp =
-            (const char *)((uintptr_t)after->ctx.sp & ~(uintptr_t)63);
-        for (int i = 6; i < PURR__PREFETCH_LINES; i++)
-            __builtin_prefetch(sp + 64 * i, 1);
-#endif
-    }
     if (next == self) {
         self->state = PURR__RUNNING;
         return;

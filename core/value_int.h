@@ -160,6 +160,11 @@ purr__match_value(purr_match m, const purr_datum *not_equal,
  * evaluating the predicate again. */
 int purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
                      bool unmatched, purr_time held_for, purr_datum *out);
+/* purr__value_wait(v, m, not_equal, true, 0, out) for a caller that has
+ * just found v unmatched: parks until a set matches; *out gets the datum
+ * captured (owned). */
+int purr__value_wait_changed(purr_value *v, purr_match m,
+                             const purr_datum *not_equal, purr_datum *out);
 /* Creates a value holding initial (owned). */
 purr_value *purr__value_create(purr_loop *loop, const char *name,
                                purr_role role, purr_type type,

@@ -76,6 +76,19 @@ purr_eventual_open(purr_eventual *it, purr_value *v, purr_match m,
     it->started_ = false;
 }
 
+/* purr_eventual_next's wait when it has a per-next timeout or a hold:
+ * out of line, so the frame of the plain case stays small. */
+static int __attribute__((noinline))
+eventual_wait_slow(purr_eventual *it, const purr_datum *not_equal,
+                   bool unmatched, purr_datum *got)
+{
+    purr_scope s;
+    bool scoped = iter_scope_enter(&it->iter, &s);
+    int rc = purr__value_wait(it->v_, it->m_, not_equal, unmatched,
+                              it->held_for_, got);
+    return iter_scope_exit(&it->iter, &s, scoped, rc);
+}
+
 int
 purr_eventual_next(purr_eventual *it, const purr_datum **item)
 {
@@ -98,12 +111,10 @@ purr_eventual_next(purr_eventual *it, const purr_datum **item)
         }
         unmatched = true; /* so the wait need not ask again */
     }
-    purr_scope s;
-    bool scoped = iter_scope_enter(&it->iter, &s);
     purr_datum got = purr__datum_nil();
-    int rc = purr__value_wait(v, it->m_, not_equal, unmatched, it->held_for_,
-                              &got);
-    rc = iter_scope_exit(&it->iter, &s, scoped, rc);
+    int rc = unmatched && it->iter.timeout_ns == PURR_TIME_NEVER
+                 ? purr__value_wait_changed(v, it->m_, not_equal, &got)
+                 : eventual_wait_slow(it, not_equal, unmatched, &got);
     if (rc < 0)
         return rc;
     it->started_ = true;

@@ -365,7 +365,7 @@ get_datum(loader *ld, const yaml_node_t *node, purr_type type, const char *what,
                         what, s);
         return 0;
     case PURR_T_INT: {
-        int64_t i;
+        int64_t i = 0; /* set by get_int on success */
         if ((rc = get_int(ld, node, what, &i)) < 0)
             return rc;
         *out = purr_datum_int(i);
