@@ -6,36 +6,13 @@
  * main task, loops over an iterator with a loop body that sleeps for a
  * fixed time, and records each item with the time it arrived. The tests
  * assert the exact list of items and times. */
-#include "purr_test.h"
+#include "value_test.h"
 
 #include <string.h>
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
 /* ---------------------------------------------------------------------- */
-
-typedef struct set_at {
-    purr_time at;
-    int64_t value;
-} set_at;
-
-typedef struct script {
-    purr_value *v;
-    const set_at *steps;
-    size_t n;
-} script;
-
-static int
-script_run(void *arg)
-{
-    script *s = arg;
-    for (size_t i = 0; i < s->n; i++) {
-        if (i == 0 || s->steps[i].at != s->steps[i - 1].at)
-            purr_assert_ok(purr_sleep_until(s->steps[i].at));
-        purr_value_set_int(s->v, s->steps[i].value);
-    }
-    return 0;
-}
 
 /* One item as the consumer saw it. */
 typedef struct item {

@@ -8,7 +8,7 @@
  * returned and when, and the test asserts both exactly, to the nanosecond.
  * Predicates count their calls so that a test can tell that a cancelled
  * waiter's predicate is never evaluated again. */
-#include "purr_test.h"
+#include "value_test.h"
 
 #include <signal.h>
 #include <string.h>
@@ -16,31 +16,6 @@
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
 /* ---------------------------------------------------------------------- */
-
-/* Sets v to value at (absolute) time at. */
-typedef struct set_at {
-    purr_time at;
-    int64_t value;
-} set_at;
-
-typedef struct script {
-    purr_value *v;
-    const set_at *steps;
-    size_t n;
-} script;
-
-static int
-script_run(void *arg)
-{
-    script *s = arg;
-    for (size_t i = 0; i < s->n; i++) {
-        /* Same time as the previous entry: same step, no checkpoint. */
-        if (i == 0 || s->steps[i].at != s->steps[i - 1].at)
-            purr_assert_ok(purr_sleep_until(s->steps[i].at));
-        purr_value_set_int(s->v, s->steps[i].value);
-    }
-    return 0;
-}
 
 /* What the waiting side does: one wait, recorded. */
 typedef struct wait_call {
