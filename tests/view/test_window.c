@@ -93,29 +93,59 @@ observe(const purr_trace *ev, void *ctx)
     }
 }
 
-Test(window, click_and_keys_become_input_transitions)
+/* A two-hour pet session in a dummy-driver window whose pacing hook pushes
+ * the gestures above. With rec non-NULL the session is recorded (attached
+ * before the values are created). Runs it and leaves everything open. */
+typedef struct session {
+    purr_scene *scene;
+    purr_window *w;
+    purr_sim *sim;
+    seen s;
+} session;
+
+static void
+session_run(session *ss, purr_recorder *rec)
 {
     setenv("SDL_VIDEODRIVER", "dummy", 1);
     purr_diag diag = {0};
-    purr_scene *scene;
-    purr_assert_ok(purr_scene_load(PURR_SCENES_DIR "/pet.yaml", &scene, &diag));
+    purr_assert_ok(
+        purr_scene_load(PURR_SCENES_DIR "/pet.yaml", &ss->scene, &diag));
     purr_window_options wo = {
         .title = "test", .speed = 0, .duration_ns = 2 * 3600 * PURR_S};
-    purr_window *w = purr_window_open(&wo, &diag);
-    cr_assert(w != NULL, "%s", diag.message);
+    ss->w = purr_window_open(&wo, &diag);
+    cr_assert(ss->w != NULL, "%s", diag.message);
     purr_loop_options lo = {0};
-    purr_window_loop_options(w, &lo);
-    seen s = {0};
-    s.inner = lo.pace;
-    s.inner_ctx = lo.pace_ctx;
+    purr_window_loop_options(ss->w, &lo);
+    memset(&ss->s, 0, sizeof ss->s);
+    ss->s.inner = lo.pace;
+    ss->s.inner_ctx = lo.pace_ctx;
     purr_sim_options so = {
-        .duration_ns = 2 * 3600 * PURR_S, .pace = pace, .pace_ctx = &s};
-    purr_sim *sim = purr_sim_new(scene, &so);
-    purr_assert_ok(purr_window_attach(w, purr_sim_loop(sim)));
-    purr_assert_ok(purr_loop_observe(
-        purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET), observe, &s));
-    purr_assert_ok(purr_sim_run(sim, &diag));
-    cr_assert(!purr_window_quit_requested(w));
+        .duration_ns = 2 * 3600 * PURR_S, .pace = pace, .pace_ctx = &ss->s};
+    ss->sim = purr_sim_new(ss->scene, &so);
+    purr_loop *loop = purr_sim_loop(ss->sim);
+    if (rec)
+        purr_assert_ok(purr_recorder_attach(rec, loop));
+    purr_assert_ok(purr_window_attach(ss->w, loop));
+    purr_assert_ok(purr_loop_observe(loop, PURR_EV_BIT(PURR_EV_VALUE_SET),
+                                     observe, &ss->s));
+    purr_assert_ok(purr_sim_setup(ss->sim, &diag));
+    purr_assert_ok(purr_sim_run(ss->sim, &diag));
+    cr_assert(!purr_window_quit_requested(ss->w));
+}
+
+static void
+session_close(session *ss)
+{
+    purr_window_close(ss->w);
+    purr_sim_free(ss->sim);
+    purr_scene_free(ss->scene);
+}
+
+Test(window, click_and_keys_become_input_transitions)
+{
+    session ss;
+    session_run(&ss, NULL);
+    seen s = ss.s;
 
     /* The click: true at the time the hook saw it, then false. */
     cr_assert_eq(s.touches, 2, "%d posted touches", s.touches);
@@ -127,9 +157,7 @@ Test(window, click_and_keys_become_input_transitions)
     cr_assert_eq(s.battery_at, s.pushed_at[2]);
     cr_assert_eq(s.battery_after, s.battery_before + 1.0, "%g -> %g",
                  s.battery_before, s.battery_after);
-    purr_window_close(w);
-    purr_sim_free(sim);
-    purr_scene_free(scene);
+    session_close(&ss);
 }
 
 /* An interactive session is recorded, and the recording replays bit for
@@ -137,44 +165,23 @@ Test(window, click_and_keys_become_input_transitions)
  * sensor's, fed back at their recorded virtual times. */
 Test(window, interactive_session_replays_identically)
 {
-    setenv("SDL_VIDEODRIVER", "dummy", 1);
     const char *db = "interactive.db";
     unlink(db);
     purr_diag diag = {0};
-    purr_scene *scene;
-    purr_assert_ok(purr_scene_load(PURR_SCENES_DIR "/pet.yaml", &scene, &diag));
-    purr_window_options wo = {
-        .title = "test", .speed = 0, .duration_ns = 2 * 3600 * PURR_S};
-    purr_window *w = purr_window_open(&wo, &diag);
-    cr_assert(w != NULL, "%s", diag.message);
-    purr_loop_options lo = {0};
-    purr_window_loop_options(w, &lo);
-    seen s = {0};
-    s.inner = lo.pace;
-    s.inner_ctx = lo.pace_ctx;
-    purr_sim_options so = {
-        .duration_ns = 2 * 3600 * PURR_S, .pace = pace, .pace_ctx = &s};
-    purr_sim *sim = purr_sim_new(scene, &so);
     purr_recorder *rec = purr_recorder_open(db, NULL, &diag);
     cr_assert(rec != NULL, "%s", diag.message);
-    purr_assert_ok(purr_recorder_attach(rec, purr_sim_loop(sim)));
-    purr_assert_ok(purr_window_attach(w, purr_sim_loop(sim)));
-    purr_assert_ok(purr_loop_observe(
-        purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET), observe, &s));
-    purr_assert_ok(purr_sim_setup(sim, &diag));
-    purr_assert_ok(purr_sim_run(sim, &diag));
-    cr_assert_eq(s.touches, 2, "the click was not made");
+    session ss;
+    session_run(&ss, rec);
+    cr_assert_eq(ss.s.touches, 2, "the click was not made");
     char num[32];
     purr_assert_ok(
         purr_recorder_set_meta(rec, "scene", PURR_SCENES_DIR "/pet.yaml"));
-    snprintf(num, sizeof num, "%" PRIu64, purr_sim_seed(sim));
+    snprintf(num, sizeof num, "%" PRIu64, purr_sim_seed(ss.sim));
     purr_assert_ok(purr_recorder_set_meta(rec, "seed", num));
-    snprintf(num, sizeof num, "%" PRId64, purr_sim_end_time(sim));
+    snprintf(num, sizeof num, "%" PRId64, purr_sim_end_time(ss.sim));
     purr_assert_ok(purr_recorder_set_meta(rec, "end_ns", num));
     purr_assert_ok(purr_recorder_close(rec, &diag));
-    purr_window_close(w);
-    purr_sim_free(sim);
-    purr_scene_free(scene);
+    session_close(&ss);
 
     purr_recording *r;
     purr_assert_ok(purr_recording_open(db, &r, &diag));
