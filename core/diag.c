@@ -1,4 +1,4 @@
-/* diag.c - diagnostics about bad input: where, and what is wrong.
+/* diag.c - diagnostics about bad input, and the time format of reports.
  *
  * Every loader (scenes, recordings, field logs) reports bad input through a
  * purr_diag, and every command-line tool prints it with purr_diag_format as
@@ -37,5 +37,14 @@ purr_diag_format(const purr_diag *diag, char *buf, size_t cap)
                      diag->message);
     else
         n = snprintf(buf, cap, "%s: %s", diag->file, diag->message);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+size_t
+purr_time_format(purr_time t, char *buf, size_t cap)
+{
+    long long ms = (long long)(t / PURR_MS);
+    int n = snprintf(buf, cap, "%02lld:%02lld:%02lld.%03lld", ms / 3600000,
+                     ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
     return n < 0 ? 0 : (size_t)n;
 }

@@ -66,14 +66,11 @@ outcome_text(purr_replay_outcome o)
 static const char *
 clock_time(char *buf, size_t cap, purr_time time_ns)
 {
-    uint64_t t = time_ns < 0 ? 0 : (uint64_t)time_ns;
-    uint64_t ms = t / 1000000, sub = t % 1000000;
-    int n = snprintf(buf, cap, "%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
-                               ".%03" PRIu64,
-                     ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
-                     ms % 1000);
-    if (sub && n > 0 && (size_t)n < cap)
-        snprintf(buf + n, cap - (size_t)n, "%06" PRIu64, sub);
+    purr_time t = time_ns < 0 ? 0 : time_ns;
+    size_t n = purr_time_format(t, buf, cap);
+    int64_t sub = t % PURR_MS;
+    if (sub && n < cap)
+        snprintf(buf + n, cap - n, "%06" PRId64, sub);
     return buf;
 }
 

@@ -52,7 +52,7 @@ describe(purr_time t, const char *name, const purr_datum *d, char *buf,
          size_t cap)
 {
     char when[32], text[160];
-    purr__sim_format_time(t, when, sizeof when);
+    purr_time_format(t, when, sizeof when);
     purr_datum_format(d, text, sizeof text);
     snprintf(buf, cap, "%s %s = %s", when, name, text);
 }

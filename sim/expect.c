@@ -95,14 +95,6 @@ appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 }
 
 void
-purr__sim_format_time(purr_time t, char *buf, size_t cap)
-{
-    long long ms = (long long)(t / PURR_MS);
-    snprintf(buf, cap, "%02lld:%02lld:%02lld.%03lld", ms / 3600000,
-             ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
-}
-
-void
 purr__sim_format_duration(purr_time d, char *buf, size_t cap)
 {
     static const struct {
@@ -447,7 +439,7 @@ settle(purr__checker *c, purr_time at_ns)
                 break;
             e->res.failed = true;
             e->res.at_ns = at_ns;
-            purr__sim_format_time(at_ns, when, sizeof when);
+            purr_time_format(at_ns, when, sizeof when);
             values_text(c, &e->pred, NULL, vals, sizeof vals);
             snprintf(e->res.detail, sizeof e->res.detail, "%s at %s (%s)",
                      want ? "false" : "true", when, vals);
@@ -494,8 +486,8 @@ advance(purr__checker *c, purr_time to_ns)
         e->res.failed = true;
         e->res.at_ns = e->deadline_ns;
         e->res.window_ns = e->window_ns;
-        purr__sim_format_time(e->window_ns, opened, sizeof opened);
-        purr__sim_format_time(e->deadline_ns, dl, sizeof dl);
+        purr_time_format(e->window_ns, opened, sizeof opened);
+        purr_time_format(e->deadline_ns, dl, sizeof dl);
         then[0] = '\0';
         format_pred(e->pred.spec, false, then, sizeof then, &len);
         values_text(c, &e->pred, e->after.spec ? &e->after : NULL, vals,
@@ -612,7 +604,7 @@ purr__checker_finish(purr__checker *c, purr_time end_ns)
                        n > (uint64_t)e->spec->max) {
                 res->failed = true;
                 res->at_ns = e->over_ns;
-                purr__sim_format_time(e->over_ns, when, sizeof when);
+                purr_time_format(e->over_ns, when, sizeof when);
                 snprintf(res->detail, sizeof res->detail,
                          "%llu transitions, expected at most %lld (the "
                          "%lldth at %s)",
@@ -633,7 +625,7 @@ purr__checker_finish(purr__checker *c, purr_time end_ns)
                             (unsigned long long)res->failures,
                             (unsigned long long)res->count);
             } else if (e->pending) {
-                purr__sim_format_time(e->window_ns, when, sizeof when);
+                purr_time_format(e->window_ns, when, sizeof when);
                 snprintf(res->detail, sizeof res->detail,
                          "%llu windows; the last, opened at %s, was still "
                          "open at the end",

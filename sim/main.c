@@ -115,15 +115,6 @@ usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-/* Formats a virtual time as HH:MM:SS.mmm (hours may exceed 24). */
-static void
-format_time(purr_time t, char *buf, size_t cap)
-{
-    long long ms = (long long)(t / PURR_MS);
-    snprintf(buf, cap, "%02lld:%02lld:%02lld.%03lld", ms / 3600000,
-             ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
-}
-
 typedef struct timeline {
     FILE *out;            /* where transitions go; NULL: quiet */
     uint64_t transitions; /* input and output transitions seen */
@@ -140,7 +131,7 @@ print_transition(const purr_trace *ev, void *ctx)
     if (!tl->out)
         return;
     char when[32], text[160];
-    format_time(ev->time_ns, when, sizeof when);
+    purr_time_format(ev->time_ns, when, sizeof when);
     purr_datum_format(ev->new_value, text, sizeof text);
     fprintf(tl->out, "%s  %-6s %-12s = %s\n", when,
             role == PURR_ROLE_INPUT ? "input" : "output",
@@ -204,8 +195,8 @@ progress_draw(progress *p, purr_time at_ns, double now)
     for (int i = 0; i < 30; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[30] = '\0';
-    format_time(at_ns, done, sizeof done);
-    format_time(p->duration_ns, total, sizeof total);
+    purr_time_format(at_ns, done, sizeof done);
+    purr_time_format(p->duration_ns, total, sizeof total);
     double wall = now - p->start;
     fprintf(stderr, "\r[%s] %s / %s  %.0fx ", bar, done, total,
             wall > 0 ? (double)at_ns / 1e9 / wall : 0.0);
@@ -553,7 +544,7 @@ cmd_run(int argc, char **argv)
 #endif
     purr_sim_report(sim, stdout);
     char vt[32];
-    format_time(purr_sim_end_time(sim), vt, sizeof vt);
+    purr_time_format(purr_sim_end_time(sim), vt, sizeof vt);
     double virt = (double)purr_sim_end_time(sim) / (double)PURR_S;
     size_t nexp = purr_sim_expect_count(sim);
     printf("scene '%s', seed %" PRIu64 ": %" PRIu64 " transitions, "

@@ -193,32 +193,40 @@ node_at(loader *ld, int index)
     return yaml_document_get_node(ld->doc, index);
 }
 
-/* Requires node to be a scalar; what names it in the message. */
+/* Requires node to be of kind type; what names it in the message (quoted
+ * when it is a key). */
+static int
+want_kind(loader *ld, const yaml_node_t *node, yaml_node_type_t type,
+          const char *what, bool quote)
+{
+    static const char *const expected[] = {
+        [YAML_SCALAR_NODE] = "a scalar",
+        [YAML_SEQUENCE_NODE] = "a list",
+        [YAML_MAPPING_NODE] = "a mapping",
+    };
+    if (node->type != type)
+        return fail(ld, node, quote ? "expected %s for '%s', got %s"
+                                    : "expected %s for %s, got %s",
+                    expected[type], what, kind_name(node));
+    return 0;
+}
+
 static int
 want_scalar(loader *ld, const yaml_node_t *node, const char *what)
 {
-    if (node->type != YAML_SCALAR_NODE)
-        return fail(ld, node, "expected a scalar for '%s', got %s", what,
-                    kind_name(node));
-    return 0;
+    return want_kind(ld, node, YAML_SCALAR_NODE, what, true);
 }
 
 static int
 want_mapping(loader *ld, const yaml_node_t *node, const char *what)
 {
-    if (node->type != YAML_MAPPING_NODE)
-        return fail(ld, node, "expected a mapping for %s, got %s", what,
-                    kind_name(node));
-    return 0;
+    return want_kind(ld, node, YAML_MAPPING_NODE, what, false);
 }
 
 static int
 want_sequence(loader *ld, const yaml_node_t *node, const char *what)
 {
-    if (node->type != YAML_SEQUENCE_NODE)
-        return fail(ld, node, "expected a list for '%s', got %s", what,
-                    kind_name(node));
-    return 0;
+    return want_kind(ld, node, YAML_SEQUENCE_NODE, what, true);
 }
 
 /* Checks that the mapping's keys are scalars, unique, and among allowed

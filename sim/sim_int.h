@@ -31,8 +31,7 @@ void purr__pred_free(purr_pred_spec *p);
 /* "==", "<=" ... or "?". */
 const char *purr__cmp_op_name(purr_cmp_op op);
 
-/* "HH:MM:SS.mmm" (hours may exceed 24) and "10min"-style durations. */
-void purr__sim_format_time(purr_time t, char *buf, size_t cap);
+/* "10min"-style durations (times: purr_time_format in core). */
 void purr__sim_format_duration(purr_time d, char *buf, size_t cap);
 
 /* Fills the sim's setup diag at pos (the first error wins) and returns

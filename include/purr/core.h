@@ -122,6 +122,11 @@ typedef int64_t purr_time;
 /* A deadline that never comes. */
 #define PURR_TIME_NEVER INT64_MAX
 
+/* Writes t as "HH:MM:SS.mmm" (hours may exceed 24; truncated to the
+ * millisecond) into buf, snprintf-style: returns the full text's length.
+ * The one format every purr tool prints virtual times in. */
+PURR_API size_t purr_time_format(purr_time t, char *buf, size_t cap);
+
 /* ---------------------------------------------------------------------- */
 /* Loop                                                                    */
 /* ---------------------------------------------------------------------- */
