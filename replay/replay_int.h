@@ -1,13 +1,14 @@
 /* replay_int.h - private declarations shared by the replay's files.
  *
  * session.c holds what every replay harness shares: loading a recording,
- * the feeder task that sets its inputs, the observer that compares every
- * other transition, and the report it fills. check.c (purr_replay_check,
- * a behaviour given as functions) and scene.c (purr_replay_scene, a scene
- * run by the simulator) are the two harnesses around it. report.c prints
- * reports and writes JUnit XML. import.c turns field logs into recordings;
- * its line parsers are declared here for the fuzz target. cli.c holds the
- * command-line entry points. */
+ * the feeder task that sets its inputs (or, in shadow mode, the hooks that
+ * substitute them in the sets of the recorded run's own sensor tasks), the
+ * observer that compares the transitions, and the report it fills.
+ * check.c (purr_replay_check, a behaviour given as functions) and scene.c
+ * (purr_replay_scene, a scene run by the simulator) are the two harnesses
+ * around it. report.c prints reports and writes JUnit XML. import.c turns
+ * field logs into recordings; its line parsers are declared here for the
+ * fuzz target. cli.c holds the command-line entry points. */
 #ifndef PURR_REPLAY_INT_H
 #define PURR_REPLAY_INT_H
 
@@ -26,12 +27,14 @@ typedef struct purr__exp_row {
     size_t off;              /* payload offset in the arena */
 } purr__exp_row;
 
-/* An input transition to feed. */
+/* An input transition to feed (or, in shadow mode, to substitute). */
 typedef struct purr__in_row {
-    uint64_t seq;            /* recorded seq, for messages */
+    uint64_t seq;            /* recorded seq: for messages, and in shadow
+                                mode its place among all transitions */
     purr_time time_ns;       /* when to set it */
     uint32_t vidx;           /* its value's index in the recording */
     purr_datum d;            /* the datum (owned) */
+    uint64_t task_id;        /* the task that set it in the recorded run */
     bool posted;             /* set from outside any task (task id 0: a
                                 window's input, a thread's post) */
 } purr__in_row;
@@ -49,6 +52,14 @@ typedef struct purr__replay_cfg {
                                 never later (docs/recording.md, "Replay") */
     bool run_on;             /* after the first difference keep running
                                 (for --record), only counting extras */
+    bool shadow;             /* shadow mode: the recorded run's own input
+                                tasks run again and their sets go through
+                                purr__replay_sensor_set; recorded posted
+                                inputs are posted by purr__replay_pace; and
+                                every transition, inputs included, is
+                                compared in seq order. false: the feeder
+                                sets the inputs and only non-input
+                                transitions are compared */
     const char *missing_input_msg; /* how to say that an input value does
                                 not exist in the replay, e.g. "is not in the
                                 scene" */
@@ -57,7 +68,10 @@ typedef struct purr__replay_cfg {
 } purr__replay_cfg;
 
 /* One replay in progress. Invariant: pos expected transitions have
- * matched, in order, and nothing has differed while stopped is false. */
+ * matched, in order, and nothing has differed while stopped is false. In
+ * shadow mode also: the replay's transitions so far are the recording's
+ * first pos + ipos, in seq order, so the next one must be the earlier of
+ * exp[pos] and in[ipos]. */
 typedef struct purr__replay {
     purr_recording *rec;     /* the recording (borrowed) */
     purr__replay_cfg cfg;
@@ -76,6 +90,8 @@ typedef struct purr__replay {
     size_t vidx_cap;
 
     size_t pos;              /* expected transitions matched */
+    size_t ipos;             /* shadow mode: inputs matched (in[0..ipos)
+                                have happened, in order) */
     bool stopped;            /* a difference was found */
     uint64_t produced;       /* non-input transitions of the replay */
     int feed_err;            /* the feeder's failure, rep->diag set */
@@ -95,6 +111,23 @@ void purr__replay_observe(purr__replay *r, purr_loop *loop);
  * type; then sets each input at its recorded time. Returns 0, or
  * PURR_EFORMAT with rep->diag naming the file and the row. */
 int purr__replay_feeder(void *arg);
+/* Checks that every input value the recording sets exists in the replay
+ * as an input of the recorded type (the feeder does it first thing; in
+ * shadow mode the harness calls it once the values exist). Returns 0, or
+ * PURR_EFORMAT with rep->diag naming the file and the row. */
+int purr__replay_check_inputs(purr__replay *r);
+/* Shadow mode's purr_sim_input_fn (arg: the purr__replay): a sensor's set
+ * of reading on input. When the reading would be a transition and the next
+ * recorded transition is this task's set of input, now, the recorded datum
+ * is set instead; otherwise the reading is, and the observer reports the
+ * difference. A reading equal to the current datum sets nothing. */
+void purr__replay_sensor_set(purr_value *input, const purr_datum *reading,
+                             void *arg);
+/* Shadow mode's pacing hook (ctx: the purr__replay), run whenever every
+ * task is blocked: when the next recorded transition is an input posted
+ * from outside any task at this very time, posts its set (and those of
+ * the posted inputs right after it), as the window did. Adds no task. */
+void purr__replay_pace(purr_loop *loop, purr_time next_deadline, void *ctx);
 /* Fills the counts, the "before" rows and the outcome after the run, whose
  * result was run_rc. Returns the function's result (see
  * purr_replay_check): 0 identical, PURR_EDIVERGED, or an error. */

@@ -2,14 +2,25 @@
  *
  * The harness that `purr replay` uses: the scene the recording names is
  * loaded and run by the simulator exactly as `purr run` ran it (same
- * seed, shuffle seed and duration, from the metadata), except that the
- * sensors do not run: the session's feeder (session.c) takes their place
- * as the run's first task (purr_sim_options.feed) and sets the recorded
- * inputs at their recorded times, while the session's observer compares
- * every other transition with the recording. A difference stops the
- * simulation there (purr_sim_stop), unless the replayed run is being
- * recorded, which then goes on to the end so that the new recording is
- * whole.
+ * seed, shuffle seed and duration, from the metadata), in one of two
+ * modes (docs/recording.md, "Replay"):
+ *
+ * - shadow mode, when the recording is a virtual-clock run of this very
+ *   scene file whose inputs the scene's sensors set (metadata clock,
+ *   inputs and scene_hash): the sensor tasks run again, as they did, and
+ *   each of their sets is replaced by the recorded one (session.c). The
+ *   run then holds the recorded run's tasks, so a shuffled schedule
+ *   (--shuffle-seed) permutes the same batches and replays exactly.
+ * - feeder mode, for every other recording (an imported field log, a
+ *   real-time run, a changed scene): the sensors do not run, and the
+ *   session's feeder takes their place as the run's first task
+ *   (purr_sim_options.feed) and sets the recorded inputs at their
+ *   recorded times.
+ *
+ * Either way the session's observer compares the transitions with the
+ * recording. A difference stops the simulation there (purr_sim_stop),
+ * unless the replayed run is being recorded, which then goes on to the
+ * end so that the new recording is whole.
  *
  * Metadata problems (no scene, a seed that is not a number) are bad input
  * and are reported in the report's diag naming the recording.
@@ -89,21 +100,46 @@ scene_path(purr_recording *rec, const purr_replay_options *opts,
     return PURR_ENOENT;
 }
 
+/* True when rec can be replayed in shadow mode with scene: a run on the
+ * virtual clock (a real clock's lateness cannot be run again) whose inputs
+ * the scene's sensors set (not a field log, nor a feeder's replay of
+ * one), of a scene file with the very bytes of this one (so the sensors
+ * are those that ran). */
+static bool
+shadow_applies(purr_recording *rec, const purr_scene *scene)
+{
+    const char *clock = purr_recording_meta(rec, "clock");
+    const char *inputs = purr_recording_meta(rec, "inputs");
+    const char *hash = purr_recording_meta(rec, "scene_hash");
+    char want[32];
+    snprintf(want, sizeof want, "%016" PRIx64, scene->hash);
+    return clock && strcmp(clock, "virtual") == 0 && inputs &&
+           strcmp(inputs, "sensors") == 0 && hash && strcmp(hash, want) == 0;
+}
+
 /* Opens the recorder of the replayed run on sim's loop with its metadata.
  * Returns it, or NULL with rep->diag set. */
 static purr_recorder *
 open_recorder(purr_recording *rec, const purr_replay_options *opts,
-              const char *scene, purr_sim *sim, const purr_sim_options *so,
+              const char *path, const purr_scene *scene, purr_sim *sim,
+              const purr_sim_options *so, bool shadow,
               purr_replay_report *rep)
 {
     purr_recorder_options ro = {.overwrite = opts->overwrite};
     purr_diag diag;
     memset(&diag, 0, sizeof diag);
     purr_recorder *r = purr_recorder_open(opts->record_path, &ro, &diag);
-    char num[32];
+    char num[32], hash[32];
     snprintf(num, sizeof num, "%" PRIu64, purr_sim_seed(sim));
+    snprintf(hash, sizeof hash, "%016" PRIx64, scene->hash);
+    /* In shadow mode the new recording's inputs were set by the sensor
+     * tasks, as purr run's are, so it can be replayed in shadow mode in
+     * turn; a feeder's run must be replayed by a feeder. */
     if (!r || purr_recorder_attach(r, purr_sim_loop(sim)) < 0 ||
-        purr_recorder_set_meta(r, "scene", scene) < 0 ||
+        purr_recorder_set_meta(r, "scene", path) < 0 ||
+        purr_recorder_set_meta(r, "scene_hash", hash) < 0 ||
+        purr_recorder_set_meta(r, "inputs",
+                               shadow ? "sensors" : "recording") < 0 ||
         purr_recorder_set_meta(r, "seed", num) < 0 ||
         purr_recorder_set_meta(r, "created_by", "purr replay") < 0 ||
         purr_recorder_set_meta(r, "replay_of", purr_recording_path(rec)) <
@@ -164,13 +200,23 @@ purr_replay_scene(purr_recording *rec, const purr_replay_options *opts,
         goto error;
     }
     so.duration_ns = (purr_time)end_ns; /* 0: the scene's */
-    so.feed = purr__replay_feeder;
-    so.feed_arg = &r;
 
     if ((rc = scene_path(rec, opts, path, sizeof path, rep)) < 0)
         goto error;
     if ((rc = purr_scene_load(path, &scene, &rep->diag)) < 0)
         goto error;
+    /* With nothing to compare (inputs only) there is no run to shadow. */
+    r.cfg.shadow = r.cfg.compare && shadow_applies(rec, scene);
+    rep->shadow = r.cfg.shadow;
+    if (r.cfg.shadow) {
+        so.input = purr__replay_sensor_set;
+        so.input_arg = &r;
+        so.pace = purr__replay_pace;
+        so.pace_ctx = &r;
+    } else {
+        so.feed = purr__replay_feeder;
+        so.feed_arg = &r;
+    }
     if (!(sim = purr_sim_new(scene, &so))) {
         purr_diag_set(&rep->diag, rep->file, 0, 0, "cannot create a loop");
         rc = PURR_ENOMEM;
@@ -181,11 +227,16 @@ purr_replay_scene(purr_recording *rec, const purr_replay_options *opts,
     /* Both before setup, so they see every value being created. */
     purr__replay_observe(&r, purr_sim_loop(sim));
     if (opts->record_path &&
-        !(recorder = open_recorder(rec, opts, path, sim, &so, rep))) {
+        !(recorder = open_recorder(rec, opts, path, scene, sim, &so,
+                                   r.cfg.shadow, rep))) {
         rc = PURR_EIO;
         goto error;
     }
     if ((rc = purr_sim_setup(sim, &rep->diag)) < 0)
+        goto error;
+    /* The feeder checks the inputs first thing; without it, check them
+     * now that the values exist, before virtual time starts. */
+    if (r.cfg.shadow && (rc = purr__replay_check_inputs(&r)) < 0)
         goto error;
     purr_diag run_diag;
     memset(&run_diag, 0, sizeof run_diag);

@@ -13,8 +13,20 @@
  * The two harnesses (check.c, scene.c) differ only in how the run is
  * shaped around the feeder; nothing here knows about scenes.
  *
+ * Shadow mode (scene.c decides when it applies) has no feeder: the
+ * recorded run's own input tasks run again, so the scheduler holds the
+ * same tasks as when the run was recorded, and only the datum of each of
+ * their sets is taken from the recording (purr__replay_sensor_set).
+ * Inputs posted from outside any task are posted again from the virtual
+ * clock's pacing hook (purr__replay_pace), which adds no task. Since the
+ * run is then the recorded one, every transition, inputs included, must
+ * be the next recorded one in seq order: an input the tasks set at
+ * another time or place than the recording says is a difference like any
+ * other.
+ *
  * Invariant: r->pos expected transitions have matched, in order, and
- * nothing has differed while r->stopped is false.
+ * nothing has differed while r->stopped is false; in shadow mode the
+ * r->pos + r->ipos transitions so far are the recording's first ones.
  */
 #include "replay_int.h"
 
@@ -72,7 +84,8 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
             }
             /* Move the decoded datum out of the iterator. */
             r->in[r->nin++] = (purr__in_row){it.seq, it.time_ns, vidx,
-                                             it.datum, it.task_id == 0};
+                                             it.datum, it.task_id,
+                                             it.task_id == 0};
             it.datum = purr_datum_nil();
             continue;
         }
@@ -132,6 +145,33 @@ expected_row(purr__replay *r, purr_replay_row *row, const purr__exp_row *e)
     purr_datum_free(&d);
 }
 
+/* Fills row with recorded input transition in. */
+static void
+input_row(purr__replay *r, purr_replay_row *row, const purr__in_row *in)
+{
+    purr__replay_row_set(row, in->seq, in->time_ns,
+                         purr_recording_value_at(r->rec, in->vidx)->name,
+                         &in->d);
+}
+
+/* Shadow mode: the next recorded transition, the earlier (by seq) of the
+ * next input and the next expected one. *in or *e (out) receives it and
+ * the other NULL; both are NULL when every recorded transition has
+ * happened. */
+static void
+next_row(const purr__replay *r, const purr__in_row **in /* out */,
+         const purr__exp_row **e /* out */)
+{
+    *in = r->ipos < r->nin ? &r->in[r->ipos] : NULL;
+    *e = r->pos < r->nexp ? &r->exp[r->pos] : NULL;
+    if (*in && *e) {
+        if ((*in)->seq < (*e)->seq)
+            *e = NULL;
+        else
+            *in = NULL;
+    }
+}
+
 /* Records the first difference and asks the harness to end the run. */
 static void
 stop(purr__replay *r, purr_replay_outcome outcome)
@@ -157,6 +197,15 @@ map_reserve(purr__replay *r, uint64_t id)
     r->vidx_cap = cap;
 }
 
+/* The recorded index of actual value v, or -1 when the recording lacks
+ * it. */
+static int32_t
+vidx_of(const purr__replay *r, purr_value *v)
+{
+    uint64_t id = purr_value_id(v);
+    return id < r->vidx_cap ? r->vidx_by_id[id] : -1;
+}
+
 /* True when the actual transition (time_ns) is at the expected one's time:
  * exactly, or for a real-clock recording no later than it (the recorded
  * real time includes the timers' lateness, the virtual replay has none). */
@@ -166,14 +215,83 @@ time_matches(const purr__replay *r, purr_time expected, purr_time actual)
     return r->cfg.late_ok ? actual <= expected : actual == expected;
 }
 
+/* True when the actual transition ev (of recorded value vidx) is expected
+ * transition e: same value, time and payload bytes. */
+static bool
+exp_matches(purr__replay *r, const purr__exp_row *e, int32_t vidx,
+            const purr_trace *ev)
+{
+    size_t n = purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
+    if (n > r->scratch_cap) {
+        r->scratch_cap = n + 256;
+        r->scratch = xrealloc(r->scratch, r->scratch_cap);
+        purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
+    }
+    return (int64_t)e->vidx == vidx &&
+           time_matches(r, e->time_ns, ev->time_ns) && e->len == n &&
+           memcmp(r->arena + e->off, r->scratch, n) == 0;
+}
+
+/* Records actual transition ev as the first difference: expected is the
+ * recorded transition it should have been (both NULL: there was none
+ * left). An input transition is not counted as extra, since the counts
+ * are of non-input transitions. */
+static void
+differ(purr__replay *r, const purr_trace *ev, const purr__in_row *in,
+       const purr__exp_row *e)
+{
+    if (in || e) {
+        r->rep->has_expected = true;
+        if (in)
+            input_row(r, &r->rep->expected_row, in);
+        else
+            expected_row(r, &r->rep->expected_row, e);
+        stop(r, PURR_REPLAY_DIFFERENT);
+    } else {
+        stop(r, PURR_REPLAY_EXTRA);
+    }
+    if (purr_value_role(ev->value) != PURR_ROLE_INPUT)
+        r->rep->extra++;
+    r->rep->has_actual = true;
+    purr__replay_row_set(&r->rep->actual_row, 0, ev->time_ns,
+                         purr_value_name(ev->value), ev->new_value);
+}
+
+/* Shadow mode's comparison: transition ev, input or not, must be the next
+ * recorded one. An input's datum is compared with purr_datum_equal, which
+ * is bitwise, as the payload encoding is. */
+static void
+observe_shadow(purr__replay *r, const purr_trace *ev)
+{
+    if (r->stopped) {
+        if (r->cfg.run_on && purr_value_role(ev->value) != PURR_ROLE_INPUT)
+            r->rep->extra++;
+        return;
+    }
+    int32_t vidx = vidx_of(r, ev->value);
+    const purr__in_row *in;
+    const purr__exp_row *e;
+    next_row(r, &in, &e);
+    if (in && (int64_t)in->vidx == vidx && in->time_ns == ev->time_ns &&
+        purr_datum_equal(&in->d, ev->new_value)) {
+        r->ipos++;
+        return;
+    }
+    if (e && exp_matches(r, e, vidx, ev)) {
+        r->pos++;
+        return;
+    }
+    differ(r, ev, in, e);
+}
+
 static void
 observe(const purr_trace *ev, void *ctx)
 {
     purr__replay *r = ctx;
     purr_value *v = ev->value;
-    uint64_t id = purr_value_id(v);
 
     if (ev->kind == PURR_EV_VALUE_CREATED) {
+        uint64_t id = purr_value_id(v);
         const purr_recorded_value *rv =
             purr_recording_value_find(r->rec, purr_value_name(v));
         map_reserve(r, id);
@@ -185,44 +303,30 @@ observe(const purr_trace *ev, void *ctx)
         }
         return;
     }
-    if (purr_value_role(v) == PURR_ROLE_INPUT) {
+    bool input = purr_value_role(v) == PURR_ROLE_INPUT;
+    if (input)
         r->rep->inputs++;
+    else
+        r->produced++;
+    if (!r->cfg.compare)
+        return;
+    if (r->cfg.shadow) {
+        observe_shadow(r, ev);
         return;
     }
-    r->produced++;
-    if (!r->cfg.compare)
+    if (input)
         return;
     if (r->stopped) {
         if (r->cfg.run_on) /* else the run is ending: not counted */
             r->rep->extra++;
         return;
     }
-
-    int32_t vidx = id < r->vidx_cap ? r->vidx_by_id[id] : -1;
-    size_t n = purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
-    if (n > r->scratch_cap) {
-        r->scratch_cap = n + 256;
-        r->scratch = xrealloc(r->scratch, r->scratch_cap);
-        purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
+    if (r->pos < r->nexp && exp_matches(r, &r->exp[r->pos], vidx_of(r, v),
+                                        ev)) {
+        r->pos++;
+        return;
     }
-    if (r->pos < r->nexp) {
-        const purr__exp_row *e = &r->exp[r->pos];
-        if ((int64_t)e->vidx == vidx && time_matches(r, e->time_ns,
-                                                     ev->time_ns) &&
-            e->len == n && memcmp(r->arena + e->off, r->scratch, n) == 0) {
-            r->pos++;
-            return;
-        }
-        r->rep->has_expected = true;
-        expected_row(r, &r->rep->expected_row, e);
-        stop(r, PURR_REPLAY_DIFFERENT);
-    } else {
-        stop(r, PURR_REPLAY_EXTRA);
-    }
-    r->rep->extra++;
-    r->rep->has_actual = true;
-    purr__replay_row_set(&r->rep->actual_row, 0, ev->time_ns,
-                         purr_value_name(v), ev->new_value);
+    differ(r, ev, NULL, r->pos < r->nexp ? &r->exp[r->pos] : NULL);
 }
 
 void
@@ -249,11 +353,10 @@ feed_fail(purr__replay *r, const purr__in_row *in, int rc, const char *fmt,
     return r->feed_err = rc;
 }
 
-/* Checks, before anything is fed, that every input value the recording
- * sets exists in the replay as an input of the recorded type: a recording
- * of another scene is bad input, found at once rather than mid-run. */
-static int
-check_inputs(purr__replay *r)
+/* Checked before anything is fed: a recording of another scene is bad
+ * input, found at once rather than mid-run. */
+int
+purr__replay_check_inputs(purr__replay *r)
 {
     const char *missing = r->cfg.missing_input_msg
                               ? r->cfg.missing_input_msg
@@ -325,7 +428,7 @@ purr__replay_feeder(void *arg)
 {
     purr__replay *r = arg;
     int rc;
-    if ((rc = check_inputs(r)) < 0)
+    if ((rc = purr__replay_check_inputs(r)) < 0)
         return rc;
     for (size_t i = 0; i < r->nin; i++) {
         const purr__in_row *in = &r->in[i];
@@ -344,8 +447,114 @@ purr__replay_feeder(void *arg)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Shadow mode: substituting the recorded inputs                           */
+/* ---------------------------------------------------------------------- */
+
+void
+purr__replay_sensor_set(purr_value *input, const purr_datum *reading,
+                        void *arg)
+{
+    purr__replay *r = arg;
+    /* A reading equal to the current datum is no transition, so there is
+     * no recorded one to take its place: the set is left out, as
+     * purr_value_set would. */
+    if (purr_datum_equal(purr_value_peek(input), reading))
+        return;
+    const purr__in_row *in = NULL;
+    const purr__exp_row *e;
+    if (!r->stopped)
+        next_row(r, &in, &e);
+    if (in && (int64_t)in->vidx == vidx_of(r, input) &&
+        in->time_ns == purr_now() &&
+        in->task_id == purr_task_id(purr_task_current())) {
+        purr_value_set(input, &in->d);
+        return;
+    }
+    /* The tasks set this input where the recording does not: the reading
+     * is set, and the observer reports the transition as the first
+     * difference (after it, with run_on, the readings drive the run). */
+    purr_value_set(input, reading);
+}
+
+/* The next recorded transition when it is an input posted from outside
+ * any task at the current time, else NULL. */
+static const purr__in_row *
+next_posted(const purr__replay *r)
+{
+    const purr__in_row *in;
+    const purr__exp_row *e;
+    if (r->stopped)
+        return NULL;
+    next_row(r, &in, &e);
+    return in && in->posted && in->time_ns == purr_now() ? in : NULL;
+}
+
+/* Posted by the pacing hook: sets the recorded posted inputs due now, in
+ * seq order, for as long as the next recorded transition is one. The
+ * transitions a set makes at once (derived values) come in between, as
+ * they did when the window's posts ran one after the other. */
+static void
+run_posted(void *arg)
+{
+    purr__replay *r = arg;
+    const purr__in_row *in;
+    while ((in = next_posted(r)) != NULL) {
+        size_t before = r->ipos;
+        purr_value *v = r->by_vidx[in->vidx];
+        purr_value_set(v, &in->d);
+        if (r->ipos == before && !r->stopped) {
+            /* No transition: the replay's value already holds the datum,
+             * so the recorded run's state was another. */
+            r->rep->has_expected = r->rep->has_actual = true;
+            input_row(r, &r->rep->expected_row, in);
+            purr__replay_row_set(&r->rep->actual_row, 0, purr_now(),
+                                 purr_value_name(v), purr_value_peek(v));
+            stop(r, PURR_REPLAY_DIFFERENT);
+        }
+    }
+}
+
+void
+purr__replay_pace(purr_loop *loop, purr_time next_deadline, void *ctx)
+{
+    (void)next_deadline;
+    /* Every task is blocked and the posts run right after this hook, before
+     * time moves: the moment the window posted the user's input. A post
+     * that cannot be made (out of memory) leaves the input unset, and the
+     * next transition is then reported as a difference. */
+    if (next_posted(ctx))
+        (void)purr_loop_post(loop, run_posted, ctx);
+}
+
+/* ---------------------------------------------------------------------- */
 /* The report                                                              */
 /* ---------------------------------------------------------------------- */
+
+/* Fills the report's "before" rows: the last transitions matched, oldest
+ * first (in shadow mode inputs and others merged in seq order). */
+static void
+fill_before(purr__replay *r)
+{
+    purr_replay_report *rep = r->rep;
+    size_t e = r->pos, i = r->cfg.shadow ? r->ipos : 0;
+    /* Walk back from the last match, then fill forwards. */
+    bool is_in[PURR_REPLAY_CONTEXT];
+    size_t idx[PURR_REPLAY_CONTEXT], n = 0;
+    while (n < PURR_REPLAY_CONTEXT && (e > 0 || i > 0)) {
+        bool take_in =
+            i > 0 && (e == 0 || r->in[i - 1].seq > r->exp[e - 1].seq);
+        is_in[n] = take_in;
+        idx[n++] = take_in ? --i : --e;
+    }
+    rep->nbefore = 0;
+    while (n-- > 0) {
+        purr_replay_row *row = &rep->before[rep->nbefore++];
+        if (is_in[n])
+            input_row(r, row, &r->in[idx[n]]);
+        else
+            expected_row(r, row, &r->exp[idx[n]]);
+    }
+}
 
 int
 purr__replay_finish(purr__replay *r, int run_rc)
@@ -364,18 +573,24 @@ purr__replay_finish(purr__replay *r, int run_rc)
                           purr_err_name(run_rc));
         return run_rc;
     }
-    if (r->cfg.compare && !r->stopped && r->pos < r->nexp) {
-        rep->outcome = PURR_REPLAY_MISSING;
-        rep->has_expected = true;
-        expected_row(r, &rep->expected_row, &r->exp[r->pos]);
+    if (r->cfg.compare && !r->stopped) {
+        const purr__in_row *in = NULL;
+        const purr__exp_row *e = r->pos < r->nexp ? &r->exp[r->pos] : NULL;
+        if (r->cfg.shadow)
+            next_row(r, &in, &e);
+        if (in || e) {
+            rep->outcome = PURR_REPLAY_MISSING;
+            rep->has_expected = true;
+            if (in)
+                input_row(r, &rep->expected_row, in);
+            else
+                expected_row(r, &rep->expected_row, e);
+        }
     }
     rep->matching = r->pos;
     rep->missing = r->cfg.compare ? r->nexp - r->pos : 0;
     rep->produced = r->produced;
     rep->checked = r->cfg.compare;
-    size_t first =
-        r->pos > PURR_REPLAY_CONTEXT ? r->pos - PURR_REPLAY_CONTEXT : 0;
-    for (size_t i = first; i < r->pos; i++)
-        expected_row(r, &rep->before[rep->nbefore++], &r->exp[i]);
+    fill_before(r);
     return rep->outcome == PURR_REPLAY_IDENTICAL ? 0 : PURR_EDIVERGED;
 }

@@ -146,7 +146,7 @@ void
 purr__sensor_emit(purr__sensor *s, const purr_datum *d)
 {
     if (!s->fault_count) {
-        purr_value_set(s->value, d);
+        purr__sensor_set(s, d);
         return;
     }
     purr_datum_free(&s->current);
@@ -157,7 +157,7 @@ purr__sensor_emit(purr__sensor *s, const purr_datum *d)
     if (by > 0)
         enqueue(s, add_sat(purr_now(), by), d);
     else
-        purr_value_set(s->value, d);
+        purr__sensor_set(s, d);
 }
 
 /* Reports the current reading again (end of a dropout, stuck window or
@@ -166,7 +166,7 @@ static void
 restore(purr__sensor *s, purr_time now, purr_time deadline)
 {
     if (now != deadline && !blocked(s))
-        purr_value_set(s->value, &s->current);
+        purr__sensor_set(s, &s->current);
 }
 
 static void
@@ -189,7 +189,7 @@ spike(purr__sensor *s, purr__fault *f)
                                 sign * f->spec->size);
         break;
     }
-    purr_value_set(s->value, &out);
+    purr__sensor_set(s, &out);
 }
 
 /* The time of the sensor's next fault event, or PURR_TIME_NEVER. */
@@ -223,7 +223,7 @@ apply_events(purr__sensor *s, purr_time now, purr_time deadline)
             f->active = true;
             if (spec->kind == PURR_FAULT_STUCK && spec->has_value &&
                 !blocked_except(s, f))
-                purr_value_set(s->value, &spec->value);
+                purr__sensor_set(s, &spec->value);
             if (spec->kind == PURR_FAULT_SPIKES) {
                 f->spike_ns = add_sat(now, gap(&f->rng, spec->rate_per_hour));
                 if (f->spike_ns >= f->end_ns)
@@ -255,7 +255,7 @@ apply_events(purr__sensor *s, purr_time now, purr_time deadline)
     while (s->q_len && s->queue[s->q_head].at_ns <= now) {
         purr__delayed *item = &s->queue[s->q_head];
         if (!blocked(s))
-            purr_value_set(s->value, &item->d);
+            purr__sensor_set(s, &item->d);
         purr_datum_free(&item->d);
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_len--;

@@ -475,14 +475,19 @@ cmd_run(int argc, char **argv)
         temp = true;
     }
     if (record_path) {
-        char seed[32];
+        char seed[32], hash[32];
         /* A temporary file exists (mkstemps made it empty): overwrite it. */
         purr_recorder_options ro = {.overwrite = temp};
         snprintf(seed, sizeof seed, "%" PRIu64, purr_sim_seed(sim));
-        /* Attached before setup, so it sees every value being created. */
+        snprintf(hash, sizeof hash, "%016" PRIx64, scene->hash);
+        /* Attached before setup, so it sees every value being created.
+         * scene_hash and inputs=sensors let replay run the sensors again
+         * (docs/recording.md, "Replay"). */
         if (!(rec = purr_recorder_open(record_path, &ro, &diag)) ||
             purr_recorder_attach(rec, purr_sim_loop(sim)) < 0 ||
             purr_recorder_set_meta(rec, "scene", scene_path) < 0 ||
+            purr_recorder_set_meta(rec, "scene_hash", hash) < 0 ||
+            purr_recorder_set_meta(rec, "inputs", "sensors") < 0 ||
             purr_recorder_set_meta(rec, "seed", seed) < 0 ||
             purr_recorder_set_meta(rec, "created_by", "purr run") < 0) {
             if (rec)

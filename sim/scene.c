@@ -1273,6 +1273,11 @@ purr_scene_parse(const char *text, size_t len, const char *file,
     }
     purr_scene *sc = purr__sim_calloc(1, sizeof *sc);
     sc->file = purr__sim_strdup(file);
+    sc->hash = 0xcbf29ce484222325u; /* FNV-1a 64, as purr import's */
+    for (size_t i = 0; i < len; i++) {
+        sc->hash ^= (unsigned char)text[i];
+        sc->hash *= 0x100000001b3u;
+    }
     loader ld = {&doc, file, diag, sc};
     rc = parse_root(&ld, root);
     yaml_document_delete(&doc);

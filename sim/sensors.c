@@ -6,11 +6,22 @@
  * streams (stream.c): the model stream for the model's state, a separate
  * noise stream for the noise option, so turning noise on does not change
  * the underlying walk or events. Noise is added to each value a numeric
- * model sets and never feeds back into the model's state.
+ * model sets and never feeds back into the model's state. Every set, the
+ * models' and the faults' (faults.c), goes through purr__sensor_set, where
+ * a replay can substitute the recorded datum (purr_sim_options.input).
  */
 #include "sim_int.h"
 
 #include <math.h>
+
+void
+purr__sensor_set(purr__sensor *s, const purr_datum *d)
+{
+    if (s->input)
+        s->input(s->value, d, s->input_arg);
+    else
+        purr_value_set(s->value, d);
+}
 
 /* Sets a numeric sensor to x plus its noise, rounded for int sensors. */
 static void

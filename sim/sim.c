@@ -9,7 +9,9 @@
  * The run is one nursery: sensor tasks in scene order (or, in a replay, the
  * one feeder task that sets the recorded inputs instead), then behaviour
  * tasks in scene order, and the body, which sleeps until the duration and
- * then cancels the rest.
+ * then cancels the rest. A replay may instead keep the sensor tasks and
+ * only route their sets through its input hook, so that the tasks, and
+ * with them the scheduler's batches, are those of the recorded run.
  */
 #include "sim_int.h"
 
@@ -51,6 +53,9 @@ struct purr_sim {
     purr_task_fn feed;      /* replay: sets the inputs instead of the
                                sensors (NULL: the sensors run) */
     void *feed_arg;         /* passed to feed */
+    purr_sim_input_fn input; /* replay: the sensors' sets go through it
+                                (NULL: they set their values) */
+    void *input_arg;        /* passed to input */
 };
 
 purr_sim *
@@ -78,6 +83,8 @@ purr_sim_new(const purr_scene *scene, const purr_sim_options *opts)
         opts->duration_ns > 0 ? opts->duration_ns : scene->duration_ns;
     sim->feed = opts->feed;
     sim->feed_arg = opts->feed_arg;
+    sim->input = opts->feed ? NULL : opts->input;
+    sim->input_arg = opts->input_arg;
     sim->sensors = purr__sim_calloc(scene->sensor_count, sizeof *sim->sensors);
     sim->ctxs = purr__sim_calloc(scene->behaviour_count, sizeof *sim->ctxs);
     return sim;
@@ -308,6 +315,8 @@ setup_parts(purr_sim *sim)
         purr__stream_init(&s->noise_rng, sim->seed, spec->name,
                           PURR__SALT_NOISE);
         purr__sensor_faults_init(s, sim->seed);
+        s->input = sim->input;
+        s->input_arg = sim->input_arg;
     }
     for (size_t i = 0; i < sc->behaviour_count; i++) {
         purr_sim_ctx *ctx = &sim->ctxs[i];

@@ -126,7 +126,16 @@ typedef struct purr__sensor {
                                      reading, delivered or not */
     purr__delayed *queue;         /* delayed updates, FIFO ring */
     size_t q_head, q_len, q_cap;
+    purr_sim_input_fn input;      /* replay's hook, or NULL: every set of
+                                     the sensor goes through
+                                     purr__sensor_set, which calls it */
+    void *input_arg;              /* passed to input */
 } purr__sensor;
+
+/* Sets the sensor's input value to d (borrowed): purr_value_set, or in a
+ * replay the hook that substitutes the recorded datum. The one place a
+ * sensor sets its value, so that a replay sees every set. */
+void purr__sensor_set(purr__sensor *s, const purr_datum *d);
 
 /* Sets up s's faults from its spec (streams from seed). */
 void purr__sensor_faults_init(purr__sensor *s, uint64_t seed);

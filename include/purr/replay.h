@@ -2,13 +2,15 @@
  *
  * purr_replay_check re-runs a behaviour on a fresh virtual-clock loop, and
  * purr_replay_scene re-runs a scene with the simulator (below). The
- * input values are not produced by sensor models: a feeder task sets them
- * from the recording, each at its recorded time. Every other transition is
- * compared, as it happens, with the recording's non-input transitions in
- * order: same value name, same time, same payload bytes. The first
- * difference stops the run and is described in a purr_replay_report: what
- * was expected and what happened (as text), the ten transitions before it,
- * and how many transitions matched, were missing or extra.
+ * input values come from the recording: a feeder task sets each at its
+ * recorded time (or, for purr_replay_scene's shadow mode, the scene's own
+ * sensors run and each of their sets takes the recorded datum). Every
+ * other transition is compared, as it happens, with the recording's
+ * non-input transitions in order: same value name, same time, same payload
+ * bytes. The first difference stops the run and is described in a
+ * purr_replay_report: what was expected and what happened (as text), the
+ * ten transitions before it, and how many transitions matched, were
+ * missing or extra.
  *
  * The run has the recorded shape: the main task enters a cancel scope whose
  * deadline is the recording's end_ns, calls the target's setup (which
@@ -89,6 +91,12 @@ typedef struct purr_replay_report {
                                     recording held only inputs, which were
                                     fed, and nothing was compared) */
     uint64_t produced;           /* non-input transitions the replay made */
+    bool shadow;                 /* purr_replay_scene only: the scene's
+                                    sensors ran, their sets replaced by the
+                                    recorded inputs, and every transition,
+                                    inputs included, was compared in order
+                                    (shadow mode); false: a feeder set the
+                                    inputs (feeder mode) */
 } purr_replay_report;
 
 /* Replays rec with target and fills report (see the top of this header).
@@ -109,9 +117,22 @@ PURR_API int purr_replay_check(purr_recording *rec,
 
 /* purr_replay_scene re-runs the scene a recording names (metadata `scene`)
  * with the simulator (sim.h), with the recorded seed (`seed`), shuffle seed
- * (`shuffle_seed`) and duration (`end_ns`). The scene's sensors do not
- * run: the feeder sets each recorded input at its recorded time, and
- * every other transition is compared as in purr_replay_check.
+ * (`shuffle_seed`) and duration (`end_ns`), in one of two modes
+ * (docs/recording.md, "Replay"):
+ *
+ * - Shadow mode, for a recording of this scene file run on the virtual
+ *   clock by `purr run` (metadata clock=virtual, inputs=sensors and
+ *   scene_hash equal to the file's): the scene's sensors run as they did,
+ *   but each transition they make takes its datum from the recording, and
+ *   inputs set from outside any task (task id 0) are posted again at the
+ *   moment they were. The run holds the recorded run's tasks, so even a
+ *   shuffled schedule replays exactly. Every transition, inputs included,
+ *   is compared in seq order: a sensor that sets its input at another time
+ *   or place than the recording is a difference.
+ * - Feeder mode, for every other recording (imported logs, real-time
+ *   runs, a changed scene file): the sensors do not run; the feeder sets
+ *   each recorded input at its recorded time, and every other transition
+ *   is compared as in purr_replay_check.
  *
  * Recordings made on the real clock (metadata clock=real, `purr run
  * --real-time`) are replayed on the virtual clock too; there, real timers

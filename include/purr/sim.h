@@ -207,6 +207,9 @@ typedef struct purr_expect_spec {
 /* A loaded scene. Read-only for users; freed with purr_scene_free. */
 typedef struct purr_scene {
     char *file; /* path as given to the loader */
+    uint64_t hash; /* FNV-1a 64 of the file's bytes: recordings store it
+                      as scene_hash ("%016" PRIx64), and replay runs the
+                      scene's sensors again only when it is unchanged */
     char *name;
     uint64_t seed; /* 0 when the scene gives none */
     purr_time duration_ns;
@@ -317,6 +320,14 @@ PURR_API int purr_sim_fail(purr_sim_ctx *ctx, const char *fmt, ...)
 
 typedef struct purr_sim purr_sim;
 
+/* Replay's hook on the sensors (purr_sim_options.input): called, in the
+ * sensor's task, with every datum a sensor model (or one of its faults)
+ * would set on its input value, instead of purr_value_set(input,
+ * reading). The hook sets whatever it chooses, or nothing; reading is
+ * borrowed for the call. */
+typedef void (*purr_sim_input_fn)(purr_value *input,
+                                  const purr_datum *reading, void *arg);
+
 /* Options for purr_sim_new. Zero-initialise and set what you need. */
 typedef struct purr_sim_options {
     bool has_seed; /* use seed instead of the scene's */
@@ -325,8 +336,11 @@ typedef struct purr_sim_options {
     bool shuffle;          /* shuffle runnable batches (core option) */
     uint64_t shuffle_seed;
     purr_pace_fn pace;     /* the virtual clock's pacing hook (a window,
-                              a progress bar); NULL: none. It never
-                              changes the transition stream. */
+                              a progress bar, a replay's posted inputs);
+                              NULL: none. It adds no task: the window and
+                              replay set inputs from it only by posting
+                              (purr_loop_post), a progress bar changes
+                              nothing. */
     void *pace_ctx;        /* passed to pace */
     purr_task_fn feed;     /* replay: when set, the scene's sensors do not
                               run (their input values are still created,
@@ -335,6 +349,14 @@ typedef struct purr_sim_options {
                               "purr-replay-feeder", to set the inputs
                               instead (purr_replay_scene, replay.h) */
     void *feed_arg;        /* passed to feed */
+    purr_sim_input_fn input; /* replay: when set (and feed is not), the
+                              sensors run exactly as without it (same
+                              tasks, timers, random draws and faults) but
+                              each of their sets goes through
+                              input(value, reading, input_arg), which
+                              decides what is set (purr_replay_scene's
+                              shadow mode, replay.h) */
+    void *input_arg;       /* passed to input */
     bool real_time;        /* run on PURR_CLOCK_REAL: sensors and
                               behaviours sleep in real time (pace is then
                               ignored); for short runs against the wall

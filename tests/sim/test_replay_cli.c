@@ -142,11 +142,122 @@ Test(replay_cli, recording_replays_identically)
     cr_assert(strncmp(out, "a.db: identical (", 17) == 0, "%s", out);
     cr_assert_eq(lines(out), 1, "%s", out);
     cr_assert_str_eq(err, "");
-    /* The seed drives only the sensors, which a replay replaces: another
-     * seed in the metadata replays identically too. */
+    /* The seed drives the sensors. This replay runs them again (shadow
+     * mode: the recording is of this very scene file): with another seed
+     * in the metadata they set their inputs at other times than the
+     * recording says, a divergence naming the first such input. */
     sql("a.db", "UPDATE run SET value = '99' WHERE key = 'seed'");
+    cr_assert_eq(purr("replay -q a.db", out, sizeof out, err, sizeof err), 1,
+                 "%s%s", out, err);
+    cr_assert(strncmp(out, "a.db: DIVERGED at ", 18) == 0, "%s", out);
+    cr_assert(strstr(out, "touched") || strstr(out, "battery") ||
+                  strstr(out, "light"),
+              "%s", out);
+    /* Without the scene's hash the replay cannot tell that the scene is
+     * the one recorded: the feeder sets the recorded inputs instead of the
+     * sensors, and the seed then changes nothing. */
+    sql("a.db", "DELETE FROM run WHERE key = 'scene_hash'");
     cr_assert_eq(purr("replay a.db", out, sizeof out, err, sizeof err), 0,
                  "%s%s", out, err);
+}
+
+/* A scene of scripted inputs, touched first set at %s. */
+static const char timeline_fmt[] =
+    "name: timeline\n"
+    "duration: 1min\n"
+    "sensors:\n"
+    "  - {name: touched, type: bool, model: timeline,\n"
+    "     points: [[%s, true], [20s, false], [30s, true], [40s, false]]}\n"
+    "  - {name: face_seen, type: bool, model: timeline,\n"
+    "     points: [[12s, true], [25s, false], [30s, true]]}\n"
+    "behaviours:\n"
+    "  - {name: talk, params: {cute_for: 2s}}\n";
+
+/* A sensor that sets its input at another time than the recording says is
+ * a divergence naming that input: the sensors run again, but the recorded
+ * inputs drive the replay. The recording is of a scene setting touched at
+ * 10 s; its metadata is made to name (path and hash) a copy that sets it
+ * at 10.25 s. */
+Test(replay_cli, input_at_another_time_is_a_divergence)
+{
+    char out[8192], err[2048], text[1024];
+    snprintf(text, sizeof text, timeline_fmt, "10s");
+    write_file("a.yaml", text);
+    snprintf(text, sizeof text, timeline_fmt, "10250ms");
+    write_file("b.yaml", text);
+    record("a.db", "a.yaml", "--shuffle-seed 4");
+    record("b.db", "b.yaml", "");
+    char stmt[512];
+    snprintf(stmt, sizeof stmt,
+             "ATTACH '%s/b.db' AS b; UPDATE run SET value = (SELECT value "
+             "FROM b.run WHERE key = 'scene_hash') WHERE key = "
+             "'scene_hash'; UPDATE run SET value = 'b.yaml' WHERE key = "
+             "'scene'",
+             dir);
+    sql("a.db", stmt);
+    cr_assert_eq(purr("replay a.db", out, sizeof out, err, sizeof err), 1,
+                 "%s%s", out, err);
+    const char *want = "a.db: DIVERGED at 00:00:10.000: expected touched = "
+                       "true, got touched = true at 00:00:10.250\n";
+    cr_assert(strncmp(out, want, strlen(want)) == 0, "want %s got %s", want,
+              out);
+    cr_assert(strstr(out, "  expected  t=10.000000000s  touched = true"),
+              "%s", out);
+}
+
+/* The pet scene with faults on every sensor and touches that often come
+ * at the instant a light or battery sample is taken, so that many tasks
+ * wake together: the shuffled scheduler then has batches to permute. */
+static const char busy_scene[] =
+    "name: busy\n"
+    "seed: 5\n"
+    "duration: 3h\n"
+    "sensors:\n"
+    "  - {name: battery, type: double, model: battery, start: 30, drain: "
+    "30,\n"
+    "     charge: 60, docked: docked, sample: 1min,\n"
+    "     faults: [{kind: spikes, rate: 20, size: 15, width: 1s},\n"
+    "              {kind: delay, at: 40min, for: 20min, by: 5s},\n"
+    "              {kind: stuck, at: 70min, for: 10min, value: 50}]}\n"
+    "  - {name: touched, type: bool, model: timeline,\n"
+    "     points: [[1min, true], [2min, false], [10min, true], [11min, "
+    "false],\n"
+    "              [30min, true], [30min, false], [60min, true], [70min, "
+    "false]],\n"
+    "     faults: [{kind: dropout, rate: 2, for: 3min}]}\n"
+    "  - {name: light, type: double, model: periodic, shape: square,\n"
+    "     period: 20min, min: 0, max: 100, sample: 1min, noise: 2,\n"
+    "     faults: [{kind: spikes, rate: 30, size: 50}]}\n"
+    "behaviours:\n"
+    "  - {name: pet, params: {low: 20, full: 80, low_for: 2min, purr_for: "
+    "1min}}\n";
+
+/* A recording made with the shuffled scheduler (--shuffle-seed) replays
+ * identically, whatever the seed: the run batches of the replay hold the
+ * tasks they held in the recorded run, so the seeded shuffle permutes them
+ * alike. */
+Test(replay_cli, shuffled_recordings_replay_identically, .timeout = 120)
+{
+    char out[8192], err[2048], name[64], args[64], cmd[128];
+    write_file("busy.yaml", busy_scene);
+    const char *scenes[] = {PURR_SCENES_DIR "/pet.yaml",
+                            PURR_SCENES_DIR "/talk.yaml", "busy.yaml"};
+    const unsigned seeds[] = {1, 2, 3, 7, 12345};
+    for (size_t i = 0; i < sizeof scenes / sizeof scenes[0]; i++) {
+        for (size_t j = 0; j < sizeof seeds / sizeof seeds[0]; j++) {
+            snprintf(name, sizeof name, "s%zu-%u.db", i, seeds[j]);
+            snprintf(args, sizeof args, "--shuffle-seed %u --duration 2h",
+                     seeds[j]);
+            record(name, scenes[i], args);
+            snprintf(cmd, sizeof cmd, "replay %s --check", name);
+            cr_assert_eq(purr(cmd, out, sizeof out, err, sizeof err), 0,
+                         "%s %s: %s%s", scenes[i], args, out, err);
+            cr_assert(strncmp(out, name, strlen(name)) == 0 &&
+                          strncmp(out + strlen(name), ": identical (", 13) ==
+                              0,
+                      "%s", out);
+        }
+    }
 }
 
 Test(replay_cli, failing_expectations_are_not_a_divergence)
