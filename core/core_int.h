@@ -238,6 +238,8 @@ struct purr_task {
     purr_task *all_prev, *all_next;     /* links in the loop's registry */
     void *arg;                   /* fn's argument */
     uint64_t id;                 /* spawn order, main = 1 */
+    uint64_t parent_id;          /* id of the task owning nursery (0:
+                                    none); fixed at spawn, for events */
     /* colder */
     purr__stack_pool *pool;      /* pool the stack came from */
     void *stack_lo;              /* low end of the usable stack */
@@ -349,6 +351,10 @@ struct purr_loop {
     purr__observer obs[8];       /* observers in registration order */
     size_t nobs;
     uint32_t obs_mask;           /* union of the observers' masks */
+    purr_tap *tap;               /* the tap, or NULL */
+    uint32_t emit_mask;          /* obs_mask | the tap's mask */
+    uint32_t tap_epoch;          /* bumped by purr_loop_tap: values whose
+                                    tap_epoch differs take the slow path */
     uint64_t event_seq;          /* observer event numbering */
     pthread_mutex_t post_mu;     /* protects posts_* and holds */
     pthread_cond_t post_cv;      /* signalled by posts (virtual clock) */
@@ -468,8 +474,6 @@ void purr__scope_init_hidden(purr_scope *s, purr_scope *parent,
                              purr_task *owner);
 void purr__scope_close_hidden(purr_scope *s);
 
-/* Id of the task that owns nursery n (nursery.c). */
-uint64_t purr__nursery_owner_id(const purr_nursery *n);
 /* Called when a task's fn returned: checks that it exited the scopes it
  * entered, then does the nursery bookkeeping (nursery.c). */
 void purr__nursery_child_done(purr_task *t);
@@ -510,12 +514,29 @@ purr__posts_pending(purr_loop *loop)
 }
 
 /* Observer (observe.c). */
+/* Whether an event of kind k goes anywhere (an observer or the tap). */
 static inline bool purr__observing(const purr_loop *loop, purr_event_kind k)
 {
-    return (loop->obs_mask & PURR_EV_BIT(k)) != 0;
+    return (loop->emit_mask & PURR_EV_BIT(k)) != 0;
 }
-void purr__emit(purr_loop *loop, purr_trace *ev);
-/* Emits a task event if someone observes it. */
+/* Calls the observers that want ev, which is numbered already. */
+void purr__emit_numbered(purr_loop *loop, purr_trace *ev);
+/* The tap's next record, to be filled field by field and then counted by
+ * purr__tap_commit. (Building a record elsewhere and copying it made the
+ * compiler store bytes and reload them as vectors, a store-forwarding
+ * stall that cost more than the rest of the event.) */
+static inline purr_tap_rec *
+purr__tap_slot(purr_loop *loop)
+{
+    return &loop->tap->buf[loop->tap->n];
+}
+static inline void
+purr__tap_commit(purr_loop *loop)
+{
+    purr_tap *tap = loop->tap;
+    if (++tap->n == tap->cap)
+        tap->full(tap);
+}/* Emits a task event if someone observes it. */
 void purr__emit_task(purr_loop *loop, purr_event_kind kind, purr_task *t,
                      int status, const char *detail);
 

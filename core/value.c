@@ -107,23 +107,86 @@ loop_time(purr_loop *loop)
     return loop->now_ns;
 }
 
+/* Fills ev for a value event numbered seq. */
+static void
+value_trace(purr_value *v, purr_event_kind kind, const purr_datum *old,
+            uint64_t seq, purr_trace *ev)
+{
+    purr_loop *loop = v->loop;
+    /* Every field set: see purr__emit_task. */
+    ev->kind = kind;
+    /* A transition (or creation) is stamped when it happened; a close,
+     * now. */
+    ev->time_ns = kind == PURR_EV_VALUE_CLOSED ? loop_time(loop)
+                                               : v->changed_at;
+    ev->seq = seq;
+    ev->task = loop->running ? loop->current : NULL;
+    ev->value = v;
+    ev->old_value = old;
+    ev->new_value = &v->cur;
+    ev->value_seq = kind == PURR_EV_VALUE_SET ? v->last_seq : 0;
+    ev->status = 0;
+    ev->detail = NULL;
+}
+
+/* Sends a transition to the tap: a record when it can hold the datum and
+ * the tap has met the value, else the trace through tap->slow. */
+static void
+tap_transition(purr_value *v, const purr_datum *old, uint64_t seq)
+{
+    purr_loop *loop = v->loop;
+    uint64_t task_id =
+        loop->running && loop->current ? loop->current->id : 0;
+    uint64_t arg = 0;
+    switch (v->cur.type) {
+    case PURR_T_NIL:
+        break;
+    case PURR_T_BOOL:
+        arg = v->cur.u.b ? 1 : 0;
+        break;
+    case PURR_T_INT:
+    case PURR_T_DOUBLE:
+        memcpy(&arg, &v->cur.u, sizeof arg);
+        break;
+    default:
+        goto slow;
+    }
+    if (v->tap_epoch == loop->tap_epoch) {
+        purr_tap_rec *rec = purr__tap_slot(loop);
+        rec->kind = PURR_EV_VALUE_SET;
+        rec->type = (uint8_t)v->cur.type;
+        rec->reserved = 0;
+        rec->aux = (uint32_t)v->id;
+        rec->seq = v->last_seq;
+        rec->time_ns = v->changed_at;
+        rec->task_id = task_id;
+        rec->arg = arg;
+        purr__tap_commit(loop);
+        return;
+    }
+slow:
+    v->tap_epoch = loop->tap_epoch;
+    purr_trace ev;
+    value_trace(v, PURR_EV_VALUE_SET, old, seq, &ev);
+    ev.task_id = task_id;
+    ev.nursery = ev.task ? ev.task->nursery : NULL;
+    ev.parent_task_id = ev.task ? ev.task->parent_id : 0;
+    loop->tap->slow(loop->tap, &ev);
+}
+
 static void
 emit_value(purr_value *v, purr_event_kind kind, const purr_datum *old)
 {
     purr_loop *loop = v->loop;
+    uint32_t bit = PURR_EV_BIT(kind);
+    uint64_t seq = ++loop->event_seq;
+    if (loop->tap && (loop->tap->mask & bit))
+        tap_transition(v, old, seq);
+    if (!(loop->obs_mask & bit))
+        return;
     purr_trace ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = kind;
-    /* A transition (or creation) is stamped when it happened; a close,
-     * now. */
-    ev.time_ns = kind == PURR_EV_VALUE_CLOSED ? loop_time(loop)
-                                              : v->changed_at;
-    ev.task = loop->running ? loop->current : NULL;
-    ev.value = v;
-    ev.old_value = old;
-    ev.new_value = &v->cur;
-    ev.value_seq = kind == PURR_EV_VALUE_SET ? v->last_seq : 0;
-    purr__emit(loop, &ev);
+    value_trace(v, kind, old, seq, &ev);
+    purr__emit_numbered(loop, &ev);
 }
 
 purr_value *
@@ -214,6 +277,12 @@ uint64_t
 purr_value_id(const purr_value *v)
 {
     return v->id;
+}
+
+uint64_t
+purr_loop_transitions(const purr_loop *loop)
+{
+    return loop->value_seq;
 }
 
 uint64_t

@@ -31,6 +31,7 @@ struct purr_value {
     purr__derived **deps;      /* values derived from this one, in order */
     size_t ndeps, deps_cap;
     purr__derived *derivation; /* how this value is derived, or NULL */
+    uint32_t tap_epoch;        /* loop->tap_epoch once the tap met it */
 };
 
 /* A derived value's recipe: a transform (n == 1) or a composition. */

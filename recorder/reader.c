@@ -35,13 +35,11 @@ static const char SQL_RUN[] = "SELECT key, value FROM run ORDER BY key";
 static const char SQL_VALUES[] =
     "SELECT id, name, role, type, created_ns, initial FROM value ORDER BY id";
 static const char SQL_TRANSITIONS[] =
-    "SELECT seq, time_ns, value_id, task_id, payload FROM transition"
-    " ORDER BY seq";
-static const char SQL_TASK_EVENTS[] =
-    "SELECT seq, time_ns, kind, task_id, parent_task_id, status, detail"
-    " FROM task_event LIMIT 0";
+    "SELECT first_seq, first_ns, count, data FROM transition_chunk"
+    " ORDER BY first_seq";
 static const char SQL_CHUNKS[] =
-    "SELECT first_seq, first_ns, count, events FROM task_event_chunk LIMIT 0";
+    "SELECT first_seq, first_ns, count, data FROM task_event_chunk LIMIT 0";
+static const char SQL_DETAILS[] = "SELECT id, text FROM detail LIMIT 0";
 static const char SQL_TASKS[] =
     "SELECT id, name, parent_task_id, spawn_site FROM task LIMIT 0";
 
@@ -183,8 +181,8 @@ load_tables(purr_recording *rec, purr_diag *diag)
 
     /* The other tables are not read here, but a recording without them is
      * not one of ours. */
-    const char *checks[] = {SQL_TRANSITIONS, SQL_TASK_EVENTS, SQL_CHUNKS,
-                            SQL_TASKS};
+    const char *checks[] = {SQL_TRANSITIONS, SQL_CHUNKS, SQL_TASKS,
+                            SQL_DETAILS};
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         rc = sqlite3_prepare_v2(rec->db, checks[i], -1, &st, NULL);
         sqlite3_finalize(st);
@@ -330,7 +328,10 @@ purr_recording_transition_count(purr_recording *rec)
 {
     sqlite3_stmt *st = NULL;
     int64_t n = PURR_EIO;
-    if (sqlite3_prepare_v2(rec->db, "SELECT count(*) FROM transition", -1,
+    if (sqlite3_prepare_v2(rec->db,
+                           "SELECT coalesce(sum(count), 0) FROM "
+                           "transition_chunk",
+                           -1,
                            &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
@@ -356,14 +357,28 @@ purr_recording_iter_open(purr_recording_iter *it, purr_recording *rec)
     return 0;
 }
 
-int
-purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
+/* Reads the n-byte little-endian integer at *p (n <= 7, checked against
+ * end) and advances *p. Returns false when the bytes run out. */
+static bool
+take_le(const uint8_t **p, const uint8_t *end, unsigned n, uint64_t *out)
+{
+    if ((size_t)(end - *p) < n)
+        return false;
+    uint64_t x = 0;
+    for (unsigned i = n; i-- > 0;)
+        x = x << 8 | (*p)[i];
+    *p += n;
+    *out = x;
+    return true;
+}
+
+/* Steps to the next chunk row. Returns 0, PURR_ECLOSED after the last, or
+ * an error with diag set. */
+static int
+next_chunk(purr_recording_iter *it, purr_diag *diag)
 {
     sqlite3_stmt *st = it->stmt_;
     purr_recording *rec = it->rec_;
-    purr_datum_free(&it->datum);
-    if (!st)
-        return PURR_ECLOSED;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         return PURR_ECLOSED;
@@ -374,12 +389,82 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
                        it->seq, sqlite3_errmsg(rec->db));
         return (rc & 0xff) == SQLITE_CORRUPT ? PURR_EFORMAT : PURR_EIO;
     }
-    it->seq = (uint64_t)sqlite3_column_int64(st, 0);
-    it->time_ns = sqlite3_column_int64(st, 1);
-    uint64_t value_id = (uint64_t)sqlite3_column_int64(st, 2);
-    it->task_id = (uint64_t)sqlite3_column_int64(st, 3);
-    it->payload = sqlite3_column_blob(st, 4);
-    it->payload_len = (size_t)sqlite3_column_bytes(st, 4);
+    uint64_t first = (uint64_t)sqlite3_column_int64(st, 0);
+    int64_t count = sqlite3_column_int64(st, 2);
+    /* Transitions are numbered without gaps: a chunk that does not start
+     * where the last one ended means rows were lost or altered. */
+    if (it->started_ && first != it->seq + 1) {
+        purr_diag_set(diag, rec->path, (long)first, 0,
+                       "transitions missing: seq %" PRIu64
+                       " follows seq %" PRIu64,
+                       first, it->seq);
+        return PURR_EFORMAT;
+    }
+    if (count <= 0 || count > UINT32_MAX ||
+        sqlite3_column_type(st, 3) != SQLITE_BLOB) {
+        purr_diag_set(diag, rec->path, (long)first, 0,
+                       "transition chunk at seq %" PRIu64 " is corrupt",
+                       first);
+        return PURR_EFORMAT;
+    }
+    it->started_ = true;
+    it->seq = first - 1;
+    it->ns_ = sqlite3_column_int64(st, 1);
+    it->left_ = (uint32_t)count;
+    it->chunk_ = sqlite3_column_blob(st, 3);
+    it->chunk_len_ = (size_t)sqlite3_column_bytes(st, 3);
+    it->pos_ = 0;
+    return 0;
+}
+
+int
+purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
+{
+    purr_recording *rec = it->rec_;
+    purr_datum_free(&it->datum);
+    if (!it->stmt_)
+        return PURR_ECLOSED;
+    while (it->left_ == 0) {
+        /* A chunk must hold exactly its records. */
+        if (it->chunk_ && it->pos_ != it->chunk_len_) {
+            purr_diag_set(diag, rec->path, (long)it->seq, 0,
+                           "transition chunk ending at seq %" PRIu64
+                           " has %zu bytes left over",
+                           it->seq, it->chunk_len_ - it->pos_);
+            return PURR_EFORMAT;
+        }
+        it->chunk_ = NULL;
+        int rc = next_chunk(it, diag);
+        if (rc)
+            return rc;
+    }
+    uint64_t seq = it->seq + 1;
+    const uint8_t *p = it->chunk_ + it->pos_,
+                  *end = it->chunk_ + it->chunk_len_;
+    uint64_t len, dt, task, value_id;
+    bool ok = end - p >= 2;
+    if (ok) {
+        unsigned h = p[0] | (unsigned)p[1] << 8;
+        p += 2;
+        ok = !(h >> 12) && take_le(&p, end, h & 7, &len) &&
+             take_le(&p, end, (h >> 3) & 7, &dt) &&
+             take_le(&p, end, (h >> 6) & 7, &task) &&
+             take_le(&p, end, (h >> 9) & 7, &value_id) &&
+             len <= (uint64_t)(end - p) && dt <= INT64_MAX;
+    }
+    if (!ok) {
+        purr_diag_set(diag, rec->path, (long)seq, 0,
+                       "transition %" PRIu64 ": corrupt record", seq);
+        return PURR_EFORMAT;
+    }
+    it->seq = seq;
+    it->ns_ += (int64_t)dt;
+    it->time_ns = it->ns_;
+    it->task_id = task;
+    it->payload = p;
+    it->payload_len = (size_t)len;
+    it->pos_ = (size_t)(p + len - it->chunk_);
+    it->left_--;
     it->value = value_by_id(rec, value_id);
     if (!it->value) {
         purr_diag_set(diag, rec->path, (long)it->seq, 0,

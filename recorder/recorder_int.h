@@ -16,8 +16,10 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 
-/* The schema text (recorder/schema.sql, embedded at build time). */
+/* The schema text (recorder/schema.sql, embedded at build time). The
+ * tables come before the line starting "-- @views", the views after. */
 extern const char purr__recorder_schema[];
+#define REC_VIEWS_MARK "-- @views"
 
 /* Allocation that aborts on failure, naming the size (as the core does). */
 void *purr__rec_malloc(size_t size);
@@ -27,54 +29,98 @@ char *purr__rec_strdup(const char *s);
 /* Monotonic wall time in ns (for batch ages only; never recorded). */
 int64_t purr__rec_wall_ns(void);
 
-/* The kinds of records a batch holds. */
+/* The kinds of rows a batch holds besides its event chunks. */
 enum rec_row_kind {
     ROW_VALUE = 1,      /* a value table row */
-    ROW_TRANSITION = 2, /* a transition table row */
     ROW_TASK = 3,       /* a task table row (insert or ignore) */
-    ROW_TASK_EVENT = 4, /* one task event (packed into task_event_chunk) */
     ROW_META = 5        /* a run table row (insert or replace) */
 };
+
+/* Events between two looks at the current batch's age on the loop thread
+ * (the tap's full callback). */
+#define REC_AGE_STRIDE 256
+
+/* The two event streams, each packed into its own chunk table. */
+enum rec_stream_kind { STREAM_TRANSITION = 0, STREAM_TASK_EVENT = 1 };
 
 /* "No string" in a record's s1/s2 length. */
 #define REC_NULL UINT32_MAX
 
-/* One record: everything a row needs, with its byte strings (payload,
- * name, detail, metadata key and value) as offsets into the batch's arena,
- * so that appending one costs a struct store and a memcpy. 56 bytes. */
+/* One row of the small tables (value, task, detail, run), with its byte
+ * strings (name, detail text, metadata key and value, initial payload) as
+ * offsets into the batch's arena. */
 typedef struct rec_row {
     uint8_t kind;               /* enum rec_row_kind */
-    uint8_t small;              /* TASK_EVENT: event kind; VALUE: type */
-    int32_t status;             /* TASK_EVENT: status; VALUE: role */
-    uint64_t seq;               /* TRANSITION: value_seq; TASK_EVENT: seq */
-    int64_t time_ns;            /* loop time of the event */
-    uint64_t id;                /* TRANSITION/VALUE: value id; TASK*: task */
-    uint64_t aux;               /* TRANSITION: setting task; TASK*: parent */
-    uint32_t s1_off, s1_len;    /* payload / name / detail / meta key */
+    uint8_t small;              /* VALUE: type */
+    int32_t status;             /* VALUE: role */
+    int64_t time_ns;            /* VALUE: creation time */
+    uint64_t id;                /* VALUE: value id; TASK: task; DETAIL */
+    uint64_t aux;               /* TASK: parent */
+    uint32_t s1_off, s1_len;    /* name / detail / meta key */
     uint32_t s2_off, s2_len;    /* VALUE: initial payload; META: value */
 } rec_row;
 
-/* A batch: records plus the arena holding their bytes. The loop thread
- * fills one (r->cur); full batches go to the writer thread, which writes
- * each in one transaction and hands it back empty. */
+/* A growable byte buffer. */
+typedef struct rec_bytes {
+    uint8_t *p;
+    size_t len, cap;
+} rec_bytes;
+
+/* One event as the loop appends it: a purr_tap_rec (core.h), written by
+ * the loop itself through the tap for the frequent kinds on the virtual
+ * clock, and by the observer (observe below) for the rest. Fields as
+ * there, plus: type REC_ARENA means arg is off << 32 | len of the encoded
+ * datum in the batch's arena; for task events arg is the detail string
+ * (a constant) or 0. */
+typedef purr_tap_rec rec_ev;
+#define REC_ARENA 0xff
+
+/* One packed chunk: count records at wbuf[stream].p + off. */
+typedef struct rec_chunk {
+    uint8_t stream;             /* enum rec_stream_kind */
+    uint32_t count;
+    uint64_t first_seq;
+    int64_t first_ns;
+    size_t off, len;
+} rec_chunk;
+
+/* The open chunk of one stream while the writer packs a batch. */
+typedef struct rec_stream {
+    bool open;
+    uint32_t count;
+    uint64_t first_seq, last_seq;
+    int64_t first_ns, last_ns;
+    size_t off;                 /* start of its records in wbuf */
+} rec_stream;
+
+/* A batch: rows of the small tables and the events, in the order they
+ * happened, plus the arena holding their bytes. The loop thread fills one
+ * (r->cur); full batches go to the writer thread, which packs the events
+ * and writes everything in one transaction and hands the batch back
+ * empty. */
 typedef struct rec_batch {
-    rec_row *rows;              /* cap rows, allocated once */
-    size_t nrows;               /* used */
-    uint8_t *arena;             /* the rows' byte strings */
+    rec_row *rows;              /* rows_cap rows */
+    size_t nrows, rows_cap;
+    rec_ev *evs;                /* batch_rows events, allocated once */
+    size_t nevs;                /* set at hand-over; while the batch is
+                                   r->cur the count is r->tap.n */
+    uint8_t *arena;             /* byte strings and non-scalar payloads */
     size_t arena_len, arena_cap;
-    int64_t started_ns;         /* wall time of the first row */
+    int64_t started_ns;         /* wall time of the first row or event */
     struct rec_batch *next;     /* in the ready queue or the free list */
 } rec_batch;
 
 struct purr_recorder {
     char *path;                 /* the file (owned) */
+    char *old_path;             /* a replaced file renamed aside, which the
+                                   writer thread deletes (owned), or NULL */
     sqlite3 *db;                /* the connection (owned; the writer
                                    thread's alone while it runs) */
     purr_recorder_options opts; /* with defaults filled in at open */
 
     /* Statements, prepared once at open, finalized at close. */
-    sqlite3_stmt *st_value, *st_transition, *st_task, *st_chunk, *st_meta,
-        *st_begin, *st_commit;
+    sqlite3_stmt *st_value, *st_tchunk, *st_task, *st_echunk, *st_meta,
+        *st_detail, *st_begin, *st_commit;
 
     /* The first error (sticky): 0 while all is well. Written by the writer
      * thread under mu (or by the owner before the thread starts and after
@@ -88,12 +134,14 @@ struct purr_recorder {
     bool real;                  /* real clock: appends lock mu, because
                                    the writer may take an old cur batch */
     rec_batch *cur;             /* the batch being filled */
-    unsigned age_tick;          /* appends since the last age check */
-    uint64_t ntransitions;      /* transitions recorded (queued ones too) */
+    purr_tap tap;               /* its events: buf = cur->evs, n of them;
+                                   installed in the loop on the virtual
+                                   clock, the recorder's own cursor on
+                                   both */
+    uint64_t seq_at_attach;     /* the loop's transitions before attach */
     bool *value_seen;           /* by purr_value_id: row already queued */
     size_t value_seen_cap;
-    bool any_event;             /* first/last times below are set */
-    int64_t first_ns, last_ns;  /* loop times of the first/last events */
+
     bool end_set;               /* the user set end_ns */
     uint8_t *scratch;           /* encoding buffer (owner thread) */
     size_t scratch_cap;
@@ -102,6 +150,22 @@ struct purr_recorder {
      * clock. */
     pthread_t thread;
     bool thread_started;
+    /* Packing (writer thread): the chunks of the batch being written. */
+    rec_bytes wbuf[2];          /* packed records, by stream */
+    rec_stream wst[2];          /* the open chunk of each stream */
+    rec_chunk *wchunks;         /* closed chunks */
+    size_t nwchunks, wchunks_cap;
+    const char **detail_ptrs;   /* details seen: the pointers events
+                                   carried (fast path) ... */
+    uint32_t *detail_codes;     /* ... their detail ids ... */
+    size_t ndetail_ptrs;
+    char **detail_texts;        /* ... and each id's text (id - 1) */
+    size_t ndetails;
+    size_t ndetails_written;    /* detail rows inserted so far */
+    bool w_any;                 /* an event was written: ... */
+    int64_t w_first_ns, w_last_ns; /* ... the first's and last's times */
+    bool views_pending;         /* the views are still to be created (by
+                                   the writer's first transaction) */
     pthread_mutex_t mu;
     pthread_cond_t cv_work;     /* signalled: a batch is ready / stop */
     pthread_cond_t cv_free;     /* signalled: a batch was written */
@@ -112,14 +176,6 @@ struct purr_recorder {
     uint64_t handed, written;   /* batches queued / written and committed */
     bool stop;                  /* close asked the thread to end */
 
-    /* Writer-thread scratch. */
-    char *text;                 /* text-form buffer */
-    size_t text_cap;
-    char *chunk;                /* task events being packed, as JSON */
-    size_t chunk_len, chunk_cap;
-    size_t chunk_count;         /* events in chunk */
-    uint64_t chunk_seq;         /* seq of its first event */
-    int64_t chunk_ns;           /* time of its first event */
 };
 
 /* Records an SQLite failure as the sticky error (the first one wins).
@@ -131,8 +187,24 @@ int purr__rec_fail_sqlite(purr_recorder *r, int rc, const char *what);
  * when no thread runs). Returns 0 or the sticky error. */
 int purr__rec_write_batch(purr_recorder *r, rec_batch *b);
 
+/* Creates the views if they are pending (in the open transaction, if
+ * any). Returns 0 or the sticky error. Whoever owns the connection. */
+int purr__rec_create_views(purr_recorder *r);
+
 /* Writer thread (writer_thread.c). */
 int purr__rec_thread_start(purr_recorder *r);
+/* Whether b (handed over, nevs set) holds anything to write. */
+bool purr__rec_batch_busy(const rec_batch *b);
+/* Whether r->cur holds anything. Owner thread, or mu held on the real
+ * clock. */
+bool purr__rec_cur_busy(const purr_recorder *r);
+/* Makes b the current batch (r->cur and the tap's buffer). Same rule. */
+void purr__rec_cur_open(purr_recorder *r, rec_batch *b);
+/* Takes r->cur away (setting its nevs) and returns it. Same rule. */
+rec_batch *purr__rec_cur_take(purr_recorder *r);
+/* Empties b for reuse. */
+void purr__rec_batch_reset(rec_batch *b);
+
 /* Hands r->cur to the writer (when it holds rows) and gives the owner a
  * fresh batch, waiting when max_batches are in flight. Owner thread. */
 void purr__rec_handoff(purr_recorder *r);
@@ -143,7 +215,7 @@ int purr__rec_thread_flush(purr_recorder *r);
 void purr__rec_thread_stop(purr_recorder *r);
 /* Frees a batch (NULL accepted). */
 void purr__rec_batch_free(rec_batch *b);
-/* A new empty batch for opts.batch_rows records. */
+/* A new empty batch for opts.batch_rows rows and events. */
 rec_batch *purr__rec_batch_new(purr_recorder *r);
 
 #endif /* PURR_RECORDER_INT_H */

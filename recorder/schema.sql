@@ -1,10 +1,17 @@
--- schema.sql - the purr recording schema, version 2.
+-- schema.sql - the purr recording schema, version 3.
 --
 -- One SQLite file per run. This text is compiled into purr_recorder and run
 -- once when a recording is created; docs/recording.md describes it column
 -- by column. A change to any table or view means a new user_version, and a
 -- purr reads only the version it writes (PURR_RECORDING_VERSION).
-PRAGMA user_version = 2;
+--
+-- Transitions and task events are stored packed: one chunk row holds a few
+-- kilobytes of consecutive events in the binary record layout below, so
+-- that recording costs a few bytes and nanoseconds per event instead of a
+-- row each. The views transition and task_event unpack them with SQLite's
+-- built-in functions (one row per event), so the shell reads a recording
+-- as if it held one row per transition.
+PRAGMA user_version = 3;
 
 -- Run metadata, one row per key: scene, scene_hash, seed, shuffle_seed,
 -- purr_version, clock, options, start_ns, end_ns, exit_status, created_by.
@@ -25,22 +32,21 @@ CREATE TABLE value (
     initial    BLOB NOT NULL
 ) STRICT;
 
--- One row per transition. seq is the loop-wide transition number (from 1,
--- gap-free). payload is purr_datum_encode of the new datum: the exact
--- truth, which replay compares. num and text are for people: num holds
--- bool and int payloads as INTEGER and doubles as REAL (NULL for a NaN,
--- which SQLite cannot store as REAL); text holds the purr_datum_format text
--- form of strings, bytes, tuples and NaNs (NULL when recorded with no_text,
--- and for every other type). The column order puts the small, always
--- present columns first.
-CREATE TABLE transition (
-    seq      INTEGER PRIMARY KEY,
-    time_ns  INTEGER NOT NULL,
-    num      ANY,
-    text     TEXT,
-    value_id INTEGER NOT NULL,
-    task_id  INTEGER NOT NULL,
-    payload  BLOB NOT NULL
+-- Transitions, packed. A chunk holds count consecutive transitions: seq
+-- first_seq, first_seq + 1, ... (seq is the loop-wide transition number,
+-- from 1, gap-free). data is count records, each
+--   u16 h = n_len | n_dt << 3 | n_task << 6 | n_value << 9
+--   len, dt, task_id, value_id: unsigned little-endian integers of
+--       n_len, n_dt, n_task, n_value bytes (0 to 7; 0 bytes means 0)
+--   payload: len bytes, purr_datum_encode of the new datum
+-- where dt is the record's time_ns minus the previous record's (the first
+-- record's minus first_ns). The payload is the exact truth, which replay
+-- compares; h and the integers are little-endian on every host.
+CREATE TABLE transition_chunk (
+    first_seq INTEGER PRIMARY KEY,
+    first_ns  INTEGER NOT NULL,
+    count     INTEGER NOT NULL,
+    data      BLOB NOT NULL
 ) STRICT;
 
 -- Every task seen. parent_task_id: the task owning its nursery (0: none).
@@ -53,39 +59,206 @@ CREATE TABLE task (
     spawn_site     TEXT
 ) STRICT;
 
--- Task events from the observer hook, packed: one row holds up to 1024
--- consecutive events as a JSON array of arrays
---   [seq - first_seq, time_ns - first_ns, kind, task_id, parent_task_id,
---    status]                       (and a 7th item, detail, when present)
--- so that a run's many task events cost a few bytes each. Rows never
--- straddle a commit, so how events are grouped depends on wall time; the
--- events themselves, read through the task_event view, do not.
+-- What BLOCKED tasks wait for ("sleep", "value transition", ...), numbered
+-- from 1 in the order first seen.
+CREATE TABLE detail (
+    id   INTEGER PRIMARY KEY,
+    text TEXT NOT NULL
+) STRICT;
+
+-- Task events from the observer hook, packed. A chunk holds count
+-- consecutive task events; seq is the loop-wide event number (shared with
+-- value events, so task events have gaps where transitions happened). data
+-- is count records, each
+--   u8 kind (the purr_event_kind number)
+--   u16 h = n_dseq | n_dt << 3 | n_task << 6 | n_status << 9 |
+--           n_detail << 12
+--   dseq, dt, task_id, zigzag(status), detail: unsigned little-endian
+--       integers of n_dseq, n_dt, n_task, n_status, n_detail bytes
+-- where dseq and dt are the differences to the previous record's seq and
+-- time_ns (the first record's to first_seq and first_ns), zigzag(s) is
+-- (s << 1) ^ (s >> 31), and detail is a detail id (0: none).
 CREATE TABLE task_event_chunk (
     first_seq INTEGER PRIMARY KEY,
     first_ns  INTEGER NOT NULL,
     count     INTEGER NOT NULL,
-    events    TEXT NOT NULL
+    data      BLOB NOT NULL
 ) STRICT;
 
--- One row per task event. seq is the loop-wide event number (shared with
--- value events, so it orders task events and transitions); kind is the
--- purr_event_kind number; status the ENDED result or WOKEN code; detail
--- what a BLOCKED task waits for.
-CREATE VIEW task_event AS
-SELECT c.first_seq + (e.value ->> 0) AS seq,
-       c.first_ns + (e.value ->> 1) AS time_ns,
-       e.value ->> 2 AS kind,
-       e.value ->> 3 AS task_id,
-       e.value ->> 4 AS parent_task_id,
-       e.value ->> 5 AS status,
-       e.value ->> 6 AS detail
-FROM task_event_chunk c, json_each(c.events) e;
+-- @views: what follows is created by the recorder's writer thread in its
+-- first transaction, off the loop thread (parsing it takes milliseconds).
+-- The views below read chunks in first_seq order and each chunk's records
+-- in order, so they list events in seq order as they stream (LIMIT stops
+-- the unpacking early). transition: seq, time_ns, value_id, task_id,
+-- payload (as stored), and where the payload sits (the chunk's first_seq
+-- and the 1-based byte position in its data). task_event: seq, time_ns,
+-- kind, task_id, parent_task_id, status (the ENDED result or WOKEN code),
+-- detail (what a BLOCKED task waits for). transitions_text: transitions for
+-- people: time in seconds, names instead of numbers, the datum as text
+-- (doubles as SQLite prints a REAL, to 15 digits; strings unescaped; tuples
+-- nested in tuples as ...).
+-- GENERATED by recorder/gen_views.py: do not edit by hand.
+CREATE VIEW transition AS
+WITH RECURSIVE
+    l(b) AS (SELECT x'000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff'),
+    walk(chunk, idx, pos, h, prev_ns) AS (
+        SELECT c.first_seq, 0, 1, ((instr(l.b, substr(c.data, 1, 1)) - 1) | ((instr(l.b, substr(c.data, 2, 1)) - 1) << 8)), c.first_ns
+        FROM transition_chunk c, l
+        UNION ALL
+        SELECT w.chunk, w.idx + 1, (w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + (iif(((w.h >> 0) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 2, 1)) - 1), 0)
+         | iif(((w.h >> 0) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 2 + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 0) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 2 + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 0) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 2 + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 0) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 2 + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 0) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 2 + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 0) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 2 + 6, 1)) - 1) << 48), 0))),
+               ((instr(l.b, substr(c.data, (w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + (iif(((w.h >> 0) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 2, 1)) - 1), 0)
+         | iif(((w.h >> 0) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 2 + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 0) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 2 + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 0) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 2 + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 0) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 2 + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 0) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 2 + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 0) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 2 + 6, 1)) - 1) << 48), 0))), 1)) - 1) | ((instr(l.b, substr(c.data, (w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + (iif(((w.h >> 0) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 2, 1)) - 1), 0)
+         | iif(((w.h >> 0) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 2 + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 0) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 2 + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 0) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 2 + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 0) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 2 + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 0) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 2 + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 0) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 2 + 6, 1)) - 1) << 48), 0))) + 1, 1)) - 1) << 8)),
+               w.prev_ns + (iif(((w.h >> 3) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 3) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 3) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 3) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 3) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 3) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 3) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 6, 1)) - 1) << 48), 0))
+        FROM walk w, l
+        JOIN transition_chunk c ON c.first_seq = w.chunk
+        WHERE w.idx + 1 < c.count
+        ORDER BY 1, 2)
+SELECT w.chunk + w.idx AS seq,
+       w.prev_ns + (iif(((w.h >> 3) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 3) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 3) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 3) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 3) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 3) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 3) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + 6, 1)) - 1) << 48), 0)) AS time_ns,
+       (iif(((w.h >> 9) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 9) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 9) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 9) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 9) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 9) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 9) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 6, 1)) - 1) << 48), 0)) AS value_id,
+       (iif(((w.h >> 6) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 6) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 6) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 6) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 6) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 6) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 6) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 6, 1)) - 1) << 48), 0)) AS task_id,
+       substr(c.data, w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7), (iif(((w.h >> 0) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 2, 1)) - 1), 0)
+         | iif(((w.h >> 0) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 2 + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 0) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 2 + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 0) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 2 + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 0) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 2 + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 0) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 2 + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 0) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 2 + 6, 1)) - 1) << 48), 0))) AS payload,
+       w.chunk AS chunk,
+       w.pos + 2 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) AS payload_pos
+FROM walk w, l
+JOIN transition_chunk c ON c.first_seq = w.chunk;
 
--- Transitions for people: time in seconds, names instead of numbers, the
--- datum as text: text when set, else num (bools as true/false; doubles as
--- SQLite prints a REAL, to 15 digits), nil for nil, else the payload in
--- hex (a NaN, a string... recorded with no_text).
+CREATE VIEW task_event AS
+WITH RECURSIVE
+    l(b) AS (SELECT x'000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff'),
+    walk(chunk, idx, pos, h, prev_seq, prev_ns) AS (
+        SELECT c.first_seq, 0, 1, ((instr(l.b, substr(c.data, 2, 1)) - 1) | ((instr(l.b, substr(c.data, 3, 1)) - 1) << 8)), c.first_seq, c.first_ns
+        FROM task_event_chunk c, l
+        UNION ALL
+        SELECT w.chunk, w.idx + 1, (w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + ((w.h >> 12) & 7)),
+               ((instr(l.b, substr(c.data, (w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + ((w.h >> 12) & 7)) + 1, 1)) - 1) | ((instr(l.b, substr(c.data, (w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + ((w.h >> 12) & 7)) + 2, 1)) - 1) << 8)),
+               w.prev_seq + (iif(((w.h >> 0) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3, 1)) - 1), 0)
+         | iif(((w.h >> 0) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 0) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 0) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 0) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 0) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 0) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + 6, 1)) - 1) << 48), 0)),
+               w.prev_ns + (iif(((w.h >> 3) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 3) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 3) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 3) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 3) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 3) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 3) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 6, 1)) - 1) << 48), 0))
+        FROM walk w, l
+        JOIN task_event_chunk c ON c.first_seq = w.chunk
+        WHERE w.idx + 1 < c.count
+        ORDER BY 1, 2)
+SELECT w.prev_seq + (iif(((w.h >> 0) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3, 1)) - 1), 0)
+         | iif(((w.h >> 0) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 0) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 0) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 0) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 0) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 0) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + 6, 1)) - 1) << 48), 0)) AS seq,
+       w.prev_ns + (iif(((w.h >> 3) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 3) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 3) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 3) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 3) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 3) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 3) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + 6, 1)) - 1) << 48), 0)) AS time_ns,
+       (instr(l.b, substr(c.data, w.pos, 1)) - 1) AS kind,
+       (iif(((w.h >> 6) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 6) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 6) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 6) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 6) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 6) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 6) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 6, 1)) - 1) << 48), 0)) AS task_id,
+       coalesce(k.parent_task_id, 0) AS parent_task_id,
+       iif((iif(((w.h >> 9) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 9) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 9) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 9) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 9) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 9) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 9) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 6, 1)) - 1) << 48), 0)) & 1, -((iif(((w.h >> 9) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 9) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 9) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 9) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 9) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 9) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 9) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 6, 1)) - 1) << 48), 0)) >> 1) - 1, (iif(((w.h >> 9) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 9) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 9) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 9) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 9) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 9) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 9) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + 6, 1)) - 1) << 48), 0)) >> 1) AS status,
+       x.text AS detail
+FROM walk w, l
+JOIN task_event_chunk c ON c.first_seq = w.chunk
+LEFT JOIN task k ON k.id = (iif(((w.h >> 6) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 6) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 6) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 6) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 6) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 6) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 6) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + 6, 1)) - 1) << 48), 0))
+LEFT JOIN detail x ON x.id = (iif(((w.h >> 12) & 7) > 0, (instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7), 1)) - 1), 0)
+         | iif(((w.h >> 12) & 7) > 1, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + 1, 1)) - 1) << 8), 0)
+         | iif(((w.h >> 12) & 7) > 2, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + 2, 1)) - 1) << 16), 0)
+         | iif(((w.h >> 12) & 7) > 3, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + 3, 1)) - 1) << 24), 0)
+         | iif(((w.h >> 12) & 7) > 4, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + 4, 1)) - 1) << 32), 0)
+         | iif(((w.h >> 12) & 7) > 5, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + 5, 1)) - 1) << 40), 0)
+         | iif(((w.h >> 12) & 7) > 6, ((instr(l.b, substr(c.data, w.pos + 3 + ((w.h >> 0) & 7) + ((w.h >> 3) & 7) + ((w.h >> 6) & 7) + ((w.h >> 9) & 7) + 6, 1)) - 1) << 48), 0));
+
 CREATE VIEW transitions_text AS
+WITH l(b) AS (SELECT x'000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff')
 SELECT t.seq AS seq,
        printf('%d.%09d', t.time_ns / 1000000000, t.time_ns % 1000000000)
            AS time_s,
@@ -93,18 +266,192 @@ SELECT t.seq AS seq,
        CASE v.role WHEN 1 THEN 'input' WHEN 2 THEN 'output'
                    WHEN 3 THEN 'internal' ELSE '?' END AS role,
        coalesce(k.name, '') AS task,
-       CASE WHEN t.text IS NOT NULL THEN t.text
-            WHEN t.num IS NOT NULL THEN
-                CASE WHEN substr(t.payload, 1, 1) = x'01'
-                     THEN iif(t.num, 'true', 'false') ELSE t.num END
-            WHEN t.payload = x'00' THEN 'nil'
-            ELSE 'x''' || hex(t.payload) || '''' END AS payload
-FROM transition t
+       CASE WHEN (instr(l.b, substr(t.payload, 1, 1)) - 1) = 6 THEN '(' || (
+                WITH RECURSIVE
+                    l(b) AS (SELECT x'000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff'),
+                    item(pos, n) AS (
+                        SELECT 6, 0 WHERE (iif(4 > 0, (instr(l.b, substr(t.payload, 2, 1)) - 1), 0)
+         | iif(4 > 1, ((instr(l.b, substr(t.payload, 2 + 1, 1)) - 1) << 8), 0)
+         | iif(4 > 2, ((instr(l.b, substr(t.payload, 2 + 2, 1)) - 1) << 16), 0)
+         | iif(4 > 3, ((instr(l.b, substr(t.payload, 2 + 3, 1)) - 1) << 24), 0)) > 0
+                        UNION ALL
+                        SELECT pos + CASE (instr(l.b, substr(t.payload, pos, 1)) - 1) WHEN 0 THEN 1 WHEN 1 THEN 2 WHEN 2 THEN 9 WHEN 3 THEN 9 WHEN 6 THEN length(t.payload) ELSE 5 + (iif(4 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(4 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(4 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(4 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)) END, n + 1
+                        FROM item, l
+                        WHERE n + 1 < (iif(4 > 0, (instr(l.b, substr(t.payload, 2, 1)) - 1), 0)
+         | iif(4 > 1, ((instr(l.b, substr(t.payload, 2 + 1, 1)) - 1) << 8), 0)
+         | iif(4 > 2, ((instr(l.b, substr(t.payload, 2 + 2, 1)) - 1) << 16), 0)
+         | iif(4 > 3, ((instr(l.b, substr(t.payload, 2 + 3, 1)) - 1) << 24), 0))
+                          AND (instr(l.b, substr(t.payload, pos, 1)) - 1) != 6)
+                SELECT coalesce(group_concat(CASE (instr(l.b, substr(t.payload, pos, 1)) - 1)
+            WHEN 0 THEN 'nil'
+            WHEN 1 THEN iif((instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 'true', 'false')
+            WHEN 2 THEN (iif(8 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, pos + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, pos + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, pos + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, pos + 1 + 7, 1)) - 1) << 56), 0))
+            WHEN 3 THEN CASE WHEN (iif(8 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, pos + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, pos + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, pos + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, pos + 1 + 7, 1)) - 1) << 56), 0)) = -9223372036854775808 THEN '-0.0'
+              WHEN (((iif(8 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, pos + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, pos + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, pos + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, pos + 1 + 7, 1)) - 1) << 56), 0)) >> 52) & 2047) = 2047 THEN iif(((iif(8 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, pos + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, pos + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, pos + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, pos + 1 + 7, 1)) - 1) << 56), 0)) & 4503599627370495), 'nan', iif((iif(8 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, pos + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, pos + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, pos + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, pos + 1 + 7, 1)) - 1) << 56), 0)) < 0, '-inf', 'inf'))
+              ELSE iif((iif(8 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, pos + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, pos + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, pos + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, pos + 1 + 7, 1)) - 1) << 56), 0)) < 0, -1.0, 1.0) * (((iif(8 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, pos + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, pos + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, pos + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, pos + 1 + 7, 1)) - 1) << 56), 0)) & 4503599627370495) + iif((((iif(8 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, pos + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, pos + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, pos + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, pos + 1 + 7, 1)) - 1) << 56), 0)) >> 52) & 2047), 4503599627370496, 0)) * power(2, max((((iif(8 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, pos + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, pos + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, pos + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, pos + 1 + 7, 1)) - 1) << 56), 0)) >> 52) & 2047), 1) - 1075) END
+            WHEN 4 THEN '"' || CAST(substr(t.payload, pos + 5, (iif(4 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(4 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(4 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(4 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0))) AS TEXT) || '"'
+            WHEN 5 THEN 'x''' || hex(substr(t.payload, pos + 5, (iif(4 > 0, (instr(l.b, substr(t.payload, pos + 1, 1)) - 1), 0)
+         | iif(4 > 1, ((instr(l.b, substr(t.payload, pos + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(4 > 2, ((instr(l.b, substr(t.payload, pos + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(4 > 3, ((instr(l.b, substr(t.payload, pos + 1 + 3, 1)) - 1) << 24), 0)))) || ''''
+            ELSE '...' END, ', '), '')
+                FROM item, l) || ')'
+            ELSE CASE (instr(l.b, substr(t.payload, 1, 1)) - 1)
+            WHEN 0 THEN 'nil'
+            WHEN 1 THEN iif((instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 'true', 'false')
+            WHEN 2 THEN (iif(8 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, 1 + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, 1 + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, 1 + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, 1 + 1 + 7, 1)) - 1) << 56), 0))
+            WHEN 3 THEN CASE WHEN (iif(8 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, 1 + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, 1 + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, 1 + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, 1 + 1 + 7, 1)) - 1) << 56), 0)) = -9223372036854775808 THEN '-0.0'
+              WHEN (((iif(8 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, 1 + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, 1 + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, 1 + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, 1 + 1 + 7, 1)) - 1) << 56), 0)) >> 52) & 2047) = 2047 THEN iif(((iif(8 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, 1 + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, 1 + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, 1 + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, 1 + 1 + 7, 1)) - 1) << 56), 0)) & 4503599627370495), 'nan', iif((iif(8 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, 1 + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, 1 + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, 1 + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, 1 + 1 + 7, 1)) - 1) << 56), 0)) < 0, '-inf', 'inf'))
+              ELSE iif((iif(8 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, 1 + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, 1 + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, 1 + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, 1 + 1 + 7, 1)) - 1) << 56), 0)) < 0, -1.0, 1.0) * (((iif(8 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, 1 + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, 1 + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, 1 + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, 1 + 1 + 7, 1)) - 1) << 56), 0)) & 4503599627370495) + iif((((iif(8 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, 1 + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, 1 + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, 1 + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, 1 + 1 + 7, 1)) - 1) << 56), 0)) >> 52) & 2047), 4503599627370496, 0)) * power(2, max((((iif(8 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(8 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(8 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(8 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)
+         | iif(8 > 4, ((instr(l.b, substr(t.payload, 1 + 1 + 4, 1)) - 1) << 32), 0)
+         | iif(8 > 5, ((instr(l.b, substr(t.payload, 1 + 1 + 5, 1)) - 1) << 40), 0)
+         | iif(8 > 6, ((instr(l.b, substr(t.payload, 1 + 1 + 6, 1)) - 1) << 48), 0)
+         | iif(8 > 7, ((instr(l.b, substr(t.payload, 1 + 1 + 7, 1)) - 1) << 56), 0)) >> 52) & 2047), 1) - 1075) END
+            WHEN 4 THEN '"' || CAST(substr(t.payload, 1 + 5, (iif(4 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(4 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(4 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(4 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0))) AS TEXT) || '"'
+            WHEN 5 THEN 'x''' || hex(substr(t.payload, 1 + 5, (iif(4 > 0, (instr(l.b, substr(t.payload, 1 + 1, 1)) - 1), 0)
+         | iif(4 > 1, ((instr(l.b, substr(t.payload, 1 + 1 + 1, 1)) - 1) << 8), 0)
+         | iif(4 > 2, ((instr(l.b, substr(t.payload, 1 + 1 + 2, 1)) - 1) << 16), 0)
+         | iif(4 > 3, ((instr(l.b, substr(t.payload, 1 + 1 + 3, 1)) - 1) << 24), 0)))) || ''''
+            ELSE '...' END END AS payload
+FROM transition t, l
 JOIN value v ON v.id = t.value_id
-LEFT JOIN task k ON k.id = t.task_id
-ORDER BY t.seq;
+LEFT JOIN task k ON k.id = t.task_id;
+-- END GENERATED
+
 
 -- One row per value: how often it changed, and when first and last.
+-- (It unpacks every transition: seconds for a long recording.)
 CREATE VIEW values_summary AS
 SELECT v.name AS name,
        CASE v.role WHEN 1 THEN 'input' WHEN 2 THEN 'output'
@@ -119,7 +466,8 @@ SELECT v.name AS name,
        printf('%d.%09d', max(t.time_ns) / 1000000000,
               max(t.time_ns) % 1000000000) AS last_s
 FROM value v
-LEFT JOIN transition t ON t.value_id = v.id
+LEFT JOIN (SELECT value_id, seq, time_ns FROM transition) t
+    ON t.value_id = v.id
 GROUP BY v.id
 ORDER BY v.id;
 
@@ -136,5 +484,4 @@ SELECT e.seq AS seq,
        e.status AS status,
        e.detail AS detail
 FROM task_event e
-LEFT JOIN task k ON k.id = e.task_id
-ORDER BY e.seq;
+LEFT JOIN task k ON k.id = e.task_id;

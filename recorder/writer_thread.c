@@ -19,6 +19,7 @@
  * guards the queue, the free list, the counters, stop and r->err (which the
  * thread writes under mu only via its return path below).
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "recorder_int.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Batches on the virtual clock: one being filled plus three in flight. */
 #define MAX_BATCHES_VIRTUAL 4
@@ -35,10 +37,57 @@ purr__rec_batch_new(purr_recorder *r)
 {
     rec_batch *b = purr__rec_malloc(sizeof *b);
     memset(b, 0, sizeof *b);
-    b->rows = purr__rec_malloc(r->opts.batch_rows * sizeof *b->rows);
-    b->arena_cap = 65536;
+    b->evs = purr__rec_malloc(r->opts.batch_rows * sizeof *b->evs);
+    b->rows_cap = 64;
+    b->rows = purr__rec_malloc(b->rows_cap * sizeof *b->rows);
+    b->arena_cap = 4096;
     b->arena = purr__rec_malloc(b->arena_cap);
     return b;
+}
+
+bool
+purr__rec_batch_busy(const rec_batch *b)
+{
+    return b->nrows > 0 || b->nevs > 0;
+}
+
+bool
+purr__rec_cur_busy(const purr_recorder *r)
+{
+    return r->cur->nrows > 0 || r->tap.n > 0;
+}
+
+void
+purr__rec_cur_open(purr_recorder *r, rec_batch *b)
+{
+    r->cur = b;
+    b->started_ns = purr__rec_wall_ns();
+    r->tap.buf = b->evs;
+    r->tap.n = 0;
+    /* The loop calls tap.full every REC_AGE_STRIDE events, which is when the
+     * batch's age is looked at (recorder.c). */
+    r->tap.cap = r->real || r->opts.batch_rows < REC_AGE_STRIDE
+                     ? r->opts.batch_rows
+                     : REC_AGE_STRIDE;
+}
+
+rec_batch *
+purr__rec_cur_take(purr_recorder *r)
+{
+    rec_batch *b = r->cur;
+    b->nevs = r->tap.n;
+    r->cur = NULL;
+    r->tap.buf = NULL;
+    r->tap.n = r->tap.cap = 0;
+    return b;
+}
+
+void
+purr__rec_batch_reset(rec_batch *b)
+{
+    b->nrows = 0;
+    b->nevs = 0;
+    b->arena_len = 0;
 }
 
 void
@@ -47,6 +96,7 @@ purr__rec_batch_free(rec_batch *b)
     if (!b)
         return;
     free(b->rows);
+    free(b->evs);
     free(b->arena);
     free(b);
 }
@@ -86,13 +136,12 @@ void
 purr__rec_handoff(purr_recorder *r)
 {
     pthread_mutex_lock(&r->mu);
-    if (r->cur->nrows > 0) {
-        enqueue_locked(r, r->cur);
-        r->cur = NULL;
+    if (purr__rec_cur_busy(r)) {
+        enqueue_locked(r, purr__rec_cur_take(r));
         rec_batch *b;
         while (!(b = take_free_locked(r)))
             pthread_cond_wait(&r->cv_free, &r->mu);
-        r->cur = b;
+        purr__rec_cur_open(r, b);
     }
     pthread_mutex_unlock(&r->mu);
 }
@@ -114,13 +163,13 @@ wait_real_locked(purr_recorder *r)
 {
     rec_batch *cur = r->cur;
     int64_t left = r->opts.batch_age_ns;
-    if (cur && cur->nrows > 0) {
+    if (cur && purr__rec_cur_busy(r)) {
         left = cur->started_ns + r->opts.batch_age_ns - purr__rec_wall_ns();
         if (left <= 0) {
             rec_batch *b = take_free_locked(r);
             if (b) {
-                enqueue_locked(r, cur);
-                r->cur = b;
+                enqueue_locked(r, purr__rec_cur_take(r));
+                purr__rec_cur_open(r, b);
                 return;
             }
             left = r->opts.batch_age_ns;
@@ -135,6 +184,11 @@ writer_main(void *arg)
 {
     purr_recorder *r = arg;
 
+    if (r->old_path) {
+        unlink(r->old_path);
+        free(r->old_path);
+        r->old_path = NULL;
+    }
     pthread_mutex_lock(&r->mu);
     for (;;) {
         while (!r->ready_head && !r->stop) {
@@ -152,8 +206,7 @@ writer_main(void *arg)
         pthread_mutex_unlock(&r->mu);
 
         purr__rec_write_batch(r, b);
-        b->nrows = 0;
-        b->arena_len = 0;
+        purr__rec_batch_reset(b);
 
         pthread_mutex_lock(&r->mu);
         b->next = r->free_list;
@@ -185,6 +238,8 @@ purr__rec_thread_start(purr_recorder *r)
                       "cannot start the recorder's writer thread");
         return r->err = PURR_ESYS;
     }
+    /* Named, so that top and perf show the recorder apart from the loop. */
+    pthread_setname_np(r->thread, "purr-recorder");
     r->thread_started = true;
     return 0;
 }
@@ -214,6 +269,8 @@ purr__rec_thread_stop(purr_recorder *r)
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->thread, NULL);
     r->thread_started = false;
+    /* A run that recorded nothing after open still gets its views. */
+    purr__rec_create_views(r);
     pthread_cond_destroy(&r->cv_work);
     pthread_cond_destroy(&r->cv_free);
     pthread_mutex_destroy(&r->mu);

@@ -549,6 +549,59 @@ typedef void (*purr_observer_fn)(const purr_trace *ev, void *ctx);
 PURR_API int purr_loop_observe(purr_loop *loop, uint32_t mask,
                                purr_observer_fn fn, void *ctx);
 
+/* ---------------------------------------------------------------------- */
+/* Tap: the observer's fast path, for recorders                            */
+/* ---------------------------------------------------------------------- */
+
+/* A consumer that only stores events (purr's recorder) pays a call, a
+ * purr_trace and its own dispatch per event through an observer; at tens
+ * of millions of events per second that is most of the cost of recording.
+ * A tap instead lets the loop append a fixed-size record per event to the
+ * consumer's buffer. One tap per loop, for any of the kinds
+ * PURR_EV_TASK_BLOCKED, PURR_EV_TASK_WOKEN and PURR_EV_VALUE_SET; it runs
+ * beside the observers (each event goes to the tap and to every observer
+ * whose mask has it) and shares their seq numbering. The consumer may
+ * append records to the same buffer itself (from an observer callback) to
+ * keep one order of all it records. */
+typedef struct purr_tap_rec {
+    uint8_t kind;           /* purr_event_kind */
+    uint8_t type;           /* VALUE_SET: the new datum's purr_type */
+    uint16_t reserved;      /* 0 */
+    uint32_t aux;           /* WOKEN: the wake code (as int32);
+                               VALUE_SET: purr_value_id (low 32 bits) */
+    uint64_t seq;           /* VALUE_SET: the transition's value_seq;
+                               else the event's seq (as purr_trace) */
+    purr_time time_ns;      /* as purr_trace */
+    uint64_t task_id;       /* as purr_trace */
+    uint64_t arg;           /* BLOCKED: the detail, a (const char *) string
+                               constant that outlives the program's use of
+                               purr; VALUE_SET: the datum's bits (bool 0/1,
+                               int, double as its IEEE-754 bits; nil 0) */
+} purr_tap_rec;
+
+typedef struct purr_tap purr_tap;
+struct purr_tap {
+    uint32_t mask;          /* PURR_EV_BIT of the kinds tapped */
+    purr_tap_rec *buf;      /* the next record goes to buf[n] */
+    size_t n, cap;          /* n < cap whenever the loop appends */
+    /* Called right after an append makes n == cap; must leave n < cap
+     * (typically by handing buf off and setting a fresh one). */
+    void (*full)(purr_tap *tap);
+    /* Called instead of appending, for a VALUE_SET the record cannot hold
+     * (a string, bytes or tuple datum) and for the first VALUE_SET of each
+     * value after purr_loop_tap (so that the consumer meets every value
+     * before its records). ev is as an observer gets it. */
+    void (*slow)(purr_tap *tap, const purr_trace *ev);
+    void *ctx;              /* the consumer's */
+};
+
+/* Installs tap (NULL removes the current one). The loop keeps the pointer:
+ * tap must stay valid until removed. Not for real-clock loops whose
+ * consumer hands buffers to other threads without the loop's knowledge:
+ * the loop appends without locking. Returns 0, or PURR_EBUSY when another
+ * tap is installed. */
+PURR_API int purr_loop_tap(purr_loop *loop, purr_tap *tap);
+
 #ifdef __cplusplus
 }
 #endif

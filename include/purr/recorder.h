@@ -53,7 +53,7 @@ extern "C" {
 PURR_API void purr_diag_print(FILE *out, const purr_diag *diag);
 
 /* The schema version this purr writes and reads (PRAGMA user_version). */
-#define PURR_RECORDING_VERSION 2
+#define PURR_RECORDING_VERSION 3
 
 /* ---------------------------------------------------------------------- */
 /* Recorder                                                                */
@@ -70,8 +70,9 @@ typedef struct purr_recorder_options {
                                (virtual clock) or by the writer thread
                                (real clock) */
     bool no_task_events;    /* do not record task events or the task table */
-    bool no_text;           /* leave transition.text NULL (faster, smaller;
-                               the views then show the payload in hex) */
+    bool no_text;           /* no effect since schema version 3, whose
+                               views compute the text from the payload;
+                               kept so that old callers still compile */
     bool overwrite;         /* replace an existing file at path; else an
                                existing file is PURR_EEXIST */
 } purr_recorder_options;
@@ -212,6 +213,11 @@ typedef struct purr_recording_iter {
     /* private: */
     purr_recording *rec_;
     void *stmt_;
+    const uint8_t *chunk_;              /* the current chunk's records */
+    size_t chunk_len_, pos_;
+    uint32_t left_;                     /* records left in it */
+    bool started_;                      /* a chunk was read */
+    purr_time ns_;                      /* time of the last record */
 } purr_recording_iter;
 
 /* Prepares the iteration. Returns 0. Errors: PURR_EIO when SQLite cannot

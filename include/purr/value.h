@@ -85,6 +85,9 @@ PURR_API purr_loop *purr_value_loop(const purr_value *v);
 PURR_API uint64_t purr_value_id(const purr_value *v);
 /* Number of transitions so far. */
 PURR_API uint64_t purr_value_transitions(const purr_value *v);
+/* Transitions of every value of loop so far: the value_seq of the last
+ * one (transitions are numbered from 1 per loop, without gaps). */
+PURR_API uint64_t purr_loop_transitions(const purr_loop *loop);
 /* Loop time of the last transition (or of creation). */
 PURR_API purr_time purr_value_changed_at(const purr_value *v);
 

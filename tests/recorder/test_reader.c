@@ -1,6 +1,7 @@
 /* test_reader.c - the reader refuses bad recordings with one-line messages
  * naming the file (and the row, for a bad row), and never crashes. */
 #include "rec_test.h"
+#include "rec_patch.h"
 
 #include <unistd.h>
 
@@ -25,7 +26,7 @@ Test(reader, other_version_is_refused)
     thermo_record(path, 20.0);
     sql_exec(path, "PRAGMA user_version = 99");
     expect_refused(path, PURR_EVERSION,
-                   "recording schema version 99, this purr reads 2");
+                   "recording schema version 99, this purr reads 3");
 }
 
 Test(reader, text_file_is_refused)
@@ -75,7 +76,7 @@ Test(reader, foreign_schema_is_refused)
 {
     char path[256];
     tmp_path(path, sizeof path, "foreign.db");
-    sql_exec(path, "PRAGMA user_version = 2;"
+    sql_exec(path, "PRAGMA user_version = 3;"
                    "CREATE TABLE run (key TEXT, value TEXT);"
                    "CREATE TABLE other (x INTEGER)");
     expect_refused(path, PURR_EFORMAT, "foreign schema");
@@ -86,7 +87,8 @@ Test(reader, corrupt_payload_names_the_row)
     char path[256];
     tmp_path(path, sizeof path, "badrow.db");
     thermo_record(path, 20.0);
-    sql_exec(path, "UPDATE transition SET payload = x'09' WHERE seq = 5");
+    /* An unknown tag byte. */
+    rec_patch_payload(path, "seq = 5", 0, "\x09", 1);
 
     purr_recording *rec;
     purr_diag diag;
@@ -113,8 +115,7 @@ Test(reader, payload_of_the_wrong_type_names_the_row)
     tmp_path(path, sizeof path, "badtype.db");
     thermo_record(path, 20.0);
     /* seq 1 is temp (a double): store a valid int encoding instead. */
-    sql_exec(path, "UPDATE transition SET payload = x'020100000000000000'"
-                   " WHERE seq = 1");
+    rec_patch_payload(path, "seq = 1", 0, "\x02\x01\0\0\0\0\0\0\0", 9);
     purr_recording *rec;
     purr_diag diag;
     purr_assert_ok(purr_recording_open(path, &rec, &diag));
@@ -125,4 +126,115 @@ Test(reader, payload_of_the_wrong_type_names_the_row)
                                    "int, the value is double");
     purr_recording_iter_close(&it);
     purr_recording_close(rec);
+}
+
+/* Records the thermostat with small batches, so that its transitions span
+ * several chunks. Returns the number of chunks. */
+static int
+record_chunked(const char *path)
+{
+    struct thermo t = {.threshold = 20.0};
+    purr_recorder_options o = {.overwrite = true, .batch_rows = 20};
+    purr_diag diag;
+    purr_loop *loop = purr_loop_new(NULL);
+    purr_recorder *r = purr_recorder_open(path, &o, &diag);
+    cr_assert(r, "open: %s", diag.message);
+    purr_assert_ok(purr_recorder_attach(r, loop));
+    purr_assert_ok(purr_run(loop, "main", thermo_record_main, &t));
+    thermo_teardown(&t);
+    purr_assert_ok(purr_recorder_close(r, &diag));
+    cr_assert_eq(purr_loop_close(loop), 0);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM transition_chunk",
+                                    -1, &st, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    cr_assert_gt(n, 3);
+    return n;
+}
+
+/* Reads every transition; returns the iterator's last code, with diag. */
+static int
+read_all(const char *path, int *rows, purr_diag *diag)
+{
+    purr_recording *rec;
+    purr_assert_ok(purr_recording_open(path, &rec, diag));
+    purr_recording_iter it;
+    purr_assert_ok(purr_recording_iter_open(&it, rec));
+    int rc;
+    *rows = 0;
+    while ((rc = purr_recording_iter_next(&it, diag)) == 0)
+        (*rows)++;
+    purr_recording_iter_close(&it);
+    purr_recording_close(rec);
+    return rc;
+}
+
+Test(reader, chunked_recording_reads_whole)
+{
+    char path[256];
+    purr_diag diag;
+    int rows;
+    tmp_path(path, sizeof path, "chunked.db");
+    record_chunked(path);
+    purr_assert_err(read_all(path, &rows, &diag), PURR_ECLOSED);
+    cr_assert_eq(rows, 136);
+}
+
+Test(reader, missing_chunk_is_reported_as_a_gap)
+{
+    char path[256];
+    purr_diag diag;
+    int rows;
+    tmp_path(path, sizeof path, "gap.db");
+    record_chunked(path);
+    sql_exec(path, "DELETE FROM transition_chunk WHERE first_seq ="
+                   " (SELECT first_seq FROM transition_chunk"
+                   "  ORDER BY first_seq LIMIT 1 OFFSET 2)");
+    purr_assert_err(read_all(path, &rows, &diag), PURR_EFORMAT);
+    cr_assert_str_eq(diag.file, path);
+    cr_assert(strstr(diag.message, "transitions missing: seq ") &&
+                  strstr(diag.message, " follows seq "),
+              "%s", diag.message);
+    cr_assert_gt(diag.line, rows + 1); /* names the first seq after the gap */
+}
+
+Test(reader, truncated_chunk_is_refused)
+{
+    char path[256];
+    purr_diag diag;
+    int rows;
+    tmp_path(path, sizeof path, "cut.db");
+    record_chunked(path);
+    /* The third chunk loses its last bytes: its last record is cut. */
+    sql_exec(path, "UPDATE transition_chunk SET data ="
+                   " substr(data, 1, length(data) - 3) WHERE first_seq ="
+                   " (SELECT first_seq FROM transition_chunk"
+                   "  ORDER BY first_seq LIMIT 1 OFFSET 2)");
+    purr_assert_err(read_all(path, &rows, &diag), PURR_EFORMAT);
+    cr_assert_str_eq(diag.file, path);
+    cr_assert(strstr(diag.message, "corrupt"), "%s", diag.message);
+    cr_assert_eq(diag.line, rows + 1, "%s", diag.message);
+}
+
+Test(reader, chunk_count_beyond_its_records_is_refused)
+{
+    char path[256];
+    purr_diag diag;
+    int rows;
+    tmp_path(path, sizeof path, "count.db");
+    record_chunked(path);
+    sql_exec(path, "UPDATE transition_chunk SET count = count + 1 WHERE"
+                   " first_seq = 1");
+    purr_assert_err(read_all(path, &rows, &diag), PURR_EFORMAT);
+    cr_assert(strstr(diag.message, "transition"), "%s", diag.message);
+    sql_exec(path, "UPDATE transition_chunk SET count = count - 2 WHERE"
+                   " first_seq = 1");
+    purr_assert_err(read_all(path, &rows, &diag), PURR_EFORMAT);
+    cr_assert(strstr(diag.message, "left over"), "%s", diag.message);
 }

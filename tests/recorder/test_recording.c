@@ -130,6 +130,170 @@ check_all(const char *path, purr_datum *d, const char *clock)
     purr_recording_close(rec);
 }
 
+/* The views unpack the chunks with SQL alone: the transition view must give
+ * back exactly what the C reader does (seq, time, value, task, payload
+ * bytes), and transitions_text a readable form of every type. */
+Test(recording, views_unpack_every_datum_type)
+{
+    char path[256];
+    purr_datum d[NDATUMS];
+    make_datums(d);
+    tmp_path(path, sizeof path, "types_view.db");
+    record_all(path, d, false);
+
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db,
+                                    "SELECT t.seq, t.time_ns, t.value_id,"
+                                    " t.task_id, t.payload, x.payload"
+                                    " FROM transition t JOIN transitions_text"
+                                    " x ON x.seq = t.seq ORDER BY t.seq",
+                                    -1, &st, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    purr_recording *rec;
+    purr_diag diag;
+    purr_assert_ok(purr_recording_open(path, &rec, &diag));
+    purr_recording_iter it;
+    purr_assert_ok(purr_recording_iter_open(&it, rec));
+    static const char *const text[NDATUMS] = {
+        NULL, "true", "false", "0", "-9223372036854775808",
+        "9223372036854775807", "0.0", "-0.0", "nan", "nan", "nan", "inf",
+        "4.94065645841247e-324", "\"\"", NULL, "\"a", "x''", NULL, "()",
+        "(...)", "(...)", "-1"};
+    int i = 1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        purr_assert_ok(purr_recording_iter_next(&it, &diag));
+        cr_assert_eq(sqlite3_column_int64(st, 0), (int64_t)it.seq);
+        cr_assert_eq(sqlite3_column_int64(st, 1), it.time_ns);
+        cr_assert_eq(sqlite3_column_int64(st, 2), (int64_t)it.value->id);
+        cr_assert_eq(sqlite3_column_int64(st, 3), (int64_t)it.task_id);
+        cr_assert_eq(sqlite3_column_bytes(st, 4), (int)it.payload_len,
+                     "datum %d", i);
+        cr_assert_eq(memcmp(sqlite3_column_blob(st, 4), it.payload,
+                            it.payload_len),
+                     0, "datum %d", i);
+        const char *got = (const char *)sqlite3_column_text(st, 5);
+        cr_assert(got, "datum %d has no text", i);
+        if (text[i])
+            cr_assert_str_eq(got, text[i], "datum %d", i);
+        i++;
+    }
+    cr_assert_eq(i, NDATUMS);
+    purr_assert_err(purr_recording_iter_next(&it, &diag), PURR_ECLOSED);
+    purr_recording_iter_close(&it);
+    purr_recording_close(rec);
+    sqlite3_finalize(st);
+
+    /* The long string and the 256 bytes, whole. */
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "SELECT length(payload), substr(payload, 1, 12) FROM"
+             " transitions_text WHERE seq = %d", 14);
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(st, 0), 100002);
+    cr_assert_str_eq((const char *)sqlite3_column_text(st, 1),
+                     "\"abcdefghijk");
+    sqlite3_finalize(st);
+    cr_assert_eq(sqlite3_prepare_v2(db,
+                                    "SELECT payload FROM transitions_text"
+                                    " WHERE seq = 17",
+                                    -1, &st, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    char want[520] = "x'";
+    for (int b = 0; b < 256; b++)
+        snprintf(want + 2 + 2 * b, 3, "%02X", b);
+    strcat(want, "'");
+    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), want);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    for (int k = 0; k < NDATUMS; k++)
+        purr_datum_free(&d[k]);
+}
+
+/* Task events through the task_event view are the events an observer saw
+ * (kind, seq, time, task, parent, status, detail), in order. */
+struct seen {
+    purr_trace ev[4096];
+    char detail[4096][32];
+    size_t n;
+};
+
+static void
+see(const purr_trace *ev, void *ctx)
+{
+    struct seen *s = ctx;
+    if (s->n < 4096) {
+        s->ev[s->n] = *ev;
+        snprintf(s->detail[s->n], sizeof s->detail[0], "%s",
+                 ev->detail ? ev->detail : "");
+        s->n++;
+    }
+}
+
+Test(recording, task_event_view_matches_the_observer)
+{
+    char path[256];
+    tmp_path(path, sizeof path, "events.db");
+    static struct seen s;
+    s.n = 0;
+    purr_loop *loop = purr_loop_new(NULL);
+    purr_recorder_options o = {.overwrite = true, .batch_rows = 50};
+    purr_diag diag;
+    purr_recorder *r = purr_recorder_open(path, &o, &diag);
+    cr_assert(r, "open: %s", diag.message);
+    purr_assert_ok(purr_recorder_attach(r, loop));
+    purr_assert_ok(purr_loop_observe(loop, PURR_EV_TASK, see, &s));
+    struct thermo t;
+    memset(&t, 0, sizeof t);
+    t.threshold = 20.0;
+    purr_assert_ok(purr_run(loop, "main", thermo_record_main, &t));
+    thermo_teardown(&t);
+    purr_assert_ok(purr_recorder_close(r, &diag));
+    cr_assert_eq(purr_loop_close(loop), 0);
+    cr_assert_gt(s.n, 100);
+    cr_assert_lt(s.n, 4096);
+
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db,
+                                    "SELECT seq, time_ns, kind, task_id,"
+                                    " parent_task_id, status,"
+                                    " coalesce(detail, '') FROM task_event",
+                                    -1, &st, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    size_t i = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cr_assert_lt(i, s.n);
+        const purr_trace *e = &s.ev[i];
+        cr_assert_eq(sqlite3_column_int64(st, 0), (int64_t)e->seq, "%zu", i);
+        cr_assert_eq(sqlite3_column_int64(st, 1), e->time_ns, "%zu", i);
+        cr_assert_eq(sqlite3_column_int(st, 2), (int)e->kind, "%zu", i);
+        cr_assert_eq(sqlite3_column_int64(st, 3), (int64_t)e->task_id);
+        cr_assert_eq(sqlite3_column_int64(st, 4),
+                     (int64_t)e->parent_task_id, "%zu", i);
+        cr_assert_eq(sqlite3_column_int(st, 5), e->status, "%zu", i);
+        cr_assert_str_eq((const char *)sqlite3_column_text(st, 6),
+                         s.detail[i], "%zu", i);
+        i++;
+    }
+    cr_assert_eq(i, s.n);
+    sqlite3_finalize(st);
+    /* Several chunks were written (batch_rows 50), so the walk crossed
+     * chunk boundaries. */
+    cr_assert_eq(sqlite3_prepare_v2(db,
+                                    "SELECT count(*) FROM task_event_chunk",
+                                    -1, &st, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_gt(sqlite3_column_int(st, 0), 3);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 Test(recording, every_datum_type_round_trips)
 {
     char path[256];

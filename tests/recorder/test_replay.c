@@ -2,6 +2,7 @@
  * behaviour or a tampered payload is detected and the report names the
  * first differing transition; the report prints and writes JUnit XML. */
 #include "rec_test.h"
+#include "rec_patch.h"
 
 static int
 replay(const char *path, double threshold, purr_replay_report *rep)
@@ -97,27 +98,9 @@ Test(replay, flipped_payload_byte_is_detected)
     tmp_path(path, sizeof path, "tampered.db");
     thermo_record(path, 20.0);
     /* Take count = 3 (02 03 00 ...) and flip a bit of its high byte. */
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT payload FROM transition "
-                                        "WHERE value_id = 3 AND num = 3", -1, &st, NULL),
-                 SQLITE_OK);
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-    uint8_t p[9];
-    cr_assert_eq(sqlite3_column_bytes(st, 0), 9);
-    memcpy(p, sqlite3_column_blob(st, 0), 9);
-    sqlite3_finalize(st);
-    cr_assert_eq(p[0], PURR_T_INT);
-    cr_assert_eq(p[1], 3);
-    p[8] ^= 0x01;
-    cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE transition SET payload = ?1"
-                                        " WHERE value_id = 3 AND num = 3", -1, &st, NULL),
-                 SQLITE_OK);
-    sqlite3_bind_blob(st, 1, p, 9, SQLITE_TRANSIENT);
-    cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    rec_flip_payload_bit(path,
+                         "value_id = 3 AND payload = x'020300000000000000'",
+                         8, 0);
 
     purr_assert_err(replay(path, 20.0, &rep), PURR_EDIVERGED);
     cr_assert_eq(rep.outcome, PURR_REPLAY_DIFFERENT);

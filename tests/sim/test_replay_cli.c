@@ -6,6 +6,7 @@
  * every kind of bad input exits 2 with one line; a real-time recording
  * replays on the virtual clock. */
 #include "purr_test.h"
+#include "rec_patch.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -279,34 +280,29 @@ Test(replay_cli, flipped_payload_byte_names_the_transition)
     sqlite3 *db = open_db("a.db");
     sqlite3_stmt *st;
     cr_assert_eq(sqlite3_prepare_v2(db,
-                                    "SELECT t.seq, t.time_ns, t.text, "
+                                    "SELECT t.seq, t.time_ns, x.payload, "
                                     "t.payload FROM transition t JOIN value "
-                                    "v ON v.id = t.value_id WHERE v.name = "
-                                    "'mood' ORDER BY t.seq LIMIT 1",
+                                    "v ON v.id = t.value_id JOIN "
+                                    "transitions_text x ON x.seq = t.seq "
+                                    "WHERE v.name = 'mood' ORDER BY t.seq "
+                                    "LIMIT 1",
                                     -1, &st, NULL),
-                 SQLITE_OK);
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
     int64_t seq = sqlite3_column_int64(st, 0);
     int64_t time_ns = sqlite3_column_int64(st, 1);
-    char text[128], tampered[128];
+    char text[128], tampered[128], where[64];
     snprintf(text, sizeof text, "%s", sqlite3_column_text(st, 2));
     int len = sqlite3_column_bytes(st, 3);
-    uint8_t p[128];
-    cr_assert(len > 5 && len < (int)sizeof p);
-    memcpy(p, sqlite3_column_blob(st, 3), (size_t)len);
-    sqlite3_finalize(st);
-    p[len - 1] ^= 0x01;
-    snprintf(tampered, sizeof tampered, "%s", text);
-    tampered[strlen(tampered) - 2] ^= 0x01; /* before the closing quote */
-    cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE transition SET payload = ?1 "
-                                        "WHERE seq = ?2",
-                                    -1, &st, NULL),
-                 SQLITE_OK);
-    sqlite3_bind_blob(st, 1, p, len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, seq);
-    cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+    cr_assert(len > 5 && len < 128);
     sqlite3_finalize(st);
     sqlite3_close(db);
+    snprintf(tampered, sizeof tampered, "%s", text);
+    tampered[strlen(tampered) - 2] ^= 0x01; /* before the closing quote */
+    snprintf(where, sizeof where, "seq = %lld", (long long)seq);
+    char path[512];
+    snprintf(path, sizeof path, "%s/a.db", dir);
+    rec_flip_payload_bit(path, where, (size_t)len - 1, 0);
 
     cr_assert_eq(purr("replay a.db --check", out, sizeof out, err,
                       sizeof err),
@@ -468,7 +464,7 @@ Test(replay_cli, bad_input_exits_2_with_one_line)
     sql("noscene.db", "UPDATE run SET value = 'nowhere/x.yaml' WHERE key = "
                       "'scene'");
     sql("typed.db", "UPDATE value SET type = 2 WHERE name = 'touched'");
-    sql("foreign.db", "CREATE TABLE t(x); PRAGMA user_version = 2");
+    sql("foreign.db", "CREATE TABLE t(x); PRAGMA user_version = 3");
     struct {
         const char *file, *says;
     } bad[] = {
@@ -476,7 +472,7 @@ Test(replay_cli, bad_input_exits_2_with_one_line)
         {"trunc.db", "trunc.db: truncated recording"},
         {"foreign.db", "foreign.db: not a purr recording (foreign schema)"},
         {"version.db", "version.db: recording schema version 7, this purr "
-                       "reads 2"},
+                       "reads 3"},
         {"ghost.db", "ghost.db:"},
         {"noscene.db", "noscene.db: the recording's scene nowhere/x.yaml is "
                        "not found"},
@@ -574,9 +570,12 @@ Test(replay_cli, real_time_recording_replays_on_the_virtual_clock,
 
     /* An output recorded earlier than the virtual replay makes it is a
      * divergence: real timers are late, never early. */
-    sql("rt.db", "UPDATE transition SET time_ns = 450000000 WHERE seq = "
-                 "(SELECT min(t.seq) FROM transition t JOIN value v ON "
-                 "v.id = t.value_id WHERE v.name = 'cute_count')");
+    char path[512];
+    snprintf(path, sizeof path, "%s/rt.db", dir);
+    rec_set_time(path,
+                 "seq = (SELECT min(t.seq) FROM transition t JOIN value v ON "
+                 "v.id = t.value_id WHERE v.name = 'cute_count')",
+                 450000000);
     cr_assert_eq(purr("replay rt.db", out, sizeof out, err, sizeof err), 1,
                  "%s%s", out, err);
     cr_assert(strstr(out, "rt.db: DIVERGED at 00:00:00.450: expected "
