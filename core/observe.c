@@ -40,6 +40,11 @@ purr_loop_observe(purr_loop *loop, uint32_t mask, purr_observer_fn fn,
 int
 purr_loop_tap(purr_loop *loop, purr_tap *tap)
 {
+    const uint32_t tappable = PURR_EV_BIT(PURR_EV_TASK_BLOCKED) |
+                              PURR_EV_BIT(PURR_EV_TASK_WOKEN) |
+                              PURR_EV_BIT(PURR_EV_VALUE_SET);
+    if (tap && (tap->mask & ~tappable))
+        return PURR_EINVAL;
     if (tap && loop->tap && loop->tap != tap)
         return PURR_EBUSY;
     loop->tap = tap;
@@ -73,6 +78,7 @@ purr__emit_task(purr_loop *loop, purr_event_kind kind, purr_task *t,
 {
     uint32_t bit = PURR_EV_BIT(kind);
     uint64_t seq = ++loop->event_seq;
+    purr_time now = purr__now(loop); /* once: tap and observers agree */
     if (loop->tap && (loop->tap->mask & bit)) {
         purr_tap_rec *rec = purr__tap_slot(loop);
         rec->kind = (uint8_t)kind;
@@ -80,7 +86,7 @@ purr__emit_task(purr_loop *loop, purr_event_kind kind, purr_task *t,
         rec->reserved = 0;
         rec->aux = (uint32_t)status;
         rec->seq = seq;
-        rec->time_ns = purr__now(loop);
+        rec->time_ns = now;
         rec->task_id = t->id;
         rec->arg = (uint64_t)(uintptr_t)detail;
         purr__tap_commit(loop);
@@ -92,7 +98,7 @@ purr__emit_task(purr_loop *loop, purr_event_kind kind, purr_task *t,
      * a task event. */
     purr_trace ev;
     ev.kind = kind;
-    ev.time_ns = purr__now(loop);
+    ev.time_ns = now;
     ev.seq = seq;
     ev.task = t;
     ev.status = status;

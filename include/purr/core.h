@@ -598,8 +598,9 @@ struct purr_tap {
 /* Installs tap (NULL removes the current one). The loop keeps the pointer:
  * tap must stay valid until removed. Not for real-clock loops whose
  * consumer hands buffers to other threads without the loop's knowledge:
- * the loop appends without locking. Returns 0, or PURR_EBUSY when another
- * tap is installed. */
+ * the loop appends without locking. Returns 0; PURR_EINVAL when tap->mask
+ * has a kind other than the three above; PURR_EBUSY when another tap is
+ * installed. */
 PURR_API int purr_loop_tap(purr_loop *loop, purr_tap *tap);
 
 #ifdef __cplusplus

@@ -1439,3 +1439,21 @@ Test(tap, stays_on_while_observers_come_and_go)
     purr_assert_ok(purr_loop_tap(loop, NULL));
     purr_assert_ok(purr_loop_close(loop));
 }
+
+Test(tap, mask_beyond_the_three_kinds_is_refused)
+{
+    purr_loop *loop = purr_loop_new(NULL);
+    purr_tap_rec buf[4];
+    purr_tap t = {.mask = PURR_EV_TASK | PURR_EV_VALUE,
+                  .buf = buf,
+                  .cap = 4};
+    cr_assert_eq(purr_loop_tap(loop, &t), PURR_EINVAL);
+    t.mask = PURR_EV_BIT(PURR_EV_TASK_SPAWNED);
+    cr_assert_eq(purr_loop_tap(loop, &t), PURR_EINVAL);
+    t.mask = PURR_EV_BIT(PURR_EV_VALUE_CREATED);
+    cr_assert_eq(purr_loop_tap(loop, &t), PURR_EINVAL);
+    t.mask = PURR_EV_BIT(PURR_EV_TASK_WOKEN) | PURR_EV_BIT(PURR_EV_VALUE_SET);
+    cr_assert_eq(purr_loop_tap(loop, &t), 0);
+    cr_assert_eq(purr_loop_tap(loop, NULL), 0);
+    cr_assert_eq(purr_loop_close(loop), 0);
+}
