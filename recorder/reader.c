@@ -357,8 +357,8 @@ purr_recording_iter_open(purr_recording_iter *it, purr_recording *rec)
     return 0;
 }
 
-/* Reads the n-byte little-endian integer at *p (n <= 7, checked against
- * end) and advances *p. Returns false when the bytes run out. */
+/* Reads the n-byte little-endian integer at *p (checked against end) and
+ * advances *p. Returns false when the bytes run out. */
 static bool
 take_le(const uint8_t **p, const uint8_t *end, unsigned n, uint64_t *out)
 {
@@ -370,6 +370,26 @@ take_le(const uint8_t **p, const uint8_t *end, unsigned n, uint64_t *out)
     *p += n;
     *out = x;
     return true;
+}
+
+int
+purr__rec_parse_transition(const uint8_t **pp, const uint8_t *end,
+                           purr__rec_tr *out)
+{
+    const uint8_t *p = *pp;
+    if (end - p < 2)
+        return PURR_EFORMAT;
+    unsigned h = p[0] | (unsigned)p[1] << 8;
+    p += 2;
+    if (h >> 12 || !take_le(&p, end, h & 7, &out->len) ||
+        !take_le(&p, end, (h >> 3) & 7, &out->dt) ||
+        !take_le(&p, end, (h >> 6) & 7, &out->task_id) ||
+        !take_le(&p, end, (h >> 9) & 7, &out->value_id) ||
+        out->len > (uint64_t)(end - p) || out->dt > INT64_MAX)
+        return PURR_EFORMAT;
+    out->payload = p;
+    *pp = p + out->len;
+    return 0;
 }
 
 /* Steps to the next chunk row. Returns 0, PURR_ECLOSED after the last, or
@@ -441,29 +461,21 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
     uint64_t seq = it->seq + 1;
     const uint8_t *p = it->chunk_ + it->pos_,
                   *end = it->chunk_ + it->chunk_len_;
-    uint64_t len, dt, task, value_id;
-    bool ok = end - p >= 2;
-    if (ok) {
-        unsigned h = p[0] | (unsigned)p[1] << 8;
-        p += 2;
-        ok = !(h >> 12) && take_le(&p, end, h & 7, &len) &&
-             take_le(&p, end, (h >> 3) & 7, &dt) &&
-             take_le(&p, end, (h >> 6) & 7, &task) &&
-             take_le(&p, end, (h >> 9) & 7, &value_id) &&
-             len <= (uint64_t)(end - p) && dt <= INT64_MAX;
-    }
-    if (!ok) {
+    purr__rec_tr tr;
+    if (purr__rec_parse_transition(&p, end, &tr) < 0) {
         purr_diag_set(diag, rec->path, (long)seq, 0,
                        "transition %" PRIu64 ": corrupt record", seq);
         return PURR_EFORMAT;
     }
+    uint64_t value_id = tr.value_id;
     it->seq = seq;
-    it->ns_ += (int64_t)dt;
+    /* Unsigned: a corrupt file's steps may add up past INT64_MAX. */
+    it->ns_ = (purr_time)((uint64_t)it->ns_ + tr.dt);
     it->time_ns = it->ns_;
-    it->task_id = task;
-    it->payload = p;
-    it->payload_len = (size_t)len;
-    it->pos_ = (size_t)(p + len - it->chunk_);
+    it->task_id = tr.task_id;
+    it->payload = tr.payload;
+    it->payload_len = (size_t)tr.len;
+    it->pos_ = (size_t)(p - it->chunk_);
     it->left_--;
     it->value = value_by_id(rec, value_id);
     if (!it->value) {

@@ -191,6 +191,20 @@ int purr__rec_write_batch(purr_recorder *r, rec_batch *b);
  * any). Returns 0 or the sticky error. Whoever owns the connection. */
 int purr__rec_create_views(purr_recorder *r);
 
+/* One transition record of a chunk (schema.sql), as the reader parses
+ * it: the payload points into the chunk. */
+typedef struct purr__rec_tr {
+    uint64_t len, dt, task_id, value_id;
+    const uint8_t *payload;
+} purr__rec_tr;
+
+/* Parses the transition record at *p, never reading at or past end, and
+ * advances *p past it. Returns 0, or PURR_EFORMAT for a record that runs
+ * past end or has unknown header bits (reader.c; fuzzed by
+ * tests/fuzz/fuzz_chunk.c). */
+int purr__rec_parse_transition(const uint8_t **p, const uint8_t *end,
+                               purr__rec_tr *out);
+
 /* Writer thread (writer_thread.c). */
 int purr__rec_thread_start(purr_recorder *r);
 /* Whether b (handed over, nevs set) holds anything to write. */
