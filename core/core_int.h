@@ -238,8 +238,6 @@ struct purr_task {
     purr_task *all_prev, *all_next;     /* links in the loop's registry */
     void *arg;                   /* fn's argument */
     uint64_t id;                 /* spawn order, main = 1 */
-    uint64_t parent_id;          /* id of the task owning nursery (0:
-                                    none); fixed at spawn, for events */
     /* colder */
     purr__stack_pool *pool;      /* pool the stack came from */
     void *stack_lo;              /* low end of the usable stack */
@@ -514,6 +512,8 @@ purr__posts_pending(purr_loop *loop)
 }
 
 /* Observer (observe.c). */
+/* Id of the task that owns nursery n (nursery.c). */
+uint64_t purr__nursery_owner_id(const purr_nursery *n);
 /* Whether an event of kind k goes anywhere (an observer or the tap). */
 static inline bool purr__observing(const purr_loop *loop, purr_event_kind k)
 {

@@ -47,6 +47,12 @@ purr_nursery_scope(purr_nursery *n)
     return &n->scope;
 }
 
+uint64_t
+purr__nursery_owner_id(const purr_nursery *n)
+{
+    return n->owner->id;
+}
+
 void
 purr_nursery_cancel(purr_nursery *n)
 {
@@ -105,7 +111,6 @@ purr__spawn(purr_nursery *n, const char *name, purr_task_fn fn, void *arg,
     if (!t)
         return PURR_ENOMEM;
     t->nursery = n;
-    t->parent_id = n->owner->id;
     t->sib_prev = n->last_child;
     t->sib_next = NULL;
     if (n->last_child)

@@ -60,7 +60,8 @@ purr__emit_numbered(purr_loop *loop, purr_trace *ev)
     if (ev->task) {
         ev->task_id = ev->task->id;
         ev->nursery = ev->task->nursery;
-        ev->parent_task_id = ev->task->parent_id;
+        ev->parent_task_id =
+            ev->nursery ? purr__nursery_owner_id(ev->nursery) : 0;
     } else {
         ev->task_id = 0;
         ev->nursery = NULL;

@@ -439,7 +439,6 @@ purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn, void *arg,
     t->waiter = NULL;
     t->scope = NULL;
     t->nursery = NULL;
-    t->parent_id = 0;
     t->scope_prev = t->scope_next = NULL;
     t->sib_prev = t->sib_next = NULL;
     t->all_prev = t->all_next = NULL;

@@ -170,7 +170,8 @@ slow:
     value_trace(v, PURR_EV_VALUE_SET, old, seq, &ev);
     ev.task_id = task_id;
     ev.nursery = ev.task ? ev.task->nursery : NULL;
-    ev.parent_task_id = ev.task ? ev.task->parent_id : 0;
+    ev.parent_task_id =
+        ev.nursery ? purr__nursery_owner_id(ev.nursery) : 0;
     loop->tap->slow(loop->tap, &ev);
 }
 
