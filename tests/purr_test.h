@@ -18,18 +18,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define purr_assert_ok(expr)                                                 \
-    do {                                                                     \
-        int rc_ = (expr);                                                    \
-        cr_assert(rc_ >= 0, "%s: expected success, got %s (%d)", #expr,      \
-                  purr_err_name(rc_), rc_);                                  \
+#define purr_assert_ok(expr)                                                   \
+    do {                                                                       \
+        int rc_ = (expr);                                                      \
+        cr_assert(rc_ >= 0, "%s: expected success, got %s (%d)", #expr,        \
+                  purr_err_name(rc_), rc_);                                    \
     } while (0)
 
-#define purr_assert_err(expr, want)                                          \
-    do {                                                                     \
-        int rc_ = (expr), want_ = (want);                                    \
-        cr_assert(rc_ == want_, "%s: expected %s, got %s (%d)", #expr,       \
-                  purr_err_name(want_), purr_err_name(rc_), rc_);            \
+#define purr_assert_err(expr, want)                                            \
+    do {                                                                       \
+        int rc_ = (expr), want_ = (want);                                      \
+        cr_assert(rc_ == want_, "%s: expected %s, got %s (%d)", #expr,         \
+                  purr_err_name(want_), purr_err_name(rc_), rc_);              \
     } while (0)
 
 /* Runs fn(arg) as the main task of a new loop with opts (NULL: virtual
@@ -96,6 +96,34 @@ purr_test_run_captured(void (*fn)(void *arg), void *arg, char *out, size_t cap)
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     return status;
+}
+
+/* An event kind's name, for failure messages. */
+static inline const char *
+purr_test_kind_name(int k)
+{
+    switch (k) {
+    case PURR_EV_TASK_SPAWNED:
+        return "SPAWNED";
+    case PURR_EV_TASK_STARTED:
+        return "STARTED";
+    case PURR_EV_TASK_BLOCKED:
+        return "BLOCKED";
+    case PURR_EV_TASK_WOKEN:
+        return "WOKEN";
+    case PURR_EV_TASK_CANCELLED:
+        return "CANCELLED";
+    case PURR_EV_TASK_ENDED:
+        return "ENDED";
+    case PURR_EV_VALUE_CREATED:
+        return "VALUE_CREATED";
+    case PURR_EV_VALUE_SET:
+        return "VALUE_SET";
+    case PURR_EV_VALUE_CLOSED:
+        return "VALUE_CLOSED";
+    default:
+        return "?";
+    }
 }
 
 #endif /* PURR_TEST_H */

@@ -55,27 +55,6 @@ record(const purr_trace *ev, void *ctx)
     cr_assert_eq(purr_task_id(ev->task), ev->task_id);
 }
 
-static const char *
-kind_name(purr_event_kind k)
-{
-    switch (k) {
-    case PURR_EV_TASK_SPAWNED:
-        return "SPAWNED";
-    case PURR_EV_TASK_STARTED:
-        return "STARTED";
-    case PURR_EV_TASK_BLOCKED:
-        return "BLOCKED";
-    case PURR_EV_TASK_WOKEN:
-        return "WOKEN";
-    case PURR_EV_TASK_CANCELLED:
-        return "CANCELLED";
-    case PURR_EV_TASK_ENDED:
-        return "ENDED";
-    default:
-        return "other";
-    }
-}
-
 /* ---------------------------------------------------------------------- */
 /* The scenario                                                            */
 /* ---------------------------------------------------------------------- */
@@ -171,15 +150,15 @@ static void
 assert_event(const struct rec *r, const struct want *w, size_t i)
 {
     cr_assert_eq(r->kind, w->kind, "event %zu: %s, want %s", i,
-                 kind_name(r->kind), kind_name(w->kind));
+                 purr_test_kind_name(r->kind), purr_test_kind_name(w->kind));
     cr_assert_eq(r->time_ns, w->time_ns, "event %zu (%s) at %lld", i,
-                 kind_name(r->kind), (long long)r->time_ns);
+                 purr_test_kind_name(r->kind), (long long)r->time_ns);
     cr_assert_eq(r->task_id, w->task_id, "event %zu (%s): task %llu", i,
-                 kind_name(r->kind), (unsigned long long)r->task_id);
+                 purr_test_kind_name(r->kind), (unsigned long long)r->task_id);
     cr_assert_eq(r->status, w->status, "event %zu (%s): status %s", i,
-                 kind_name(r->kind), purr_err_name(r->status));
+                 purr_test_kind_name(r->kind), purr_err_name(r->status));
     cr_assert_str_eq(r->detail, w->detail ? w->detail : "", "event %zu (%s)", i,
-                     kind_name(r->kind));
+                     purr_test_kind_name(r->kind));
     /* Parentage: main has none; the children belong to the scenario's
      * nursery, owned by main. */
     if (w->task_id == 1) {

@@ -102,33 +102,6 @@ is_scalar(int type)
            type == PURR_T_DOUBLE;
 }
 
-static const char *
-kind_name(int k)
-{
-    switch (k) {
-    case PURR_EV_TASK_SPAWNED:
-        return "SPAWNED";
-    case PURR_EV_TASK_STARTED:
-        return "STARTED";
-    case PURR_EV_TASK_BLOCKED:
-        return "BLOCKED";
-    case PURR_EV_TASK_WOKEN:
-        return "WOKEN";
-    case PURR_EV_TASK_CANCELLED:
-        return "CANCELLED";
-    case PURR_EV_TASK_ENDED:
-        return "ENDED";
-    case PURR_EV_VALUE_CREATED:
-        return "VALUE_CREATED";
-    case PURR_EV_VALUE_SET:
-        return "VALUE_SET";
-    case PURR_EV_VALUE_CLOSED:
-        return "VALUE_CLOSED";
-    default:
-        return "?";
-    }
-}
-
 /* Logs a trace (an observer's event or the tap's slow path). */
 static void
 log_trace(int src, const purr_trace *ev)
@@ -666,10 +639,10 @@ assert_same_event(const entry *a, const entry *b, size_t i)
 {
     cr_assert_eq(a->src, FROM_OBS, "entry %zu", i);
     cr_assert_eq(b->src, FROM_OBS, "entry %zu", i);
-    cr_assert_eq(a->kind, b->kind, "entry %zu: %s vs %s", i, kind_name(a->kind),
-                 kind_name(b->kind));
+    cr_assert_eq(a->kind, b->kind, "entry %zu: %s vs %s", i,
+                 purr_test_kind_name(a->kind), purr_test_kind_name(b->kind));
     cr_assert_eq(a->seq, b->seq, "entry %zu (%s): seq %" PRIu64 " vs %" PRIu64,
-                 i, kind_name(a->kind), a->seq, b->seq);
+                 i, purr_test_kind_name(a->kind), a->seq, b->seq);
     cr_assert_eq(a->value_seq, b->value_seq, "entry %zu", i);
     cr_assert_eq(a->time_ns, b->time_ns, "entry %zu", i);
     cr_assert_eq(a->task_id, b->task_id, "entry %zu", i);
@@ -695,11 +668,11 @@ key_of(const entry *e)
 static void
 assert_twin(const entry *r, const entry *o, size_t i)
 {
-    const char *k = kind_name(o->kind);
+    const char *k = purr_test_kind_name(o->kind);
     cr_assert_eq(o->src, FROM_OBS, "entry %zu", i);
     cr_assert_neq(r->src, FROM_OBS, "entry %zu", i);
-    cr_assert_eq(r->kind, o->kind, "entry %zu: %s vs %s", i, kind_name(r->kind),
-                 k);
+    cr_assert_eq(r->kind, o->kind, "entry %zu: %s vs %s", i,
+                 purr_test_kind_name(r->kind), k);
     cr_assert_eq(r->time_ns, o->time_ns, "entry %zu (%s): time", i, k);
     cr_assert_eq(r->task_id, o->task_id, "entry %zu (%s): task", i, k);
     if (o->kind == PURR_EV_VALUE_SET) {
@@ -756,7 +729,7 @@ check_twins(uint32_t mask)
         if (e->src == FROM_OBS)
             continue;
         cr_assert(mask & PURR_EV_BIT(e->kind), "entry %zu: tapped %s", i,
-                  kind_name(e->kind));
+                  purr_test_kind_name(e->kind));
         size_t j = SIZE_MAX;
         if (i + 1 < L.n && L.e[i + 1].src == FROM_OBS &&
             L.e[i + 1].kind == e->kind && key_of(&L.e[i + 1]) == key_of(e))
@@ -767,7 +740,7 @@ check_twins(uint32_t mask)
         cr_assert_neq(j, SIZE_MAX,
                       "entry %zu (%s, key %" PRIu64
                       "): no observer event next to it",
-                      i, kind_name(e->kind), key_of(e));
+                      i, purr_test_kind_name(e->kind), key_of(e));
         cr_assert(!twinned[j], "entry %zu: two tap entries for one event", j);
         twinned[j] = true;
         assert_twin(e, &L.e[j], i);
@@ -805,7 +778,7 @@ check_twins(uint32_t mask)
             continue;
         cr_assert_eq(twinned[i], (mask & PURR_EV_BIT(e->kind)) != 0,
                      "entry %zu (%s seq %" PRIu64 "): %s", i,
-                     kind_name(e->kind), e->seq,
+                     purr_test_kind_name(e->kind), e->seq,
                      twinned[i] ? "tapped though not in the mask"
                                 : "missing from the tap");
         cr_assert_lt(nobs, REF.n, "more events than the reference run");
@@ -961,7 +934,7 @@ Test(tap, takes_only_the_kinds_in_its_mask)
         for (int k = 0; k < 32; k++)
             if (masks[m] & PURR_EV_BIT(k))
                 cr_assert_gt(c.by_kind[k], 0, "mask %#x: no %s", masks[m],
-                             kind_name(k));
+                             purr_test_kind_name(k));
     }
 }
 
@@ -1444,9 +1417,7 @@ Test(tap, mask_beyond_the_three_kinds_is_refused)
 {
     purr_loop *loop = purr_loop_new(NULL);
     purr_tap_rec buf[4];
-    purr_tap t = {.mask = PURR_EV_TASK | PURR_EV_VALUE,
-                  .buf = buf,
-                  .cap = 4};
+    purr_tap t = {.mask = PURR_EV_TASK | PURR_EV_VALUE, .buf = buf, .cap = 4};
     cr_assert_eq(purr_loop_tap(loop, &t), PURR_EINVAL);
     t.mask = PURR_EV_BIT(PURR_EV_TASK_SPAWNED);
     cr_assert_eq(purr_loop_tap(loop, &t), PURR_EINVAL);
