@@ -1,25 +1,32 @@
-/* recorder.c - the recorder: observer events become records, records
- * become rows of a recording.
+/* recorder.c - the recorder: events become fixed-size records, records
+ * become packed chunks and rows of a recording.
  *
- * purr_recorder_open creates the file from the embedded schema (WAL mode,
- * synchronous=NORMAL), prepares every statement once (STYLE R17) and starts
- * the writer thread (writer_thread.c). From then on, on both clocks, the
- * loop thread never touches SQLite: the observer appends one fixed-size
- * record per event to the current batch (the payload is purr_datum_encode'd
- * straight into the batch's arena), and the writer thread writes each full
- * batch in one transaction with bind/step/reset. A batch is handed over
- * when it holds batch_rows records, when it is older than batch_age_ns of
- * wall time (checked every 64 records on the loop thread; on the real clock
- * the writer also takes an idle loop's old batch itself), on flush and at
- * close. At most a few batches are in flight: when the writer falls behind,
- * the loop thread waits for it (back-pressure), so memory stays bounded.
+ * purr_recorder_open creates the file from the embedded schema's tables
+ * (WAL mode, synchronous=OFF), prepares every statement once (STYLE R17)
+ * and starts the writer thread (writer_thread.c). From then on the loop
+ * thread never touches SQLite. Each event becomes one 40-byte rec_ev in
+ * the current batch: on the virtual clock the loop appends blocked, woken
+ * and scalar transitions itself through the tap (core.h; the tap's buffer
+ * is the batch), and the observer appends the rest (task lifecycle, value
+ * rows, and transitions of strings, bytes and tuples, whose encoding goes
+ * into the batch's arena); on the real clock the observer appends
+ * everything, under mu, because the writer may take the current batch.
+ * The writer thread packs each batch's events into chunks (the record
+ * layout of schema.sql) and writes rows and chunks in one transaction
+ * with bind/step/reset; its first transaction also creates the views.
  *
- * Determinism: the records are appended in event order by the loop thread,
- * and the writer writes them in that order with content computed from the
- * record alone, so every row (and every task event seen through the
- * task_event view) is a deterministic function of the run. Only where the
- * commits fall, and so how task events are grouped into task_event_chunk
- * rows, depends on wall time.
+ * A batch is handed over when it holds batch_rows events, when it is older
+ * than batch_age_ns of wall time (looked at every REC_AGE_STRIDE events on
+ * the loop thread; on the real clock the writer also takes an idle loop's
+ * old batch itself), on flush and at close. At most a few batches are in
+ * flight: when the writer falls behind, the loop thread waits for it
+ * (back-pressure), so memory stays bounded.
+ *
+ * Determinism: events are appended in event order and packed from the
+ * records alone, so every event read back (through the reader or the
+ * views) is a deterministic function of the run. Only where the commits
+ * fall, and so how events are grouped into chunk rows, depends on wall
+ * time.
  *
  * Crash safety: transitions are written in seq order and every commit
  * covers a prefix of them; WAL commits are atomic, so a killed run's file
@@ -32,7 +39,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +46,10 @@
 
 #define DEFAULT_BATCH_ROWS 16384
 #define DEFAULT_BATCH_AGE_NS (250 * PURR_MS)
-/* A chunk is closed once its records reach this many bytes: small enough
- * that the views' unpacking (which re-reads the chunk per record) stays
- * quick, large enough that the per-row cost of SQLite is a few ns per
- * event. */
+/* A chunk's records stay under this many bytes: small enough that the
+ * views' unpacking (which re-reads the chunk per record) stays quick and
+ * that four chunk rows fill a 16 KiB page, large enough that SQLite's
+ * per-row cost is a few ns per event. */
 #define CHUNK_BYTES 4000
 
 /* ---------------------------------------------------------------------- */
@@ -599,7 +605,7 @@ ev_commit(purr_recorder *r)
 static void
 append_transition(purr_recorder *r, const purr_trace *ev, uint64_t value_id)
 {
-    rec_batch *b = append_begin(r);
+    append_begin(r);
     const purr_datum *d = ev->new_value;
     rec_ev *e = ev_slot(r);
     e->kind = PURR_EV_VALUE_SET;
@@ -623,21 +629,10 @@ append_transition(purr_recorder *r, const purr_trace *ev, uint64_t value_id)
         memcpy(&e->arg, &d->u, sizeof e->arg);
         break;
     default: {
-        /* Encode straight into the arena; only when it does not fit, grow
-         * it and encode again. */
-        size_t room = b->arena_cap - b->arena_len;
-        size_t n = purr_datum_encode(d, b->arena + b->arena_len, room);
-        if (n > room) {
-            size_t cap = b->arena_cap * 2;
-            while (cap < b->arena_len + n)
-                cap *= 2;
-            b->arena = purr__rec_realloc(b->arena, cap);
-            b->arena_cap = cap;
-            purr_datum_encode(d, b->arena + b->arena_len, n);
-        }
+        uint32_t off, len;
+        put_datum(r, d, &off, &len);
         e->type = REC_ARENA;
-        e->arg = (uint64_t)b->arena_len << 32 | (uint32_t)n;
-        b->arena_len += n;
+        e->arg = (uint64_t)off << 32 | len;
         break;
     }
     }
@@ -803,7 +798,6 @@ free_recorder(purr_recorder *r)
     free(r->old_path);
     free(r->path);
     free(r->value_seen);
-    free(r->scratch);
     free(r->wbuf[0].p);
     free(r->wbuf[1].p);
     free(r->wchunks);

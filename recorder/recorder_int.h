@@ -143,8 +143,6 @@ struct purr_recorder {
     size_t value_seen_cap;
 
     bool end_set;               /* the user set end_ns */
-    uint8_t *scratch;           /* encoding buffer (owner thread) */
-    size_t scratch_cap;
 
     /* Writer thread. mu guards everything below, and cur on the real
      * clock. */

@@ -5,7 +5,7 @@
  * in one transaction (purr__rec_write_batch) and puts it back on the free
  * list. At most max_batches batches exist: when none is free the loop
  * thread waits on cv_free until the writer has written one, so memory stays
- * bounded and a run that produces rows faster than SQLite takes them runs
+ * bounded and a run that produces events faster than SQLite takes them runs
  * at the writer's speed. On the virtual clock the bound is 4 (one being
  * filled, up to three queued); on the real clock it is 64, so that a loop
  * that must not stall has a deep buffer before it ever waits.
@@ -15,7 +15,8 @@
  * batch_age_ns; that is why appends lock mu on the real clock.
  *
  * Ownership: from purr__rec_thread_start to purr__rec_thread_stop the
- * thread alone touches the SQLite connection and the writer scratch. mu
+ * thread alone touches the SQLite connection and the packing state (wbuf,
+ * wst, wchunks, the detail table: recorder.c). mu
  * guards the queue, the free list, the counters, stop and r->err (which the
  * thread writes under mu only via its return path below).
  */
