@@ -15,9 +15,24 @@ the GENERATED markers. Run it after changing the record layout:
 # SQLite gives | & << >> the same precedence, left to right: every shift
 # below is parenthesised.
 # One byte at pos of blob as an integer: its position in a 256-byte table
-# holding every byte value once.
+# holding every byte value once (the CTE l of each view; an uncorrelated
+# scalar subquery is evaluated once).
+#
+# Order: SQLite (3.40) drops the ORDER BY of a recursive CTE that the
+# outer query joins with a table, and the walk then goes breadth-first
+# over the chunks (first record of every chunk, then the second...) and
+# no longer streams in seq order. So each walk row carries its record's
+# bytes (rec: a few dozen bytes, cut from the chunk by the step that
+# finds it), the outer selects read the walk alone, and names are looked
+# up with scalar subqueries instead of joins.
+#
+# Cost: a byte lookup is ~0.2 us, so the walk takes two steps per record
+# to look each byte up once: a header row (k = 0) reads the record's
+# 2-byte header h at pos, then the record row (k = 1) cuts rec (its length
+# follows from h and, for transitions, the len field). Fields are then
+# decoded from rec with h as a column: a few lookups each.
 def byte(blob, pos):
-    return f"(instr(l.b, substr({blob}, {pos}, 1)) - 1)"
+    return f"(instr((SELECT b FROM l), substr({blob}, {pos}, 1)) - 1)"
 
 def le(blob, pos, n, maxn=7):
     """Unsigned little-endian integer of n (an SQL expression, 0..maxn)
@@ -49,81 +64,91 @@ def t_pos(pos, h):
     return p_len, p_dt, p_task, p_value, p_pl
 
 def transition_view():
-    d = "c.data"
-    p_len, p_dt, p_task, p_value, p_pl = t_pos("w.pos", "w.h")
-    length = le(d, p_len, field("w.h", 0))
-    dt = le(d, p_dt, field("w.h", 3))
-    nxt = f"({p_pl} + {length})"
-    h0 = f"({byte(d, 1)} | ({byte(d, 2)} << 8))"
-    hn = f"({byte(d, nxt)} | ({byte(d, nxt + ' + 1')} << 8))"
+    r, h = "w.rec", "w.h"
+    p_len, p_dt, p_task, p_value, p_pl = t_pos("1", h)
+    dt = le(r, p_dt, field(h, 3))
+    # the record at w.pos, from its header (k = 0 row) and the len field
+    reclen = (f"(2 + {field(h, 0)} + {field(h, 3)} + {field(h, 6)} + "
+              f"{field(h, 9)} + {le('c.data', 'w.pos + 2', field(h, 0))})")
+    nxt = "w.pos + length(w.rec)"
     return f"""CREATE VIEW transition AS
 WITH RECURSIVE
     l(b) AS (SELECT {LUT}),
-    walk(chunk, idx, pos, h, prev_ns) AS (
-        SELECT c.first_seq, 0, 1, {h0}, c.first_ns
-        FROM transition_chunk c, l
+    walk(chunk, idx, k, pos, h, rec, prev_ns, n) AS (
+        SELECT c.first_seq, 0, 0, 1,
+               {byte('c.data', '1')} | ({byte('c.data', '2')} << 8),
+               NULL, c.first_ns, c.count
+        FROM transition_chunk c
         UNION ALL
-        SELECT w.chunk, w.idx + 1, {nxt},
-               {hn},
-               w.prev_ns + {dt}
-        FROM walk w, l
+        SELECT w.chunk, w.idx + w.k, 1 - w.k,
+               iif(w.k, {nxt}, w.pos),
+               iif(w.k, {byte('c.data', nxt)}
+                        | ({byte('c.data', nxt + ' + 1')} << 8), w.h),
+               iif(w.k, NULL, substr(c.data, w.pos, {reclen})),
+               iif(w.k, w.prev_ns + {dt}, w.prev_ns), w.n
+        FROM walk w
         JOIN transition_chunk c ON c.first_seq = w.chunk
-        WHERE w.idx + 1 < c.count
-        ORDER BY 1, 2)
+        WHERE w.k = 0 OR w.idx + 1 < w.n
+        ORDER BY 1, 2, 3)
 SELECT w.chunk + w.idx AS seq,
        w.prev_ns + {dt} AS time_ns,
-       {le(d, p_value, field("w.h", 9))} AS value_id,
-       {le(d, p_task, field("w.h", 6))} AS task_id,
-       substr({d}, {p_pl}, {length}) AS payload,
+       {le(r, p_value, field(h, 9))} AS value_id,
+       {le(r, p_task, field(h, 6))} AS task_id,
+       substr({r}, {p_pl}) AS payload,
        w.chunk AS chunk,
-       {p_pl} AS payload_pos
-FROM walk w, l
-JOIN transition_chunk c ON c.first_seq = w.chunk;"""
+       w.pos - 1 + {p_pl} AS payload_pos
+FROM walk w
+WHERE w.k = 1;"""
 
 # ---- task events ---------------------------------------------------------
 # record: kind byte, u16 h = n_dseq | n_dt << 3 | n_task << 6 |
 # n_status << 9 | n_detail << 12, then dseq, dt, task, zigzag status,
 # detail (n_* bytes each).
 def task_event_view():
-    d = "c.data"
-    pos, h = "w.pos", "w.h"
-    p_dseq = f"{pos} + 3"
+    r, h = "w.rec", "w.h"
+    p_dseq = "4"
     p_dt = f"{p_dseq} + {field(h, 0)}"
     p_task = f"{p_dt} + {field(h, 3)}"
     p_status = f"{p_task} + {field(h, 6)}"
     p_detail = f"{p_status} + {field(h, 9)}"
-    nxt = f"({p_detail} + {field(h, 12)})"
-    dseq = le(d, p_dseq, field(h, 0))
-    dt = le(d, p_dt, field(h, 3))
-    z = le(d, p_status, field(h, 9))
-    h0 = f"({byte(d, 2)} | ({byte(d, 3)} << 8))"
-    hn = f"({byte(d, nxt + ' + 1')} | ({byte(d, nxt + ' + 2')} << 8))"
+    dseq = le(r, p_dseq, field(h, 0))
+    dt = le(r, p_dt, field(h, 3))
+    z = le(r, p_status, field(h, 9))
+    task = le(r, p_task, field(h, 6))
+    reclen = (f"(3 + {field(h, 0)} + {field(h, 3)} + {field(h, 6)} + "
+              f"{field(h, 9)} + {field(h, 12)})")
+    nxt = "w.pos + length(w.rec)"
     return f"""CREATE VIEW task_event AS
 WITH RECURSIVE
     l(b) AS (SELECT {LUT}),
-    walk(chunk, idx, pos, h, prev_seq, prev_ns) AS (
-        SELECT c.first_seq, 0, 1, {h0}, c.first_seq, c.first_ns
-        FROM task_event_chunk c, l
+    walk(chunk, idx, k, pos, h, rec, prev_seq, prev_ns, n) AS (
+        SELECT c.first_seq, 0, 0, 1,
+               {byte('c.data', '2')} | ({byte('c.data', '3')} << 8),
+               NULL, c.first_seq, c.first_ns, c.count
+        FROM task_event_chunk c
         UNION ALL
-        SELECT w.chunk, w.idx + 1, {nxt},
-               {hn},
-               w.prev_seq + {dseq},
-               w.prev_ns + {dt}
-        FROM walk w, l
+        SELECT w.chunk, w.idx + w.k, 1 - w.k,
+               iif(w.k, {nxt}, w.pos),
+               iif(w.k, {byte('c.data', nxt + ' + 1')}
+                        | ({byte('c.data', nxt + ' + 2')} << 8), w.h),
+               iif(w.k, NULL, substr(c.data, w.pos, {reclen})),
+               iif(w.k, w.prev_seq + {dseq}, w.prev_seq),
+               iif(w.k, w.prev_ns + {dt}, w.prev_ns), w.n
+        FROM walk w
         JOIN task_event_chunk c ON c.first_seq = w.chunk
-        WHERE w.idx + 1 < c.count
-        ORDER BY 1, 2)
+        WHERE w.k = 0 OR w.idx + 1 < w.n
+        ORDER BY 1, 2, 3)
 SELECT w.prev_seq + {dseq} AS seq,
        w.prev_ns + {dt} AS time_ns,
-       {byte(d, pos)} AS kind,
-       {le(d, p_task, field(h, 6))} AS task_id,
-       coalesce(k.parent_task_id, 0) AS parent_task_id,
+       {byte(r, "1")} AS kind,
+       {task} AS task_id,
+       coalesce((SELECT k.parent_task_id FROM task k WHERE k.id = {task}),
+                0) AS parent_task_id,
        iif({z} & 1, -({z} >> 1) - 1, {z} >> 1) AS status,
-       x.text AS detail
-FROM walk w, l
-JOIN task_event_chunk c ON c.first_seq = w.chunk
-LEFT JOIN task k ON k.id = {le(d, p_task, field(h, 6))}
-LEFT JOIN detail x ON x.id = {le(d, p_detail, field(h, 12))};"""
+       (SELECT x.text FROM detail x
+        WHERE x.id = {le(r, p_detail, field(h, 12))}) AS detail
+FROM walk w
+WHERE w.k = 1;"""
 
 
 # ---- payload text --------------------------------------------------------
@@ -171,25 +196,25 @@ def transitions_text_view():
                         SELECT 6, 0 WHERE {u32(pl, "2")} > 0
                         UNION ALL
                         SELECT pos + {scalar_size(pl, "pos")}, n + 1
-                        FROM item, l
+                        FROM item
                         WHERE n + 1 < {u32(pl, "2")}
                           AND {byte(pl, "pos")} != 6)
                 SELECT coalesce(group_concat({scalar_text(pl, "pos")}, ', '), '')
-                FROM item, l) || ')'"""
+                FROM item) || ')'"""
     return f"""CREATE VIEW transitions_text AS
 WITH l(b) AS (SELECT {LUT})
 SELECT t.seq AS seq,
        printf('%d.%09d', t.time_ns / 1000000000, t.time_ns % 1000000000)
            AS time_s,
-       v.name AS value,
-       CASE v.role WHEN 1 THEN 'input' WHEN 2 THEN 'output'
-                   WHEN 3 THEN 'internal' ELSE '?' END AS role,
-       coalesce(k.name, '') AS task,
+       (SELECT v.name FROM value v WHERE v.id = t.value_id) AS value,
+       (SELECT CASE v.role WHEN 1 THEN 'input' WHEN 2 THEN 'output'
+                           WHEN 3 THEN 'internal' ELSE '?' END
+        FROM value v WHERE v.id = t.value_id) AS role,
+       coalesce((SELECT k.name FROM task k WHERE k.id = t.task_id), '')
+           AS task,
        CASE WHEN {byte(pl, "1")} = 6 THEN {tuple_text}
             ELSE {scalar_text(pl, "1")} END AS payload
-FROM transition t, l
-JOIN value v ON v.id = t.value_id
-LEFT JOIN task k ON k.id = t.task_id;"""
+FROM transition t;"""
 
 print("-- GENERATED by recorder/gen_views.py: do not edit by hand.")
 print(transition_view())

@@ -40,6 +40,8 @@ static const char SQL_TRANSITIONS[] =
 static const char SQL_CHUNKS[] =
     "SELECT first_seq, first_ns, count, data FROM task_event_chunk LIMIT 0";
 static const char SQL_DETAILS[] = "SELECT id, text FROM detail LIMIT 0";
+static const char SQL_STATS[] =
+    "SELECT value_id, transitions, first_ns, last_ns FROM value_stats LIMIT 0";
 static const char SQL_TASKS[] =
     "SELECT id, name, parent_task_id, spawn_site FROM task LIMIT 0";
 
@@ -182,7 +184,7 @@ load_tables(purr_recording *rec, purr_diag *diag)
     /* The other tables are not read here, but a recording without them is
      * not one of ours. */
     const char *checks[] = {SQL_TRANSITIONS, SQL_CHUNKS, SQL_TASKS,
-                            SQL_DETAILS};
+                            SQL_DETAILS, SQL_STATS};
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         rc = sqlite3_prepare_v2(rec->db, checks[i], -1, &st, NULL);
         sqlite3_finalize(st);

@@ -248,6 +248,30 @@ record_room(purr_recorder *r, int k, size_t need, uint64_t seq, int64_t t)
     return w->p + w->len;
 }
 
+/* Counts a transition of value id at t in its value_stats row. */
+static inline void
+count_transition(purr_recorder *r, uint32_t id, int64_t t)
+{
+    if (id >= r->nvstats) {
+        size_t n = r->nvstats ? r->nvstats * 2 : 64;
+        while (n <= id)
+            n *= 2;
+        r->vstats = purr__rec_realloc(r->vstats, n * sizeof *r->vstats);
+        memset(r->vstats + r->nvstats, 0,
+               (n - r->nvstats) * sizeof *r->vstats);
+        r->vdirty = purr__rec_realloc(r->vdirty, n * sizeof *r->vdirty);
+        r->nvstats = n;
+    }
+    struct rec_vstat *v = &r->vstats[id];
+    if (v->transitions++ == 0)
+        v->first_ns = t;
+    v->last_ns = t;
+    if (!v->dirty) {
+        v->dirty = true;
+        r->vdirty[r->nvdirty++] = id;
+    }
+}
+
 /* Packs one transition (schema.sql: transition_chunk). */
 static inline void
 pack_transition(purr_recorder *r, const rec_batch *b, const rec_ev *e)
@@ -290,6 +314,7 @@ pack_transition(purr_recorder *r, const rec_batch *b, const rec_ev *e)
             put_le(p + 1, e->arg, (unsigned)plen - 1);
     }
     r->wbuf[STREAM_TRANSITION].len = (size_t)(p + plen - r->wbuf[0].p);
+    count_transition(r, e->aux, e->time_ns);
     s->last_seq = e->seq;
     s->last_ns = e->time_ns;
     s->count++;
@@ -390,6 +415,23 @@ pack_batch(purr_recorder *r, const rec_batch *b)
     close_stream(r, STREAM_TASK_EVENT);
 }
 
+/* Writes value id's value_stats row. Returns 0 or the sticky error. */
+static int
+write_stats(purr_recorder *r, uint32_t id)
+{
+    sqlite3_stmt *st = r->st_stats;
+    const struct rec_vstat *v = &r->vstats[id];
+    int rc = sqlite3_bind_int64(st, 1, id) |
+             sqlite3_bind_int64(st, 2, (sqlite3_int64)v->transitions) |
+             sqlite3_bind_int64(st, 3, v->first_ns) |
+             sqlite3_bind_int64(st, 4, v->last_ns);
+    if (rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return purr__rec_fail_sqlite(r, SQLITE_ERROR, "counting transitions");
+    }
+    return run_stmt(r, st, "counting transitions");
+}
+
 /* Inserts detail row i + 1. Returns 0 or the sticky error. */
 static int
 write_detail(purr_recorder *r, size_t i)
@@ -453,6 +495,13 @@ purr__rec_write_batch(purr_recorder *r, rec_batch *b)
         rc = write_detail(r, r->ndetails_written);
     for (size_t i = 0; i < r->nwchunks && !rc; i++)
         rc = write_chunk(r, &r->wchunks[i]);
+    for (size_t i = 0; i < r->nvdirty; i++) {
+        uint32_t id = r->vdirty[i];
+        r->vstats[id].dirty = false;
+        if (!rc)
+            rc = write_stats(r, id);
+    }
+    r->nvdirty = 0;
     if (!rc)
         rc = run_stmt(r, r->st_commit, "COMMIT");
     if (rc)
@@ -768,6 +817,9 @@ static const char SQL_ECHUNK[] =
     " VALUES (?1, ?2, ?3, ?4)";
 static const char SQL_DETAIL[] =
     "INSERT INTO detail (id, text) VALUES (?1, ?2)";
+static const char SQL_STATS[] =
+    "INSERT OR REPLACE INTO value_stats (value_id, transitions, first_ns,"
+    " last_ns) VALUES (?1, ?2, ?3, ?4)";
 static const char SQL_META[] =
     "INSERT OR REPLACE INTO run (key, value) VALUES (?1, ?2)";
 
@@ -777,7 +829,7 @@ close_db(purr_recorder *r)
 {
     sqlite3_stmt **sts[] = {&r->st_value,  &r->st_tchunk, &r->st_task,
                             &r->st_echunk, &r->st_meta,   &r->st_detail,
-                            &r->st_begin,  &r->st_commit};
+                            &r->st_stats,  &r->st_begin,  &r->st_commit};
     for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++) {
         sqlite3_finalize(*sts[i]);
         *sts[i] = NULL;
@@ -801,6 +853,8 @@ free_recorder(purr_recorder *r)
     free(r->wbuf[0].p);
     free(r->wbuf[1].p);
     free(r->wchunks);
+    free(r->vstats);
+    free(r->vdirty);
     free(r->detail_ptrs);
     free(r->detail_codes);
     for (size_t i = 0; i < r->ndetails; i++)
@@ -925,6 +979,7 @@ purr_recorder_open(const char *path, const purr_recorder_options *opts,
     } prep[] = {{&r->st_value, SQL_VALUE},   {&r->st_tchunk, SQL_TCHUNK},
                 {&r->st_task, SQL_TASK},     {&r->st_echunk, SQL_ECHUNK},
                 {&r->st_meta, SQL_META},     {&r->st_detail, SQL_DETAIL},
+                {&r->st_stats, SQL_STATS},
                 {&r->st_begin, "BEGIN"},     {&r->st_commit, "COMMIT"}};
     for (size_t i = 0; i < sizeof prep / sizeof prep[0]; i++) {
         rc = sqlite3_prepare_v3(r->db, prep[i].sql, -1,

@@ -75,6 +75,13 @@ typedef struct rec_bytes {
 typedef purr_tap_rec rec_ev;
 #define REC_ARENA 0xff
 
+/* A value_stats row as the writer keeps it. */
+struct rec_vstat {
+    uint64_t transitions;
+    int64_t first_ns, last_ns;
+    bool dirty;                 /* to be written with this batch */
+};
+
 /* One packed chunk: count records at wbuf[stream].p + off. */
 typedef struct rec_chunk {
     uint8_t stream;             /* enum rec_stream_kind */
@@ -120,7 +127,7 @@ struct purr_recorder {
 
     /* Statements, prepared once at open, finalized at close. */
     sqlite3_stmt *st_value, *st_tchunk, *st_task, *st_echunk, *st_meta,
-        *st_detail, *st_begin, *st_commit;
+        *st_detail, *st_stats, *st_begin, *st_commit;
 
     /* The first error (sticky): 0 while all is well. Written by the writer
      * thread under mu (or by the owner before the thread starts and after
@@ -160,6 +167,10 @@ struct purr_recorder {
     char **detail_texts;        /* ... and each id's text (id - 1) */
     size_t ndetails;
     size_t ndetails_written;    /* detail rows inserted so far */
+    struct rec_vstat *vstats;   /* by value id: value_stats rows */
+    size_t nvstats;
+    uint32_t *vdirty;           /* value ids whose row changed this batch */
+    size_t nvdirty;
     bool w_any;                 /* an event was written: ... */
     int64_t w_first_ns, w_last_ns; /* ... the first's and last's times */
     bool views_pending;         /* the views are still to be created (by

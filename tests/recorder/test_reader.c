@@ -184,6 +184,33 @@ Test(reader, chunked_recording_reads_whole)
     record_chunked(path);
     purr_assert_err(read_all(path, &rows, &diag), PURR_ECLOSED);
     cr_assert_eq(rows, 136);
+
+    /* value_stats, kept batch by batch, agrees with the transitions. */
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(
+                     db,
+                     "SELECT s.transitions, s.first_ns, s.last_ns,"
+                     " (SELECT count(*) FROM transition t WHERE t.value_id ="
+                     " s.value_id), (SELECT min(time_ns) FROM transition t"
+                     " WHERE t.value_id = s.value_id), (SELECT max(time_ns)"
+                     " FROM transition t WHERE t.value_id = s.value_id)"
+                     " FROM value_stats s",
+                     -1, &st, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    int values = 0, total = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cr_assert_eq(sqlite3_column_int(st, 0), sqlite3_column_int(st, 3));
+        cr_assert_eq(sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 4));
+        cr_assert_eq(sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 5));
+        total += sqlite3_column_int(st, 0);
+        values++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    cr_assert_eq(values, 3);
+    cr_assert_eq(total, 136);
 }
 
 Test(reader, missing_chunk_is_reported_as_a_gap)
