@@ -422,8 +422,9 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
                        first, it->seq);
         return PURR_EFORMAT;
     }
-    if (count <= 0 || count > UINT32_MAX ||
-        sqlite3_column_type(st, 3) != SQLITE_BLOB) {
+    if (count <= 0 || count > UINT32_MAX || first == 0 ||
+        sqlite3_column_type(st, 3) != SQLITE_BLOB ||
+        sqlite3_column_bytes(st, 3) == 0) {
         purr_diag_set(diag, rec->path, (long)first, 0,
                        "transition chunk at seq %" PRIu64 " is corrupt",
                        first);

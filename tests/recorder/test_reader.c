@@ -284,6 +284,27 @@ Test(reader, truncated_chunk_is_refused)
     cr_assert_eq(diag.line, rows + 1, "%s", diag.message);
 }
 
+Test(reader, empty_or_misnumbered_chunk_is_refused)
+{
+    char path[256];
+    purr_diag diag;
+    int rows;
+    tmp_path(path, sizeof path, "empty.db");
+    record_chunked(path);
+    sql_exec(path, "UPDATE transition_chunk SET data = x'' WHERE"
+                   " first_seq = 1");
+    purr_assert_err(read_all(path, &rows, &diag), PURR_EFORMAT);
+    cr_assert_eq(rows, 0);
+    cr_assert(strstr(diag.message, "transition chunk at seq 1 is corrupt"),
+              "%s", diag.message);
+    tmp_path(path, sizeof path, "zero.db");
+    record_chunked(path);
+    sql_exec(path, "UPDATE transition_chunk SET first_seq = 0 WHERE"
+                   " first_seq = 1");
+    purr_assert_err(read_all(path, &rows, &diag), PURR_EFORMAT);
+    cr_assert_eq(rows, 0);
+}
+
 Test(reader, chunk_count_beyond_its_records_is_refused)
 {
     char path[256];
