@@ -16,6 +16,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The first transition matching where (an SQL condition on the
+ * transition view, e.g. "seq = 5"): a statement stepped to its row,
+ * selecting cols. */
+static inline sqlite3_stmt *
+rec_patch_find(sqlite3 *db, const char *cols, const char *where)
+{
+    sqlite3_stmt *st;
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT %s FROM transition WHERE %s LIMIT 1",
+             cols, where);
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
+                 sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no transition where %s",
+                 where);
+    return st;
+}
+
 /* Overwrites n bytes of the payload of the first transition matching
  * where (an SQL condition on the transition view, e.g. "seq = 5"),
  * starting at its byte off. Returns that transition's seq. */
@@ -24,17 +41,9 @@ rec_patch_payload(const char *path, const char *where, size_t off,
                   const void *bytes, size_t n)
 {
     sqlite3 *db;
-    sqlite3_stmt *st;
-    char sql[512];
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    snprintf(sql, sizeof sql,
-             "SELECT seq, chunk, payload_pos, length(payload) FROM transition"
-             " WHERE %s LIMIT 1",
-             where);
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
-                 sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no transition where %s",
-                 where);
+    sqlite3_stmt *st = rec_patch_find(
+        db, "seq, chunk, payload_pos, length(payload)", where);
     int64_t seq = sqlite3_column_int64(st, 0);
     int64_t chunk = sqlite3_column_int64(st, 1);
     int64_t pos = sqlite3_column_int64(st, 2);
@@ -76,15 +85,8 @@ rec_flip_payload_bit(const char *path, const char *where, size_t off,
                      int bit)
 {
     sqlite3 *db;
-    sqlite3_stmt *st;
-    char sql[512];
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    snprintf(sql, sizeof sql,
-             "SELECT payload FROM transition WHERE %s LIMIT 1", where);
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
-                 sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no transition where %s",
-                 where);
+    sqlite3_stmt *st = rec_patch_find(db, "payload", where);
     cr_assert_lt((int)off, sqlite3_column_bytes(st, 0));
     uint8_t b = ((const uint8_t *)sqlite3_column_blob(st, 0))[off];
     sqlite3_finalize(st);
@@ -137,15 +139,8 @@ static inline int64_t
 rec_set_time(const char *path, const char *where, int64_t time_ns)
 {
     sqlite3 *db;
-    sqlite3_stmt *st;
-    char sql[512];
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    snprintf(sql, sizeof sql,
-             "SELECT seq, chunk FROM transition WHERE %s LIMIT 1", where);
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
-                 sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no transition where %s",
-                 where);
+    sqlite3_stmt *st = rec_patch_find(db, "seq, chunk", where);
     int64_t seq = sqlite3_column_int64(st, 0);
     int64_t chunk = sqlite3_column_int64(st, 1);
     sqlite3_finalize(st);
