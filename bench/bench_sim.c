@@ -13,6 +13,8 @@
 #include <purr/recorder.h>
 #include <purr/sim.h>
 
+#include "examples.h"
+
 #include "bench_util.h"
 
 #include <inttypes.h>
@@ -92,6 +94,8 @@ int
 main(int argc, char **argv)
 {
     purr_time duration = 24 * 3600 * PURR_S;
+    if (purr_examples_register() < 0)
+        return 2;
     if (argc > 1 && purr_sim_duration_parse(argv[1], &duration) < 0) {
         fprintf(stderr, "usage: bench_sim [DURATION, e.g. 24h]\n");
         return 2;

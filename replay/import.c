@@ -7,25 +7,24 @@
  * strict JSON parser below (objects only at the top, numbers, true, false,
  * null, strings, arrays). Times are seconds with decimals ("1.25", read
  * exactly to the ns, no floating point) or durations with a unit ("1.5s",
- * "200ms"; purr_sim_duration_parse).
+ * "200ms"; purr_duration_parse).
  *
  * The whole log is read and checked before anything is written: every
- * value must be a sensor of the scene and the datum of its type (an int is
- * accepted for a double sensor and converted), and times must not go
+ * value must be one of the schema's inputs and the datum of its type (an
+ * int is accepted for a double input and converted), and times must not go
  * backwards. The first bad line ends the import with "LOG:LINE: message".
  * The recording is then made the ordinary way, by the recorder observing a
  * virtual-clock loop on which a task sets each input at its time, into a
  * temporary file that is renamed over the output at the end, so a failed
  * import leaves no partial output behind.
  *
- * Layering: this file needs scenes, so purr_replay links purr_sim
- * privately (replay -> sim -> core; sim never uses replay, so there is no
- * cycle). The line parsers need no scene and are what fuzz_import.c
- * drives.
+ * Layering: the inputs come as a schema (names, types, initial datums and
+ * metadata), so this file knows no scene; the command line builds the
+ * schema from a scene (purr_import_scene_log, cli.h). The line parsers are
+ * what fuzz_import.c drives.
  */
 #include "replay_int.h"
 
-#include <purr/sim.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -77,7 +76,7 @@ purr__import_parse_time(const char *s, size_t len, purr_time *out)
         return PURR_EFORMAT;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    return purr_sim_duration_parse(buf, out);
+    return purr_duration_parse(buf, out);
 }
 
 /* Copies at most 40 bytes of [s, s + len) into out (64 bytes) for a
@@ -602,13 +601,13 @@ fail:
 /* One input to set. */
 typedef struct in_set {
     purr_time time_ns;
-    size_t sensor;          /* index in the scene's sensors */
+    size_t sensor;          /* index in the schema's inputs */
     purr_datum d;           /* owned */
 } in_set;
 
 typedef struct importer {
     const char *log_path;
-    const purr_scene *scene;
+    const purr_import_schema *schema;
     in_set *sets;
     size_t nsets, cap;
     purr_value **values;    /* by sensor index, during the run */
@@ -649,31 +648,32 @@ read_file(const char *path, char **text, size_t *len, purr_diag *diag)
     return 0;
 }
 
-/* Finds the sensor called name, or returns SIZE_MAX. */
+/* Finds the input called name, or returns SIZE_MAX. */
 static size_t
-find_sensor(const purr_scene *scene, const char *name)
+find_sensor(const purr_import_schema *schema, const char *name)
 {
-    for (size_t i = 0; i < scene->sensor_count; i++)
-        if (strcmp(scene->sensors[i].name, name) == 0)
+    for (size_t i = 0; i < schema->count; i++)
+        if (strcmp(schema->inputs[i].name, name) == 0)
             return i;
     return SIZE_MAX;
 }
 
-/* Checks one parsed record against the scene and appends it. */
+/* Checks one parsed record against the schema and appends it. */
 static int
 accept_record(importer *im, long lineno, purr_import_record *rec,
               purr_time last, purr_diag *diag)
 {
-    size_t si = find_sensor(im->scene, rec->value);
+    size_t si = find_sensor(im->schema, rec->value);
     char shown[64];
     if (si == SIZE_MAX) {
         purr_diag_set(diag, im->log_path, lineno, 0,
-                      "unknown value '%s' (not a sensor of scene %s)",
+                      "unknown value '%s' (not an input of %s)",
                       printable(rec->value, strlen(rec->value), shown),
-                      im->scene->file);
+                      im->schema->source ? im->schema->source
+                                         : "the schema");
         return PURR_EFORMAT;
     }
-    purr_type want = im->scene->sensors[si].type;
+    purr_type want = im->schema->inputs[si].type;
     if (want == PURR_T_DOUBLE && rec->datum.type == PURR_T_INT)
         rec->datum = purr_datum_double((double)rec->datum.u.i);
     if (rec->datum.type != want) {
@@ -786,9 +786,9 @@ import_main(void *arg)
 {
     importer *im = arg;
     purr_loop *loop = purr_loop_current();
-    const purr_scene *sc = im->scene;
-    for (size_t i = 0; i < sc->sensor_count; i++) {
-        const purr_sensor_spec *s = &sc->sensors[i];
+    const purr_import_schema *sc = im->schema;
+    for (size_t i = 0; i < sc->count; i++) {
+        const purr_import_input *s = &sc->inputs[i];
         im->values[i] = purr_value_new(loop, s->name, PURR_ROLE_INPUT,
                                        s->type, &s->initial);
         if (!im->values[i])
@@ -797,34 +797,12 @@ import_main(void *arg)
     return feed(im);
 }
 
-/* FNV-1a (64 bits) of the file's bytes, as 16 hex digits. */
-static int
-file_hash(const char *path, char out[17], purr_diag *diag)
-{
-    char *text;
-    size_t len;
-    int rc = read_file(path, &text, &len, diag);
-    if (rc < 0)
-        return rc;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t)text[i];
-        h *= 0x100000001b3ull;
-    }
-    free(text);
-    snprintf(out, 17, "%016" PRIx64, h);
-    return 0;
-}
-
 /* Records im's inputs into path (a fresh file). */
 static int
-write_recording(importer *im, const char *path, const char *scene_path,
-                purr_diag *diag)
+write_recording(importer *im, const char *path, purr_diag *diag)
 {
-    char hash[17], buf[32];
-    int rc = file_hash(scene_path, hash, diag);
-    if (rc < 0)
-        return rc;
+    char buf[32];
+    int rc;
     purr_recorder_options ro = {.overwrite = true, .no_task_events = true};
     purr_recorder *r = purr_recorder_open(path, &ro, diag);
     if (!r)
@@ -834,7 +812,7 @@ write_recording(importer *im, const char *path, const char *scene_path,
         purr_recorder_close(r, NULL);
         return PURR_ENOMEM;
     }
-    im->values = calloc(im->scene->sensor_count + 1, sizeof *im->values);
+    im->values = calloc(im->schema->count + 1, sizeof *im->values);
     if (!im->values) {
         purr_recorder_close(r, NULL);
         purr_loop_close(loop);
@@ -848,19 +826,17 @@ write_recording(importer *im, const char *path, const char *scene_path,
     if (rc < 0)
         purr_diag_set(diag, im->log_path, 0, 0, "cannot replay the log: %s",
                       purr_strerror(rc));
+    for (const char *const *m = im->schema->meta; m && m[0] && m[1]; m += 2)
+        purr_recorder_set_meta(r, m[0], m[1]);
     purr_recorder_set_meta(r, "clock", "imported");
     purr_recorder_set_meta(r, "created_by", "purr import");
-    purr_recorder_set_meta(r, "scene", scene_path);
-    purr_recorder_set_meta(r, "scene_hash", hash);
     purr_recorder_set_meta(r, "source", im->log_path);
-    snprintf(buf, sizeof buf, "%" PRIu64, im->scene->seed);
-    purr_recorder_set_meta(r, "seed", buf);
     snprintf(buf, sizeof buf, "%" PRId64,
              im->sets[im->nsets - 1].time_ns + 1);
     purr_recorder_set_meta(r, "end_ns", buf);
     purr_diag cdiag;
     int crc = purr_recorder_close(r, &cdiag);
-    for (size_t i = 0; i < im->scene->sensor_count; i++)
+    for (size_t i = 0; i < im->schema->count; i++)
         purr_value_free(im->values[i]);
     purr_loop_close(loop);
     if (rc == 0 && crc < 0) {
@@ -897,7 +873,8 @@ purr_import_format_of(const char *path)
 
 int
 purr_import_log(const char *log_path, const char *out_db,
-                const char *scene_path, const purr_import_options *opts,
+                const purr_import_schema *schema,
+                const purr_import_options *opts,
                 purr_diag *diag)
 {
     purr_import_options o = {0};
@@ -921,11 +898,8 @@ purr_import_log(const char *log_path, const char *out_db,
         return PURR_EINVAL;
     }
 
-    purr_scene *scene = NULL;
-    int rc = purr_scene_load(scene_path, &scene, diag);
-    if (rc < 0)
-        return rc;
-    importer im = {.log_path = log_path, .scene = scene};
+    int rc;
+    importer im = {.log_path = log_path, .schema = schema};
     char *text = NULL;
     size_t len = 0;
     if ((rc = read_file(log_path, &text, &len, diag)) < 0)
@@ -936,7 +910,7 @@ purr_import_log(const char *log_path, const char *out_db,
     char tmp[4100];
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", out_db, (long)getpid());
     remove_db(tmp);
-    rc = write_recording(&im, tmp, scene_path, diag);
+    rc = write_recording(&im, tmp, diag);
     if (rc == 0) {
         if (o.overwrite)
             remove_db(out_db);
@@ -955,6 +929,5 @@ done:
     free(im.sets);
     free(im.values);
     free(text);
-    purr_scene_free(scene);
     return rc;
 }

@@ -9,5 +9,5 @@ cmake -S . -B build -DPURR_BUILD_TESTS=OFF -DPURR_BUILD_BENCH=OFF > /dev/null
 cmake --build build -j"$(nproc)" --target purr
 mkdir -p out
 rm -f out/pet.db out/pet.db-wal out/pet.db-shm
-./build/sim/purr run scenes/pet.yaml --headless --record out/pet.db -q
-./build/sim/purr replay out/pet.db --check
+./build/cli/purr run scenes/pet.yaml --headless --record out/pet.db -q
+./build/cli/purr replay out/pet.db --check

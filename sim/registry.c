@@ -1,10 +1,12 @@
 /* registry.c - behaviours by name, as scenes refer to them.
  *
- * A fixed table: the built-in behaviours first, then those registered with
- * purr_sim_register, in registration order (which is also the order names
- * are listed in diagnostics, so messages do not depend on addresses). The
- * table is process-wide because a scene file names a behaviour the way a
- * program names a function; it is written only at start-up.
+ * A fixed table of the behaviours registered with purr_sim_register (by a
+ * program before purr_main, or by a plug-in's registration function), in
+ * registration order, which is also the order names are listed in
+ * diagnostics, so messages do not depend on addresses. The table is
+ * process-wide because a scene file names a behaviour the way a program
+ * names a function; it is written only at start-up. The simulator itself
+ * registers nothing: the example behaviours live with the scenes.
  */
 #include "sim_int.h"
 
@@ -12,14 +14,6 @@
 #include <string.h>
 
 #define MAX_BEHAVIOURS 64
-
-static const purr__behaviour_def builtins[] = {
-    {"pet", purr__pet_setup, purr__pet_task},
-    {"talk", purr__talk_setup, purr__talk_task},
-    {"lazy-pet", purr__lazy_pet_setup, purr__lazy_pet_task},
-    {"reference", purr__reference_setup, purr__reference_task},
-};
-#define BUILTIN_COUNT (sizeof builtins / sizeof builtins[0])
 
 /* Registered behaviours; names are copies owned by the table (never freed:
  * the table lives as long as the process). */
@@ -29,9 +23,6 @@ static size_t registered_count;
 const purr__behaviour_def *
 purr__sim_lookup(const char *name)
 {
-    for (size_t i = 0; i < BUILTIN_COUNT; i++)
-        if (strcmp(builtins[i].name, name) == 0)
-            return &builtins[i];
     for (size_t i = 0; i < registered_count; i++)
         if (strcmp(registered[i].name, name) == 0)
             return &registered[i];
@@ -65,16 +56,14 @@ size_t
 purr_sim_registered_names(char *buf, size_t cap)
 {
     size_t len = 0;
-    for (size_t i = 0; i < BUILTIN_COUNT + registered_count; i++) {
-        const char *name = i < BUILTIN_COUNT
-                               ? builtins[i].name
-                               : registered[i - BUILTIN_COUNT].name;
+    for (size_t i = 0; i < registered_count; i++) {
+        const char *name = registered[i].name;
         int n =
             snprintf(len < cap ? buf + len : NULL, len < cap ? cap - len : 0,
                      "%s%s", i ? ", " : "", name);
         len += n > 0 ? (size_t)n : 0;
     }
-    if (cap && BUILTIN_COUNT + registered_count == 0)
+    if (cap && registered_count == 0)
         buf[0] = '\0';
     return len;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
@@ -76,57 +77,7 @@ purr__sim_strdup(const char *s)
 int
 purr_sim_duration_parse(const char *text, purr_time *duration)
 {
-    static const struct {
-        const char *name;
-        purr_time ns;
-    } units[] = {
-        {"ns", PURR_NS},       {"us", PURR_US},      {"ms", PURR_MS},
-        {"s", PURR_S},         {"min", 60 * PURR_S}, {"h", 3600 * PURR_S},
-        {"d", 86400 * PURR_S},
-    };
-    const char *p = text;
-    uint64_t whole = 0;
-    int digits = 0;
-    bool overflow = false;
-    for (; *p >= '0' && *p <= '9'; p++, digits++) {
-        if (whole > (UINT64_MAX - 9) / 10)
-            overflow = true;
-        else
-            whole = whole * 10 + (uint64_t)(*p - '0');
-    }
-    /* The fraction is kept as up to 18 digits over a power of ten, so
-     * "1.5min" is exact. */
-    uint64_t frac = 0, frac_scale = 1;
-    if (*p == '.') {
-        p++;
-        int fdigits = 0;
-        for (; *p >= '0' && *p <= '9'; p++, fdigits++) {
-            if (frac_scale < 1000000000000000000u) {
-                frac = frac * 10 + (uint64_t)(*p - '0');
-                frac_scale *= 10;
-            }
-        }
-        if (fdigits == 0)
-            return PURR_EFORMAT;
-    }
-    if (digits == 0)
-        return PURR_EFORMAT;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strcmp(p, units[i].name) != 0)
-            continue;
-        uint64_t unit = (uint64_t)units[i].ns;
-        if (overflow || whole > (uint64_t)INT64_MAX / unit)
-            return PURR_ERANGE;
-        /* frac / frac_scale * unit without overflow: unit <= 8.64e13 and
-         * frac < 1e18, so split the unit. */
-        __uint128_t part = (__uint128_t)frac * unit / frac_scale;
-        __uint128_t total = (__uint128_t)whole * unit + part;
-        if (total > (__uint128_t)INT64_MAX)
-            return PURR_ERANGE;
-        *duration = (purr_time)total;
-        return 0;
-    }
-    return PURR_EFORMAT;
+    return purr_duration_parse(text, duration);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1273,6 +1224,9 @@ purr_scene_parse(const char *text, size_t len, const char *file,
     }
     purr_scene *sc = purr__sim_calloc(1, sizeof *sc);
     sc->file = purr__sim_strdup(file);
+    sc->text = purr__sim_calloc(1, len + 1);
+    memcpy(sc->text, text, len);
+    sc->text_len = len;
     sc->hash = 0xcbf29ce484222325u; /* FNV-1a 64, as purr import's */
     for (size_t i = 0; i < len; i++) {
         sc->hash ^= (unsigned char)text[i];
@@ -1300,11 +1254,26 @@ purr_scene_load(const char *path, purr_scene **scene, purr_diag *diag)
                        strerror(errno));
         return PURR_ENOENT;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        purr_diag_set(diag, path, 0, 0,
+                      "not a regular file (a scene must be a YAML file)");
+        return PURR_EFORMAT;
+    }
     size_t cap = 4096, len = 0;
     char *buf = purr__sim_calloc(1, cap);
     size_t got;
     while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
         len += got;
+        if (len > PURR_SCENE_MAX_BYTES) {
+            fclose(f);
+            free(buf);
+            purr_diag_set(diag, path, 0, 0,
+                          "larger than %d MiB: not a scene file",
+                          PURR_SCENE_MAX_BYTES >> 20);
+            return PURR_EFORMAT;
+        }
         if (len == cap)
             buf = purr__sim_realloc(buf, cap *= 2);
     }
@@ -1355,6 +1324,7 @@ purr_scene_free(purr_scene *sc)
     }
     free(sc->expects);
     free(sc->file);
+    free(sc->text);
     free(sc->name);
     free(sc);
 }

@@ -2,8 +2,8 @@
  *
  * The simulator is scene.c (the YAML loader), stream.c (per-sensor random
  * streams), sensors.c (one task per sensor model), registry.c (behaviours
- * by name), sim.c (building and running a scene) and the built-in
- * behaviours in behaviours/. Only sim.h is public.
+ * by name) and sim.c (building and running a scene). Only sim.h is
+ * public.
  */
 #ifndef PURR_SIM_INT_H
 #define PURR_SIM_INT_H
@@ -153,7 +153,7 @@ int purr__sensor_task(void *arg);
 purr_datum purr__sensor_initial(const purr_sensor_spec *spec);
 
 /* ---------------------------------------------------------------------- */
-/* Registry and built-in behaviours                                        */
+/* Registry                                                                 */
 /* ---------------------------------------------------------------------- */
 
 typedef struct purr__behaviour_def {
@@ -164,14 +164,5 @@ typedef struct purr__behaviour_def {
 
 /* The registered behaviour named name, or NULL. */
 const purr__behaviour_def *purr__sim_lookup(const char *name);
-
-int purr__pet_setup(purr_sim_ctx *ctx);
-int purr__pet_task(purr_sim_ctx *ctx);
-int purr__talk_setup(purr_sim_ctx *ctx);
-int purr__talk_task(purr_sim_ctx *ctx);
-int purr__lazy_pet_setup(purr_sim_ctx *ctx);
-int purr__lazy_pet_task(purr_sim_ctx *ctx);
-int purr__reference_setup(purr_sim_ctx *ctx);
-int purr__reference_task(purr_sim_ctx *ctx);
 
 #endif /* PURR_SIM_INT_H */

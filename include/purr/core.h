@@ -127,6 +127,15 @@ typedef int64_t purr_time;
  * The one format every purr tool prints virtual times in. */
 PURR_API size_t purr_time_format(purr_time t, char *buf, size_t cap);
 
+/* Parses a duration with a unit: a decimal number (digits, optionally a
+ * '.' and more digits) followed by one of ns, us, ms, s, min, h, d, e.g.
+ * "24h", "90s", "500ms", "1.5min". No sign, no spaces, no bare numbers.
+ * *duration (out) receives the exact number of ns (fractions below 1 ns
+ * are truncated). Returns 0.
+ * Errors: PURR_EFORMAT (not a duration), PURR_ERANGE (beyond int64 ns). */
+PURR_API int purr_duration_parse(const char *text,
+                                 purr_time *duration /* out */);
+
 /* ---------------------------------------------------------------------- */
 /* Loop                                                                    */
 /* ---------------------------------------------------------------------- */

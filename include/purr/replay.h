@@ -1,10 +1,12 @@
 /* purr/replay.h - re-running a behaviour against a recording.
  *
- * purr_replay_check re-runs a behaviour on a fresh virtual-clock loop, and
- * purr_replay_scene re-runs a scene with the simulator (below). The
- * input values come from the recording: a feeder task sets each at its
- * recorded time (or, for purr_replay_scene's shadow mode, the scene's own
- * sensors run and each of their sets takes the recorded datum). Every
+ * purr_replay_check re-runs a behaviour given as functions on a fresh
+ * virtual-clock loop, and purr_replay_run re-runs whatever run a runner
+ * builds (below; the simulator's runner is purr_replay_scene, cli.h). This
+ * layer loads no scene. The input values come from the recording: a
+ * feeder task sets each at its recorded time (or, in shadow mode, the
+ * run's own input tasks run and each of their sets takes the recorded
+ * datum). Every
  * other transition is compared, as it happens, with the recording's
  * non-input transitions in order: same value name, same time, same payload
  * bytes. The first difference stops the run and is described in a
@@ -91,8 +93,8 @@ typedef struct purr_replay_report {
                                     recording held only inputs, which were
                                     fed, and nothing was compared) */
     uint64_t produced;           /* non-input transitions the replay made */
-    bool shadow;                 /* purr_replay_scene only: the scene's
-                                    sensors ran, their sets replaced by the
+    bool shadow;                 /* purr_replay_run only: the run's input
+                                    tasks (a scene's sensors) ran, their sets replaced by the
                                     recorded inputs, and every transition,
                                     inputs included, was compared in order
                                     (shadow mode); false: a feeder set the
@@ -112,39 +114,107 @@ PURR_API int purr_replay_check(purr_recording *rec,
                                purr_replay_report *report /* out */);
 
 /* ---------------------------------------------------------------------- */
-/* Replaying a scene's recording (`purr replay`)                           */
+/* Replaying through a runner (`purr replay`)                              */
 /* ---------------------------------------------------------------------- */
 
-/* purr_replay_scene re-runs the scene a recording names (metadata `scene`)
- * with the simulator (sim.h), with the recorded seed (`seed`), shuffle seed
- * (`shuffle_seed`) and duration (`end_ns`), in one of two modes
+/* purr_replay_run replays a recording with a run that a runner builds:
+ * the replay layer knows nothing of scenes. It reads the recorded options
+ * (metadata seed, shuffle_seed, end_ns) and picks one of two modes
  * (docs/recording.md, "Replay"):
  *
- * - Shadow mode, for a recording of this scene file run on the virtual
- *   clock by `purr run` (metadata clock=virtual, inputs=sensors and
- *   scene_hash equal to the file's): the scene's sensors run as they did,
- *   but each transition they make takes its datum from the recording, and
- *   inputs set from outside any task (task id 0) are posted again at the
- *   moment they were. The run holds the recorded run's tasks, so even a
- *   shuffled schedule replays exactly. Every transition, inputs included,
- *   is compared in seq order: a sensor that sets its input at another time
- *   or place than the recording is a difference.
+ * - Shadow mode, when the runner says the recording's input tasks are the
+ *   ones its run has (can_shadow; for the simulator: a virtual-clock run
+ *   of this very scene, whose inputs its sensors set): those tasks run
+ *   again, but each transition they make takes its datum from the
+ *   recording (plan.input), and inputs set from outside any task (task id
+ *   0) are posted again at the moment they were (plan.pace). The run holds
+ *   the recorded run's tasks, so even a shuffled schedule replays exactly.
+ *   Every transition, inputs included, is compared in seq order.
  * - Feeder mode, for every other recording (imported logs, real-time
- *   runs, a changed scene file): the sensors do not run; the feeder sets
- *   each recorded input at its recorded time, and every other transition
- *   is compared as in purr_replay_check.
+ *   runs, a changed scene file): the run's own input tasks do not run; its
+ *   first task is plan.feed, which sets each recorded input at its
+ *   recorded time, and every other transition is compared as in
+ *   purr_replay_check.
  *
- * Recordings made on the real clock (metadata clock=real, `purr run
- * --real-time`) are replayed on the virtual clock too; there, real timers
- * fired late by a non-deterministic amount, so a transition's value,
- * payload and order must match exactly, but its time only has to be no
- * later than the recorded one (docs/recording.md, "Replay"). */
+ * Recordings made on the real clock (metadata clock=real) are replayed on
+ * the virtual clock too; there, real timers fired late by a
+ * non-deterministic amount, so a transition's value, payload and order
+ * must match exactly, but its time only has to be no later than the
+ * recorded one (docs/recording.md, "Replay"). */
 
-/* Options for purr_replay_scene; NULL means all defaults. */
+/* Shadow mode's hook on a run's input tasks: called in the task with every
+ * datum the task would set on its input value, instead of
+ * purr_value_set(input, reading). The hook sets whatever it chooses, or
+ * nothing; reading is borrowed for the call. (The same shape as
+ * purr_sim_input_fn, sim.h.) */
+typedef void (*purr_replay_input_fn)(purr_value *input,
+                                     const purr_datum *reading, void *arg);
+
+/* What purr_replay_run asks the runner to build (runner->open). */
+typedef struct purr_replay_plan {
+    bool has_seed;          /* the recording names a seed: */
+    uint64_t seed;          /*   use it */
+    bool shuffle;           /* the recorded run shuffled its schedule: */
+    uint64_t shuffle_seed;  /*   with this seed */
+    purr_time duration_ns;  /* the recorded run's end; 0: not recorded,
+                               use the run's own */
+    bool shadow;            /* shadow mode (input, pace set) or feeder
+                               mode (feed set) */
+    purr_task_fn feed;      /* feeder mode: spawn feed(feed_arg) as the
+                               run's first task, and do not run the input
+                               tasks (create the input values with their
+                               initial datums all the same) */
+    void *feed_arg;
+    purr_replay_input_fn input; /* shadow mode: run the input tasks as
+                               recorded, each set going through
+                               input(value, reading, input_arg) */
+    void *input_arg;
+    purr_pace_fn pace;      /* shadow mode: the virtual clock's pacing
+                               hook (a loop option) */
+    void *pace_ctx;
+} purr_replay_plan;
+
+/* A run that purr_replay_run drives. Every function gets self. */
+typedef struct purr_replay_runner {
+    void *self;
+    /* True when rec's inputs were set by the input tasks this runner's
+     * run has (shadow mode applies). NULL: never. */
+    bool (*can_shadow)(void *self, purr_recording *rec);
+    /* Builds the run as plan says, on a new virtual-clock loop, creating
+     * no value yet (observers attached now must see every value). Returns
+     * the loop, or NULL with diag filled (bad input: exit status 2). */
+    purr_loop *(*open)(void *self, const purr_replay_plan *plan,
+                       purr_diag *diag);
+    /* Creates the values (behaviours' setup). Returns 0, or a negative
+     * code with diag filled. */
+    int (*setup)(void *self, purr_diag *diag);
+    /* Runs to the end (plan.duration_ns, or the run's own). Returns 0 or
+     * the run's failure (a failing behaviour is not an error of the
+     * replay: the transitions say whether the two runs agree). */
+    int (*run)(void *self, purr_diag *diag);
+    /* Ends the run now; called from an observer at the first
+     * difference. */
+    void (*stop)(void *self);
+    /* Virtual time at which the run ended. */
+    purr_time (*end_time)(void *self);
+    /* Writes the runner's metadata (what it ran, e.g. scene and
+     * scene_hash; with finished, the outcome, e.g. exit_status) into the
+     * recording of the replayed run (options.record_path). May be NULL.
+     * Returns 0 or a negative code. */
+    int (*describe)(void *self, purr_recorder *r, bool finished);
+    /* Frees the run (the loop and its values); called once after open
+     * succeeded, whatever happened next. */
+    void (*close)(void *self);
+    /* How to say that a recorded input value is missing from the run, e.g.
+     * "is not in the scene"; NULL: a generic phrase. */
+    const char *missing_input_msg;
+} purr_replay_runner;
+
+/* Options for purr_replay_run (and purr_replay_scene, cli.h); NULL means
+ * all defaults. */
 typedef struct purr_replay_options {
-    const char *scene_path; /* the scene to run; NULL: the recording's
-                               `scene` metadata, relative to the current
-                               directory or else to the recording's */
+    const char *scene_path; /* purr_replay_scene only: the scene to run
+                               instead of the recording's own */
     bool check;             /* demand a comparison: a recording holding only
                                inputs is then bad input. Without it the
                                replay compares whenever the recording holds
@@ -156,20 +226,21 @@ typedef struct purr_replay_options {
     bool overwrite;         /* replace an existing record_path */
 } purr_replay_options;
 
-/* Replays rec's scene and fills report. rec: open recording; only read.
- * report: out, filled in every case; report->diag names the file (and the
- * transition's seq as line) when the result is bad input.
+/* Replays rec through runner and fills report. rec: open recording; only
+ * read. report: out, filled in every case; report->diag names the file
+ * (and the transition's seq as line) when the result is bad input.
  * Returns 0 when identical (or, with nothing to compare, when the inputs
  * were fed).
  * Errors: PURR_EDIVERGED (a transition differs, is missing or is extra);
- *   PURR_EFORMAT (bad input: no scene in the metadata, a bad scene file, a
- *   bad seed or end_ns, a recorded input value the scene lacks or types
- *   differently, --check on a recording of inputs only, a corrupt row);
- *   PURR_ENOENT (the scene file cannot be found); PURR_EEXIST or PURR_EIO
- *   (record_path cannot be written); PURR_ENOMEM. Not a checkpoint. */
-PURR_API int purr_replay_scene(purr_recording *rec,
-                               const purr_replay_options *opts,
-                               purr_replay_report *report /* out */);
+ *   PURR_EFORMAT (bad input: a bad seed or end_ns, a recorded input value
+ *   the run lacks or types differently, --check on a recording of inputs
+ *   only, a corrupt row, or the runner's open failing); PURR_EEXIST or
+ *   PURR_EIO (record_path cannot be written); the code runner->setup
+ *   returned; PURR_ENOMEM. Not a checkpoint. */
+PURR_API int purr_replay_run(purr_recording *rec,
+                             const purr_replay_runner *runner,
+                             const purr_replay_options *opts,
+                             purr_replay_report *report /* out */);
 
 /* Writes the report as one line: "FILE: identical (N transitions, M
  * inputs fed)", "FILE: DIVERGED at HH:MM:SS.mmm name: expected X, got Y",
@@ -217,14 +288,32 @@ typedef struct purr_import_options {
 /* The format log_path's extension names, or PURR_IMPORT_AUTO. */
 PURR_API purr_import_format purr_import_format_of(const char *log_path);
 
+/* One input value of an import: the values a log may set. */
+typedef struct purr_import_input {
+    const char *name;   /* the value's name */
+    purr_type type;     /* PURR_T_BOOL, _INT, _DOUBLE or _STRING */
+    purr_datum initial; /* its datum before the log's first line */
+} purr_import_input;
+
+/* What a log is imported against: its input values and the metadata that
+ * makes the recording replayable (for a scene: scene, scene_hash, seed,
+ * scene_text; purr_import_scene_log, cli.h, fills it from a scene file). */
+typedef struct purr_import_schema {
+    const char *source;              /* what declared the inputs, for
+                                        messages, e.g. "scene pet.yaml" */
+    const purr_import_input *inputs; /* count of them, borrowed */
+    size_t count;
+    const char *const *meta;         /* key, value, key, value, ...,
+                                        NULL: written into the recording */
+} purr_import_schema;
+
 /* Imports the log at log_path into a new recording at out_db, with the
- * value table of the scene at scene_path: every sensor of the scene is an
- * input value (with its type and initial datum) and every log line one
- * transition of it at its time. An int datum for a double sensor is
- * converted; a datum equal to the value's current one is no transition and
- * leaves no row. Metadata: scene, scene_hash (FNV-1a 64 of the scene file's
- * bytes, 16 hex digits), seed (the scene's), clock "imported", source,
- * created_by "purr import", end_ns (the last time + 1 ns).
+ * inputs of schema: every input is an input value (with its type and
+ * initial datum) and every log line one transition of it at its time. An
+ * int datum for a double input is converted; a datum equal to the value's
+ * current one is no transition and leaves no row. Metadata: schema's, then
+ * clock "imported", source (the log), created_by "purr import", end_ns
+ * (the last time + 1 ns).
  * The whole log is checked before anything is written, and the recording is
  * written to a temporary name next to out_db and renamed at the end: on
  * failure no output file is left behind (and an existing out_db is kept).
@@ -233,30 +322,15 @@ PURR_API purr_import_format purr_import_format_of(const char *log_path);
  * Returns 0.
  * Errors: PURR_EFORMAT (a line that does not parse, an unknown value name,
  *   a datum of the wrong type, a time going backwards, an empty log, an
- *   unknown format; or a bad scene file), PURR_ENOENT (log or scene cannot
- *   be read), PURR_EEXIST (out_db exists and opts->overwrite is false),
- *   PURR_EIO (the recording cannot be written), PURR_ENOMEM.
+ *   unknown format), PURR_ENOENT (the log cannot be read), PURR_EEXIST
+ *   (out_db exists and opts->overwrite is false), PURR_EIO (the recording
+ *   cannot be written), PURR_ENOMEM.
  * Not a checkpoint: it runs its own loop, so it must not be called inside
  * purr_run. */
 PURR_API int purr_import_log(const char *log_path, const char *out_db,
-                             const char *scene_path,
+                             const purr_import_schema *schema,
                              const purr_import_options *opts,
                              purr_diag *diag /* out */);
-
-/* ---------------------------------------------------------------------- */
-/* Command-line entry points (for the purr executable)                     */
-/* ---------------------------------------------------------------------- */
-
-/* `purr replay FILE.db... [--check] [--junit OUT.xml] [--record NEW.db]
- * [--scene SCENE] [--jobs N] [-q]`: argv[0] is "replay". Returns the exit
- * status: 0 every recording identical, 1 one diverged, 2 bad input or
- * usage (the worst over the files). */
-PURR_API int purr_replay_cli_replay(int argc, char **argv);
-
-/* `purr import LOG -o FILE.db --scene SCENE [--format csv|jsonl]
- * [--force]`: argv[0] is "import". Prints errors as one line on stderr.
- * Returns the exit status: 0 imported, 2 bad input or usage. */
-PURR_API int purr_replay_cli_import(int argc, char **argv);
 
 #ifdef __cplusplus
 }

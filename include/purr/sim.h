@@ -207,6 +207,9 @@ typedef struct purr_expect_spec {
 /* A loaded scene. Read-only for users; freed with purr_scene_free. */
 typedef struct purr_scene {
     char *file; /* path as given to the loader */
+    char *text; /* the file's bytes, NUL-terminated: recordings store them
+                   (metadata scene_text) so they replay without the file */
+    size_t text_len;
     uint64_t hash; /* FNV-1a 64 of the file's bytes: recordings store it
                       as scene_hash ("%016" PRIx64), and replay runs the
                       scene's sensors again only when it is unchanged */
@@ -221,13 +224,17 @@ typedef struct purr_scene {
     size_t expect_count;
 } purr_scene;
 
+/* The largest scene file purr_scene_load reads (4 MiB): scenes are small
+ * text files, so anything larger is a wrong path, not a scene. */
+#define PURR_SCENE_MAX_BYTES (4 << 20)
+
 /* Loads the scene file at path. *scene (out) receives a new scene, owned by
  * the caller (purr_scene_free), or NULL on failure. diag may be NULL.
  * Behaviour names are checked against the registry, so register custom
  * behaviours first. Returns 0.
  * Errors (with diag): PURR_ENOENT (cannot read the file), PURR_EFORMAT
- * (YAML syntax, unknown or missing key, bad value, unknown model or
- * behaviour...). */
+ * (not a regular file, larger than PURR_SCENE_MAX_BYTES, YAML syntax,
+ * unknown or missing key, bad value, unknown model or behaviour...). */
 PURR_API int purr_scene_load(const char *path, purr_scene **scene /* out */,
                              purr_diag *diag /* out */);
 
@@ -263,7 +270,8 @@ typedef int (*purr_sim_task_fn)(purr_sim_ctx *ctx);
 /* Registers a behaviour under name (copied). The registry is process-wide,
  * like SQLite's auto-extension list: scenes name behaviours, and a name
  * means the same code everywhere in the process. Not thread-safe: register
- * at start-up. "pet" and "talk" are built in.
+ * at start-up. Nothing is built in: the stock `purr` registers the
+ * example behaviours of its scenes (pet, talk, lazy-pet, reference).
  * Returns 0. Errors: PURR_EEXIST (name taken), PURR_EINVAL (empty name or
  * NULL task_fn), PURR_ENOMEM (more than 64 registrations). */
 PURR_API int purr_sim_register(const char *name, purr_sim_setup_fn setup_fn,

@@ -4,7 +4,7 @@
  * different datum is a *transition*: numbered, stamped with the loop's time,
  * delivered to the observer hook, and it wakes the tasks waiting on it.
  * Setting an equal datum does nothing at all. The semantics follow
- * trio-util's AsyncValue rule by rule (../shared/ASYNCVALUE.md); where purr
+ * trio-util's AsyncValue rule by rule (docs/values.md is the tour); where purr
  * departs from trio-util it says "purr:" below.
  *
  * Rules that hold for the whole family:

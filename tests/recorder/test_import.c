@@ -5,6 +5,8 @@
 
 #include "replay_int.h"
 
+#include <purr/cli.h>
+
 #include <math.h>
 #include <unistd.h>
 
@@ -130,7 +132,7 @@ round_trip(const char *log_name, const char *text, const char *db_name)
     write_file(scene, sizeof scene, "scene.yaml", SCENE);
     write_file(log, sizeof log, log_name, text);
     tmp_path(db, sizeof db, db_name);
-    int rc = purr_import_log(log, db, scene, NULL, &diag);
+    int rc = purr_import_scene_log(log, db, scene, NULL, &diag);
     cr_assert_eq(rc, 0, "%s:%ld: %s", diag.file, diag.line, diag.message);
     check_good(db, scene);
 }
@@ -152,16 +154,16 @@ Test(import, format_option_overrides_the_extension)
     write_file(scene, sizeof scene, "scene.yaml", SCENE);
     write_file(log, sizeof log, "good.log", GOOD_JSONL);
     tmp_path(db, sizeof db, "fmt.db");
-    purr_assert_err(purr_import_log(log, db, scene, NULL, &diag),
+    purr_assert_err(purr_import_scene_log(log, db, scene, NULL, &diag),
                     PURR_EFORMAT);
     cr_assert(strstr(diag.message, "unknown log format"));
     purr_import_options o = {.format = PURR_IMPORT_JSONL};
-    purr_assert_ok(purr_import_log(log, db, scene, &o, &diag));
+    purr_assert_ok(purr_import_scene_log(log, db, scene, &o, &diag));
     check_good(db, scene);
     /* An existing output is kept unless overwrite is asked for. */
-    purr_assert_err(purr_import_log(log, db, scene, &o, &diag), PURR_EEXIST);
+    purr_assert_err(purr_import_scene_log(log, db, scene, &o, &diag), PURR_EEXIST);
     o.overwrite = true;
-    purr_assert_ok(purr_import_log(log, db, scene, &o, &diag));
+    purr_assert_ok(purr_import_scene_log(log, db, scene, &o, &diag));
 }
 
 /* Imports text (as name) and expects "LOG:LINE: ...message..." and no
@@ -177,7 +179,7 @@ expect_bad(const char *name, const char *text, long line,
     write_file(log, sizeof log, name, text);
     tmp_path(db, sizeof db, "bad.db");
     unlink(db);
-    purr_assert_err(purr_import_log(log, db, scene, NULL, &diag),
+    purr_assert_err(purr_import_scene_log(log, db, scene, NULL, &diag),
                     PURR_EFORMAT);
     cr_assert_str_eq(diag.file, log);
     cr_assert_eq(diag.line, line, "%s: line %ld: %s", name, diag.line,
@@ -289,7 +291,7 @@ Test(import, missing_files_are_refused)
     purr_diag diag;
     write_file(scene, sizeof scene, "scene.yaml", SCENE);
     tmp_path(db, sizeof db, "none.db");
-    purr_assert_err(purr_import_log("/nonexistent/log.csv", db, scene, NULL,
+    purr_assert_err(purr_import_scene_log("/nonexistent/log.csv", db, scene, NULL,
                                     &diag),
                     PURR_ENOENT);
     cr_assert_str_eq(diag.file, "/nonexistent/log.csv");
@@ -314,16 +316,18 @@ Test(import, jsonl_parser_reads_every_type)
     purr_datum_free(&rec.datum);
 }
 
-/* Runs purr_replay_cli_import on a NULL-terminated list of arguments. */
+/* Runs `purr import ...` (purr_main) on a NULL-terminated list of
+ * arguments starting with the verb. */
 static int
 cli(const char *const *args)
 {
-    char *argv[16];
-    int argc = 0;
-    for (; args[argc]; argc++)
-        argv[argc] = strdup(args[argc]);
+    char *argv[17];
+    int argc = 1;
+    argv[0] = strdup("purr");
+    for (; args[argc - 1]; argc++)
+        argv[argc] = strdup(args[argc - 1]);
     argv[argc] = NULL;
-    int status = purr_replay_cli_import(argc, argv);
+    int status = purr_main(argc, argv);
     for (int i = 0; i < argc; i++)
         free(argv[i]);
     return status;

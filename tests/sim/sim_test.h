@@ -7,6 +7,8 @@
 
 #include <purr/sim.h>
 
+#include "examples_test.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -184,17 +184,65 @@ Test(cli, speed_and_shuffle_options)
                  2);
 }
 
-#ifdef PURR_SIM_WITH_RECORDER
-Test(cli, run_keeps_a_temporary_recording)
+/* Runs `purr ARGS` with TMPDIR set to a fresh directory of the test's own;
+ * out receives stdout and *left (out) the number of files left in TMPDIR
+ * afterwards. Returns the exit status. */
+static int
+run_in_tmpdir(const char *args, char *out, size_t cap, int *left)
+{
+    char dir[] = "/tmp/purr-cli-keep-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "TMPDIR=%s '%s' %s >%s.out 2>/dev/null", dir, PURR_BIN, args,
+             dir);
+    int status = system(cmd);
+    cr_assert(WIFEXITED(status));
+    char path[256];
+    snprintf(path, sizeof path, "%s.out", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    unlink(path);
+    snprintf(cmd, sizeof cmd, "ls -A %s | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    cr_assert_eq(fscanf(p, "%d", left), 1);
+    pclose(p);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    return WEXITSTATUS(status);
+}
+
+/* A run without --record that passes leaves nothing behind; one that
+ * fails keeps its recording and says where; --keep keeps it always. */
+Test(cli, temporary_recording_kept_only_on_failure_or_keep)
 {
     char out[8192];
-    cr_assert_eq(run_purr_out("run -q " PURR_SCENES_DIR "/talk.yaml", out,
-                              sizeof out),
+    int left;
+    cr_assert_eq(run_in_tmpdir("run -q " PURR_SCENES_DIR "/talk.yaml", out,
+                               sizeof out, &left),
+                 0, "%s", out);
+    cr_assert_null(strstr(out, "recording: "), "%s", out);
+    cr_assert_eq(left, 0, "a passing run left %d file(s)", left);
+
+    cr_assert_eq(run_in_tmpdir("run -q --keep " PURR_SCENES_DIR "/talk.yaml",
+                               out, sizeof out, &left),
                  0, "%s", out);
     const char *rec = strstr(out, "recording: ");
     cr_assert_not_null(rec, "%s", out);
     cr_assert_not_null(strstr(rec, "/purr-run-"), "%s", out);
-    cr_assert_not_null(strstr(rec, ".db\n"), "%s", out);
+    cr_assert_eq(left, 1, "--keep left %d file(s)", left);
+
+    cr_assert_eq(run_in_tmpdir("run -q " PURR_SCENES_DIR "/fails.yaml", out,
+                               sizeof out, &left),
+                 1, "%s", out);
+    rec = strstr(out, "recording: ");
+    cr_assert_not_null(rec, "%s", out);
+    cr_assert_not_null(strstr(rec, "kept: the run failed"), "%s", out);
+    cr_assert_eq(left, 1, "a failing run left %d file(s)", left);
 }
 
 Test(cli, record_writes_a_file_once)
@@ -211,6 +259,28 @@ Test(cli, record_writes_a_file_once)
     cr_assert_eq(run_purr(args, err, sizeof err), 2);
     cr_assert_eq(lines(err), 1, "%s", err);
     cr_assert_not_null(strstr(err, "already exists"), "%s", err);
+    cr_assert_not_null(strstr(err, "--force"), "%s", err);
+    /* With --force it is replaced by a whole new recording (of 2 h, where
+     * the first was of 1 h). */
+    snprintf(args, sizeof args,
+             "run -q --duration 2h --force --record %s " PURR_SCENES_DIR
+             "/pet.yaml",
+             path);
+    cr_assert_eq(run_purr(args, err, sizeof err), 0, "%s", err);
+    char q[256], end[64] = "";
+    snprintf(q, sizeof q,
+             "sqlite3 %s \"SELECT value FROM run WHERE key = 'end_ns'\"",
+             path);
+    FILE *p = popen(q, "r");
+    cr_assert_not_null(p);
+    cr_assert_not_null(fgets(end, sizeof end, p));
+    pclose(p);
+    cr_assert_str_eq(end, "7200000000000\n");
+    /* --force and --keep need what they act on. */
+    cr_assert_eq(run_purr("run -q --force " PURR_SCENES_DIR "/pet.yaml", err,
+                          sizeof err),
+                 2);
+    cr_assert_eq(lines(err), 1, "%s", err);
     unlink(path);
     char side[80];
     snprintf(side, sizeof side, "%s-wal", path);
@@ -218,4 +288,3 @@ Test(cli, record_writes_a_file_once)
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
 }
-#endif

@@ -192,8 +192,9 @@ Test(replay_cli, input_at_another_time_is_a_divergence)
     snprintf(stmt, sizeof stmt,
              "ATTACH '%s/b.db' AS b; UPDATE run SET value = (SELECT value "
              "FROM b.run WHERE key = 'scene_hash') WHERE key = "
-             "'scene_hash'; UPDATE run SET value = 'b.yaml' WHERE key = "
-             "'scene'",
+             "'scene_hash'; UPDATE run SET value = (SELECT value FROM b.run "
+             "WHERE key = 'scene_text') WHERE key = 'scene_text'; UPDATE "
+             "run SET value = 'b.yaml' WHERE key = 'scene'",
              dir);
     sql("a.db", stmt);
     cr_assert_eq(purr("replay a.db", out, sizeof out, err, sizeof err), 1,
@@ -462,7 +463,7 @@ Test(replay_cli, bad_input_exits_2_with_one_line)
     sql("ghost.db", "UPDATE value SET name = 'ghost' WHERE name = "
                     "'touched'");
     sql("noscene.db", "UPDATE run SET value = 'nowhere/x.yaml' WHERE key = "
-                      "'scene'");
+                      "'scene'; DELETE FROM run WHERE key = 'scene_text'");
     sql("typed.db", "UPDATE value SET type = 2 WHERE name = 'touched'");
     sql("foreign.db", "CREATE TABLE t(x); PRAGMA user_version = 3");
     struct {
@@ -508,6 +509,34 @@ Test(replay_cli, bad_input_exits_2_with_one_line)
     cr_assert(strstr(out, "clock=real"), "%s", out);
 }
 
+/* A recording stores its scene's text: it replays from any directory
+ * with the scene file gone, and a stored scene that was tampered with is
+ * reported with the recording's name. */
+Test(replay_cli, recording_stands_alone)
+{
+    char out[8192], err[2048], cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir -p a b && cp " PURR_SCENES_DIR
+             "/talk.yaml a/t.yaml",
+             dir);
+    cr_assert_eq(system(cmd), 0);
+    record("a/t.db", "a/t.yaml", "--duration 20min");
+    snprintf(cmd, sizeof cmd, "cd %s && rm a/t.yaml && mv a/t.db b/", dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(purr("replay --check b/t.db", out, sizeof out, err,
+                      sizeof err),
+                 0, "%s%s", out, err);
+    cr_assert(strstr(out, "identical"), "%s", out);
+    /* Shadow mode still applies: the stored text has the recorded hash. */
+    cr_assert(strstr(out, "shadow") || !strstr(out, "feeder"), "%s", out);
+    sql("b/t.db", "UPDATE run SET value = 'name: [' WHERE key = "
+                  "'scene_text'");
+    cr_assert_eq(purr("replay b/t.db", out, sizeof out, err, sizeof err), 2,
+                 "%s%s", out, err);
+    cr_assert_eq(lines(err), 1, "%s", err);
+    cr_assert(strstr(err, "scene_text of b/t.db"), "%s", err);
+}
+
 Test(replay_cli, scene_is_found_next_to_the_recording)
 {
     char out[8192], err[2048], cmd[512];
@@ -519,7 +548,8 @@ Test(replay_cli, scene_is_found_next_to_the_recording)
     record("sub/t.db", "sub/t.yaml", "--duration 20min");
     /* The metadata says sub/t.yaml, relative to DIR; make it relative to
      * the recording's directory instead. */
-    sql("sub/t.db", "UPDATE run SET value = 't.yaml' WHERE key = 'scene'");
+    sql("sub/t.db", "UPDATE run SET value = 't.yaml' WHERE key = 'scene'; "
+                    "DELETE FROM run WHERE key = 'scene_text'");
     cr_assert_eq(purr("replay sub/t.db", out, sizeof out, err, sizeof err), 0,
                  "%s%s", out, err);
 }

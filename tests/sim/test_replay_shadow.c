@@ -9,8 +9,11 @@
 #include "purr_test.h"
 
 #include <purr/recorder.h>
+#include <purr/cli.h>
 #include <purr/replay.h>
 #include <purr/sim.h>
+
+#include "examples_test.h"
 
 #include <inttypes.h>
 #include <sqlite3.h>

@@ -7,8 +7,11 @@
 #include "view_test.h"
 
 #include <purr/recorder.h>
+#include <purr/cli.h>
 #include <purr/replay.h>
 #include <purr/sim.h>
+
+#include "examples_test.h"
 
 #include <inttypes.h>
 #include <unistd.h>

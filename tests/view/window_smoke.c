@@ -10,10 +10,12 @@
  * when the run ended cleanly. --stop-ms stops the run from outside the
  * window instead (purr_sim_stop posted directly, as a failing behaviour
  * would end it): the window must let go of the loop by itself. */
-#include "view.h"
+#include <purr/view.h>
 
 #include <purr/purr.h>
 #include <purr/sim.h>
+
+#include "examples.h"
 
 #include <SDL.h>
 
@@ -57,6 +59,8 @@ pace(purr_loop *loop, purr_time next, void *ctx)
 int
 main(int argc, char **argv)
 {
+    if (purr_examples_register() < 0)
+        return 2;
     if (argc < 2) {
         fprintf(stderr, "usage: window_smoke SCENE [options]\n");
         return 2;

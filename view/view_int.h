@@ -11,7 +11,7 @@
 #ifndef PURR_VIEW_INT_H
 #define PURR_VIEW_INT_H
 
-#include "view.h"
+#include <purr/view.h>
 
 #include <purr/datum.h>
 #include <purr/value.h>

@@ -14,7 +14,7 @@
 #include <purr/purr.h>
 #include <purr/sim.h>
 
-#include "../sim_int.h"
+#include "examples.h"
 
 typedef struct talk {
     purr_value *a, *b;      /* inputs: bool */
@@ -33,7 +33,7 @@ both(const purr_datum *in, purr_datum *out, void *arg)
 }
 
 int
-purr__talk_task(purr_sim_ctx *ctx)
+purr_example_talk_task(purr_sim_ctx *ctx)
 {
     talk *t = purr_sim_data(ctx);
     purr_value *srcs[] = {t->a, t->b};
@@ -75,7 +75,7 @@ input(purr_sim_ctx *ctx, const char *key, const char *dflt, purr_value **out)
 }
 
 int
-purr__talk_setup(purr_sim_ctx *ctx)
+purr_example_talk_setup(purr_sim_ctx *ctx)
 {
     talk *t = purr_sim_alloc(ctx, sizeof *t);
     int rc;

@@ -1,7 +1,8 @@
-/* view.h - the simulator's SDL window: live view of a run, recording
- * viewer, timeline plots (internal to purr; no stability guarantee).
+/* purr/view.h - the SDL window: live view of a run, recording viewer,
+ * timeline plots (purr::view, built when SDL2 is found). The window's
+ * look may change between versions; the functions below are stable.
  *
- * Three entry points serve the `purr` command line (sim/main.c):
+ * Three entry points serve the `purr` command line (purr_main, cli.h):
  * - purr_window_*: the live window of `purr run` (or, with offscreen set,
  *   an SDL surface that only `--screenshot FILE.png` ever sees). It is an
  *   ordinary observer of the loop (values and tasks) plus the virtual
@@ -41,7 +42,11 @@
 #ifndef PURR_VIEW_H
 #define PURR_VIEW_H
 
-#include <purr/core.h>
+#include "purr/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #include <stdbool.h>
 
@@ -65,14 +70,14 @@ typedef struct purr_window_options {
 /* Opens the window (or the offscreen surface) and loads the fonts.
  * Returns NULL on failure, with diag (may be NULL) saying why: no display,
  * SDL or SDL_ttf failing, a font missing (fonts-dejavu-core). */
-purr_window *purr_window_open(const purr_window_options *opts,
+PURR_API purr_window *purr_window_open(const purr_window_options *opts,
                               purr_diag *diag /* out */);
 
 /* Sets lopts->pace and lopts->pace_ctx to the window's pacing hook. Call
  * before the loop is created (the hook is a loop option). An offscreen
  * window needs no hook (it never waits and draws only for save_png), so
  * a headless runner may keep its own. */
-void purr_window_loop_options(purr_window *w, purr_loop_options *lopts);
+PURR_API void purr_window_loop_options(purr_window *w, purr_loop_options *lopts);
 
 /* Starts observing loop (values and tasks) and, unless offscreen, holds
  * it (purr_loop_hold) so that an idle loop waits for the user's input instead
@@ -80,35 +85,38 @@ void purr_window_loop_options(purr_window *w, purr_loop_options *lopts);
  * virtual time reaches options.duration_ns, or by purr_window_close. Call
  * before the values are created, so every value gets its row. Returns 0, or
  * PURR_EBUSY when the loop has 8 observers already. */
-int purr_window_attach(purr_window *w, purr_loop *loop);
+PURR_API int purr_window_attach(purr_window *w, purr_loop *loop);
 
 /* fn(arg) is posted to the loop once, when the user asks to quit. */
-void purr_window_on_quit(purr_window *w, purr_post_fn fn, void *arg);
+PURR_API void purr_window_on_quit(purr_window *w, purr_post_fn fn, void *arg);
 
 /* True once the user has pressed Esc or closed the window. */
-bool purr_window_quit_requested(const purr_window *w);
+PURR_API bool purr_window_quit_requested(const purr_window *w);
 
 /* Draws the current state once more and saves it as a PNG at path.
  * Returns 0, or PURR_EIO when the file cannot be written (then
  * purr_window_error says why). */
-int purr_window_save_png(purr_window *w, const char *path);
+PURR_API int purr_window_save_png(purr_window *w, const char *path);
 
 /* The last failure's message (one line; "" when none). Borrowed until the
  * next call on w. */
-const char *purr_window_error(const purr_window *w);
+PURR_API const char *purr_window_error(const purr_window *w);
 
 /* Stops observing, releases the hold, closes the window and frees w
  * (NULL accepted). Call before the loop is freed. */
-void purr_window_close(purr_window *w);
+PURR_API void purr_window_close(purr_window *w);
 
 /* `purr view FILE.db [--at T]`: argv[0] is the first argument after
  * "view". Returns the exit status: 0, 1 (runtime failure), 2 (bad usage
  * or a file that is not a recording). */
-int purr_view_cli_view(int argc, char **argv);
+PURR_API int purr_view_cli_view(int argc, char **argv);
 
 /* `purr plot FILE.db -o OUT.png [--width W] [--height H] [--from T]
  * [--to T]`: argv[0] is the first argument after "plot". Needs no display.
  * Returns the exit status: 0, 1, or 2 as purr_view_cli_view. */
-int purr_view_cli_plot(int argc, char **argv);
+PURR_API int purr_view_cli_plot(int argc, char **argv);
 
+#ifdef __cplusplus
+}
+#endif
 #endif /* PURR_VIEW_H */

@@ -9,7 +9,7 @@
  */
 #include "view_int.h"
 
-#include <purr/sim.h>
+#include <purr/core.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +93,7 @@ purr_view_cli_view(int argc, char **argv)
         } else if (strcmp(a, "--at") == 0) {
             if (++i == argc)
                 return view_usage("%s needs a value", a);
-            if (purr_sim_duration_parse(argv[i], &at) < 0)
+            if (purr_duration_parse(argv[i], &at) < 0)
                 return view_usage("--at expects a time with a unit (e.g. "
                                   "90s, 2h), got '%s'",
                                   argv[i]);

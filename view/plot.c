@@ -7,7 +7,7 @@
  */
 #include "view_int.h"
 
-#include <purr/sim.h>
+#include <purr/core.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +92,7 @@ purr_view_cli_plot(int argc, char **argv)
                                   argv[i]);
         } else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
             purr_time *t = a[2] == 'f' ? &from : &to;
-            if (purr_sim_duration_parse(argv[++i], t) < 0)
+            if (purr_duration_parse(argv[++i], t) < 0)
                 return plot_usage("expected a time with a unit (e.g. 0s, "
                                   "90s, 24h), got '%s'",
                                   argv[i]);

@@ -14,7 +14,7 @@
 #include <purr/purr.h>
 #include <purr/sim.h>
 
-#include "../sim_int.h"
+#include "examples.h"
 
 typedef struct pet {
     purr_value *battery;   /* input: percent, double */
@@ -138,7 +138,7 @@ input(purr_sim_ctx *ctx, const char *key, const char *dflt, purr_type type,
 }
 
 int
-purr__pet_setup(purr_sim_ctx *ctx)
+purr_example_pet_setup(purr_sim_ctx *ctx)
 {
     pet *p = purr_sim_alloc(ctx, sizeof *p);
     int rc;
@@ -164,7 +164,7 @@ purr__pet_setup(purr_sim_ctx *ctx)
 }
 
 int
-purr__pet_task(purr_sim_ctx *ctx)
+purr_example_pet_task(purr_sim_ctx *ctx)
 {
     return purr_nursery_run(pet_body, purr_sim_data(ctx));
 }

@@ -1,29 +1,26 @@
-/* main.c - the purr command line: `purr run SCENE`, help, and dispatch to
- * the window's (view, plot) and the replay layer's (replay, import)
- * commands.
+/* run.c - `purr run SCENE`: run a scene, print its timeline, check its
+ * expectations.
  *
- * Runs a scene headless on the virtual clock (or, with --real-time, on the
- * real clock), prints each input and output transition as a timeline line,
- * one PASS/FAIL line per expectation, then a summary (transitions, expectations, virtual time, wall time, speed-up
- * over real time). On a terminal a progress bar is drawn from the virtual
- * clock's pacing hook. Wall time is read here, for the bar and the summary
- * only; nothing the run computes depends on it. Every run is recorded
- * (to a temporary file without --record) so a failure can be replayed.
+ * Runs a scene headless on the virtual clock (or in a window, or with
+ * --real-time on the real clock), prints each input and output transition
+ * as a timeline line, one PASS/FAIL line per expectation, then a summary
+ * (transitions, expectations, virtual time, wall time, speed-up over real
+ * time). On a terminal a progress bar is drawn from the virtual clock's
+ * pacing hook. Wall time is read here, for the bar and the summary only;
+ * nothing the run computes depends on it.
+ *
+ * Every run is recorded: to --record FILE (replacing an existing FILE only
+ * with --force, and then only once the run is complete), or else to a
+ * temporary file that is kept, and named, only when the run fails (or
+ * with --keep), so a failure can be replayed and viewed.
  * Exit status: 0 every expectation held; 1 an expectation or a behaviour
  * failed, or --check-determinism found a difference; 2 bad usage or a bad
  * scene (one line on stderr, as STYLE R6 asks).
  */
-#include <purr/purr.h>
-#include <purr/sim.h>
+#include "cli_int.h"
 
-#ifdef PURR_SIM_WITH_RECORDER
-#include <purr/recorder.h>
-#endif
-#ifdef PURR_WITH_REPLAY
-#include <purr/replay.h>
-#endif
 #ifdef PURR_WITH_VIEW
-#include "view/view.h"
+#include <purr/view.h>
 #endif
 
 #include <errno.h>
@@ -35,33 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage_main[] =
-    "usage: purr COMMAND [ARGS]\n"
-    "\n"
-    "Develop and test robot behaviours on a deterministic virtual clock.\n"
-    "\n"
-    "commands:\n"
-    "  run SCENE    run a scene (YAML), check its expectations\n"
-#ifdef PURR_WITH_VIEW
-    "  view FILE    open a recording with a timeline scrubber\n"
-    "  plot FILE    draw a recording's timelines into a PNG\n"
-#endif
-#ifdef PURR_WITH_REPLAY
-    "  replay FILE  re-run recordings with their inputs, compare outputs\n"
-    "  import LOG   turn a field log (CSV, JSON Lines) into a recording\n"
-#endif
-    "\n"
-    "options:\n"
-    "  -h, --help   show this help\n"
-    "\n"
-    "Run 'purr COMMAND --help' for a command's options.\n";
-
 static const char usage_run[] =
-    "usage: purr run SCENE [--seed N] [--duration T] [--headless]"
-#ifdef PURR_SIM_WITH_RECORDER
-    " [--record FILE.db]"
-#endif
-    "\n"
+    "usage: purr run SCENE [--seed N] [--duration T] [--headless]\n"
+    "                [--record FILE.db [--force]] [--keep] [--load PLUGIN.so]\n"
     "                [--speed X|max] [--shuffle-seed N] "
     "[--check-determinism] [-q]\n"
     "                [--real-time]\n"
@@ -81,11 +54,13 @@ static const char usage_run[] =
     "                 save the window's last frame (offscreen when\n"
     "                 --headless)\n"
 #endif
-#ifdef PURR_SIM_WITH_RECORDER
-    "  --record FILE  record every transition to FILE (SQLite; must not\n"
-    "                 exist yet); without it the run is recorded to a\n"
-    "                 temporary file, whose name is printed\n"
-#endif
+    "  --record FILE  record every transition to FILE (SQLite); an\n"
+    "                 existing FILE is replaced only with --force, and only\n"
+    "                 once the run is complete (an interrupted run leaves\n"
+    "                 it whole)\n"
+    "  --force        let --record replace an existing recording\n"
+    "  --keep         without --record: keep the run's temporary recording\n"
+    "                 (by default it is kept only when the run fails)\n"
     "  --speed X|max  virtual seconds per wall second in a window (1, 10,\n"
     "                 100...; default 1); headless runs are always max\n"
     "  --shuffle-seed N\n"
@@ -151,10 +126,7 @@ wall_seconds(void)
 static int
 print_diag(const purr_diag *diag)
 {
-    char line[640];
-    purr_diag_format(diag, line, sizeof line);
-    fprintf(stderr, "purr: %s\n", line);
-    return 2;
+    return purr__cli_print_diag(diag);
 }
 
 /* Parses an unsigned decimal integer option value. */
@@ -278,7 +250,6 @@ check_determinism(const purr_scene *scene, const purr_sim_options *opts,
 /* purr run                                                                */
 /* ---------------------------------------------------------------------- */
 
-#ifdef PURR_SIM_WITH_RECORDER
 /* Creates an empty temporary file for the run's recording; path (out)
  * receives its name. Returns false when none can be made. */
 static bool
@@ -294,7 +265,6 @@ temp_recording(char *path, size_t cap)
     close(fd);
     return true;
 }
-#endif
 
 #ifdef PURR_WITH_VIEW
 /* Posted by the window when the user closes it: ends the run now. */
@@ -305,8 +275,8 @@ stop_run(void *arg)
 }
 #endif
 
-static int
-cmd_run(int argc, char **argv)
+int
+purr__cli_run(int argc, char **argv)
 {
     const char *scene_path = NULL;
     purr_sim_options opts = {0};
@@ -315,7 +285,8 @@ cmd_run(int argc, char **argv)
     double speed = 1; /* virtual s per wall s in a window; 0: max */
     bool headless = false;
     const char *screenshot = NULL;
-    for (int i = 0; i < argc; i++) {
+    bool force = false, keep = false;
+    for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_run, stdout);
@@ -355,12 +326,14 @@ cmd_run(int argc, char **argv)
                 return usage_error("--speed expects a positive number or "
                                    "'max', got '%s'",
                                    argv[i]);
-#ifdef PURR_SIM_WITH_RECORDER
         } else if (strcmp(a, "--record") == 0) {
             if (++i == argc)
                 return usage_error("%s needs a file name", a);
             record_path = argv[i];
-#endif
+        } else if (strcmp(a, "--force") == 0) {
+            force = true;
+        } else if (strcmp(a, "--keep") == 0) {
+            keep = true;
         } else if (strcmp(a, "--check-determinism") == 0) {
             determinism = true;
         } else if (strcmp(a, "--headless") == 0) {
@@ -385,6 +358,14 @@ cmd_run(int argc, char **argv)
     }
     if (!scene_path)
         return usage_error("run: no scene given%s", "");
+    if (keep && record_path)
+        return usage_error("run: --keep is for runs without --record (the "
+                           "recording %s is kept)",
+                           record_path);
+    if (force && !record_path)
+        return usage_error("run: --force replaces the file of --record; "
+                           "there is none%s",
+                           "");
     if (determinism && record_path)
         return usage_error("run: --check-determinism records nothing; drop "
                            "--record %s",
@@ -466,7 +447,6 @@ cmd_run(int argc, char **argv)
     purr_loop_observe(purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET),
                       print_transition, &tl);
     int status = 0;
-#ifdef PURR_SIM_WITH_RECORDER
     purr_recorder *rec = NULL;
     char temp_path[512];
     bool temp = false;
@@ -475,23 +455,32 @@ cmd_run(int argc, char **argv)
         temp = true;
     }
     if (record_path) {
-        char seed[32], hash[32];
-        /* A temporary file exists (mkstemps made it empty): overwrite it. */
-        purr_recorder_options ro = {.overwrite = temp};
+        char seed[32];
+        /* A temporary file exists (mkstemps made it empty): overwrite it.
+         * An existing --record file is replaced only with --force, and
+         * the recorder then writes beside it until the run is complete. */
+        purr_recorder_options ro = {.overwrite = temp || force};
         snprintf(seed, sizeof seed, "%" PRIu64, purr_sim_seed(sim));
-        snprintf(hash, sizeof hash, "%016" PRIx64, scene->hash);
         /* Attached before setup, so it sees every value being created.
          * scene_hash and inputs=sensors let replay run the sensors again
-         * (docs/recording.md, "Replay"). */
-        if (!(rec = purr_recorder_open(record_path, &ro, &diag)) ||
-            purr_recorder_attach(rec, purr_sim_loop(sim)) < 0 ||
-            purr_recorder_set_meta(rec, "scene", scene_path) < 0 ||
-            purr_recorder_set_meta(rec, "scene_hash", hash) < 0 ||
+         * (docs/recording.md, "Replay"); scene_text lets it do so without
+         * the scene file. */
+        if (!(rec = purr_recorder_open(record_path, &ro, &diag))) {
+            if (!temp && !force && access(record_path, F_OK) == 0)
+                purr_diag_set(&diag, record_path, 0, 0,
+                              "already exists; give --force to replace it "
+                              "(it is replaced only once the run is "
+                              "complete)");
+            status = print_diag(&diag);
+            goto out;
+        }
+        if (purr_recorder_attach(rec, purr_sim_loop(sim)) < 0 ||
+            purr__cli_meta_scene(rec, scene, scene_path) < 0 ||
+            purr__cli_meta_plugins(rec) < 0 ||
             purr_recorder_set_meta(rec, "inputs", "sensors") < 0 ||
             purr_recorder_set_meta(rec, "seed", seed) < 0 ||
             purr_recorder_set_meta(rec, "created_by", "purr run") < 0) {
-            if (rec)
-                purr_recorder_close(rec, &diag);
+            purr_recorder_close(rec, &diag);
             rec = NULL;
             status = print_diag(&diag);
             goto out;
@@ -501,9 +490,6 @@ cmd_run(int argc, char **argv)
             purr_recorder_set_meta(rec, "shuffle_seed", seed);
         }
     }
-#else
-    (void)record_path;
-#endif
     if (purr_sim_setup(sim, &diag) < 0) {
         status = print_diag(&diag);
         goto out;
@@ -531,7 +517,6 @@ cmd_run(int argc, char **argv)
     size_t failed = purr_sim_expect_failures(sim);
     if (failed)
         status = 1;
-#ifdef PURR_SIM_WITH_RECORDER
     if (rec) {
         char end[32];
         snprintf(end, sizeof end, "%" PRId64, purr_sim_end_time(sim));
@@ -546,7 +531,6 @@ cmd_run(int argc, char **argv)
             status = 1;
         }
     }
-#endif
     purr_sim_report(sim, stdout);
     char vt[32];
     purr_time_format(purr_sim_end_time(sim), vt, sizeof vt);
@@ -558,47 +542,23 @@ cmd_run(int argc, char **argv)
            scene->name, purr_sim_seed(sim), tl.transitions, nexp,
            nexp == 1 ? "" : "s", failed, vt, wall,
            wall > 0 ? virt / wall : 0.0, rc < 0 ? ", FAILED" : "");
-#ifdef PURR_SIM_WITH_RECORDER
-    if (record_path)
+    /* A temporary recording is worth keeping only to look into a
+     * failure, or when asked. */
+    if (temp && (status != 0 || keep))
+        printf("recording: %s%s\n", record_path,
+               status != 0 ? " (kept: the run failed; replay or view it)"
+                           : "");
+    else if (record_path && !temp)
         printf("recording: %s\n", record_path);
-#endif
 out:
-#ifdef PURR_SIM_WITH_RECORDER
     if (rec) /* setup failed after the recorder was attached */
         purr_recorder_close(rec, NULL);
-    if (temp && status == 2)
+    if (temp && (status == 2 || (status == 0 && !keep)))
         unlink(temp_path);
-#endif
 #ifdef PURR_WITH_VIEW
     purr_window_close(win); /* before the sim frees the loop */
 #endif
     purr_sim_free(sim);
     purr_scene_free(scene);
     return status;
-}
-
-int
-main(int argc, char **argv)
-{
-    if (argc < 2)
-        return usage_error("no command given%s", "");
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fputs(usage_main, stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "run") == 0)
-        return cmd_run(argc - 2, argv + 2);
-#ifdef PURR_WITH_VIEW
-    if (strcmp(argv[1], "view") == 0)
-        return purr_view_cli_view(argc - 2, argv + 2);
-    if (strcmp(argv[1], "plot") == 0)
-        return purr_view_cli_plot(argc - 2, argv + 2);
-#endif
-#ifdef PURR_WITH_REPLAY
-    if (strcmp(argv[1], "import") == 0)
-        return purr_replay_cli_import(argc - 1, argv + 1);
-    if (strcmp(argv[1], "replay") == 0)
-        return purr_replay_cli_replay(argc - 1, argv + 1);
-#endif
-    return usage_error("unknown command '%s'", argv[1]);
 }

@@ -1,8 +1,8 @@
-/* cli.c - command-line entry points of the replay layer, called by the
- * purr executable (sim/main.c), which only dispatches on the subcommand.
+/* replay.c - `purr replay FILE.db...`: re-run recordings with their
+ * inputs and compare every transition (purr_replay_scene).
  *
- * Each entry point parses its own arguments, prints bad input as one line
- * on stderr (purr_diag_format, STYLE R6) and returns the exit status.
+ * Parses its own arguments, prints bad input as one line on stderr
+ * (purr_diag_format, STYLE R6) and returns the exit status.
  *
  * `purr replay` runs several recordings in parallel processes (--jobs N):
  * each child writes its stdout, its stderr and its report into three
@@ -10,7 +10,7 @@
  * order the files were given, as soon as that file and every file before
  * it are done, so the outputs never interleave and do not depend on which
  * job ends first. */
-#include "replay_int.h"
+#include "cli_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -247,7 +247,7 @@ replay_parallel(const replay_cli *cli, char **files, size_t n, long njobs,
 }
 
 int
-purr_replay_cli_replay(int argc, char **argv)
+purr__cli_replay(int argc, char **argv)
 {
     replay_cli cli;
     memset(&cli, 0, sizeof cli);
@@ -337,73 +337,4 @@ purr_replay_cli_replay(int argc, char **argv)
     free(reps);
     free(status);
     return worst;
-}
-
-/* ---------------------------------------------------------------------- */
-/* purr import                                                             */
-/* ---------------------------------------------------------------------- */
-
-static int
-usage(const char *msg, const char *arg)
-{
-    fprintf(stderr, "purr import: %s%s%s\n", msg, arg ? ": " : "",
-            arg ? arg : "");
-    fprintf(stderr, "usage: purr import LOG -o FILE.db --scene SCENE "
-                    "[--format csv|jsonl] [--force]\n");
-    return 2;
-}
-
-int
-purr_replay_cli_import(int argc, char **argv)
-{
-    const char *log = NULL, *out = NULL, *scene = NULL;
-    purr_import_options opts = {0};
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-            strcmp(a, "--scene") == 0 || strcmp(a, "--format") == 0) {
-            if (i + 1 >= argc)
-                return usage("missing argument after", a);
-            const char *v = argv[++i];
-            if (a[1] == 'o' || a[2] == 'o')
-                out = v;
-            else if (a[2] == 's')
-                scene = v;
-            else if (strcmp(v, "csv") == 0)
-                opts.format = PURR_IMPORT_CSV;
-            else if (strcmp(v, "jsonl") == 0)
-                opts.format = PURR_IMPORT_JSONL;
-            else
-                return usage("--format expects csv or jsonl, got", v);
-        } else if (strcmp(a, "--force") == 0) {
-            opts.overwrite = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return usage("unknown option", a);
-        } else if (!log) {
-            log = a;
-        } else {
-            return usage("more than one log given", a);
-        }
-    }
-    if (!log)
-        return usage("no log given", NULL);
-    if (!out)
-        return usage("no output given (-o FILE.db)", NULL);
-    if (!scene)
-        return usage("no scene given (--scene SCENE)", NULL);
-
-    purr_diag diag;
-    memset(&diag, 0, sizeof diag);
-    int rc = purr_import_log(log, out, scene, &opts, &diag);
-    if (rc < 0) {
-        char buf[sizeof diag.file + sizeof diag.message + 64];
-        if (diag.message[0])
-            purr_diag_format(&diag, buf, sizeof buf);
-        else
-            snprintf(buf, sizeof buf, "%s: %s", log, purr_strerror(rc));
-        fprintf(stderr, "%s\n", buf);
-        return 2;
-    }
-    return 0;
 }

@@ -14,7 +14,7 @@
 #include <purr/purr.h>
 #include <purr/sim.h>
 
-#include "../sim_int.h"
+#include "examples.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -152,7 +152,7 @@ reference_body(purr_nursery *n, void *arg)
 }
 
 int
-purr__reference_task(purr_sim_ctx *ctx)
+purr_example_reference_task(purr_sim_ctx *ctx)
 {
     reference *r = purr_sim_data(ctx);
     int rc = purr_nursery_run(reference_body, r);
@@ -164,7 +164,7 @@ purr__reference_task(purr_sim_ctx *ctx)
 }
 
 int
-purr__reference_setup(purr_sim_ctx *ctx)
+purr_example_reference_setup(purr_sim_ctx *ctx)
 {
     reference *r = purr_sim_alloc(ctx, sizeof *r);
     char name[32];

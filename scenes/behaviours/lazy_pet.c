@@ -13,7 +13,7 @@
 #include <purr/purr.h>
 #include <purr/sim.h>
 
-#include "../sim_int.h"
+#include "examples.h"
 
 typedef struct lazy_pet {
     purr_value *battery;      /* input: percent */
@@ -30,7 +30,7 @@ is_full(const purr_datum *d, void *arg)
 }
 
 int
-purr__lazy_pet_task(purr_sim_ctx *ctx)
+purr_example_lazy_pet_task(purr_sim_ctx *ctx)
 {
     lazy_pet *p = purr_sim_data(ctx);
     int rc;
@@ -48,7 +48,7 @@ purr__lazy_pet_task(purr_sim_ctx *ctx)
 }
 
 int
-purr__lazy_pet_setup(purr_sim_ctx *ctx)
+purr_example_lazy_pet_setup(purr_sim_ctx *ctx)
 {
     lazy_pet *p = purr_sim_alloc(ctx, sizeof *p);
     int rc;

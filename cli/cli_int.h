@@ -1,0 +1,33 @@
+/* cli_int.h - private declarations shared by the command line's files.
+ *
+ * main.c dispatches on the verb (purr_main); each verb is one file:
+ * run.c (`purr run`), replay.c (`purr replay`), import.c (`purr import`);
+ * `purr view` and `purr plot` are the window's (view.h). replay_scene.c
+ * is the simulator as a replay runner; meta.c writes the metadata that
+ * makes a recording stand alone (the scene's text, the plug-ins).
+ */
+#ifndef PURR_CLI_INT_H
+#define PURR_CLI_INT_H
+
+#include <purr/cli.h>
+
+/* The verbs: argv[0] is the verb's name. Each returns the exit status. */
+int purr__cli_run(int argc, char **argv);
+int purr__cli_replay(int argc, char **argv);
+int purr__cli_import(int argc, char **argv);
+
+/* Writes scene's metadata into r: scene (path), scene_hash and scene_text
+ * (the file's bytes, so the recording replays without the file). Returns
+ * 0 or the recorder's error. */
+int purr__cli_meta_scene(purr_recorder *r, const purr_scene *scene,
+                         const char *path);
+
+/* Writes the loaded plug-ins into r (metadata plugins: one line per
+ * plug-in, "NAME HASH PATH"). Returns 0 or the recorder's error. */
+int purr__cli_meta_plugins(purr_recorder *r);
+
+/* Prints diag as one line on stderr ("purr: FILE:LINE:COL: message") and
+ * returns the exit status 2. */
+int purr__cli_print_diag(const purr_diag *diag);
+
+#endif /* PURR_CLI_INT_H */

@@ -1,0 +1,72 @@
+/* main.c - purr_main: the purr command line's dispatch on the verb.
+ *
+ * Each verb parses its own arguments and returns its exit status (0
+ * success, 1 a failed expectation, divergence or run, 2 bad usage or bad
+ * input). Behaviours are whatever the program registered before calling
+ * purr_main, plus the plug-ins that `--load` and a scene's `load:` bring.
+ */
+#include "cli_int.h"
+
+#ifdef PURR_WITH_VIEW
+#include <purr/view.h>
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_main[] =
+    "usage: purr COMMAND [ARGS]\n"
+    "\n"
+    "Develop and test robot behaviours on a deterministic virtual clock.\n"
+    "\n"
+    "commands:\n"
+    "  run SCENE    run a scene (YAML), check its expectations\n"
+    "  replay FILE  re-run recordings with their inputs, compare outputs\n"
+    "  import LOG   turn a field log (CSV, JSON Lines) into a recording\n"
+#ifdef PURR_WITH_VIEW
+    "  view FILE    open a recording with a timeline scrubber\n"
+    "  plot FILE    draw a recording's timelines into a PNG\n"
+#endif
+    "\n"
+    "options:\n"
+    "  -h, --help   show this help\n"
+    "\n"
+    "Run 'purr COMMAND --help' for a command's options.\n";
+
+int
+purr__cli_print_diag(const purr_diag *diag)
+{
+    char line[sizeof diag->file + sizeof diag->message + 64];
+    purr_diag_format(diag, line, sizeof line);
+    fprintf(stderr, "purr: %s\n", line);
+    return 2;
+}
+
+int
+purr_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs("purr: no command given (see 'purr --help')\n", stderr);
+        return 2;
+    }
+    const char *verb = argv[1];
+    if (strcmp(verb, "-h") == 0 || strcmp(verb, "--help") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(verb, "run") == 0)
+        return purr__cli_run(argc - 1, argv + 1);
+    if (strcmp(verb, "replay") == 0)
+        return purr__cli_replay(argc - 1, argv + 1);
+    if (strcmp(verb, "import") == 0)
+        return purr__cli_import(argc - 1, argv + 1);
+#ifdef PURR_WITH_VIEW
+    if (strcmp(verb, "view") == 0)
+        return purr_view_cli_view(argc - 2, argv + 2);
+    if (strcmp(verb, "plot") == 0)
+        return purr_view_cli_plot(argc - 2, argv + 2);
+#endif
+    fprintf(stderr, "purr: unknown command '%s' (see 'purr --help')\n",
+            verb);
+    return 2;
+}

@@ -1,0 +1,254 @@
+/* replay_scene.c - the simulator as a replay runner: purr_replay_scene,
+ * and field-log import against a scene's sensors (purr_import_scene_log).
+ *
+ * The replay layer knows no scene (replay.h, purr_replay_run); this file
+ * hands it a runner built on purr_sim: the scene the recording names is
+ * loaded and run by the simulator exactly as `purr run` ran it (same seed,
+ * shuffle seed and duration, from the metadata). Shadow mode applies when
+ * the recording is a virtual-clock run of this very scene, whose inputs
+ * the scene's sensors set (metadata clock, inputs and scene_hash); the
+ * sensors then run again and each of their sets is replaced by the
+ * recorded one. Otherwise the replay's feeder takes the sensors' place as
+ * the run's first task (purr_sim_options.feed).
+ *
+ * Where the scene comes from (recordings stand alone): --scene when given;
+ * else the scene text the recording stores (metadata scene_text, whose
+ * hash is scene_hash), so a recording replays from any directory without
+ * its scene file; else, for older recordings, the file the metadata
+ * `scene` names, relative to the current directory or to the recording.
+ */
+#include "cli_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The runner's state: one scene, one simulation. */
+typedef struct scene_runner {
+    purr_recording *rec;     /* the recording being replayed (borrowed) */
+    const purr_scene *scene; /* the scene to run (borrowed) */
+    const char *scene_path;  /* its path, as the new recording names it */
+    purr_sim *sim;           /* the run, between open and close */
+} scene_runner;
+
+static bool
+sr_can_shadow(void *self, purr_recording *rec)
+{
+    scene_runner *sr = self;
+    const char *clock = purr_recording_meta(rec, "clock");
+    const char *inputs = purr_recording_meta(rec, "inputs");
+    const char *hash = purr_recording_meta(rec, "scene_hash");
+    char want[32];
+    snprintf(want, sizeof want, "%016" PRIx64, sr->scene->hash);
+    /* A run on the virtual clock (a real clock's lateness cannot be run
+     * again) whose inputs the scene's sensors set (not a field log, nor a
+     * feeder's replay of one), of a scene with the very bytes of this one
+     * (so the sensors are those that ran). */
+    return clock && strcmp(clock, "virtual") == 0 && inputs &&
+           strcmp(inputs, "sensors") == 0 && hash && strcmp(hash, want) == 0;
+}
+
+static purr_loop *
+sr_open(void *self, const purr_replay_plan *plan, purr_diag *diag)
+{
+    scene_runner *sr = self;
+    purr_sim_options so = {0};
+    so.has_seed = plan->has_seed;
+    so.seed = plan->seed;
+    so.shuffle = plan->shuffle;
+    so.shuffle_seed = plan->shuffle_seed;
+    so.duration_ns = plan->duration_ns;
+    so.feed = plan->feed;
+    so.feed_arg = plan->feed_arg;
+    so.input = plan->input;
+    so.input_arg = plan->input_arg;
+    so.pace = plan->pace;
+    so.pace_ctx = plan->pace_ctx;
+    if (!(sr->sim = purr_sim_new(sr->scene, &so))) {
+        purr_diag_set(diag, purr_recording_path(sr->rec), 0, 0,
+                      "cannot create a loop");
+        return NULL;
+    }
+    return purr_sim_loop(sr->sim);
+}
+
+static int
+sr_setup(void *self, purr_diag *diag)
+{
+    scene_runner *sr = self;
+    return purr_sim_setup(sr->sim, diag);
+}
+
+static int
+sr_run(void *self, purr_diag *diag)
+{
+    scene_runner *sr = self;
+    return purr_sim_run(sr->sim, diag);
+}
+
+static void
+sr_stop(void *self)
+{
+    scene_runner *sr = self;
+    purr_sim_stop(sr->sim);
+}
+
+static purr_time
+sr_end_time(void *self)
+{
+    scene_runner *sr = self;
+    return purr_sim_end_time(sr->sim);
+}
+
+static int
+sr_describe(void *self, purr_recorder *r, bool finished)
+{
+    scene_runner *sr = self;
+    if (finished)
+        return purr_recorder_set_meta(r, "exit_status",
+                                      purr_sim_expect_failures(sr->sim)
+                                          ? "1"
+                                          : "0");
+    char num[32];
+    snprintf(num, sizeof num, "%" PRIu64, purr_sim_seed(sr->sim));
+    int rc;
+    if ((rc = purr__cli_meta_scene(r, sr->scene, sr->scene_path)) < 0 ||
+        (rc = purr__cli_meta_plugins(r)) < 0)
+        return rc;
+    return purr_recorder_set_meta(r, "seed", num);
+}
+
+static void
+sr_close(void *self)
+{
+    scene_runner *sr = self;
+    purr_sim_free(sr->sim);
+    sr->sim = NULL;
+}
+
+/* Loads the scene to replay rec with (see the top of the file). *scene
+ * (out) receives it and *path (out) the path it goes by. Returns 0, or
+ * PURR_EFORMAT / PURR_ENOENT with rep->diag set. */
+static int
+load_scene(purr_recording *rec, const purr_replay_options *opts,
+           purr_scene **scene, char *path, size_t cap,
+           purr_replay_report *rep)
+{
+    if (opts->scene_path) {
+        snprintf(path, cap, "%s", opts->scene_path);
+        return purr_scene_load(path, scene, &rep->diag);
+    }
+    const char *meta = purr_recording_meta(rec, "scene");
+    const char *text = purr_recording_meta(rec, "scene_text");
+    if (text) {
+        snprintf(path, cap, "%s", meta && meta[0] ? meta : "scene");
+        /* Diagnostics name the recording's copy, not a file that may not
+         * exist here. */
+        char where[600];
+        snprintf(where, sizeof where, "%s (scene_text of %s)", path,
+                 purr_recording_path(rec));
+        return purr_scene_parse(text, strlen(text), where, scene,
+                                &rep->diag);
+    }
+    if (!meta || !meta[0]) {
+        purr_diag_set(&rep->diag, rep->file, 0, 0,
+                      "the recording names no scene (metadata 'scene'); "
+                      "give one with --scene");
+        return PURR_EFORMAT;
+    }
+    snprintf(path, cap, "%s", meta);
+    if (meta[0] == '/' || access(path, R_OK) == 0)
+        return purr_scene_load(path, scene, &rep->diag);
+    const char *file = purr_recording_path(rec);
+    const char *slash = strrchr(file, '/');
+    if (slash) {
+        snprintf(path, cap, "%.*s/%s", (int)(slash - file), file, meta);
+        if (access(path, R_OK) == 0)
+            return purr_scene_load(path, scene, &rep->diag);
+    }
+    purr_diag_set(&rep->diag, rep->file, 0, 0,
+                  "the recording's scene %s is not found (from the current "
+                  "directory or the recording's); give one with --scene",
+                  meta);
+    return PURR_ENOENT;
+}
+
+int
+purr_replay_scene(purr_recording *rec, const purr_replay_options *opts,
+                  purr_replay_report *rep)
+{
+    purr_replay_options none = {0};
+    if (!opts)
+        opts = &none;
+    purr_scene *scene = NULL;
+    char path[512];
+    int rc = load_scene(rec, opts, &scene, path, sizeof path, rep);
+    if (rc < 0) {
+        purr_diag diag = rep->diag;
+        memset(rep, 0, sizeof *rep);
+        rep->diag = diag;
+        snprintf(rep->file, sizeof rep->file, "%s", purr_recording_path(rec));
+        if (!rep->diag.file[0])
+            snprintf(rep->diag.file, sizeof rep->diag.file, "%s", rep->file);
+        rep->outcome = PURR_REPLAY_ERROR;
+        return rc;
+    }
+    scene_runner sr = {.rec = rec, .scene = scene, .scene_path = path};
+    purr_replay_runner runner = {
+        .self = &sr,
+        .can_shadow = sr_can_shadow,
+        .open = sr_open,
+        .setup = sr_setup,
+        .run = sr_run,
+        .stop = sr_stop,
+        .end_time = sr_end_time,
+        .describe = sr_describe,
+        .close = sr_close,
+        .missing_input_msg = "is not in the scene",
+    };
+    rc = purr_replay_run(rec, &runner, opts, rep);
+    purr_scene_free(scene);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Import against a scene                                                  */
+/* ---------------------------------------------------------------------- */
+
+int
+purr_import_scene_log(const char *log_path, const char *out_db,
+                      const char *scene_path, const purr_import_options *opts,
+                      purr_diag *diag)
+{
+    purr_scene *scene = NULL;
+    int rc = purr_scene_load(scene_path, &scene, diag);
+    if (rc < 0)
+        return rc;
+    purr_import_input *inputs =
+        calloc(scene->sensor_count + 1, sizeof *inputs);
+    if (!inputs) {
+        purr_scene_free(scene);
+        return PURR_ENOMEM;
+    }
+    for (size_t i = 0; i < scene->sensor_count; i++)
+        inputs[i] = (purr_import_input){scene->sensors[i].name,
+                                        scene->sensors[i].type,
+                                        scene->sensors[i].initial};
+    char hash[32], seed[32], source[600];
+    snprintf(hash, sizeof hash, "%016" PRIx64, scene->hash);
+    snprintf(seed, sizeof seed, "%" PRIu64, scene->seed);
+    snprintf(source, sizeof source, "scene %s", scene_path);
+    const char *meta[] = {"scene", scene_path, "scene_hash", hash,
+                          "seed",  seed,       "scene_text", scene->text,
+                          NULL};
+    purr_import_schema schema = {.source = source,
+                                 .inputs = inputs,
+                                 .count = scene->sensor_count,
+                                 .meta = meta};
+    rc = purr_import_log(log_path, out_db, &schema, opts, diag);
+    free(inputs);
+    purr_scene_free(scene);
+    return rc;
+}
