@@ -35,6 +35,17 @@ purr__sim_vdiag(purr_diag *diag, const char *file, long line, long column,
     vsnprintf(diag->message, sizeof diag->message, fmt, ap);
 }
 
+uint64_t
+purr__fnv1a_bytes(uint64_t hash, const void *bytes, size_t len)
+{
+    const unsigned char *b = bytes;
+    for (size_t i = 0; i < len; i++) {
+        hash ^= b[i];
+        hash *= 0x100000001b3u;
+    }
+    return hash;
+}
+
 static void
 oom(size_t size)
 {
@@ -1273,11 +1284,8 @@ purr_scene_parse(const char *text, size_t len, const char *file,
     }
     purr_scene *sc = purr__sim_calloc(1, sizeof *sc);
     sc->file = purr__sim_strdup(file);
-    sc->hash = 0xcbf29ce484222325u; /* FNV-1a 64, as purr import's */
-    for (size_t i = 0; i < len; i++) {
-        sc->hash ^= (unsigned char)text[i];
-        sc->hash *= 0x100000001b3u;
-    }
+    /* FNV-1a 64, as purr import's and the plug-ins' */
+    sc->hash = purr__fnv1a_bytes(PURR__FNV_OFFSET, text, len);
     loader ld = {&doc, file, diag, sc};
     rc = parse_root(&ld, root);
     yaml_document_delete(&doc);

@@ -2,8 +2,9 @@
  *
  * The simulator is scene.c (the YAML loader), stream.c (per-sensor random
  * streams), sensors.c (one task per sensor model), registry.c (behaviours
- * by name), sim.c (building and running a scene) and the built-in
- * behaviours in behaviours/. Only sim.h is public.
+ * by name), plugin.c (behaviours from shared objects), sim.c (building
+ * and running a scene) and the built-in behaviours in behaviours/. Only
+ * sim.h is public.
  */
 #ifndef PURR_SIM_INT_H
 #define PURR_SIM_INT_H
@@ -30,6 +31,11 @@ char *purr__sim_strdup(const char *s);
 void purr__pred_free(purr_pred_spec *p);
 /* "==", "<=" ... or "?". */
 const char *purr__cmp_op_name(purr_cmp_op op);
+
+/* FNV-1a 64 of len bytes, continuing from hash (start with
+ * PURR__FNV_OFFSET): scene and plug-in hashes. */
+#define PURR__FNV_OFFSET 0xcbf29ce484222325u
+uint64_t purr__fnv1a_bytes(uint64_t hash, const void *bytes, size_t len);
 
 /* "10min"-style durations (times: purr_time_format in core). */
 void purr__sim_format_duration(purr_time d, char *buf, size_t cap);
