@@ -149,6 +149,7 @@ typedef struct loader {
     const char *file;     /* for diagnostics */
     purr_diag *diag;      /* where the first error goes (may be NULL) */
     purr_scene *scene;    /* being filled */
+    unsigned flags;       /* PURR__SCENE_NO_LOAD: resolve `load:` only */
 } loader;
 
 static purr_scene_pos
@@ -1200,6 +1201,66 @@ each_expect(loader *ld, const yaml_node_t *node, void *item)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Plug-ins                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* The path of `load:` entry text: absolute as it is, relative to the
+ * scene file's directory (to the working directory when file names
+ * none). Owned by the caller. */
+static char *
+resolve_load(const char *file, const char *text)
+{
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (text[0] == '/' || !slash)
+        return purr__sim_strdup(text);
+    size_t dir = (size_t)(slash - file) + 1; /* with the '/' */
+    size_t len = strlen(text);
+    char *path = purr__sim_calloc(1, dir + len + 1);
+    memcpy(path, file, dir);
+    memcpy(path + dir, text, len);
+    return path;
+}
+
+/* `load:` (a path or a list of paths): resolves each entry into the
+ * scene's loads and loads it, in order, unless PURR__SCENE_NO_LOAD. A
+ * plug-in's error is placed at its entry, with the plug-in's message. */
+static int
+parse_loads(loader *ld, const yaml_node_t *node)
+{
+    purr_scene *sc = ld->scene;
+    yaml_node_item_t *items = NULL;
+    size_t n = 1;
+    int rc;
+    if (node->type == YAML_SEQUENCE_NODE) {
+        items = node->data.sequence.items.start;
+        n = (size_t)(node->data.sequence.items.top - items);
+    } else if (node->type != YAML_SCALAR_NODE) {
+        return fail(ld, node,
+                    "expected a plug-in path or a list of them for 'load', "
+                    "got %s",
+                    kind_name(node));
+    }
+    sc->loads = purr__sim_calloc(n ? n : 1, sizeof *sc->loads);
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *item = items ? node_at(ld, items[i]) : node;
+        if ((rc = want_scalar(ld, item, "load")) < 0)
+            return rc;
+        if (!scalar(item)[0])
+            return fail(ld, item, "expected a plug-in path for 'load', got ''");
+        sc->loads[i] = resolve_load(ld->file, scalar(item));
+        sc->load_count = i + 1;
+        if (ld->flags & PURR__SCENE_NO_LOAD)
+            continue;
+        purr_diag pd = {0};
+        if ((rc = purr_sim_plugin_load(sc->loads[i], &pd)) < 0) {
+            fail(ld, item, "plug-in %s: %s", sc->loads[i], pd.message);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
 /* The document                                                            */
 /* ---------------------------------------------------------------------- */
 
@@ -1207,7 +1268,8 @@ static int
 parse_root(loader *ld, const yaml_node_t *root)
 {
     static const char *const keys[] = {
-        "name", "seed", "duration", "sensors", "behaviours", "expect", NULL};
+        "name",       "seed",   "duration", "sensors",
+        "behaviours", "expect", "load",     NULL};
     purr_scene *sc = ld->scene;
     yaml_node_t *n;
     int rc;
@@ -1238,6 +1300,9 @@ parse_root(loader *ld, const yaml_node_t *root)
         return rc;
     if ((n = get(ld, root, "sensors")) && (rc = parse_sensors(ld, n)) < 0)
         return rc;
+    /* Before the behaviours, whose names must be registered. */
+    if ((n = get(ld, root, "load")) && (rc = parse_loads(ld, n)) < 0)
+        return rc;
     if ((n = get(ld, root, "behaviours")) &&
         (rc = parse_list(ld, n, "behaviours", sizeof *sc->behaviours,
                          (void **)&sc->behaviours, &sc->behaviour_count,
@@ -1254,6 +1319,13 @@ parse_root(loader *ld, const yaml_node_t *root)
 int
 purr_scene_parse(const char *text, size_t len, const char *file,
                  purr_scene **scene, purr_diag *diag)
+{
+    return purr__scene_parse(text, len, file, 0, scene, diag);
+}
+
+int
+purr__scene_parse(const char *text, size_t len, const char *file,
+                  unsigned flags, purr_scene **scene, purr_diag *diag)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -1286,7 +1358,7 @@ purr_scene_parse(const char *text, size_t len, const char *file,
     sc->file = purr__sim_strdup(file);
     /* FNV-1a 64, as purr import's and the plug-ins' */
     sc->hash = purr__fnv1a_bytes(PURR__FNV_OFFSET, text, len);
-    loader ld = {&doc, file, diag, sc};
+    loader ld = {&doc, file, diag, sc, flags};
     rc = parse_root(&ld, root);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
@@ -1362,6 +1434,9 @@ purr_scene_free(purr_scene *sc)
         free(sc->expects[i].value);
     }
     free(sc->expects);
+    for (size_t i = 0; i < sc->load_count; i++)
+        free(sc->loads[i]);
+    free(sc->loads);
     free(sc->file);
     free(sc->name);
     free(sc);

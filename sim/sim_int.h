@@ -37,6 +37,14 @@ const char *purr__cmp_op_name(purr_cmp_op op);
 #define PURR__FNV_OFFSET 0xcbf29ce484222325u
 uint64_t purr__fnv1a_bytes(uint64_t hash, const void *bytes, size_t len);
 
+/* purr_scene_parse with flags: PURR__SCENE_NO_LOAD parses and resolves
+ * `load:` but loads no plug-in (the fuzzer: arbitrary input must not
+ * dlopen arbitrary files). */
+#define PURR__SCENE_NO_LOAD 1u
+int purr__scene_parse(const char *text, size_t len, const char *file,
+                      unsigned flags, purr_scene **scene /* out */,
+                      purr_diag *diag /* out */);
+
 /* "10min"-style durations (times: purr_time_format in core). */
 void purr__sim_format_duration(purr_time d, char *buf, size_t cap);
 

@@ -211,6 +211,12 @@ typedef struct purr_scene {
                       as scene_hash ("%016" PRIx64), and replay runs the
                       scene's sensors again only when it is unchanged */
     char *name;
+    char **loads;  /* the plug-ins of its `load:` key, in order, each
+                      resolved against the scene file's directory (as
+                      purr_sim_plugin_load was given it); the loaded
+                      plug-ins' canonical paths and hashes are listed by
+                      purr_sim_plugin_at */
+    size_t load_count;
     uint64_t seed; /* 0 when the scene gives none */
     purr_time duration_ns;
     purr_sensor_spec *sensors;
@@ -224,15 +230,19 @@ typedef struct purr_scene {
 /* Loads the scene file at path. *scene (out) receives a new scene, owned by
  * the caller (purr_scene_free), or NULL on failure. diag may be NULL.
  * Behaviour names are checked against the registry, so register custom
- * behaviours first. Returns 0.
- * Errors (with diag): PURR_ENOENT (cannot read the file), PURR_EFORMAT
- * (YAML syntax, unknown or missing key, bad value, unknown model or
- * behaviour...). */
+ * behaviours first; the plug-ins the scene's `load:` key names are loaded
+ * (purr_sim_plugin_load) before its behaviours are read, and stay loaded
+ * even when the scene is refused later. Returns 0.
+ * Errors (with diag): PURR_ENOENT (cannot read the file, or a plug-in it
+ * loads), PURR_EFORMAT (YAML syntax, unknown or missing key, bad value,
+ * unknown model or behaviour, a plug-in that does not load...). A
+ * plug-in's error is placed at its `load:` entry. */
 PURR_API int purr_scene_load(const char *path, purr_scene **scene /* out */,
                              purr_diag *diag /* out */);
 
 /* As purr_scene_load, from the len bytes at text; file names it in
- * diagnostics. */
+ * diagnostics, and relative `load:` paths are resolved against its
+ * directory (against the working directory when it has none). */
 PURR_API int purr_scene_parse(const char *text, size_t len, const char *file,
                               purr_scene **scene /* out */,
                               purr_diag *diag /* out */);
