@@ -26,6 +26,20 @@ int purr__cli_meta_scene(purr_recorder *r, const purr_scene *scene,
  * plug-in, "NAME HASH PATH"). Returns 0 or the recorder's error. */
 int purr__cli_meta_plugins(purr_recorder *r);
 
+/* Loads the plug-ins at paths (--load), in order. Returns 0, or prints the
+ * first failure as one line and returns the exit status 2. */
+int purr__cli_load(const char *const *paths, size_t n);
+
+/* Loads the plug-ins rec was recorded with (metadata plugins), saying on
+ * stderr, as information, when one differs from the recorded file.
+ * Returns 0, or PURR_ENOENT / PURR_EFORMAT with diag set (a plug-in that
+ * is gone or does not load). */
+int purr__cli_load_recorded(purr_recording *rec, purr_diag *diag);
+
+/* Says on stderr, as information, which loaded plug-ins (--load) differ
+ * from those rec was recorded with. */
+void purr__cli_note_plugin_changes(purr_recording *rec);
+
 /* Prints diag as one line on stderr ("purr: FILE:LINE:COL: message") and
  * returns the exit status 2. */
 int purr__cli_print_diag(const purr_diag *diag);

@@ -9,6 +9,7 @@
 #include "cli_int.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,139 @@ purr__cli_meta_scene(purr_recorder *r, const purr_scene *scene,
 int
 purr__cli_meta_plugins(purr_recorder *r)
 {
-    (void)r;
+    size_t n = purr_sim_plugin_count();
+    if (n == 0)
+        return 0;
+    size_t cap = 1, len = 0;
+    for (size_t i = 0; i < n; i++) {
+        const purr_sim_plugin *p = purr_sim_plugin_at(i);
+        cap += strlen(p->name) + strlen(p->path) + 20;
+    }
+    char *text = malloc(cap);
+    if (!text)
+        return PURR_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const purr_sim_plugin *p = purr_sim_plugin_at(i);
+        len += (size_t)snprintf(text + len, cap - len, "%s %016" PRIx64 " %s\n",
+                                p->name, p->hash, p->path);
+    }
+    int rc = purr_recorder_set_meta(r, "plugins", text);
+    free(text);
+    return rc;
+}
+
+int
+purr__cli_load(const char *const *paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        purr_diag diag;
+        memset(&diag, 0, sizeof diag);
+        if (purr_sim_plugin_load(paths[i], &diag) < 0)
+            return purr__cli_print_diag(&diag);
+    }
     return 0;
+}
+
+/* FNV-1a 64 of the file at path, as plug-in hashes are made; false when
+ * it cannot be read. */
+static bool
+file_hash(const char *path, uint64_t *hash)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    uint64_t h = 0xcbf29ce484222325u;
+    unsigned char buf[65536];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        for (size_t i = 0; i < got; i++) {
+            h ^= buf[i];
+            h *= 0x100000001b3u;
+        }
+    bool ok = !ferror(f);
+    fclose(f);
+    *hash = h;
+    return ok;
+}
+
+int
+purr__cli_load_recorded(purr_recording *rec, purr_diag *diag)
+{
+    const char *list = purr_recording_meta(rec, "plugins");
+    if (!list)
+        return 0;
+    const char *file = purr_recording_path(rec);
+    long line = 0;
+    for (const char *p = list; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        line++;
+        char entry[4200], name[256], path[4096];
+        unsigned long long want;
+        if (len >= sizeof entry)
+            len = sizeof entry - 1;
+        memcpy(entry, p, len);
+        entry[len] = '\0';
+        p += nl ? len + 1 : len;
+        if (!entry[0])
+            continue;
+        if (sscanf(entry, "%255s %16llx %4095[^\n]", name, &want, path) !=
+            3) {
+            purr_diag_set(diag, file, 0, 0,
+                          "metadata plugins, line %ld: '%s' is not "
+                          "'NAME HASH PATH'",
+                          line, entry);
+            return PURR_EFORMAT;
+        }
+        uint64_t have;
+        if (!file_hash(path, &have)) {
+            purr_diag_set(diag, file, 0, 0,
+                          "the recording's plug-in %s is not found at %s; "
+                          "give it with --load",
+                          name, path);
+            return PURR_ENOENT;
+        }
+        if (have != (uint64_t)want)
+            fprintf(stderr,
+                    "purr: note: plug-in %s (%s) differs from the one %s "
+                    "was recorded with (hash %016" PRIx64 ", recorded "
+                    "%016llx)\n",
+                    name, path, file, have, want);
+        int rc = purr_sim_plugin_load(path, diag);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+void
+purr__cli_note_plugin_changes(purr_recording *rec)
+{
+    const char *list = purr_recording_meta(rec, "plugins");
+    if (!list)
+        return;
+    for (size_t i = 0; i < purr_sim_plugin_count(); i++) {
+        const purr_sim_plugin *p = purr_sim_plugin_at(i);
+        char hash[32];
+        snprintf(hash, sizeof hash, "%016" PRIx64, p->hash);
+        /* A recorded line names the plug-in; the same hash on it means the
+         * very same file. */
+        const char *at = list;
+        bool named = false, same = false;
+        size_t nlen = strlen(p->name);
+        while ((at = strstr(at, p->name)) != NULL) {
+            bool start = at == list || at[-1] == '\n';
+            if (start && at[nlen] == ' ') {
+                named = true;
+                same = strncmp(at + nlen + 1, hash, 16) == 0;
+                break;
+            }
+            at += nlen;
+        }
+        if (named && !same)
+            fprintf(stderr,
+                    "purr: note: plug-in %s (%s) differs from the one %s "
+                    "was recorded with\n",
+                    p->name, p->path, purr_recording_path(rec));
+    }
 }

@@ -25,10 +25,14 @@
 
 static const char usage_replay[] =
     "usage: purr replay FILE.db... [--check] [--junit OUT.xml]\n"
-    "                   [--record NEW.db] [--scene SCENE] [--jobs N] [-q]\n"
+    "                   [--record NEW.db [--force]] [--scene SCENE]\n"
+    "                   [--load PLUGIN.so] [--jobs N] [-q]\n"
     "\n"
-    "Re-runs each recording's scene (metadata 'scene'; a relative path is\n"
-    "looked up from the current directory, then from the recording's) with\n"
+    "Re-runs each recording's scene (the copy the recording stores; for\n"
+    "older recordings, the file its metadata 'scene' names, from the\n"
+    "current directory, then from the recording's), with the plug-ins it\n"
+    "was recorded with (from their recorded paths; a plug-in that differs\n"
+    "from the recorded one is said as a note), with\n"
     "the recorded seed, shuffle seed and duration, and compares the\n"
     "transitions with the recording, in order: same value, same time, same\n"
     "payload bytes. The recorded inputs drive the replay:\n"
@@ -64,7 +68,11 @@ static const char usage_replay[] =
     "                 write one JUnit testcase per recording\n"
     "  --record NEW.db\n"
     "                 keep the replayed run as a new recording (one\n"
-    "                 recording only; NEW.db must not exist yet)\n"
+    "                 recording only; an existing NEW.db is replaced only\n"
+    "                 with --force, once the replay is complete)\n"
+    "  --load PLUGIN.so\n"
+    "                 load behaviours from this plug-in instead of the\n"
+    "                 recorded ones (repeatable)\n"
     "  --scene SCENE  run SCENE instead of the recording's scene\n"
     "  --jobs N       replay N recordings at once, in separate processes\n"
     "                 (default 1); the output stays in file order\n"
@@ -88,6 +96,8 @@ replay_usage(const char *msg, const char *arg)
 typedef struct replay_cli {
     purr_replay_options opts; /* for every file */
     bool quiet;               /* summaries only */
+    bool loaded;              /* plug-ins were given with --load: use
+                                 them instead of the recorded ones */
 } replay_cli;
 
 /* Replays the recording at path; writes its summary (and report) to out,
@@ -105,6 +115,21 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
         rep->diag = diag;
         snprintf(rep->file, sizeof rep->file, "%s", path);
         rep->outcome = PURR_REPLAY_ERROR;
+        fputs("purr: ", err);
+        purr_replay_report_summary(err, rep);
+        return 2;
+    }
+    /* The plug-ins the recording was made with, unless --load gave others;
+     * either way a plug-in that differs from the recorded one is said, as
+     * information: the replay then tells whether it matters. */
+    if (cli->loaded) {
+        purr__cli_note_plugin_changes(rec);
+    } else if ((rc = purr__cli_load_recorded(rec, &diag)) < 0) {
+        memset(rep, 0, sizeof *rep);
+        rep->diag = diag;
+        snprintf(rep->file, sizeof rep->file, "%s", path);
+        rep->outcome = PURR_REPLAY_ERROR;
+        purr_recording_close(rec);
         fputs("purr: ", err);
         purr_replay_report_summary(err, rep);
         return 2;
@@ -253,6 +278,8 @@ purr__cli_replay(int argc, char **argv)
     memset(&cli, 0, sizeof cli);
     const char *junit = NULL;
     long njobs = 1;
+    const char *loads[64];
+    size_t nloads = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     size_t n = 0;
     if (!files)
@@ -265,6 +292,16 @@ purr__cli_replay(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--check") == 0) {
             cli.opts.check = true;
+        } else if (strcmp(a, "--load") == 0) {
+            if (i + 1 >= argc || nloads == 64) {
+                free(files);
+                return replay_usage(i + 1 >= argc ? "missing argument after"
+                                                  : "more than 64",
+                                    a);
+            }
+            loads[nloads++] = argv[++i];
+        } else if (strcmp(a, "--force") == 0) {
+            cli.opts.overwrite = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             cli.quiet = true;
         } else if (strcmp(a, "--junit") == 0 || strcmp(a, "--record") == 0 ||
@@ -309,6 +346,12 @@ purr__cli_replay(int argc, char **argv)
                             "several");
     }
 
+    int lst = purr__cli_load(loads, nloads);
+    if (lst != 0) {
+        free(files);
+        return lst;
+    }
+    cli.loaded = nloads > 0;
     purr_replay_report *reps = calloc(n, sizeof *reps);
     int *status = calloc(n, sizeof *status);
     if (!reps || !status) {

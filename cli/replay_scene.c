@@ -149,8 +149,11 @@ load_scene(purr_recording *rec, const purr_replay_options *opts,
         char where[600];
         snprintf(where, sizeof where, "%s (scene_text of %s)", path,
                  purr_recording_path(rec));
-        return purr_scene_parse(text, strlen(text), where, scene,
-                                &rep->diag);
+        /* Its plug-ins are loaded already (the recorded ones, or
+         * --load): the load: key's paths were relative to a file that
+         * may not be here. */
+        return purr_scene_parse_flags(text, strlen(text), where,
+                                      PURR_SCENE_NO_LOAD, scene, &rep->diag);
     }
     if (!meta || !meta[0]) {
         purr_diag_set(&rep->diag, rep->file, 0, 0,

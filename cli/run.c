@@ -59,6 +59,10 @@ static const char usage_run[] =
     "                 once the run is complete (an interrupted run leaves\n"
     "                 it whole)\n"
     "  --force        let --record replace an existing recording\n"
+    "  --load PLUGIN.so\n"
+    "                 load behaviours from a plug-in (built with\n"
+    "                 PURR_BEHAVIOURS; repeatable; a scene's load: key does\n"
+    "                 the same); the recording names every plug-in loaded\n"
     "  --keep         without --record: keep the run's temporary recording\n"
     "                 (by default it is kept only when the run fails)\n"
     "  --speed X|max  virtual seconds per wall second in a window (1, 10,\n"
@@ -286,6 +290,8 @@ purr__cli_run(int argc, char **argv)
     bool headless = false;
     const char *screenshot = NULL;
     bool force = false, keep = false;
+    const char *loads[64];
+    size_t nloads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -330,6 +336,12 @@ purr__cli_run(int argc, char **argv)
             if (++i == argc)
                 return usage_error("%s needs a file name", a);
             record_path = argv[i];
+        } else if (strcmp(a, "--load") == 0) {
+            if (++i == argc)
+                return usage_error("%s needs a plug-in file", a);
+            if (nloads == sizeof loads / sizeof loads[0])
+                return usage_error("run: more than 64 --load%s", "");
+            loads[nloads++] = argv[i];
         } else if (strcmp(a, "--force") == 0) {
             force = true;
         } else if (strcmp(a, "--keep") == 0) {
@@ -389,6 +401,10 @@ purr__cli_run(int argc, char **argv)
 #endif
     (void)screenshot;
 
+    /* Plug-ins first: the scene names their behaviours. */
+    int lst = purr__cli_load(loads, nloads);
+    if (lst != 0)
+        return lst;
     purr_diag diag = {0};
     purr_scene *scene;
     if (purr_scene_load(scene_path, &scene, &diag) < 0)

@@ -3,7 +3,8 @@
 #   purr_add_scene_test(NAME <name> SCENE <file.yaml>
 #                       [BASELINE <file.db>]
 #                       [BEHAVIOURS <target> | LOAD <plugin-target-or-path>...]
-#                       [SEEDS <n>...] [DURATION <t>] [LABELS <label>...])
+#                       [SEEDS <n>...] [DURATION <t>] [LABELS <label>...]
+#                       [EXPECT_DIVERGENCE])
 #
 # adds these tests:
 #
@@ -22,6 +23,11 @@
 # baseline anew (`purr run SCENE --record BASELINE --force`, with the first
 # of SEEDS), plus one target purr-rebaseline that re-records them all.
 # Building it is the only way a baseline changes: the tests never write it.
+# Only the first test that names a baseline file records it.
+#
+# EXPECT_DIVERGENCE: the baseline test passes only when the replay
+# diverges (WILL_FAIL), for a deliberately changed build that the baseline
+# must catch; such a test never records the baseline.
 #
 # Which program runs the scene:
 #   BEHAVIOURS <target>  the team's own testbench executable, whose main()
@@ -36,7 +42,8 @@
 # the re-baselining. Relative SCENE and BASELINE paths are taken from the
 # current source directory.
 function(purr_add_scene_test)
-  cmake_parse_arguments(PST "" "NAME;SCENE;BASELINE;BEHAVIOURS;DURATION"
+  cmake_parse_arguments(PST "EXPECT_DIVERGENCE"
+                        "NAME;SCENE;BASELINE;BEHAVIOURS;DURATION"
                         "LOAD;SEEDS;LABELS" ${ARGN})
   if(NOT PST_NAME OR NOT PST_SCENE)
     message(FATAL_ERROR "purr_add_scene_test: NAME and SCENE are required")
@@ -101,6 +108,14 @@ function(purr_add_scene_test)
               ${load_args})
     list(APPEND tests ${PST_NAME}.baseline)
     file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/purr-junit)
+    if(PST_EXPECT_DIVERGENCE)
+      set_tests_properties(${PST_NAME}.baseline PROPERTIES WILL_FAIL TRUE)
+    endif()
+    get_property(recorded GLOBAL PROPERTY PURR_SCENE_TEST_BASELINES)
+  endif()
+  if(PST_BASELINE AND NOT PST_EXPECT_DIVERGENCE
+     AND NOT baseline IN_LIST recorded)
+    set_property(GLOBAL APPEND PROPERTY PURR_SCENE_TEST_BASELINES ${baseline})
     add_custom_target(${PST_NAME}.rebaseline
       COMMAND ${prog} run ${scene} --headless -q --record ${baseline}
               --force ${seed_args} ${dur_args} ${load_args}

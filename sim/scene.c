@@ -36,6 +36,17 @@ purr__sim_vdiag(purr_diag *diag, const char *file, long line, long column,
     vsnprintf(diag->message, sizeof diag->message, fmt, ap);
 }
 
+uint64_t
+purr__fnv1a_bytes(uint64_t hash, const void *bytes, size_t len)
+{
+    const unsigned char *b = bytes;
+    for (size_t i = 0; i < len; i++) {
+        hash ^= b[i];
+        hash *= 0x100000001b3u;
+    }
+    return hash;
+}
+
 static void
 oom(size_t size)
 {
@@ -89,6 +100,7 @@ typedef struct loader {
     const char *file;     /* for diagnostics */
     purr_diag *diag;      /* where the first error goes (may be NULL) */
     purr_scene *scene;    /* being filled */
+    unsigned flags;       /* PURR_SCENE_NO_LOAD: resolve `load:` only */
 } loader;
 
 static purr_scene_pos
@@ -1140,6 +1152,66 @@ each_expect(loader *ld, const yaml_node_t *node, void *item)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Plug-ins                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* The path of `load:` entry text: absolute as it is, relative to the
+ * scene file's directory (to the working directory when file names
+ * none). Owned by the caller. */
+static char *
+resolve_load(const char *file, const char *text)
+{
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (text[0] == '/' || !slash)
+        return purr__sim_strdup(text);
+    size_t dir = (size_t)(slash - file) + 1; /* with the '/' */
+    size_t len = strlen(text);
+    char *path = purr__sim_calloc(1, dir + len + 1);
+    memcpy(path, file, dir);
+    memcpy(path + dir, text, len);
+    return path;
+}
+
+/* `load:` (a path or a list of paths): resolves each entry into the
+ * scene's loads and loads it, in order, unless PURR_SCENE_NO_LOAD. A
+ * plug-in's error is placed at its entry, with the plug-in's message. */
+static int
+parse_loads(loader *ld, const yaml_node_t *node)
+{
+    purr_scene *sc = ld->scene;
+    yaml_node_item_t *items = NULL;
+    size_t n = 1;
+    int rc;
+    if (node->type == YAML_SEQUENCE_NODE) {
+        items = node->data.sequence.items.start;
+        n = (size_t)(node->data.sequence.items.top - items);
+    } else if (node->type != YAML_SCALAR_NODE) {
+        return fail(ld, node,
+                    "expected a plug-in path or a list of them for 'load', "
+                    "got %s",
+                    kind_name(node));
+    }
+    sc->loads = purr__sim_calloc(n ? n : 1, sizeof *sc->loads);
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *item = items ? node_at(ld, items[i]) : node;
+        if ((rc = want_scalar(ld, item, "load")) < 0)
+            return rc;
+        if (!scalar(item)[0])
+            return fail(ld, item, "expected a plug-in path for 'load', got ''");
+        sc->loads[i] = resolve_load(ld->file, scalar(item));
+        sc->load_count = i + 1;
+        if (ld->flags & PURR_SCENE_NO_LOAD)
+            continue;
+        purr_diag pd = {0};
+        if ((rc = purr_sim_plugin_load(sc->loads[i], &pd)) < 0) {
+            fail(ld, item, "plug-in %s: %s", sc->loads[i], pd.message);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
 /* The document                                                            */
 /* ---------------------------------------------------------------------- */
 
@@ -1147,7 +1219,8 @@ static int
 parse_root(loader *ld, const yaml_node_t *root)
 {
     static const char *const keys[] = {
-        "name", "seed", "duration", "sensors", "behaviours", "expect", NULL};
+        "name",       "seed",   "duration", "sensors",
+        "behaviours", "expect", "load",     NULL};
     purr_scene *sc = ld->scene;
     yaml_node_t *n;
     int rc;
@@ -1178,6 +1251,9 @@ parse_root(loader *ld, const yaml_node_t *root)
         return rc;
     if ((n = get(ld, root, "sensors")) && (rc = parse_sensors(ld, n)) < 0)
         return rc;
+    /* Before the behaviours, whose names must be registered. */
+    if ((n = get(ld, root, "load")) && (rc = parse_loads(ld, n)) < 0)
+        return rc;
     if ((n = get(ld, root, "behaviours")) &&
         (rc = parse_list(ld, n, "behaviours", sizeof *sc->behaviours,
                          (void **)&sc->behaviours, &sc->behaviour_count,
@@ -1194,6 +1270,13 @@ parse_root(loader *ld, const yaml_node_t *root)
 int
 purr_scene_parse(const char *text, size_t len, const char *file,
                  purr_scene **scene, purr_diag *diag)
+{
+    return purr_scene_parse_flags(text, len, file, 0, scene, diag);
+}
+
+int
+purr_scene_parse_flags(const char *text, size_t len, const char *file,
+                  unsigned flags, purr_scene **scene, purr_diag *diag)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -1227,12 +1310,9 @@ purr_scene_parse(const char *text, size_t len, const char *file,
     sc->text = purr__sim_calloc(1, len + 1);
     memcpy(sc->text, text, len);
     sc->text_len = len;
-    sc->hash = 0xcbf29ce484222325u; /* FNV-1a 64, as purr import's */
-    for (size_t i = 0; i < len; i++) {
-        sc->hash ^= (unsigned char)text[i];
-        sc->hash *= 0x100000001b3u;
-    }
-    loader ld = {&doc, file, diag, sc};
+    /* FNV-1a 64, as purr import's and the plug-ins' */
+    sc->hash = purr__fnv1a_bytes(PURR__FNV_OFFSET, text, len);
+    loader ld = {&doc, file, diag, sc, flags};
     rc = parse_root(&ld, root);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
@@ -1323,6 +1403,9 @@ purr_scene_free(purr_scene *sc)
         free(sc->expects[i].value);
     }
     free(sc->expects);
+    for (size_t i = 0; i < sc->load_count; i++)
+        free(sc->loads[i]);
+    free(sc->loads);
     free(sc->file);
     free(sc->text);
     free(sc->name);

@@ -2,8 +2,8 @@
  *
  * The simulator is scene.c (the YAML loader), stream.c (per-sensor random
  * streams), sensors.c (one task per sensor model), registry.c (behaviours
- * by name) and sim.c (building and running a scene). Only sim.h is
- * public.
+ * by name), plugin.c (behaviours from shared objects) and sim.c (building
+ * and running a scene). Only sim.h is public.
  */
 #ifndef PURR_SIM_INT_H
 #define PURR_SIM_INT_H
@@ -30,6 +30,12 @@ char *purr__sim_strdup(const char *s);
 void purr__pred_free(purr_pred_spec *p);
 /* "==", "<=" ... or "?". */
 const char *purr__cmp_op_name(purr_cmp_op op);
+
+/* FNV-1a 64 of len bytes, continuing from hash (start with
+ * PURR__FNV_OFFSET): scene and plug-in hashes. */
+#define PURR__FNV_OFFSET 0xcbf29ce484222325u
+uint64_t purr__fnv1a_bytes(uint64_t hash, const void *bytes, size_t len);
+
 
 /* "10min"-style durations (times: purr_time_format in core). */
 void purr__sim_format_duration(purr_time d, char *buf, size_t cap);
@@ -164,5 +170,31 @@ typedef struct purr__behaviour_def {
 
 /* The registered behaviour named name, or NULL. */
 const purr__behaviour_def *purr__sim_lookup(const char *name);
+
+/* Plug-in loads watch the registry (plugin.c): while a watch is set, new
+ * registrations are attributed to its owner (a plug-in's canonical path,
+ * plugin.c's copy, which outlives the entries), and the first
+ * purr_sim_register that fails is kept in it, so that a load can say
+ * which name clashed with whose, even when the registration function
+ * ignores the code. Registrations are appended in order, so a failed load
+ * undoes its own by truncating to the count it started from. */
+typedef struct purr__sim_watch {
+    const char *owner;       /* set by the loader: attributed to new
+                                entries */
+    int rc;                  /* set by purr_sim_register: the first
+                                failure's code, 0 while none */
+    char name[128];          /* its name (truncated) */
+    bool clash_builtin;      /* PURR_EEXIST: the name was built in or
+                                registered by the program... */
+    const char *clash_owner; /* ...or by this plug-in path */
+} purr__sim_watch;
+
+/* Starts (w) or ends (NULL) watching registrations. */
+void purr__sim_registry_watch(purr__sim_watch *w);
+/* Registrations so far (not counting built-ins), and the i-th of them. */
+size_t purr__sim_registry_count(void);
+const purr__behaviour_def *purr__sim_registry_at(size_t i);
+/* Removes the registrations from the count-th on (frees their names). */
+void purr__sim_registry_truncate(size_t count);
 
 #endif /* PURR_SIM_INT_H */

@@ -214,6 +214,12 @@ typedef struct purr_scene {
                       as scene_hash ("%016" PRIx64), and replay runs the
                       scene's sensors again only when it is unchanged */
     char *name;
+    char **loads;  /* the plug-ins of its `load:` key, in order, each
+                      resolved against the scene file's directory (as
+                      purr_sim_plugin_load was given it); the loaded
+                      plug-ins' canonical paths and hashes are listed by
+                      purr_sim_plugin_at */
+    size_t load_count;
     uint64_t seed; /* 0 when the scene gives none */
     purr_time duration_ns;
     purr_sensor_spec *sensors;
@@ -231,18 +237,35 @@ typedef struct purr_scene {
 /* Loads the scene file at path. *scene (out) receives a new scene, owned by
  * the caller (purr_scene_free), or NULL on failure. diag may be NULL.
  * Behaviour names are checked against the registry, so register custom
- * behaviours first. Returns 0.
- * Errors (with diag): PURR_ENOENT (cannot read the file), PURR_EFORMAT
- * (not a regular file, larger than PURR_SCENE_MAX_BYTES, YAML syntax,
- * unknown or missing key, bad value, unknown model or behaviour...). */
+ * behaviours first; the plug-ins the scene's `load:` key names are loaded
+ * (purr_sim_plugin_load) before its behaviours are read, and stay loaded
+ * even when the scene is refused later. Returns 0.
+ * Errors (with diag): PURR_ENOENT (cannot read the file, or a plug-in it
+ * loads), PURR_EFORMAT (not a regular file, larger than
+ * PURR_SCENE_MAX_BYTES, YAML syntax, unknown or missing key, bad value,
+ * unknown model or behaviour, a plug-in that does not load...). A
+ * plug-in's error is placed at its `load:` entry. */
 PURR_API int purr_scene_load(const char *path, purr_scene **scene /* out */,
                              purr_diag *diag /* out */);
 
 /* As purr_scene_load, from the len bytes at text; file names it in
- * diagnostics. */
+ * diagnostics, and relative `load:` paths are resolved against its
+ * directory (against the working directory when it has none). */
 PURR_API int purr_scene_parse(const char *text, size_t len, const char *file,
                               purr_scene **scene /* out */,
                               purr_diag *diag /* out */);
+
+/* As purr_scene_parse, with flags: PURR_SCENE_NO_LOAD parses and resolves
+ * the `load:` key (scene->loads) but loads no plug-in: for a scene whose
+ * plug-ins the caller has loaded already (replay loads the ones a
+ * recording names), and for fuzzing, where arbitrary input must not
+ * dlopen arbitrary files. Behaviour names are still checked against the
+ * registry. */
+#define PURR_SCENE_NO_LOAD 1u
+PURR_API int purr_scene_parse_flags(const char *text, size_t len,
+                                    const char *file, unsigned flags,
+                                    purr_scene **scene /* out */,
+                                    purr_diag *diag /* out */);
 
 /* Frees a scene (NULL accepted). */
 PURR_API void purr_scene_free(purr_scene *scene);
@@ -283,6 +306,126 @@ PURR_API bool purr_sim_is_registered(const char *name);
 /* Writes the registered names, ", "-separated in registration order, into
  * buf, snprintf-style. */
 PURR_API size_t purr_sim_registered_names(char *buf, size_t cap);
+
+/* ---------------------------------------------------------------------- */
+/* Plug-ins                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* A plug-in is a shared object holding behaviours, so that the stock purr
+ * runs a team's behaviours without being rebuilt (docs/scenes.md,
+ * "Plug-ins"). Its source defines a registration function that calls
+ * purr_sim_register for each behaviour, and names it once with
+ * PURR_BEHAVIOURS:
+ *
+ *     static int
+ *     register_mine(void)
+ *     {
+ *         return purr_sim_register("blink", blink_setup, blink_task);
+ *     }
+ *     PURR_BEHAVIOURS(register_mine);
+ *
+ * The same source also links into an ordinary program, which then calls
+ * the registration function itself at start-up. PURR_BEHAVIOURS defines
+ * one object with a fixed name (PURR_SIM_PLUGIN_SYMBOL), so it may appear
+ * once per plug-in or program: in one translation unit, whose
+ * registration function registers everything the plug-in offers.
+ *
+ * A plug-in takes purr's functions from the program that loads it: it
+ * must not link a copy of purr's static libraries, and the program must
+ * export them (linked against purr's shared libraries, or with
+ * -rdynamic and the whole static libraries; docs/scenes.md). */
+
+/* The version of what a plug-in and purr share: purr_sim_plugin_info's
+ * layout and the behaviour API (this header and core.h). A plug-in
+ * records the version it was built with; purr loads only its own. */
+#define PURR_SIM_ABI_VERSION 1
+
+/* The name of the object PURR_BEHAVIOURS defines. */
+#define PURR_SIM_PLUGIN_SYMBOL "purr_sim_plugin_entry"
+
+/* A plug-in's registration function: registers its behaviours, returns 0
+ * or the first failed purr_sim_register's code. */
+typedef int (*purr_sim_plugin_fn)(void);
+
+/* What PURR_BEHAVIOURS exports. abi_version comes first and stays first
+ * in every version, so that purr can refuse a plug-in of another version
+ * before reading anything else. */
+typedef struct purr_sim_plugin_info {
+    int abi_version;                /* PURR_SIM_ABI_VERSION when built */
+    purr_sim_plugin_fn register_fn; /* the registration function */
+} purr_sim_plugin_info;
+
+/* PURR_BEHAVIOURS's object is exported from a plug-in (compiled
+ * position-independent for a shared object, -fPIC, as CMake compiles
+ * MODULE libraries) and hidden in a program (compiled -fPIE, today's
+ * default, or with PURR_SIM_PROGRAM defined): a program that exports its
+ * symbols to host plug-ins must not export its own copy, which would
+ * clash with every plug-in's (AddressSanitizer aborts on it as an ODR
+ * violation). */
+#if defined(__GNUC__) && (defined(__PIE__) || defined(PURR_SIM_PROGRAM))
+#define PURR_SIM_PLUGIN_EXPORT_ __attribute__((visibility("hidden")))
+#define PURR_SIM_PLUGIN_USED_ __attribute__((used))
+#elif defined(__GNUC__)
+#define PURR_SIM_PLUGIN_EXPORT_ __attribute__((visibility("default")))
+#define PURR_SIM_PLUGIN_USED_ __attribute__((used))
+#else
+#define PURR_SIM_PLUGIN_EXPORT_
+#define PURR_SIM_PLUGIN_USED_
+#endif
+#ifdef __cplusplus
+#define PURR_SIM_PLUGIN_DECL_ extern "C"
+#define PURR_SIM_PLUGIN_DEF_ extern "C"
+#else
+#define PURR_SIM_PLUGIN_DECL_ extern
+#define PURR_SIM_PLUGIN_DEF_
+#endif
+
+/* Declares fn (int fn(void), declared before the macro; static is fine)
+ * as the registration function of this plug-in or program, and records
+ * PURR_SIM_ABI_VERSION beside it. Exported from a plug-in even with
+ * -fvisibility=hidden; hidden in a program (above). Use it once per
+ * plug-in or program (see above). */
+#define PURR_BEHAVIOURS(fn)                                                    \
+    PURR_SIM_PLUGIN_DECL_ PURR_SIM_PLUGIN_EXPORT_ const purr_sim_plugin_info   \
+        purr_sim_plugin_entry;                                                 \
+    PURR_SIM_PLUGIN_DEF_ PURR_SIM_PLUGIN_EXPORT_                               \
+        PURR_SIM_PLUGIN_USED_ const purr_sim_plugin_info                       \
+            purr_sim_plugin_entry = {PURR_SIM_ABI_VERSION, (fn)}
+
+/* A loaded plug-in, as purr_sim_plugin_at lists it. Every pointer is
+ * owned by purr and stays valid until the process ends (plug-ins are
+ * never unloaded once loaded). */
+typedef struct purr_sim_plugin {
+    const char *name; /* the file's base name as given, e.g. "libblink.so" */
+    const char *path; /* the file's canonical path (realpath) */
+    uint64_t hash;    /* FNV-1a 64 of the file's bytes, as scene hashes:
+                         print it "%016" PRIx64 to store it */
+    const char *const *behaviours; /* the names it registered, in order */
+    size_t behaviour_count;
+} purr_sim_plugin;
+
+/* Loads the plug-in at path (a file path: never searched for like a
+ * library name): dlopen with RTLD_NOW | RTLD_LOCAL, checks its
+ * PURR_SIM_ABI_VERSION, and calls its registration function. The
+ * behaviours it registers stay registered for the life of the process.
+ * Loading a file that is already loaded (the same file, by any path) does
+ * nothing and returns 0. A load that fails has done nothing: the
+ * behaviours registered before the error are removed again and the
+ * library is closed. Not thread-safe, like purr_sim_register.
+ * Returns 0. Errors (with diag naming path, one line): PURR_ENOENT (no
+ * such file, or it cannot be read), PURR_EFORMAT (not a shared object, or
+ * one whose symbols do not resolve; no PURR_BEHAVIOURS; another
+ * PURR_SIM_ABI_VERSION; a behaviour name already registered, built in or
+ * by another plug-in; no behaviour registered; the registration function
+ * failed), PURR_EINVAL (path is NULL). */
+PURR_API int purr_sim_plugin_load(const char *path, purr_diag *diag /* out */);
+
+/* Number of plug-ins loaded, in load order. */
+PURR_API size_t purr_sim_plugin_count(void);
+
+/* Plug-in i (i < purr_sim_plugin_count()), or NULL beyond. Borrowed: valid
+ * until the process ends. */
+PURR_API const purr_sim_plugin *purr_sim_plugin_at(size_t i);
 
 /* The value named name (a sensor input or another behaviour's output), or
  * NULL. Borrowed: the simulation owns it. */

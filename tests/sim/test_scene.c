@@ -260,7 +260,7 @@ Test(scene_error, unknown_top_key)
 {
     sim_assert_error("name: x\nduraton: 1h\n", 2, 1,
                      "unknown key 'duraton' in the scene (expected one of: "
-                     "name, seed, duration, sensors, behaviours, expect)");
+                     "name, seed, duration, sensors, behaviours, expect, load)");
 }
 
 Test(scene_error, duplicate_key)
