@@ -319,6 +319,10 @@ open_db(purr_recording *rec, bool with_wal, purr_diag *diag)
     return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Open, metadata and values                                               */
+/* ---------------------------------------------------------------------- */
+
 static char *
 column_strdup(sqlite3_stmt *st, int i)
 {

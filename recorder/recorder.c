@@ -2,7 +2,7 @@
  * become packed chunks and rows of a recording.
  *
  * purr_recorder_open creates the file from the embedded schema's tables
- * (WAL mode, synchronous=OFF), prepares every statement once (STYLE R17)
+ * (WAL mode while recording, synchronous=OFF), prepares every statement once (STYLE R17)
  * and starts the writer thread (writer_thread.c). From then on the loop
  * thread never touches SQLite. Each event becomes one 40-byte rec_ev in
  * the current batch: on the virtual clock the loop appends blocked, woken
@@ -31,6 +31,13 @@
  * Crash safety: transitions are written in seq order and every commit
  * covers a prefix of them; WAL commits are atomic, so a killed run's file
  * holds a gap-free prefix and an interrupted batch simply vanishes.
+ *
+ * Files: a new path is written in place (a killed run leaves its prefix
+ * under the name it was given); an existing one is replaced only by a
+ * successful close, which renames a temporary file over it (create_file,
+ * publish). Close makes the file single (finish_db: journal_mode=DELETE
+ * checkpoints the WAL and deletes the -wal and -shm), so that a finished
+ * recording can be committed, copied and read as one file.
  *
  * Invariant: r->err, once set, never changes; every entry point returns it
  * and nothing more is written.

@@ -202,7 +202,7 @@ typedef struct purr_recorded_value {
  *   says), is corrupt, or lacks a table or column of the schema (a foreign
  *   schema); PURR_EVERSION when its user_version is not
  *   PURR_RECORDING_VERSION ("recording schema version N, this purr reads
- *   2"); PURR_EIO when SQLite fails otherwise, or the private copy of a
+ *   3"); PURR_EIO when SQLite fails otherwise, or the private copy of a
  *   killed run's file cannot be made (disk full).
  * Ownership: close *rec with purr_recording_close. (Unlike the other
  * constructors this returns a code, because callers such as the CLI turn
