@@ -2,15 +2,16 @@
  * become packed chunks and rows of a recording.
  *
  * purr_recorder_open creates the file from the embedded schema's tables
- * (WAL mode while recording, synchronous=OFF), prepares every statement once (STYLE R17)
- * and starts the writer thread (writer_thread.c). From then on the loop
- * thread never touches SQLite. Each event becomes one 40-byte rec_ev in
- * the current batch: on the virtual clock the loop appends blocked, woken
- * and scalar transitions itself through the tap (core.h; the tap's buffer
- * is the batch), and the observer appends the rest (task lifecycle, value
- * rows, and transitions of strings, bytes and tuples, whose encoding goes
- * into the batch's arena); on the real clock the observer appends
- * everything, under mu, because the writer may take the current batch.
+ * (WAL mode while recording, synchronous=OFF), prepares every statement
+ * once (STYLE R17) and starts the writer thread (writer_thread.c). From
+ * then on the loop thread never touches SQLite. Each event becomes one
+ * 40-byte rec_ev in the current batch: on the virtual clock the loop
+ * appends blocked, woken and scalar transitions itself through the tap
+ * (core.h; the tap's buffer is the batch), and the observer appends the
+ * rest (task lifecycle, value rows, and transitions of strings, bytes and
+ * tuples, whose encoding goes into the batch's arena); on the real clock
+ * the observer appends everything, under mu, because the writer may take
+ * the current batch.
  * The writer thread packs each batch's events into chunks (the record
  * layout of schema.sql) and writes rows and chunks in one transaction
  * with bind/step/reset; its first transaction also creates the views.

@@ -28,7 +28,7 @@ typedef struct snap_file {
     char name[256];
     mode_t mode;
     struct timespec mtime;
-    char *bytes;        /* a regular file's contents (owned), else NULL */
+    char *bytes; /* a regular file's contents (owned), else NULL */
     size_t len;
 } snap_file;
 
@@ -112,8 +112,8 @@ snap_assert_same(const dir_snap *a, const dir_snap *b, const char *skip,
                   fb->name, snap_names(a, na, sizeof na),
                   snap_names(b, nb, sizeof nb));
         const snap_file *fa = &a->f[j++];
-        cr_assert_str_eq(fb->name, fa->name, "%s: before: %s; after: %s",
-                         what, snap_names(a, na, sizeof na),
+        cr_assert_str_eq(fb->name, fa->name, "%s: before: %s; after: %s", what,
+                         snap_names(a, na, sizeof na),
                          snap_names(b, nb, sizeof nb));
         cr_assert_eq(fb->mode, fa->mode, "%s: %s: mode changed", what,
                      fa->name);
@@ -158,10 +158,10 @@ fresh_dir(char *dir, size_t cap)
 
 struct counter_rec {
     purr_recorder *r;
-    int64_t count;      /* transitions to make */
-    const char *dup;    /* if set: a second value with this name too */
-    int ready_fd;       /* killed runs: told once everything is committed */
-    int block_fd;       /* killed runs: read until the parent kills */
+    int64_t count;   /* transitions to make */
+    const char *dup; /* if set: a second value with this name too */
+    int ready_fd;    /* killed runs: told once everything is committed */
+    int block_fd;    /* killed runs: read until the parent kills */
 };
 
 static inline int
@@ -244,10 +244,8 @@ record_killed(const char *path, const purr_recorder_options *opts,
         purr_recorder *r = purr_recorder_open(path, opts, NULL);
         if (!r || purr_recorder_attach(r, loop) < 0)
             _exit(3);
-        struct counter_rec c = {.r = r,
-                                .count = count,
-                                .ready_fd = ready[1],
-                                .block_fd = block[0]};
+        struct counter_rec c = {
+            .r = r, .count = count, .ready_fd = ready[1], .block_fd = block[0]};
         purr_run(loop, "main", counter_main, &c);
         _exit(4);
     }

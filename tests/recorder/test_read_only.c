@@ -22,9 +22,9 @@ transitions_without_wal(const char *path, const char *dir)
     sqlite3 *db;
     sqlite3_stmt *st;
     int64_t count = -1;
-    cr_assert_eq(sqlite3_open_v2(uri, &db,
-                                 SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL),
-                 SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL),
+        SQLITE_OK);
     if (sqlite3_prepare_v2(db,
                            "SELECT coalesce(sum(count), 0) FROM "
                            "transition_chunk",
@@ -155,7 +155,7 @@ Test(read_only, stale_wal_beside_a_finished_recording_is_ignored)
 
 /* What the child of the read-only directory test found. */
 struct ro_result {
-    int stage;          /* 0: all read; else where it failed */
+    int stage; /* 0: all read; else where it failed */
     int64_t finished, killed;
     char message[256];
 };
@@ -210,9 +210,8 @@ Test(read_only, reading_from_a_read_only_directory)
         struct ro_result res = {0};
         close(fds[0]);
         /* root writes anywhere: read as nobody instead. */
-        if (geteuid() == 0 &&
-            (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
-             setuid(65534) != 0))
+        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+                               setuid(65534) != 0))
             res.stage = 1;
         char probe[600];
         snprintf(probe, sizeof probe, "%s/probe", dir);

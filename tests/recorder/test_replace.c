@@ -12,8 +12,8 @@ static const purr_recorder_options overwrite = {.overwrite = true};
 
 /* dir/run.db, recorded with count transitions, and a snapshot of dir. */
 static void
-old_recording(char *dir, size_t dcap, char *path, size_t pcap,
-              int64_t count, dir_snap *s)
+old_recording(char *dir, size_t dcap, char *path, size_t pcap, int64_t count,
+              dir_snap *s)
 {
     fresh_dir(dir, dcap);
     snprintf(path, pcap, "%s/run.db", dir);
