@@ -2,15 +2,16 @@
  * become packed chunks and rows of a recording.
  *
  * purr_recorder_open creates the file from the embedded schema's tables
- * (WAL mode, synchronous=OFF), prepares every statement once (STYLE R17)
- * and starts the writer thread (writer_thread.c). From then on the loop
- * thread never touches SQLite. Each event becomes one 40-byte rec_ev in
- * the current batch: on the virtual clock the loop appends blocked, woken
- * and scalar transitions itself through the tap (core.h; the tap's buffer
- * is the batch), and the observer appends the rest (task lifecycle, value
- * rows, and transitions of strings, bytes and tuples, whose encoding goes
- * into the batch's arena); on the real clock the observer appends
- * everything, under mu, because the writer may take the current batch.
+ * (WAL mode while recording, synchronous=OFF), prepares every statement
+ * once (STYLE R17) and starts the writer thread (writer_thread.c). From
+ * then on the loop thread never touches SQLite. Each event becomes one
+ * 40-byte rec_ev in the current batch: on the virtual clock the loop
+ * appends blocked, woken and scalar transitions itself through the tap
+ * (core.h; the tap's buffer is the batch), and the observer appends the
+ * rest (task lifecycle, value rows, and transitions of strings, bytes and
+ * tuples, whose encoding goes into the batch's arena); on the real clock
+ * the observer appends everything, under mu, because the writer may take
+ * the current batch.
  * The writer thread packs each batch's events into chunks (the record
  * layout of schema.sql) and writes rows and chunks in one transaction
  * with bind/step/reset; its first transaction also creates the views.
@@ -32,16 +33,25 @@
  * covers a prefix of them; WAL commits are atomic, so a killed run's file
  * holds a gap-free prefix and an interrupted batch simply vanishes.
  *
+ * Files: a new path is written in place (a killed run leaves its prefix
+ * under the name it was given); an existing one is replaced only by a
+ * successful close, which renames a temporary file over it (create_file,
+ * publish). Close makes the file single (finish_db: journal_mode=DELETE
+ * checkpoints the WAL and deletes the -wal and -shm), so that a finished
+ * recording can be committed, copied and read as one file.
+ *
  * Invariant: r->err, once set, never changes; every entry point returns it
  * and nothing more is written.
  */
 #include "recorder_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_BATCH_ROWS 16384
@@ -471,7 +481,8 @@ write_chunk(purr_recorder *r, const rec_chunk *c)
 int
 purr__rec_create_views(purr_recorder *r)
 {
-    if (!r->views_pending || r->err)
+    if (!r->views_pending || r->err ||
+        atomic_load_explicit(&r->discarding, memory_order_relaxed))
         return r->err;
     r->views_pending = false;
     const char *views = strstr(purr__recorder_schema, "\n" REC_VIEWS_MARK);
@@ -483,7 +494,8 @@ int
 purr__rec_write_batch(purr_recorder *r, rec_batch *b)
 {
     int rc;
-    if (r->err || !purr__rec_batch_busy(b))
+    if (r->err || !purr__rec_batch_busy(b) ||
+        atomic_load_explicit(&r->discarding, memory_order_relaxed))
         return r->err;
     if ((rc = run_stmt(r, r->st_begin, "BEGIN")))
         return rc;
@@ -801,7 +813,7 @@ observe(const purr_trace *ev, void *ctx)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Open, attach, metadata, close                                           */
+/* Statements and the connection                                           */
 /* ---------------------------------------------------------------------- */
 
 static const char SQL_VALUE[] =
@@ -823,9 +835,9 @@ static const char SQL_STATS[] =
 static const char SQL_META[] =
     "INSERT OR REPLACE INTO run (key, value) VALUES (?1, ?2)";
 
-/* Closes the connection after finalizing every statement. */
+/* Finalizes every statement (NULL ones are skipped). */
 static void
-close_db(purr_recorder *r)
+finalize_stmts(purr_recorder *r)
 {
     sqlite3_stmt **sts[] = {&r->st_value,  &r->st_tchunk, &r->st_task,
                             &r->st_echunk, &r->st_meta,   &r->st_detail,
@@ -834,6 +846,13 @@ close_db(purr_recorder *r)
         sqlite3_finalize(*sts[i]);
         *sts[i] = NULL;
     }
+}
+
+/* Closes the connection after finalizing every statement. */
+static void
+close_db(purr_recorder *r)
+{
+    finalize_stmts(r);
     if (r->db) {
         int rc = sqlite3_close(r->db);
         if (rc != SQLITE_OK)
@@ -845,9 +864,7 @@ close_db(purr_recorder *r)
 static void
 free_recorder(purr_recorder *r)
 {
-    if (r->old_path) /* the writer thread never ran */
-        unlink(r->old_path);
-    free(r->old_path);
+    free(r->tmp_path);
     free(r->path);
     free(r->value_seen);
     free(r->wbuf[0].p);
@@ -877,13 +894,173 @@ exec_sql(purr_recorder *r, const char *sql)
     return rc == SQLITE_OK ? 0 : purr__rec_fail_sqlite(r, rc, sql);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The file: where SQLite writes, and how a recording is published         */
+/* ---------------------------------------------------------------------- */
+
+/* Records a failed system call about file as the sticky error (PURR_EIO,
+ * with errno's text; the first error wins). Returns PURR_EIO. */
+static int
+fail_sys(purr_recorder *r, const char *what, const char *file)
+{
+    int e = errno;
+    if (!r->err) {
+        r->err = PURR_EIO;
+        purr_diag_set(&r->diag, r->path, 0, 0, "%s %s: %s", what, file,
+                      strerror(e));
+        atomic_store(&r->failed, true);
+    }
+    return PURR_EIO;
+}
+
+/* The file SQLite writes: the temporary file when replacing, else path. */
+static const char *
+written_path(const purr_recorder *r)
+{
+    return r->tmp_path ? r->tmp_path : r->path;
+}
+
+/* Deletes the SQLite files beside file: its -wal, -shm and -journal, and
+ * file itself unless only_beside. A missing one is no error. Returns 0 or
+ * PURR_EIO (the sticky error names the first file that could not go). */
+static int
+remove_db_files(purr_recorder *r, const char *file, bool only_beside)
+{
+    static const char *const suffix[] = {"-wal", "-shm", "-journal", ""};
+    size_t cap = strlen(file) + 16;
+    char *p = purr__rec_malloc(cap);
+    int rc = 0;
+    /* The database last: a -wal without its database is harmless, the
+     * other way round a recording could lose committed data. */
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        if (only_beside && !suffix[i][0])
+            break;
+        snprintf(p, cap, "%s%s", file, suffix[i]);
+        if (unlink(p) != 0 && errno != ENOENT)
+            rc = fail_sys(r, "cannot remove", p);
+    }
+    free(p);
+    return rc;
+}
+
+/* Creates the file SQLite will write and sets r->tmp_path. A new path is
+ * claimed with O_EXCL (so two recorders never share a file) and written in
+ * place: a killed run leaves its gap-free prefix there. An existing path
+ * (opts.overwrite) is left untouched until close: SQLite writes a
+ * temporary file ".NAME.purr-tmp-XXXXXX" in path's directory (the same
+ * file system, so close can rename it over path atomically; a dot file, so
+ * a leftover of a killed run is recognisable and out of the way), with the
+ * replaced file's permission bits. Returns 0, or a PURR_E* code with diag
+ * filled. */
+static int
+create_file(purr_recorder *r, purr_diag *diag /* out */)
+{
+    const char *path = r->path;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+        close(fd);
+        /* A -wal left beside a deleted recording would be read into the
+         * new one. */
+        if (remove_db_files(r, path, true)) {
+            *diag = r->diag;
+            unlink(path);
+            return PURR_EIO;
+        }
+        return 0;
+    }
+    struct stat st;
+    if (errno != EEXIST) {
+        purr_diag_set(diag, path, 0, 0, "cannot create: %s", strerror(errno));
+        return errno == ENOENT || errno == ENOTDIR ? PURR_ENOENT : PURR_EIO;
+    }
+    if (!r->opts.overwrite) {
+        purr_diag_set(diag, path, 0, 0, "already exists");
+        return PURR_EEXIST;
+    }
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        purr_diag_set(diag, path, 0, 0, "cannot replace: is a directory");
+        return PURR_EEXIST;
+    }
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path) + 1 : 0;
+    size_t cap = strlen(path) + 32;
+    char *tmp = purr__rec_malloc(cap);
+    snprintf(tmp, cap, "%.*s.%s.purr-tmp-XXXXXX", dirlen, path, path + dirlen);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        purr_diag_set(diag, path, 0, 0, "cannot create a temporary file %s: %s",
+                      tmp, strerror(errno));
+        free(tmp);
+        return PURR_EIO;
+    }
+    /* mkstemp makes it 0600; the replacement reads as the old file did. */
+    if (stat(path, &st) == 0)
+        fchmod(fd, st.st_mode & 07777);
+    close(fd);
+    r->tmp_path = tmp;
+    return 0;
+}
+
+/* Makes the written file a single self-contained file and closes it: after
+ * the statements are finalized, journal_mode=DELETE checkpoints the WAL
+ * into the file and deletes the -wal and -shm. *single receives whether
+ * that happened: it does not when another connection has the file open
+ * (SQLITE_BUSY), which is no error here (the file is whole, with its -wal
+ * beside it until that connection ends); every other failure becomes the
+ * sticky error. Returns the sticky error. */
+static int
+finish_db(purr_recorder *r, bool *single /* out */)
+{
+    *single = false;
+    finalize_stmts(r);
+    if (!r->db)
+        return r->err;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(r->db, "PRAGMA journal_mode=DELETE", -1, &st,
+                                NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *single = strcmp((const char *)sqlite3_column_text(st, 0),
+                         "delete") == 0;
+    else if ((rc & 0xff) != SQLITE_BUSY)
+        purr__rec_fail_sqlite(r, rc, "PRAGMA journal_mode=DELETE");
+    sqlite3_finalize(st);
+    close_db(r);
+    return r->err;
+}
+
+/* Renames the finished temporary file over path, which replaces the old
+ * recording in one step, then deletes the -wal and -shm a killed run of
+ * the old one may have left beside path: SQLite would read that -wal into
+ * the new file (whatever its header says; the reader ignores it, the
+ * sqlite3 shell does not). Returns 0 or the sticky error; on a failed
+ * rename the temporary file is still there. */
+static int
+publish(purr_recorder *r)
+{
+    if (rename(r->tmp_path, r->path) != 0)
+        return fail_sys(r, "cannot rename", r->tmp_path);
+    free(r->tmp_path);
+    r->tmp_path = NULL;
+    return remove_db_files(r, r->path, true);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Open, attach, metadata, close                                           */
+/* ---------------------------------------------------------------------- */
+
 purr_recorder *
 purr_recorder_open(const char *path, const purr_recorder_options *opts,
                    purr_diag *diag)
 {
+    purr_diag scratch;
+    if (!diag)
+        diag = &scratch;
     purr_recorder *r = purr__rec_malloc(sizeof *r);
     memset(r, 0, sizeof *r);
     atomic_init(&r->failed, false);
+    atomic_init(&r->discarding, false);
     r->path = purr__rec_strdup(path);
     if (opts)
         r->opts = *opts;
@@ -892,29 +1069,10 @@ purr_recorder_open(const char *path, const purr_recorder_options *opts,
     if (r->opts.batch_age_ns <= 0)
         r->opts.batch_age_ns = DEFAULT_BATCH_AGE_NS;
 
-    if (access(path, F_OK) == 0) {
-        if (!r->opts.overwrite) {
-            purr_diag_set(diag, path, 0, 0, "already exists");
-            goto fail_free;
-        }
-        /* A stale -wal would be replayed into the new file: remove all.
-         * Deleting a large file takes milliseconds, so the old file is
-         * renamed aside here and deleted by the writer thread. */
-        size_t n = strlen(path) + 32;
-        char *side = purr__rec_malloc(n);
-        snprintf(side, n, "%s.old-%ld", path, (long)getpid());
-        if (rename(path, side) == 0)
-            r->old_path = purr__rec_strdup(side);
-        else
-            unlink(path);
-        snprintf(side, n, "%s-wal", path);
-        unlink(side);
-        snprintf(side, n, "%s-shm", path);
-        unlink(side);
-        free(side);
-    }
+    if (create_file(r, diag))
+        goto fail_free;
 
-    int rc = sqlite3_open_v2(path, &r->db,
+    int rc = sqlite3_open_v2(written_path(r), &r->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                  SQLITE_OPEN_NOMUTEX,
                              NULL);
@@ -1010,9 +1168,11 @@ purr_recorder_open(const char *path, const purr_recorder_options *opts,
     return r;
 
 fail:
-    if (diag)
-        *diag = r->diag;
+    /* Nothing of a failed open stays: the file it created goes (a
+     * replaced recording is untouched). */
     close_db(r);
+    remove_db_files(r, written_path(r), false);
+    *diag = r->diag; /* the first error */
 fail_free:
     free_recorder(r);
     return NULL;
@@ -1088,16 +1248,24 @@ purr_recorder_transitions(const purr_recorder *r)
     return r->loop ? purr_loop_transitions(r->loop) - r->seq_at_attach : 0;
 }
 
+/* Stops recording loop: unregisters the observer and the tap. */
+static void
+detach(purr_recorder *r)
+{
+    if (r->loop) {
+        purr_loop_observe(r->loop, 0, observe, r);
+        if (r->tap.mask)
+            purr_loop_tap(r->loop, NULL);
+        r->loop = NULL;
+    }
+}
+
 int
 purr_recorder_close(purr_recorder *r, purr_diag *diag)
 {
     if (!r)
         return 0;
-    if (r->loop) {
-        purr_loop_observe(r->loop, 0, observe, r);
-        if (r->tap.mask)
-            purr_loop_tap(r->loop, NULL);
-    }
+    detach(r);
     purr__rec_thread_stop(r);
     /* The run's first and last event times, which only the writer saw. */
     r->real = false; /* the thread is gone: no more locking */
@@ -1113,8 +1281,47 @@ purr_recorder_close(purr_recorder *r, purr_diag *diag)
         purr__rec_write_batch(r, b);
         purr__rec_batch_free(b);
     }
-    close_db(r);
+    /* A new file is made single even after an error: it keeps what was
+     * committed, as a killed run's would. */
+    bool single;
+    finish_db(r, &single);
+    if (r->tmp_path) {
+        /* Renaming a file whose -wal is still beside it would lose that
+         * -wal's commits. */
+        if (!r->err && !single) {
+            purr_diag_set(&r->diag, r->path, 0, 0,
+                          "cannot finish %s: another process has it open",
+                          r->tmp_path);
+            r->err = PURR_EBUSY;
+        }
+        if (!r->err)
+            publish(r);
+        /* A failed replacement leaves the old file as it was, and no
+         * temporary file. */
+        if (r->tmp_path && r->err)
+            remove_db_files(r, r->tmp_path, false);
+    }
     int err = r->err;
+    if (err && diag)
+        *diag = r->diag;
+    free_recorder(r);
+    return err;
+}
+
+int
+purr_recorder_discard(purr_recorder *r, purr_diag *diag)
+{
+    if (!r)
+        return 0;
+    detach(r);
+    /* The writer drops what is still queued instead of writing it. */
+    atomic_store(&r->discarding, true);
+    purr__rec_thread_stop(r);
+    close_db(r);
+    /* What went wrong while recording no longer matters; only whether the
+     * files could be deleted does. */
+    r->err = 0;
+    int err = remove_db_files(r, written_path(r), false);
     if (err && diag)
         *diag = r->diag;
     free_recorder(r);

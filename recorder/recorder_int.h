@@ -118,9 +118,12 @@ typedef struct rec_batch {
 } rec_batch;
 
 struct purr_recorder {
-    char *path;                 /* the file (owned) */
-    char *old_path;             /* a replaced file renamed aside, which the
-                                   writer thread deletes (owned), or NULL */
+    char *path;                 /* the recording's name (owned) */
+    char *tmp_path;             /* when replacing an existing file: the
+                                   temporary file beside it that SQLite
+                                   writes and close renames to path
+                                   (owned); NULL when SQLite writes path
+                                   itself (a new file). Set at open. */
     sqlite3 *db;                /* the connection (owned; the writer
                                    thread's alone while it runs) */
     purr_recorder_options opts; /* with defaults filled in at open */
@@ -135,6 +138,9 @@ struct purr_recorder {
     int err;
     purr_diag diag;
     atomic_bool failed;
+    /* Set by purr_recorder_discard before it stops the writer thread: the
+     * batches still queued are dropped instead of written. */
+    atomic_bool discarding;
 
     /* Owner (loop thread) side. */
     purr_loop *loop;            /* attached loop, NULL before attach */

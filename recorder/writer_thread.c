@@ -185,11 +185,6 @@ writer_main(void *arg)
 {
     purr_recorder *r = arg;
 
-    if (r->old_path) {
-        unlink(r->old_path);
-        free(r->old_path);
-        r->old_path = NULL;
-    }
     pthread_mutex_lock(&r->mu);
     for (;;) {
         while (!r->ready_head && !r->stop) {

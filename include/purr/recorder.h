@@ -8,7 +8,16 @@
  * event. Writes are batched in transactions in WAL mode, so a process killed
  * at any moment leaves a file that opens, passes PRAGMA integrity_check and
  * holds every transition up to the last committed batch, as a gap-free
- * prefix of the run.
+ * prefix of the run (with its -wal and -shm beside it).
+ *
+ * Files (docs/recording.md, "Files"): a recording closed by
+ * purr_recorder_close is a single self-contained file, with no -wal or
+ * -shm beside it, ready to commit to git. A new file is written in place.
+ * An existing one (opts.overwrite) is replaced atomically: the run writes
+ * a temporary file ".NAME.purr-tmp-XXXXXX" in the same directory, which a
+ * successful close renames over NAME; a run that is killed or whose close
+ * fails leaves the old file byte for byte. purr_recorder_discard abandons a
+ * recording, deleting what it wrote.
  *
  * On the virtual clock the recorder writes synchronously inside the
  * observer callback, so a recording is as deterministic as the run. On the
@@ -22,7 +31,9 @@
  * The reader (purr_recording_*) opens a recording read-only, refuses files
  * that are not purr recordings of this schema version with a one-line
  * purr_diag naming the file, and iterates over the transitions in sequence
- * order (STYLE R12).
+ * order (STYLE R12). Reading never writes into the recording's directory:
+ * the file, and a killed run's -wal and -shm, keep their bytes, and no
+ * -wal or -shm appears, also in a read-only directory.
  *
  * This header includes no SQLite header (STYLE R2).
  */
@@ -73,17 +84,26 @@ typedef struct purr_recorder_options {
     bool no_text;           /* no effect since schema version 3, whose
                                views compute the text from the payload;
                                kept so that old callers still compile */
-    bool overwrite;         /* replace an existing file at path; else an
+    bool overwrite;         /* replace an existing file at path, at a
+                               successful close only (the run writes a
+                               temporary file beside it); else an
                                existing file is PURR_EEXIST */
 } purr_recorder_options;
 
-/* Creates a recording at path and prepares every statement.
+/* Creates a recording at path and prepares every statement. A new path is
+ * created at once (exclusively: two recorders never share a file) and
+ * written in place. An existing path, with opts->overwrite, is not touched:
+ * the recording goes to a temporary file ".NAME.purr-tmp-XXXXXX" in path's
+ * directory, created with the old file's permission bits, which
+ * purr_recorder_close renames over path.
  * path: copied. opts: may be NULL. diag: may be NULL; receives the reason
  *   on failure.
- * Returns the recorder, or NULL on failure:
- * Errors (in diag): the file exists and opts->overwrite is false; SQLite
- *   could not create or initialise the file (its message is passed on).
- * Ownership: the caller closes the recorder with purr_recorder_close. */
+ * Returns the recorder, or NULL on failure, which leaves no file behind:
+ * Errors (in diag): the file exists and opts->overwrite is false, or it is
+ *   a directory; the file (or the temporary file) cannot be created (the
+ *   system's message); SQLite could not initialise it (its message).
+ * Ownership: the caller ends the recorder with purr_recorder_close or
+ * purr_recorder_discard. */
 PURR_API purr_recorder *purr_recorder_open(const char *path,
                                            const purr_recorder_options *opts,
                                            purr_diag *diag /* out */);
@@ -119,15 +139,38 @@ PURR_API int purr_recorder_flush(purr_recorder *r);
 /* Number of transitions recorded so far (queued ones included). */
 PURR_API uint64_t purr_recorder_transitions(const purr_recorder *r);
 
-/* Stops recording: unregisters the observer (the loop must still exist:
- * close the recorder before the loop), stops the writer thread, stores
- * start_ns and end_ns, commits, finalizes every statement and closes the
- * file. r is freed whatever happens. NULL is accepted (returns 0).
+/* Stops recording and publishes the recording: unregisters the observer
+ * (the loop must still exist: close the recorder before the loop), stops
+ * the writer thread, stores start_ns and end_ns, commits, finalizes every
+ * statement, checkpoints the WAL into the file and switches it to the
+ * rollback journal (so no -wal or -shm stays beside it), closes it, and
+ * when replacing renames the temporary file over path and deletes a
+ * -wal and -shm the old file had left. r is freed whatever happens. NULL
+ * is accepted (returns 0).
  * diag: may be NULL; receives the first error's message.
- * Returns 0, or the first error met while recording or closing:
- * Errors: PURR_EIO (SQLite failed: disk full, I/O error...), PURR_EEXIST (two
- *   values with the same name), PURR_ENOMEM. */
+ * Returns 0, or the first error met while recording or closing. When
+ * replacing, an error leaves the old file as it was and deletes the
+ * temporary file; a new file keeps what was committed (as after a crash).
+ * Errors: PURR_EIO (SQLite failed: disk full, I/O error...; the rename
+ *   failed; a -wal or -shm of the replaced file could not be deleted, the
+ *   new recording being in place), PURR_EEXIST (two values with the same
+ *   name), PURR_ENOMEM; PURR_EBUSY when replacing and another process has
+ *   the temporary file open. When another process has a new file open,
+ *   the file stays in WAL mode with its -wal beside it until that process
+ *   closes it; that is no error. */
 PURR_API int purr_recorder_close(purr_recorder *r, purr_diag *diag /* out */);
+
+/* Abandons the recording: stops recording as purr_recorder_close does, but
+ * writes nothing more and deletes what the recorder wrote (the new file or
+ * the temporary file, with their -wal and -shm). A replaced file stays as
+ * it was. For runs that keep a recording only when something failed: record
+ * to the path you would keep, then close or discard. r is freed whatever
+ * happens. NULL is accepted (returns 0).
+ * diag: may be NULL; receives the reason on failure.
+ * Returns 0 (errors met while recording are dropped with the recording).
+ * Errors: PURR_EIO when a file could not be deleted (diag names it). */
+PURR_API int purr_recorder_discard(purr_recorder *r,
+                                   purr_diag *diag /* out */);
 
 /* ---------------------------------------------------------------------- */
 /* Reader                                                                  */
@@ -145,7 +188,12 @@ typedef struct purr_recorded_value {
 } purr_recorded_value;
 
 /* Opens the recording at path read-only and loads its metadata and value
- * table.
+ * table. Nothing is written beside the file, and neither the file nor a
+ * -wal or -shm beside it changes: a single file (or a WAL-mode one without
+ * a -wal) is opened as immutable; a killed run's file with its -wal is
+ * copied, with the -wal, into a private temporary directory (under
+ * $TMPDIR, else /tmp), read from there, and the copy deleted at close. The
+ * file must not be written while it is read.
  * rec: out; receives the recording (NULL on failure).
  * diag: may be NULL; receives a one-line reason on failure, naming path.
  * Returns 0.
@@ -154,7 +202,8 @@ typedef struct purr_recorded_value {
  *   says), is corrupt, or lacks a table or column of the schema (a foreign
  *   schema); PURR_EVERSION when its user_version is not
  *   PURR_RECORDING_VERSION ("recording schema version N, this purr reads
- *   2"); PURR_EIO when SQLite fails otherwise.
+ *   3"); PURR_EIO when SQLite fails otherwise, or the private copy of a
+ *   killed run's file cannot be made (disk full).
  * Ownership: close *rec with purr_recording_close. (Unlike the other
  * constructors this returns a code, because callers such as the CLI turn
  * the reason into an exit status.) */

@@ -1,7 +1,8 @@
 /* test_crash.c - crash safety: a recording process killed with SIGKILL at
- * pseudo-random moments (fixed seed) leaves a file that opens, passes
- * PRAGMA integrity_check and holds a gap-free prefix of the transitions. */
-#include "rec_test.h"
+ * pseudo-random moments (fixed seed) leaves, at the path it was given (a
+ * new file is written in place), a file that opens, passes PRAGMA
+ * integrity_check and holds a gap-free prefix of the transitions. */
+#include "rec_files.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -34,7 +35,8 @@ static _Noreturn void
 child(const char *path, int ready_fd)
 {
     purr_loop *loop = purr_loop_new(NULL);
-    purr_recorder_options o = {.overwrite = true, .batch_rows = 37};
+    /* A new file each round (the test deletes the last one). */
+    purr_recorder_options o = {.batch_rows = 37};
     purr_recorder *r = purr_recorder_open(path, &o, NULL);
     if (!r || purr_recorder_attach(r, loop) < 0)
         _exit(3);
@@ -55,27 +57,17 @@ next_rand(uint64_t *state)
 static void
 check_file(const char *path, int round)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK, "round %d", round);
-    cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st,
-                                    NULL),
-                 SQLITE_OK, "round %d: %s", round, sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok",
-                     "round %d", round);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-
-    /* Every transition of the prefix reads back, numbered from 1 without
-     * a gap, each holding its own number (count_forever sets 1, 2, ...). */
+    /* Through the reader first, which reads the -wal without checkpointing
+     * it; then SQLite's own check, which does. */
     int64_t n = 0;
     purr_recording *rec;
     purr_diag diag;
-    purr_assert_ok(purr_recording_open(path, &rec, &diag));
+    int rc = purr_recording_open(path, &rec, &diag);
+    cr_assert_eq(rc, 0, "round %d: %s", round, diag.message);
     purr_recording_iter it;
     purr_assert_ok(purr_recording_iter_open(&it, rec));
-    int rc;
+    /* Every transition of the prefix reads back, numbered from 1 without
+     * a gap, each holding its own number (count_forever sets 1, 2, ...). */
     while ((rc = purr_recording_iter_next(&it, &diag)) == 0) {
         n++;
         cr_assert_eq(it.seq, (uint64_t)n, "round %d: gap", round);
@@ -86,14 +78,39 @@ check_file(const char *path, int round)
     purr_recording_iter_close(&it);
     cr_assert_eq(purr_recording_transition_count(rec), n);
     purr_recording_close(rec);
+
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK, "round %d", round);
+    cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st,
+                                    NULL),
+                 SQLITE_OK, "round %d: %s", round, sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok",
+                     "round %d", round);
+    sqlite3_finalize(st);
+    /* The same prefix as the reader saw. */
+    cr_assert_eq(sqlite3_prepare_v2(db,
+                                    "SELECT coalesce(sum(count), 0) FROM "
+                                    "transition_chunk",
+                                    -1, &st, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int64(st, 0), n, "round %d", round);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 
 Test(crash, sigkill_leaves_a_gap_free_prefix, .timeout = 120)
 {
-    char path[256];
+    char dir[256], path[512], buf[600];
     uint64_t seed = 20261124;
-    tmp_path(path, sizeof path, "crash.db");
+    fresh_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/crash.db", dir);
     for (int round = 0; round < 20; round++) {
+        unlink(path);
+        unlink(beside(buf, sizeof buf, path, "-wal"));
+        unlink(beside(buf, sizeof buf, path, "-shm"));
         int fds[2];
         cr_assert_eq(pipe(fds), 0);
         pid_t pid = fork();
@@ -114,6 +131,12 @@ Test(crash, sigkill_leaves_a_gap_free_prefix, .timeout = 120)
         cr_assert_eq(waitpid(pid, &status, 0), pid);
         cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
                   "round %d: child ended otherwise (%d)", round, status);
+        /* Written in place: nothing but crash.db and its -wal and -shm. */
+        dir_snap snap;
+        snap_take(dir, &snap);
+        cr_assert_eq(snap_count(&snap, "crash.db", NULL, 0), snap.n,
+                     "round %d: a temporary file", round);
+        snap_free(&snap);
         check_file(path, round);
     }
 }
