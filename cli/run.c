@@ -533,7 +533,11 @@ purr__cli_run(int argc, char **argv)
     size_t failed = purr_sim_expect_failures(sim);
     if (failed)
         status = 1;
-    if (rec) {
+    if (rec && temp && status == 0 && !keep) {
+        /* Nothing to look into: the temporary recording goes. */
+        purr_recorder_discard(rec, NULL);
+        rec = NULL;
+    } else if (rec) {
         char end[32];
         snprintf(end, sizeof end, "%" PRId64, purr_sim_end_time(sim));
         purr_recorder_set_meta(rec, "end_ns", end);

@@ -912,12 +912,19 @@ purr_import_log(const char *log_path, const char *out_db,
     remove_db(tmp);
     rc = write_recording(&im, tmp, diag);
     if (rc == 0) {
-        if (o.overwrite)
-            remove_db(out_db);
+        /* rename replaces an old out_db atomically: until it happens the
+         * old file is whole. */
         if (rename(tmp, out_db) != 0) {
             purr_diag_set(diag, out_db, 0, 0, "cannot rename %s: %s", tmp,
                           strerror(errno));
             rc = PURR_EIO;
+        } else {
+            /* An old out_db's side files would be read into the new one. */
+            char side[4200];
+            snprintf(side, sizeof side, "%s-wal", out_db);
+            unlink(side);
+            snprintf(side, sizeof side, "%s-shm", out_db);
+            unlink(side);
         }
     }
     if (rc < 0)
