@@ -26,9 +26,9 @@
  * read it; `draining` is true exactly while an apply_next post is pending
  * or running, and the queue is non-empty whenever one is pending.
  */
-#include <purr/recorder.h>
+#include "cli_int.h"
+
 #include <purr/robot.h>
-#include <purr/sim.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -198,6 +198,7 @@ open_recorder(purr_robot *r, const purr_robot_options *opts, const char *text,
         (rc = purr_recorder_set_meta(r->rec, "scene", opts->scene_path)) < 0 ||
         (rc = purr_recorder_set_meta(r->rec, "scene_hash", hash)) < 0 ||
         (rc = purr_recorder_set_meta(r->rec, "scene_text", text)) < 0 ||
+        (rc = purr__cli_meta_plugins(r->rec)) < 0 ||
         (rc = purr_recorder_set_meta(r->rec, "seed", seed)) < 0 ||
         (rc = purr_recorder_set_meta(r->rec, "inputs", "robot")) < 0 ||
         (rc = purr_recorder_set_meta(r->rec, "created_by", "purr_robot")) < 0) {
