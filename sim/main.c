@@ -249,11 +249,18 @@ compare(const purr_scene *scene, const purr_sim_options *a,
                dv.transitions);
         return 0;
     }
-    printf("NOT %s: the runs differ at transition %" PRIu64
-           " (after %" PRIu64 " identical ones)\n"
+    char when[32];
+    purr_time_format(dv.at_ns, when, sizeof when);
+    if (dv.order_only)
+        printf("NOT %s: at %s the same transitions came in another order, "
+               "from %s on",
+               what, when, dv.value);
+    else
+        printf("NOT %s: at %s %s differs", what, when, dv.value);
+    printf(" (after %" PRIu64 " matching transitions)\n"
            "  first run:  %s\n"
            "  second run: %s\n",
-           what, dv.transitions + 1, dv.transitions, dv.a, dv.b);
+           dv.transitions, dv.a, dv.b);
     return 1;
 }
 
