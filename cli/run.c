@@ -72,8 +72,10 @@ static const char usage_run[] =
     "                 instead of FIFO order\n"
     "  --check-determinism\n"
     "                 run the scene twice (and, with --shuffle-seed, once\n"
-    "                 more under that schedule) and report the first\n"
-    "                 transition where the runs differ\n"
+    "                 more under that schedule) and compare them instant\n"
+    "                 by instant, value by value (under the shuffle, values\n"
+    "                 set in one instant may interleave in any order);\n"
+    "                 report the first instant and value that differ\n"
     "  --real-time    run on the real (libuv) clock: sensors and behaviours\n"
     "                 sleep in real time (use a short --duration); headless.\n"
     "                 The recording says clock=real; 'purr replay' replays\n"
@@ -225,11 +227,18 @@ compare(const purr_scene *scene, const purr_sim_options *a,
                dv.transitions);
         return 0;
     }
-    printf("NOT %s: the runs differ at transition %" PRIu64
-           " (after %" PRIu64 " identical ones)\n"
+    char when[32];
+    purr_time_format(dv.at_ns, when, sizeof when);
+    if (dv.order_only)
+        printf("NOT %s: at %s the same transitions came in another order, "
+               "from %s on",
+               what, when, dv.value);
+    else
+        printf("NOT %s: at %s %s differs", what, when, dv.value);
+    printf(" (after %" PRIu64 " matching transitions)\n"
            "  first run:  %s\n"
            "  second run: %s\n",
-           what, dv.transitions + 1, dv.transitions, dv.a, dv.b);
+           dv.transitions, dv.a, dv.b);
     return 1;
 }
 

@@ -9,6 +9,10 @@
  * model sets and never feeds back into the model's state. Every set, the
  * models' and the faults' (faults.c), goes through purr__sensor_set, where
  * a replay can substitute the recorded datum (purr_sim_options.input).
+ * A model that reads another value (the battery reads its docked bool)
+ * reads the state at the end of the previous instant, not the current
+ * one, so that its output does not depend on whether the task setting
+ * that value ran before or after it in the same instant.
  */
 #include "sim_int.h"
 
@@ -176,6 +180,34 @@ run_periodic(purr__sensor *s)
     }
 }
 
+void
+purr__sensor_docked_changed(purr__sensor *s, purr_time at_ns,
+                            const purr_datum *old)
+{
+    /* Only the first transition of an instant holds the state before it;
+     * later ones in the same instant go through states that never held
+     * for any length of time. */
+    if (at_ns == s->docked_changed_ns)
+        return;
+    s->docked_changed_ns = at_ns;
+    s->docked_before = purr_datum_as_bool(old);
+}
+
+/* Whether the battery was docked during the interval that ends now: the
+ * docked state at the end of the previous instant. A transition at this
+ * very instant, before or after the sample's task runs, acts on the next
+ * interval, so the sample reads the same state in every schedule. */
+static bool
+docked_until_now(const purr__sensor *s)
+{
+    if (s->docked_changed_ns == purr_now())
+        return s->docked_before;
+    return purr_datum_as_bool(purr_value_peek(s->docked));
+}
+
+/* Each sample steps the level by the charge or drain of the interval that
+ * just ended, which depends on whether the robot was docked during it
+ * (docked_until_now). */
 static int
 run_battery(purr__sensor *s)
 {
@@ -186,9 +218,8 @@ run_battery(purr__sensor *s)
     for (purr_time k = 1;; k++) {
         if ((rc = purr__sensor_sleep_until(s, k * spec->battery.sample_ns)) < 0)
             return rc;
-        bool docked = purr_datum_as_bool(purr_value_peek(s->docked));
-        level += (docked ? spec->battery.charge_per_hour
-                         : -spec->battery.drain_per_hour) *
+        level += (docked_until_now(s) ? spec->battery.charge_per_hour
+                                      : -spec->battery.drain_per_hour) *
                  hours;
         /* Rounded to a billionth of a percent so that repeated steps of
          * 0.2 read as 59.8, 59.6 rather than accumulating binary

@@ -276,6 +276,19 @@ purr_sim_param_string(purr_sim_ctx *ctx, const char *key, const char *dflt,
 
 static int setup_parts(purr_sim *sim);
 
+/* The observer that keeps each battery's view of its docked value
+ * (purr__sensor_docked_changed): every transition of a value some battery
+ * reads is passed to that battery. */
+static void
+observe_docked(const purr_trace *ev, void *ctx)
+{
+    purr_sim *sim = ctx;
+    for (size_t i = 0; i < sim->scene->sensor_count; i++)
+        if (sim->sensors[i].docked == ev->value)
+            purr__sensor_docked_changed(&sim->sensors[i], ev->time_ns,
+                                        ev->old_value);
+}
+
 int
 purr_sim_setup(purr_sim *sim, purr_diag *diag)
 {
@@ -303,6 +316,7 @@ static int
 setup_parts(purr_sim *sim)
 {
     const purr_scene *sc = sim->scene;
+    const purr_sensor_spec *battery = NULL; /* the first, if any */
     for (size_t i = 0; i < sc->sensor_count; i++) {
         const purr_sensor_spec *spec = &sc->sensors[i];
         purr__sensor *s = &sim->sensors[i];
@@ -348,7 +362,19 @@ setup_parts(purr_sim *sim)
                               "battery '%s' is charged by '%s', which is not "
                               "a bool",
                               s->spec->name, s->spec->battery.docked);
+        s->docked_changed_ns = -1; /* no sample is at a negative time */
+        if (!battery)
+            battery = s->spec;
     }
+    /* Fed by a replay, the sensors do not run and nothing reads docked.
+     * The observer adds no task and no event to the run: shadow mode's
+     * sensors, and with them the schedule, stay those of the recording. */
+    if (battery && !sim->feed &&
+        purr_loop_observe(sim->loop, PURR_EV_BIT(PURR_EV_VALUE_SET),
+                          observe_docked, sim) < 0)
+        return purr__sim_setup_fail(sim, battery->pos,
+                                    "too many observers on the loop to "
+                                    "model the battery");
     return purr__checker_new(sim, sc, sim->loop, &sim->checker);
 }
 

@@ -124,6 +124,12 @@ typedef struct purr__sensor {
     purr_value *value;            /* the input it sets (owned by the sim) */
     purr_value *docked;           /* battery: the charging bool, resolved at
                                      setup */
+    purr_time docked_changed_ns;  /* battery: the instant of docked's latest
+                                     transition (-1: none yet), kept by
+                                     purr__sensor_docked_changed */
+    bool docked_before;           /* battery: docked at the end of the
+                                     instant before docked_changed_ns, i.e.
+                                     before the first transition in it */
     purr__stream model_rng;       /* the model's draws */
     purr__stream noise_rng;       /* the noise option's draws */
     purr__fault *faults;          /* one per spec fault (NULL: none) */
@@ -142,6 +148,13 @@ typedef struct purr__sensor {
  * replay the hook that substitutes the recorded datum. The one place a
  * sensor sets its value, so that a replay sees every set. */
 void purr__sensor_set(purr__sensor *s, const purr_datum *d);
+
+/* Notes a transition of battery s's docked value at_ns from old (its
+ * datum before the transition). The sim's observer calls it for every
+ * such transition, so that a sample in that instant can read the state
+ * that held before it, whichever task ran first. */
+void purr__sensor_docked_changed(purr__sensor *s, purr_time at_ns,
+                                 const purr_datum *old);
 
 /* Sets up s's faults from its spec (streams from seed). */
 void purr__sensor_faults_init(purr__sensor *s, uint64_t seed);

@@ -606,24 +606,60 @@ PURR_API void purr_sim_report(const purr_sim *sim, FILE *out);
 /* Determinism                                                             */
 /* ---------------------------------------------------------------------- */
 
-/* Where two runs of a scene first differ. */
+/* Where two runs of a scene first differ. The runs are compared instant
+ * by instant (an instant: every transition made at one virtual time), the
+ * view the expectations take; see purr_sim_compare_runs. */
 typedef struct purr_sim_divergence {
     bool differs;
-    uint64_t transitions; /* identical transitions (all of them when the
-                             runs agree; else before the first
-                             difference) */
+    bool order_only;           /* differs: every value's transitions agree at
+                                  at_ns, but not the order they interleave in
+                                  (only judged when both runs use the same
+                                  schedule) */
+    uint64_t transitions;      /* transitions of the instants on which the runs
+                                  agree: all of them when the runs agree; else
+                                  those before at_ns */
     uint64_t count_a, count_b; /* transitions of each run */
-    char a[256], b[256];  /* the first differing transition of each run,
-                             "HH:MM:SS.mmm name = value", or "(none: the
-                             run had ended)" */
+    purr_time at_ns;           /* differs: the first virtual instant at which
+                                  the runs differ */
+    char value[128];           /* differs: the value that differs there (of
+                                  several, the first to transition in the first
+                                  run); order_only: the first out of order */
+    char a[256], b[256];       /* differs: what each run had for that value at
+                                  at_ns (a: the first run). Its state at the
+                                  end of the instant, in datum text form, and
+                                  its transitions there when there are not
+                                  exactly one, as in
+                                    "happy"
+                                    "b" (2 transitions: "a", then "b")
+                                    "sleepy" (no transition)
+                                  order_only: the instant's transitions from
+                                  the first one out of order, as in
+                                    mood = "happy", sound = "purr" */
 } purr_sim_divergence;
 
-/* Runs scene twice, with options a and b (either may be NULL), collecting
- * each run's transition stream (value name, virtual time and payload
- * bytes of every transition), and compares them. Returns 0 (see
- * out->differs). Errors (with diag): those of purr_sim_setup and
- * purr_sim_run (a run that fails is compared up to where it failed only
- * when both fail alike); PURR_ENOMEM. */
+/* Runs scene twice, with options a and b (either may be NULL), and
+ * compares what the behaviours did. The first run's transitions (value
+ * name, virtual time and exact payload bytes of every transition, internal
+ * values included) are kept; the second run is compared with them each
+ * time its virtual clock moves on, and at its end.
+ * The runs agree when they have transitions at the same virtual instants
+ * and, in each instant, every value has the same sequence of transitions
+ * (payload bytes, in order; a value may transition several times in one
+ * instant), hence the same state at the end of the instant. Transitions
+ * of different values within one instant may come in any order: that
+ * order is the scheduler's (which of the tasks woken together runs
+ * first), so a run under a shuffled schedule (purr_sim_options.shuffle)
+ * agrees with a FIFO run unless some output depends on it, e.g. two tasks
+ * woken together both writing one value. When a and b use the same
+ * schedule (neither shuffles, or both with the same shuffle_seed) the
+ * order within an instant must match as well, so two plain runs must be
+ * identical transition by transition (a behaviour reading the wall clock,
+ * or anything ordered by address, is caught). Values are told apart by
+ * name; values are compared through their transitions only (a value's
+ * initial datum is not a transition).
+ * Returns 0 (see out->differs). Errors (with diag): those of
+ * purr_sim_setup and purr_sim_run for either run (out is then
+ * meaningless); PURR_ENOMEM. */
 PURR_API int purr_sim_compare_runs(const purr_scene *scene,
                                    const purr_sim_options *a,
                                    const purr_sim_options *b,

@@ -174,7 +174,7 @@ Test(sensors, sine_stays_within_min_max)
 
 /* ---- battery: charged by an output --------------------------------------*/
 
-/* A behaviour that docks from 1 h to 2 h. */
+/* The docking behaviours' setup: their `docked` output. */
 static int
 dock_setup(purr_sim_ctx *ctx)
 {
@@ -183,6 +183,7 @@ dock_setup(purr_sim_ctx *ctx)
     return v ? 0 : PURR_EFORMAT;
 }
 
+/* "dock_1h": docks from 1 h to 2 h. */
 static int
 dock_task(purr_sim_ctx *ctx)
 {
@@ -215,18 +216,99 @@ Test(sensors, battery_drains_and_charges_by_docked)
     sim_log log = {0};
     log.only = "b";
     purr_assert_ok(sim_test_run(sc, NULL, &log));
-    /* Samples every 0.5 h read docked. At 1 h and 2 h the behaviour's
-     * timer runs first: equal deadlines fire in arming order, and it armed
-     * each (at 0 and at 1 h) before the battery armed its own (at 0.5 h
-     * and 1.5 h). So the samples at 1 h and 2 h already see the new dock
-     * state: 50 -5 +15 +15 -5 -5 -5. */
+    /* Samples every 0.5 h step by the dock state of the half hour that
+     * ends there. The behaviour docks at 1 h and leaves at 2 h, both
+     * sample instants (its timer even fires first there, having been
+     * armed first), and each change acts from the next sample on: the
+     * docked half hours are 1 h to 1.5 h and 1.5 h to 2 h, so
+     * 50 -5 -5 +15 +15 -5 -5. */
     cr_assert_str_eq(log.text, "1800000000000 b = 45.0\n"
-                               "3600000000000 b = 60.0\n"
-                               "5400000000000 b = 75.0\n"
+                               "3600000000000 b = 40.0\n"
+                               "5400000000000 b = 55.0\n"
                                "7200000000000 b = 70.0\n"
                                "9000000000000 b = 65.0\n"
                                "10800000000000 b = 60.0\n");
     free(log.text);
+    purr_scene_free(sc);
+}
+
+/* "dock_3_5": docks at 3 min and leaves at 5 min, exactly at the samples
+ * of a battery sampling every minute. */
+static int
+dock_at_samples_task(purr_sim_ctx *ctx)
+{
+    purr_value *docked = purr_sim_data(ctx);
+    int rc;
+    if ((rc = purr_sleep_until(3 * 60 * PURR_S)) < 0)
+        return rc;
+    purr_value_set_bool(docked, true);
+    if ((rc = purr_sleep_until(5 * 60 * PURR_S)) < 0)
+        return rc;
+    purr_value_set_bool(docked, false);
+    return purr_sleep_forever();
+}
+
+/* The lines of log text whose value is name, in order, into out. */
+static void
+lines_of(const char *text, const char *name, char *out, size_t cap)
+{
+    size_t n = 0, len = strlen(name);
+    out[0] = '\0';
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t ll = (size_t)(end - line) + 1;
+        const char *sp = strchr(line, ' ');
+        if (strncmp(sp + 1, name, len) == 0 && sp[1 + len] == ' ') {
+            cr_assert_lt(n + ll, cap);
+            memcpy(out + n, line, ll);
+            n += ll;
+            out[n] = '\0';
+        }
+        line = end + 1;
+    }
+}
+
+/* A dock change in the very instant of a sample acts from the next sample
+ * on, whichever of the two tasks runs first in that instant: the sample
+ * at 3 min still drains, the one at 4 min charges, and the one at 5 min,
+ * when the robot leaves, still charges. The shuffled schedules do run the
+ * battery both before and after the behaviour at 3 min. */
+Test(sensors, battery_ignores_a_dock_change_in_its_sample_instant)
+{
+    purr_assert_ok(
+        purr_sim_register("dock_3_5", dock_setup, dock_at_samples_task));
+    purr_scene *sc = load("name: b\nduration: 6min\nsensors:\n"
+                          "  - {name: b, type: double, model: battery,"
+                          " start: 50, drain: 6, charge: 60,"
+                          " docked: docked, sample: 1min}\n"
+                          "behaviours: [dock_3_5]\n");
+    /* 50 -0.1 -0.1 -0.1 +1 +1 -0.1 */
+    static const char want[] = "60000000000 b = 49.9\n"
+                               "120000000000 b = 49.8\n"
+                               "180000000000 b = 49.7\n"
+                               "240000000000 b = 50.7\n"
+                               "300000000000 b = 51.7\n"
+                               "360000000000 b = 51.6\n";
+    int battery_first = 0, dock_first = 0;
+    for (uint64_t seed = 0; seed <= 10; seed++) {
+        /* seed 0: the plain FIFO schedule */
+        purr_sim_options o = {.shuffle = seed > 0, .shuffle_seed = seed};
+        sim_log log = {0};
+        purr_assert_ok(sim_test_run(sc, &o, &log));
+        char b[512];
+        lines_of(log.text, "b", b, sizeof b);
+        cr_assert_str_eq(b, want, "shuffle seed %llu",
+                         (unsigned long long)seed);
+        const char *bat = strstr(log.text, "\n180000000000 b = ");
+        const char *dock = strstr(log.text, "\n180000000000 docked = true\n");
+        cr_assert(bat && dock);
+        battery_first += bat < dock;
+        dock_first += dock < bat;
+        free(log.text);
+    }
+    cr_assert(battery_first > 0 && dock_first > 0,
+              "battery first in %d schedules, docking first in %d",
+              battery_first, dock_first);
     purr_scene_free(sc);
 }
 
