@@ -119,61 +119,12 @@ input_slot(void *arg)
     return 0; /* or cancelled from outside: the run is ending */
 }
 
-/* Reads the whole file at path into a NUL-terminated heap buffer. Returns
- * 0, or PURR_ENOENT / PURR_EFORMAT with diag set. */
-static int
-read_scene(const char *path, char **text /* out */, size_t *len /* out */,
-           purr_diag *diag)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        purr_diag_set(diag, path, 0, 0, "cannot open the scene: %s",
-                      strerror(errno));
-        return PURR_ENOENT;
-    }
-    size_t cap = 4096, n = 0, got;
-    char *buf = xcalloc(1, cap);
-    while ((got = fread(buf + n, 1, cap - 1 - n, f)) > 0) {
-        n += got;
-        if (n == cap - 1) {
-            char *bigger = realloc(buf, cap *= 2);
-            if (!bigger) {
-                free(buf);
-                fclose(f);
-                purr_diag_set(diag, path, 0, 0,
-                              "out of memory reading "
-                              "the scene");
-                return PURR_ENOMEM;
-            }
-            buf = bigger;
-        }
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        purr_diag_set(diag, path, 0, 0, "cannot read the scene");
-        return PURR_ENOENT;
-    }
-    buf[n] = '\0';
-    /* The text goes into the recording's metadata as a C string. */
-    if (memchr(buf, '\0', n)) {
-        free(buf);
-        purr_diag_set(diag, path, 0, 0, "the scene holds a NUL byte");
-        return PURR_EFORMAT;
-    }
-    *text = buf;
-    *len = n;
-    return 0;
-}
-
 /* Opens the recorder at opts->record_path, attaches it to the robot's loop
  * (before any value exists, so each gets its row) and writes the metadata
  * that makes the recording a replayable field log. Returns 0, or a code
  * with diag set. */
 static int
-open_recorder(purr_robot *r, const purr_robot_options *opts, const char *text,
-              purr_diag *diag)
+open_recorder(purr_robot *r, const purr_robot_options *opts, purr_diag *diag)
 {
     purr_recorder_options ro = {.overwrite = opts->overwrite};
     purr_diag d;
@@ -187,17 +138,14 @@ open_recorder(purr_robot *r, const purr_robot_options *opts, const char *text,
                    ? PURR_EEXIST
                    : PURR_EIO;
     }
-    char seed[32], hash[32];
+    char seed[32];
     snprintf(seed, sizeof seed, "%" PRIu64, purr_sim_seed(r->sim));
-    snprintf(hash, sizeof hash, "%016" PRIx64, r->scene->hash);
     /* inputs=robot: neither "sensors" (which would ask replay for shadow
      * mode) nor a replay's; clock=real (written by attach) alone already
      * selects feeder mode and the late_ok time rule. */
     int rc;
     if ((rc = purr_recorder_attach(r->rec, r->loop)) < 0 ||
-        (rc = purr_recorder_set_meta(r->rec, "scene", opts->scene_path)) < 0 ||
-        (rc = purr_recorder_set_meta(r->rec, "scene_hash", hash)) < 0 ||
-        (rc = purr_recorder_set_meta(r->rec, "scene_text", text)) < 0 ||
+        (rc = purr__cli_meta_scene(r->rec, r->scene, opts->scene_path)) < 0 ||
         (rc = purr__cli_meta_plugins(r->rec)) < 0 ||
         (rc = purr_recorder_set_meta(r->rec, "seed", seed)) < 0 ||
         (rc = purr_recorder_set_meta(r->rec, "inputs", "robot")) < 0 ||
@@ -220,11 +168,7 @@ purr_robot_new(const purr_robot_options *opts, purr_robot **robot,
     if (opts->duration_ns < 0)
         misuse(__func__, "opts->duration_ns must not be negative");
     *robot = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    int rc = read_scene(opts->scene_path, &text, &len, diag);
-    if (rc < 0)
-        return rc;
+    int rc;
     purr_robot *r = xcalloc(1, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
     atomic_init(&r->state, ROBOT_NEW);
@@ -232,8 +176,7 @@ purr_robot_new(const purr_robot_options *opts, purr_robot **robot,
     r->inputs = opts->inputs;
     r->inputs_arg = opts->inputs_arg;
     r->duration_ns = opts->duration_ns;
-    if ((rc = purr_scene_parse(text, len, opts->scene_path, &r->scene, diag)) <
-        0)
+    if ((rc = purr_scene_load(opts->scene_path, &r->scene, diag)) < 0)
         goto fail;
 
     /* The sensors' models do not run: the input task sets the inputs, in
@@ -252,16 +195,14 @@ purr_robot_new(const purr_robot_options *opts, purr_robot **robot,
         goto fail;
     }
     r->loop = purr_sim_loop(r->sim);
-    if (opts->record_path && (rc = open_recorder(r, opts, text, diag)) < 0)
+    if (opts->record_path && (rc = open_recorder(r, opts, diag)) < 0)
         goto fail;
     if ((rc = purr_sim_setup(r->sim, diag)) < 0)
         goto fail;
-    free(text);
     *robot = r;
     return 0;
 
 fail:
-    free(text);
     purr_robot_free(r);
     return rc;
 }

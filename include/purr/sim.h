@@ -498,7 +498,7 @@ typedef struct purr_sim_options {
                               with their initial datums) and feed(feed_arg)
                               is spawned as the run's first task, named
                               "purr-replay-feeder", to set the inputs
-                              instead (purr_replay_scene, replay.h) */
+                              instead (purr_replay_scene, cli.h) */
     void *feed_arg;        /* passed to feed */
     purr_sim_input_fn input; /* replay: when set (and feed is not), the
                               sensors run exactly as without it (same
@@ -506,7 +506,7 @@ typedef struct purr_sim_options {
                               each of their sets goes through
                               input(value, reading, input_arg), which
                               decides what is set (purr_replay_scene's
-                              shadow mode, replay.h) */
+                              shadow mode, cli.h) */
     void *input_arg;       /* passed to input */
     bool real_time;        /* run on PURR_CLOCK_REAL: sensors and
                               behaviours sleep in real time (pace is then

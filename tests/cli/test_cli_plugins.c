@@ -7,6 +7,7 @@
  * which sets the int output "plugged" to its parameter value after 1 s).
  * Each test works in a directory of its own under /tmp. */
 #include "purr_test.h"
+#include "purr_cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,25 +41,7 @@ TestSuite(cli_plugins, .init = make_dir, .fini = remove_dir);
 static int
 purr(const char *args, char *out, size_t out_cap, char *err, size_t err_cap)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "cd %s && TMPDIR=%s '%s' %s >%s/.out 2>%s/.err", dir, dir,
-             PURR_BIN, args, dir, dir);
-    int status = system(cmd);
-    cr_assert(WIFEXITED(status), "purr did not exit normally: %s", args);
-    char *bufs[] = {out, err};
-    size_t caps[] = {out_cap, err_cap};
-    const char *names[] = {".out", ".err"};
-    for (int i = 0; i < 2; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        FILE *f = fopen(path, "r");
-        size_t n = f ? fread(bufs[i], 1, caps[i] - 1, f) : 0;
-        bufs[i][n] = '\0';
-        if (f)
-            fclose(f);
-    }
-    return WEXITSTATUS(status);
+    return purr_cmd_in(dir, args, out, out_cap, err, err_cap);
 }
 
 /* Runs a shell command in DIR; asserts it succeeded. */
@@ -74,10 +57,7 @@ sh(const char *fmt, const char *a, const char *b)
 static size_t
 lines(const char *s)
 {
-    size_t n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
+    return purr_count_lines(s);
 }
 
 /* Writes text to DIR/name. */

@@ -6,6 +6,7 @@
  * every kind of bad input exits 2 with one line; a real-time recording
  * replays on the virtual clock. */
 #include "purr_test.h"
+#include "purr_cmd.h"
 #include "rec_patch.h"
 
 #include <sqlite3.h>
@@ -43,34 +44,13 @@ TestSuite(replay_cli, .init = make_dir, .fini = remove_dir);
 static int
 purr(const char *args, char *out, size_t out_cap, char *err, size_t err_cap)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "cd %s && TMPDIR=%s '%s' %s >%s/.out 2>%s/.err", dir, dir,
-             PURR_BIN, args, dir, dir);
-    int status = system(cmd);
-    cr_assert(WIFEXITED(status), "purr did not exit normally");
-    char path[512];
-    char *bufs[] = {out, err};
-    size_t caps[] = {out_cap, err_cap};
-    const char *names[] = {".out", ".err"};
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        FILE *f = fopen(path, "r");
-        size_t n = f ? fread(bufs[i], 1, caps[i] - 1, f) : 0;
-        bufs[i][n] = '\0';
-        if (f)
-            fclose(f);
-    }
-    return WEXITSTATUS(status);
+    return purr_cmd_in(dir, args, out, out_cap, err, err_cap);
 }
 
 static size_t
 lines(const char *s)
 {
-    size_t n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
+    return purr_count_lines(s);
 }
 
 /* Opens the database file DIR/name read-write; the caller closes it. */

@@ -1,0 +1,57 @@
+/* purr_cmd.h - running the purr executable (PURR_BIN) from a test, in a
+ * directory of the test's own, and looking at what it printed.
+ *
+ * The command runs as `cd DIR && TMPDIR=DIR PURR_BIN ARGS`, so temporary
+ * recordings stay in DIR too; stdout and stderr go to DIR/.out and
+ * DIR/.err and are read back whole (truncated to the buffers). */
+#ifndef PURR_CMD_H
+#define PURR_CMD_H
+
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#ifndef PURR_BIN
+#error "purr_cmd.h needs PURR_BIN, the purr executable's path"
+#endif
+
+/* Runs `purr ARGS` in dir. Returns the exit status; out and err receive
+ * stdout and stderr. */
+static inline int
+purr_cmd_in(const char *dir, const char *args, char *out, size_t out_cap,
+            char *err, size_t err_cap)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && TMPDIR=%s '%s' %s >%s/.out 2>%s/.err", dir, dir,
+             PURR_BIN, args, dir, dir);
+    int status = system(cmd);
+    cr_assert(WIFEXITED(status), "purr did not exit normally: %s", args);
+    char *bufs[] = {out, err};
+    size_t caps[] = {out_cap, err_cap};
+    const char *names[] = {".out", ".err"};
+    for (int i = 0; i < 2; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(bufs[i], 1, caps[i] - 1, f) : 0;
+        bufs[i][n] = '\0';
+        if (f)
+            fclose(f);
+    }
+    return WEXITSTATUS(status);
+}
+
+/* The number of lines (newlines) in s. */
+static inline size_t
+purr_count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+#endif /* PURR_CMD_H */
