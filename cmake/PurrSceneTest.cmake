@@ -25,9 +25,9 @@
 # Building it is the only way a baseline changes: the tests never write it.
 # Only the first test that names a baseline file records it.
 #
-# EXPECT_DIVERGENCE: the baseline test passes only when the replay
-# diverges (WILL_FAIL), for a deliberately changed build that the baseline
-# must catch; such a test never records the baseline.
+# EXPECT_DIVERGENCE: the baseline test passes only when the replay reports
+# a divergence (not when it cannot run), for a deliberately changed build
+# that the baseline must catch; such a test never records the baseline.
 #
 # Which program runs the scene:
 #   BEHAVIOURS <target>  the team's own testbench executable, whose main()
@@ -109,7 +109,10 @@ function(purr_add_scene_test)
     list(APPEND tests ${PST_NAME}.baseline)
     file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/purr-junit)
     if(PST_EXPECT_DIVERGENCE)
-      set_tests_properties(${PST_NAME}.baseline PROPERTIES WILL_FAIL TRUE)
+      # Passes on purr's divergence report only: a replay that cannot run
+      # (a missing baseline, bad input) fails, as it should.
+      set_tests_properties(${PST_NAME}.baseline PROPERTIES
+        PASS_REGULAR_EXPRESSION ": DIVERGED at ")
     endif()
     get_property(recorded GLOBAL PROPERTY PURR_SCENE_TEST_BASELINES)
   endif()
