@@ -1,7 +1,8 @@
 /* cli_int.h - private declarations shared by the command line's files.
  *
  * main.c dispatches on the verb (purr_main); each verb is one file:
- * run.c (`purr run`), replay.c (`purr replay`), import.c (`purr import`);
+ * run.c (`purr run`), replay.c (`purr replay`), import.c (`purr import`),
+ * diff.c (`purr diff`);
  * `purr view` and `purr plot` are the window's (view.h). replay_scene.c
  * is the simulator as a replay runner; meta.c writes the metadata that
  * makes a recording stand alone (the scene's text, the plug-ins).
@@ -15,6 +16,7 @@
 int purr__cli_run(int argc, char **argv);
 int purr__cli_replay(int argc, char **argv);
 int purr__cli_import(int argc, char **argv);
+int purr__cli_diff(int argc, char **argv);
 
 /* Writes scene's metadata into r: scene (path), scene_hash and scene_text
  * (the file's bytes, so the recording replays without the file). Returns

@@ -23,6 +23,7 @@ static const char usage_main[] =
     "  run SCENE    run a scene (YAML), check its expectations\n"
     "  replay FILE  re-run recordings with their inputs, compare outputs\n"
     "  import LOG   turn a field log (CSV, JSON Lines) into a recording\n"
+    "  diff A B     compare two recordings transition by transition\n"
 #ifdef PURR_WITH_VIEW
     "  view FILE    open a recording with a timeline scrubber\n"
     "  plot FILE    draw a recording's timelines into a PNG\n"
@@ -60,6 +61,8 @@ purr_main(int argc, char **argv)
         return purr__cli_replay(argc - 1, argv + 1);
     if (strcmp(verb, "import") == 0)
         return purr__cli_import(argc - 1, argv + 1);
+    if (strcmp(verb, "diff") == 0)
+        return purr__cli_diff(argc - 1, argv + 1);
 #ifdef PURR_WITH_VIEW
     if (strcmp(verb, "view") == 0)
         return purr_view_cli_view(argc - 2, argv + 2);
