@@ -934,8 +934,12 @@ purr_import_log(const char *log_path, const char *out_db,
             unlink(side);
         }
     }
-    if (rc < 0)
+    if (rc < 0) {
         remove_db(tmp);
+        /* The user knows the output by its name, not the temporary one. */
+        if (diag && strcmp(diag->file, tmp) == 0)
+            snprintf(diag->file, sizeof diag->file, "%s", out_db);
+    }
 
 done:
     for (size_t i = 0; i < im.nsets; i++)
