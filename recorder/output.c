@@ -133,7 +133,7 @@ purr_output_check(const char *path, const char *const *others, size_t n,
                           : "is not a regular file; choose a file name");
         return PURR_EEXIST;
     }
-    if (st.st_size == 0 || force)
+    if (force || (st.st_size == 0 && kind != PURR_OUTPUT_RECORDING))
         return 0;
     unsigned char head[16];
     size_t len = 0;

@@ -223,9 +223,10 @@ typedef enum purr_output_kind {
  * Refused unless force:
  * - path is an existing non-empty file that does not start as kind says,
  *   or cannot be read to tell;
- * - for PURR_OUTPUT_RECORDING, any existing non-empty file: a recording
- *   is replaced only when asked (purr_recorder_options.overwrite).
- * An empty file, or a missing one, may be written. Nothing is changed.
+ * - for PURR_OUTPUT_RECORDING, any existing file: a recording is
+ *   replaced only when asked (purr_recorder_options.overwrite).
+ * A missing file may be written, and for a PNG or XML output an empty one
+ * (it holds nothing to lose). Nothing is changed.
  * diag: may be NULL; receives one line naming path and what to do.
  * Returns 0. Errors: PURR_EEXIST when refused. Not a checkpoint. */
 PURR_API int purr_output_check(const char *path, const char *const *others,

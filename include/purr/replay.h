@@ -330,7 +330,7 @@ typedef struct purr_import_schema {
  * renamed at the end: on failure no output file is left behind (and an
  * existing out_db is kept). out_db is checked first as purr_output_check
  * does for PURR_OUTPUT_RECORDING (recorder.h): never the log itself, and
- * an existing non-empty file only with opts->overwrite.
+ * an existing file only with opts->overwrite.
  * diag: may be NULL; receives a one-line reason: "LOG:LINE: message" for a
  *   bad line.
  * Returns 0.

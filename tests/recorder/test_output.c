@@ -169,9 +169,13 @@ Test(output, another_kind_needs_force)
     purr_assert_ok(check("a.db", NULL, 0, PURR_OUTPUT_RECORDING, true,
                          &diag));
 
-    /* An empty file holds nothing to lose. */
+    /* An empty file holds nothing to lose; but a recording's output is
+     * never replaced unasked (the recorder refuses any existing file). */
     purr_assert_ok(check("empty", NULL, 0, PURR_OUTPUT_PNG, false, &diag));
     purr_assert_ok(check("empty", NULL, 0, PURR_OUTPUT_XML, false, &diag));
+    purr_assert_err(check("empty", NULL, 0, PURR_OUTPUT_RECORDING, false,
+                          &diag),
+                    PURR_EEXIST);
 }
 
 Test(output, a_non_regular_file_is_refused_even_forced)
