@@ -35,6 +35,11 @@
  * the file, and a killed run's -wal and -shm, keep their bytes, and no
  * -wal or -shm appears, also in a read-only directory.
  *
+ * "Files purr writes" (purr_output_*) is the check and the temporary-file
+ * writer every purr command uses for its outputs (PNGs, JUnit reports, and
+ * the check for recordings); it lives here, the lowest layer every writer
+ * links.
+ *
  * This header includes no SQLite header (STYLE R2).
  */
 #ifndef PURR_RECORDER_H
