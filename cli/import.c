@@ -2,7 +2,9 @@
  * becomes a recording of the scene's inputs (purr_import_scene_log).
  *
  * Parses its own arguments, prints bad input as one line on stderr and
- * returns the exit status: 0 imported, 2 bad input or usage.
+ * returns the exit status: 0 imported; 1 the recording could not be
+ * written (an old FILE.db is left as it was); 2 bad input or usage, or an
+ * output that is the log or the scene, or that exists (without --force).
  */
 #include "cli_int.h"
 
@@ -69,7 +71,8 @@ purr__cli_import(int argc, char **argv)
         else
             snprintf(buf, sizeof buf, "%s: %s", log, purr_strerror(rc));
         fprintf(stderr, "%s\n", buf);
-        return 2;
+        /* PURR_EIO: a failed write, the I/O-failure exit status 1. */
+        return rc == PURR_EIO ? 1 : 2;
     }
     return 0;
 }

@@ -65,11 +65,15 @@ static const char usage_replay[] =
     "                 recording holds outputs); a recording of inputs only\n"
     "                 is then bad input\n"
     "  --junit OUT.xml\n"
-    "                 write one JUnit testcase per recording\n"
+    "                 write one JUnit testcase per recording (whole or not\n"
+    "                 at all, through a temporary file beside it); an\n"
+    "                 existing OUT.xml that is not XML is replaced only\n"
+    "                 with --force\n"
     "  --record NEW.db\n"
     "                 keep the replayed run as a new recording (one\n"
     "                 recording only; an existing NEW.db is replaced only\n"
     "                 with --force, once the replay is complete)\n"
+    "  --force        let --record and --junit replace an existing file\n"
     "  --load PLUGIN.so\n"
     "                 load behaviours from this plug-in instead of the\n"
     "                 recorded ones (repeatable)\n"
@@ -81,8 +85,11 @@ static const char usage_replay[] =
     "\n"
     "exit status: 0 every recording replayed identically; 1 one diverged\n"
     "(a report names the first differing transition, the ten before it\n"
-    "and the counts); 2 bad input (not a recording, a foreign schema or\n"
-    "version, an input the scene lacks, a missing scene) or bad usage\n";
+    "and the counts), or OUT.xml or NEW.db could not be written (an old\n"
+    "file is left as it was); 2 bad input (not a recording, a foreign\n"
+    "schema or version, an input the scene lacks, a missing scene), bad\n"
+    "usage, or an output that is one of the files read or an existing\n"
+    "file it may not replace\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -271,6 +278,62 @@ replay_parallel(const replay_cli *cli, char **files, size_t n, long njobs,
     free(jobs);
 }
 
+/* Refuses, before any replay, an output (--junit, --record) that is one of
+ * the files replay reads (the recordings, --scene, the plug-ins) or the
+ * other output, or an existing file the output may not replace
+ * (purr_output_check). Returns 0, or prints one line and returns the exit
+ * status 2. */
+static int
+check_outputs(const replay_cli *cli, const char *junit, char **files,
+              size_t n, const char *const *loads, size_t nloads)
+{
+    const char **others = calloc(n + nloads + 2, sizeof *others);
+    if (!others)
+        return replay_usage("out of memory", NULL);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        others[k++] = files[i];
+    for (size_t i = 0; i < nloads; i++)
+        others[k++] = loads[i];
+    others[k++] = cli->opts.scene_path;
+    purr_diag diag = {0};
+    int st = 0;
+    others[k] = cli->opts.record_path;
+    if (junit && purr_output_check(junit, others, k + 1, PURR_OUTPUT_XML,
+                                   cli->opts.overwrite, &diag) < 0)
+        st = purr__cli_print_diag(&diag);
+    others[k] = junit;
+    if (st == 0 && cli->opts.record_path &&
+        purr_output_check(cli->opts.record_path, others, k + 1,
+                          PURR_OUTPUT_RECORDING, cli->opts.overwrite,
+                          &diag) < 0)
+        st = purr__cli_print_diag(&diag);
+    free(others);
+    return st;
+}
+
+/* Writes the JUnit report to path through a temporary file (purr_output);
+ * a failure is said on stderr, naming path. Returns 0 or PURR_EIO. */
+static int
+write_junit(const char *path, const purr_replay_report *reps, size_t n)
+{
+    purr_output out;
+    purr_diag diag = {0};
+    int rc = purr_output_open(&out, path, &diag);
+    if (rc == 0) {
+        /* A failed write shows in the stream's error, which close checks
+         * and names. */
+        (void)purr_replay_junit_write(out.file, reps, n);
+        rc = purr_output_close(&out, &diag);
+    }
+    if (rc < 0) {
+        char line[sizeof diag.file + sizeof diag.message + 64];
+        purr_diag_format(&diag, line, sizeof line);
+        fprintf(stderr, "purr: JUnit report: %s\n", line);
+    }
+    return rc;
+}
+
 int
 purr__cli_replay(int argc, char **argv)
 {
@@ -352,6 +415,11 @@ purr__cli_replay(int argc, char **argv)
         return lst;
     }
     cli.loaded = nloads > 0;
+    int cst = check_outputs(&cli, junit, files, n, loads, nloads);
+    if (cst != 0) {
+        free(files);
+        return cst;
+    }
     purr_replay_report *reps = calloc(n, sizeof *reps);
     int *status = calloc(n, sizeof *status);
     if (!reps || !status) {
@@ -371,11 +439,8 @@ purr__cli_replay(int argc, char **argv)
     int worst = 0;
     for (size_t i = 0; i < n; i++)
         worst = status[i] > worst ? status[i] : worst;
-    if (junit && purr_replay_junit(junit, reps, n) < 0) {
-        fprintf(stderr, "purr: %s: cannot write the JUnit file: %s\n", junit,
-                strerror(errno));
-        worst = 2;
-    }
+    if (junit && write_junit(junit, reps, n) < 0)
+        worst = worst > 1 ? worst : 1; /* a failed write: status 1 */
     free(files);
     free(reps);
     free(status);

@@ -225,8 +225,15 @@ purr_import_scene_log(const char *log_path, const char *out_db,
                       const char *scene_path, const purr_import_options *opts,
                       purr_diag *diag)
 {
+    /* Neither over the log nor over the scene (purr_import_log checks
+     * the log again, and the rest). */
+    const char *reads[] = {log_path, scene_path};
+    int rc = purr_output_check(out_db, reads, 2, PURR_OUTPUT_RECORDING,
+                               opts && opts->overwrite, diag);
+    if (rc < 0)
+        return rc;
     purr_scene *scene = NULL;
-    int rc = purr_scene_load(scene_path, &scene, diag);
+    rc = purr_scene_load(scene_path, &scene, diag);
     if (rc < 0)
         return rc;
     purr_import_input *inputs =

@@ -52,13 +52,17 @@ static const char usage_run[] =
 #ifdef PURR_WITH_VIEW
     "  --screenshot FILE.png\n"
     "                 save the window's last frame (offscreen when\n"
-    "                 --headless)\n"
+    "                 --headless), whole or not at all; an existing\n"
+    "                 FILE.png that is not a PNG is replaced only with\n"
+    "                 --force\n"
 #endif
     "  --record FILE  record every transition to FILE (SQLite); an\n"
     "                 existing FILE is replaced only with --force, and only\n"
     "                 once the run is complete (an interrupted run leaves\n"
     "                 it whole)\n"
-    "  --force        let --record replace an existing recording\n"
+    "  --force        let --record replace an existing file, and\n"
+    "                 --screenshot a file that is not a PNG (never the\n"
+    "                 scene or a plug-in)\n"
     "  --load PLUGIN.so\n"
     "                 load behaviours from a plug-in (built with\n"
     "                 PURR_BEHAVIOURS; repeatable; a scene's load: key does\n"
@@ -84,7 +88,10 @@ static const char usage_run[] =
     "  -h, --help     show this help\n"
     "\n"
     "exit status: 0 every expectation held; 1 an expectation failed, a\n"
-    "behaviour failed or the runs differ; 2 bad usage or scene\n";
+    "behaviour failed or the runs differ, or the recording or screenshot\n"
+    "could not be written (an old file is left as it was); 2 bad usage or\n"
+    "scene, or an output that is the scene, a plug-in, the other output\n"
+    "or an existing file it may not replace\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -279,6 +286,32 @@ temp_recording(char *path, size_t cap)
     return true;
 }
 
+/* Refuses, before the run, an output (--record, --screenshot) that is the
+ * scene, a plug-in or the other output, or an existing file it may not
+ * replace (purr_output_check): one line on stderr. Returns 0, or 2. */
+static int
+check_outputs(const char *scene_path, const char *const *loads,
+              size_t nloads, const char *record_path, const char *screenshot,
+              bool force)
+{
+    const char *others[64 + 2];
+    size_t k = 0;
+    others[k++] = scene_path;
+    for (size_t i = 0; i < nloads; i++)
+        others[k++] = loads[i];
+    purr_diag diag = {0};
+    others[k] = screenshot;
+    if (record_path && purr_output_check(record_path, others, k + 1,
+                                         PURR_OUTPUT_RECORDING, force,
+                                         &diag) < 0)
+        return print_diag(&diag);
+    others[k] = record_path;
+    if (screenshot && purr_output_check(screenshot, others, k + 1,
+                                        PURR_OUTPUT_PNG, force, &diag) < 0)
+        return print_diag(&diag);
+    return 0;
+}
+
 #ifdef PURR_WITH_VIEW
 /* Posted by the window when the user closes it: ends the run now. */
 static void
@@ -383,10 +416,13 @@ purr__cli_run(int argc, char **argv)
         return usage_error("run: --keep is for runs without --record (the "
                            "recording %s is kept)",
                            record_path);
-    if (force && !record_path)
-        return usage_error("run: --force replaces the file of --record; "
-                           "there is none%s",
+    if (force && !record_path && !screenshot)
+        return usage_error("run: --force replaces the file of --record or "
+                           "--screenshot; there is none%s",
                            "");
+    if (check_outputs(scene_path, loads, nloads, record_path, screenshot,
+                      force) != 0)
+        return 2;
     if (determinism && record_path)
         return usage_error("run: --check-determinism records nothing; drop "
                            "--record %s",
@@ -533,7 +569,7 @@ purr__cli_run(int argc, char **argv)
 #ifdef PURR_WITH_VIEW
     if (win && screenshot && purr_window_save_png(win, screenshot) < 0) {
         fprintf(stderr, "purr: --screenshot: %s\n", purr_window_error(win));
-        status = 1;
+        status = 1; /* a failed write: the I/O-failure exit status */
     }
     if (win && purr_window_quit_requested(win))
         fprintf(stderr, "purr: the window was closed: the run stopped "

@@ -889,10 +889,12 @@ purr_import_log(const char *log_path, const char *out_db,
                       "the format)");
         return PURR_EFORMAT;
     }
-    if (!o.overwrite && access(out_db, F_OK) == 0) {
-        purr_diag_set(diag, out_db, 0, 0, "already exists");
-        return PURR_EEXIST;
-    }
+    /* Never over the log itself; an existing file only when asked. */
+    const char *inputs[] = {log_path};
+    int crc = purr_output_check(out_db, inputs, 1, PURR_OUTPUT_RECORDING,
+                                o.overwrite, diag);
+    if (crc < 0)
+        return crc;
     if (strlen(out_db) > 4000) {
         purr_diag_set(diag, out_db, 0, 0, "path too long");
         return PURR_EINVAL;
@@ -907,8 +909,13 @@ purr_import_log(const char *log_path, const char *out_db,
     if ((rc = parse_log(&im, text, len, fmt, diag)) < 0)
         goto done;
 
+    /* The temporary file is named as purr_output names its own (a dot
+     * file, ".NAME.purr-tmp-..."), beside out_db so the rename is atomic. */
     char tmp[4100];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", out_db, (long)getpid());
+    const char *slash = strrchr(out_db, '/');
+    int dirlen = slash ? (int)(slash - out_db) + 1 : 0;
+    snprintf(tmp, sizeof tmp, "%.*s.%s.purr-tmp-%ld", dirlen, out_db,
+             out_db + dirlen, (long)getpid());
     remove_db(tmp);
     rc = write_recording(&im, tmp, diag);
     if (rc == 0) {
@@ -927,8 +934,12 @@ purr_import_log(const char *log_path, const char *out_db,
             unlink(side);
         }
     }
-    if (rc < 0)
+    if (rc < 0) {
         remove_db(tmp);
+        /* The user knows the output by its name, not the temporary one. */
+        if (diag && strcmp(diag->file, tmp) == 0)
+            snprintf(diag->file, sizeof diag->file, "%s", out_db);
+    }
 
 done:
     for (size_t i = 0; i < im.nsets; i++)

@@ -65,6 +65,7 @@ PURR_API int purr_replay_scene(purr_recording *rec,
  * its type and initial datum. The recording stores the scene (metadata
  * scene, scene_hash, scene_text) and its seed, so that `purr replay`
  * runs the scene's behaviours against the log.
+ * out_db is never the scene either (PURR_EEXIST).
  * Errors: those of purr_import_log, and of purr_scene_load (bad scene). */
 PURR_API int purr_import_scene_log(const char *log_path, const char *out_db,
                                    const char *scene_path,

@@ -254,11 +254,22 @@ PURR_API void purr_replay_report_summary(FILE *out,
 PURR_API void purr_replay_report_print(FILE *out,
                                        const purr_replay_report *report);
 
-/* Writes n reports as a JUnit XML file (one testcase per recording, a
- * failure element on divergence or error). Returns 0.
+/* Writes n reports as a JUnit XML file at path (one testcase per
+ * recording, a failure element on divergence or error), through a
+ * temporary file renamed over path once complete (recorder.h, "Files purr
+ * writes"): on failure a file already at path is left as it was. path is
+ * not checked; a command calls purr_output_check (PURR_OUTPUT_XML) first.
+ * Returns 0.
  * Errors: PURR_EIO when the file cannot be written. */
 PURR_API int purr_replay_junit(const char *path,
                                const purr_replay_report *reports, size_t n);
+
+/* Writes the same JUnit XML to out (a purr_output's file, for a caller
+ * that wants purr_output_close's message). out stays open.
+ * Returns 0. Errors: PURR_EIO when a write to out failed (ferror). */
+PURR_API int purr_replay_junit_write(FILE *out,
+                                     const purr_replay_report *reports,
+                                     size_t n);
 
 /* ---------------------------------------------------------------------- */
 /* Field-log import (docs/import.md)                                       */
@@ -315,15 +326,19 @@ typedef struct purr_import_schema {
  * clock "imported", source (the log), created_by "purr import", end_ns
  * (the last time + 1 ns).
  * The whole log is checked before anything is written, and the recording is
- * written to a temporary name next to out_db and renamed at the end: on
- * failure no output file is left behind (and an existing out_db is kept).
+ * written to a temporary name next to out_db (".NAME.purr-tmp-PID") and
+ * renamed at the end: on failure no output file is left behind (and an
+ * existing out_db is kept). out_db is checked first as purr_output_check
+ * does for PURR_OUTPUT_RECORDING (recorder.h): never the log itself, and
+ * an existing file only with opts->overwrite.
  * diag: may be NULL; receives a one-line reason: "LOG:LINE: message" for a
  *   bad line.
  * Returns 0.
  * Errors: PURR_EFORMAT (a line that does not parse, an unknown value name,
  *   a datum of the wrong type, a time going backwards, an empty log, an
  *   unknown format), PURR_ENOENT (the log cannot be read), PURR_EEXIST
- *   (out_db exists and opts->overwrite is false), PURR_EIO (the recording
+ *   (out_db exists and opts->overwrite is false, or out_db is the log or
+ *   not a regular file), PURR_EIO (the recording
  *   cannot be written), PURR_ENOMEM.
  * Not a checkpoint: it runs its own loop, so it must not be called inside
  * purr_run. */
