@@ -2,7 +2,7 @@
  *
  * Each verb parses its own arguments and returns its exit status (0
  * success, 1 a failed expectation, divergence or run, 2 bad usage or bad
- * input). Behaviours are whatever the program registered before calling
+ * input, 3 an output that could not be written). Behaviours are whatever the program registered before calling
  * purr_main, plus the plug-ins that `--load` and a scene's `load:` bring.
  */
 #include "cli_int.h"
@@ -30,6 +30,10 @@ static const char usage_main[] =
     "\n"
     "options:\n"
     "  -h, --help   show this help\n"
+    "\n"
+    "exit status (every command): 0 success; 1 an expectation failed, a\n"
+    "replay diverged; 2 bad usage or bad input; 3 an output (a recording,\n"
+    "a JUnit file, a PNG) could not be written\n"
     "\n"
     "Run 'purr COMMAND --help' for a command's options.\n";
 

@@ -82,7 +82,9 @@ static const char usage_replay[] =
     "exit status: 0 every recording replayed identically; 1 one diverged\n"
     "(a report names the first differing transition, the ten before it\n"
     "and the counts); 2 bad input (not a recording, a foreign schema or\n"
-    "version, an input the scene lacks, a missing scene) or bad usage\n";
+    "version, an input the scene lacks, a missing scene) or bad usage; 3\n"
+    "an output (--record, --junit) could not be written. With several\n"
+    "recordings, the highest status wins\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -139,7 +141,7 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
     if (rep->outcome == PURR_REPLAY_ERROR) {
         fputs("purr: ", err);
         purr_replay_report_summary(err, rep);
-        return 2;
+        return rep->output_failed ? 3 : 2;
     }
     purr_replay_report_summary(out, rep);
     if (rc == 0)
@@ -286,6 +288,16 @@ purr__cli_replay(int argc, char **argv)
         return replay_usage("out of memory", NULL);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        bool takes = strcmp(a, "--load") == 0 || strcmp(a, "--junit") == 0 ||
+                     strcmp(a, "--record") == 0 ||
+                     strcmp(a, "--scene") == 0 || strcmp(a, "--jobs") == 0;
+        /* An empty value ('') names no file: said with its option. */
+        if ((takes && i + 1 < argc && !argv[i + 1][0]) || !a[0]) {
+            free(files);
+            return replay_usage(a[0] ? "an empty argument after"
+                                     : "a recording's file name is empty",
+                                a[0] ? a : NULL);
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_replay, stdout);
             free(files);
@@ -374,7 +386,7 @@ purr__cli_replay(int argc, char **argv)
     if (junit && purr_replay_junit(junit, reps, n) < 0) {
         fprintf(stderr, "purr: %s: cannot write the JUnit file: %s\n", junit,
                 strerror(errno));
-        worst = 2;
+        worst = 3; /* the highest status wins */
     }
     free(files);
     free(reps);

@@ -28,8 +28,8 @@ static const char usage_plot[] =
     "                        (default: the whole recording)\n"
     "  -h, --help            show this help\n"
     "\n"
-    "exit status: 0 written; 1 the image could not be written; 2 bad usage\n"
-    "or not a recording\n";
+    "exit status: 0 written; 1 the image could not be drawn (SDL, fonts);\n"
+    "2 bad usage or not a recording; 3 the image could not be written\n";
 
 static int
 plot_usage(const char *fmt, const char *arg)
@@ -78,6 +78,8 @@ purr_view_cli_plot(int argc, char **argv)
                      strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0;
         if (takes && i + 1 == argc)
             return plot_usage("%s needs a value", a);
+        if (takes && !argv[i + 1][0])
+            return plot_usage("%s needs a value, got ''", a);
         if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             out = argv[++i];
         } else if (strcmp(a, "--width") == 0) {
@@ -93,11 +95,16 @@ purr_view_cli_plot(int argc, char **argv)
         } else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
             purr_time *t = a[2] == 'f' ? &from : &to;
             if (purr_duration_parse(argv[++i], t) < 0)
-                return plot_usage("expected a time with a unit (e.g. 0s, "
-                                  "90s, 24h), got '%s'",
+                return plot_usage(a[2] == 'f'
+                                      ? "--from expects a time with a unit "
+                                        "(e.g. 0s, 90s, 24h), got '%s'"
+                                      : "--to expects a time with a unit "
+                                        "(e.g. 0s, 90s, 24h), got '%s'",
                                   argv[i]);
         } else if (a[0] == '-' && a[1]) {
             return plot_usage("unknown option '%s'", a);
+        } else if (!a[0]) {
+            return plot_usage("the recording's file name is empty%s", "");
         } else if (in) {
             return plot_usage("more than one recording given ('%s')", a);
         } else {
@@ -147,6 +154,7 @@ purr_view_cli_plot(int argc, char **argv)
     purr__render_plot(ren, &fonts, &vm, from, to, title, width, height);
     if (purr__save_png(ren, width, height, out, err, sizeof err) < 0) {
         fprintf(stderr, "purr: plot: %s\n", err);
+        status = 3;
         goto out;
     }
     status = 0;

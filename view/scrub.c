@@ -31,8 +31,8 @@ static const char usage_view[] =
     "                        (needs no display)\n"
     "  -h, --help            show this help\n"
     "\n"
-    "exit status: 0 closed normally; 1 no window could be opened or the\n"
-    "PNG not written; 2 bad usage or not a recording\n";
+    "exit status: 0 closed normally; 1 no window could be opened; 2 bad\n"
+    "usage or not a recording; 3 the PNG could not be written\n";
 
 static int
 view_usage(const char *fmt, const char *arg)
@@ -100,9 +100,13 @@ purr_view_cli_view(int argc, char **argv)
         } else if (strcmp(a, "--screenshot") == 0) {
             if (++i == argc)
                 return view_usage("%s needs a file name", a);
+            if (!argv[i][0])
+                return view_usage("%s needs a file name, got ''", a);
             shot = argv[i];
         } else if (a[0] == '-' && a[1]) {
             return view_usage("unknown option '%s'", a);
+        } else if (!a[0]) {
+            return view_usage("the recording's file name is empty%s", "");
         } else if (in) {
             return view_usage("more than one recording given ('%s')", a);
         } else {
@@ -173,6 +177,7 @@ purr_view_cli_view(int argc, char **argv)
         purr__render_frame(ren, &fonts, &vm, &ui, ww, hh);
         if (purr__save_png(ren, ww, hh, shot, err, sizeof err) < 0) {
             fprintf(stderr, "purr: view: %s\n", err);
+            status = 3;
             goto out;
         }
         status = 0;
