@@ -36,8 +36,8 @@ static const char usage_import[] =
 static int
 usage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "purr: import: %s%s%s%s (see 'purr import --help')\n",
-            msg, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+    fprintf(stderr, "purr: import: %s%s%s%s (see 'purr import --help')\n", msg,
+            arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
     return 2;
 }
 

@@ -2,8 +2,9 @@
  *
  * Each verb parses its own arguments and returns its exit status (0
  * success, 1 a failed expectation, divergence or run, 2 bad usage or bad
- * input, 3 an output that could not be written). Behaviours are whatever the program registered before calling
- * purr_main, plus the plug-ins that `--load` and a scene's `load:` bring.
+ * input, 3 an output that could not be written). Behaviours are whatever the
+ * program registered before calling purr_main, plus the plug-ins that `--load`
+ * and a scene's `load:` bring.
  */
 #include "cli_int.h"
 

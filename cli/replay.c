@@ -289,8 +289,8 @@ purr__cli_replay(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool takes = strcmp(a, "--load") == 0 || strcmp(a, "--junit") == 0 ||
-                     strcmp(a, "--record") == 0 ||
-                     strcmp(a, "--scene") == 0 || strcmp(a, "--jobs") == 0;
+                     strcmp(a, "--record") == 0 || strcmp(a, "--scene") == 0 ||
+                     strcmp(a, "--jobs") == 0;
         /* An empty value ('') names no file: said with its option. */
         if ((takes && i + 1 < argc && !argv[i + 1][0]) || !a[0]) {
             free(files);

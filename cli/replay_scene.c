@@ -137,8 +137,8 @@ load_named_scene(purr_recording *rec, const char *path, purr_scene **scene,
     int rc = purr_scene_load(path, scene, diag);
     if (rc < 0) {
         char msg[sizeof diag->message + 600];
-        int n = snprintf(msg, sizeof msg, "%s (the scene of %s)",
-                         diag->message, purr_recording_path(rec));
+        int n = snprintf(msg, sizeof msg, "%s (the scene of %s)", diag->message,
+                         purr_recording_path(rec));
         size_t len = n < 0 ? 0 : (size_t)n;
         if (len >= sizeof diag->message) /* cut, as purr_diag_set does */
             len = sizeof diag->message - 1;

@@ -104,7 +104,7 @@ static bool
 takes_value(const char *a)
 {
     static const char *const with[] = {
-        "--seed", "--shuffle-seed", "--duration", "--speed",
+        "--seed",   "--shuffle-seed", "--duration",  "--speed",
         "--record", "--load",         "--screenshot"};
     for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
         if (strcmp(a, with[i]) == 0)
@@ -330,9 +330,10 @@ purr__cli_run(int argc, char **argv)
             if (++i == argc)
                 return usage_error("run: %s needs a value", a);
             if (!parse_u64(argv[i], &opts.seed))
-                return usage_error("run: --seed expects an unsigned integer, got "
-                                   "'%s'",
-                                   argv[i]);
+                return usage_error(
+                    "run: --seed expects an unsigned integer, got "
+                    "'%s'",
+                    argv[i]);
             opts.has_seed = true;
         } else if (strcmp(a, "--shuffle-seed") == 0) {
             if (++i == argc)
@@ -592,8 +593,8 @@ purr__cli_run(int argc, char **argv)
     }
     /* The verdict above stands, but an output that is missing outranks
      * it: a run asked to leave a file behind has not done its job. */
-    bool output_failed = record_path && !recorded &&
-                         !(temp && status == 0 && !keep);
+    bool output_failed =
+        record_path && !recorded && !(temp && status == 0 && !keep);
 #ifdef PURR_WITH_VIEW
     output_failed = output_failed || shot_failed;
 #endif

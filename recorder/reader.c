@@ -133,8 +133,8 @@ check_header(const char *path, bool *with_wal /* out */, purr_diag *diag)
         int wrc = stat(wal, &ws);
         *with_wal = wrc == 0 || errno != ENOENT;
         if (wrc == 0 && !S_ISREG(ws.st_mode)) {
-            purr_diag_set(diag, path, 0, 0,
-                          "its -wal %s is not a regular file", wal);
+            purr_diag_set(diag, path, 0, 0, "its -wal %s is not a regular file",
+                          wal);
             free(wal);
             return PURR_EFORMAT;
         }

@@ -646,8 +646,7 @@ read_file(const char *path, char **text, size_t *len, purr_diag *diag)
     if (!f) {
         close(fd);
         if (st.st_size <= PURR_IMPORT_MAX_BYTES) {
-            purr_diag_set(diag, path, 0, 0, "cannot open: %s",
-                          strerror(errno));
+            purr_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
             return PURR_ENOENT;
         }
         goto too_big;
@@ -935,8 +934,9 @@ purr_import_log(const char *log_path, const char *out_db,
         return PURR_EEXIST;
     }
     if (!out_db[0]) {
-        purr_diag_set(diag, "", 0, 0, "no output recording given (an empty "
-                                      "path)");
+        purr_diag_set(diag, "", 0, 0,
+                      "no output recording given (an empty "
+                      "path)");
         return PURR_EINVAL;
     }
     if (strlen(out_db) > 4000) {

@@ -76,8 +76,8 @@ open_recorder(purr_recording *rec, const purr_replay_options *opts,
         rep->diag = diag;
         /* An existing file without overwrite is the caller's to fix; any
          * other failure is an output that could not be written. */
-        bool exists = !r && !opts->overwrite &&
-                      access(opts->record_path, F_OK) == 0;
+        bool exists =
+            !r && !opts->overwrite && access(opts->record_path, F_OK) == 0;
         rep->output_failed = !exists;
         return NULL;
     }

@@ -1275,8 +1275,7 @@ parse_root(loader *ld, const yaml_node_t *root)
  * error there, since nothing in a scene is silently ignored. Returns 0 or
  * PURR_EFORMAT with diag set. */
 static int
-refuse_more_documents(yaml_parser_t *parser, const char *file,
-                      purr_diag *diag)
+refuse_more_documents(yaml_parser_t *parser, const char *file, purr_diag *diag)
 {
     yaml_document_t next;
     if (!yaml_parser_load(parser, &next)) {
@@ -1417,8 +1416,7 @@ purr_scene_load(const char *path, purr_scene **scene, purr_diag *diag)
     if (!buf || len > PURR_SCENE_MAX_BYTES) {
         fclose(f);
         free(buf);
-        purr_diag_set(diag, path, 0, 0,
-                      "larger than %d MiB: not a scene file",
+        purr_diag_set(diag, path, 0, 0, "larger than %d MiB: not a scene file",
                       PURR_SCENE_MAX_BYTES >> 20);
         return PURR_EFORMAT;
     }

@@ -97,23 +97,22 @@ Test(cli_exit_status, a_recording_that_cannot_be_created)
                           "directory\n");
     /* An existing file without --force is bad usage, not a failed
      * output. */
-    cr_assert_eq(purr("run -q pet.yaml --duration 1h --record a.db"), 0,
-                 "%s", err);
+    cr_assert_eq(purr("run -q pet.yaml --duration 1h --record a.db"), 0, "%s",
+                 err);
     cr_assert(strstr(out, "recording: a.db\n"), "%s", out);
-    cr_assert_eq(purr("run -q pet.yaml --duration 1h --record a.db"), 2,
-                 "%s", err);
+    cr_assert_eq(purr("run -q pet.yaml --duration 1h --record a.db"), 2, "%s",
+                 err);
 }
 
 Test(cli_exit_status, replay_outputs_that_cannot_be_written)
 {
-    cr_assert_eq(purr("run -q pet.yaml --duration 1h --record a.db"), 0,
-                 "%s", err);
-    cr_assert_eq(purr_lim(&nobody, "replay a.db --record ro/n.db"), 3,
-                 "%s%s", out, err);
+    cr_assert_eq(purr("run -q pet.yaml --duration 1h --record a.db"), 0, "%s",
+                 err);
+    cr_assert_eq(purr_lim(&nobody, "replay a.db --record ro/n.db"), 3, "%s%s",
+                 out, err);
     cr_assert_str_eq(err, "purr: ro/n.db: cannot create: Permission "
                           "denied\n");
-    cr_assert_eq(purr("replay a.db --junit nodir/j.xml"), 3, "%s%s", out,
-                 err);
+    cr_assert_eq(purr("replay a.db --junit nodir/j.xml"), 3, "%s%s", out, err);
     cr_assert_str_eq(err, "purr: nodir/j.xml: cannot write the JUnit file: "
                           "No such file or directory\n");
     /* An existing --record file without --force stays bad usage. */
@@ -139,8 +138,8 @@ Test(cli_exit_status, png_that_cannot_be_written)
 {
     if (purr("plot --help") != 0)
         return; /* no window in this build */
-    cr_assert_eq(purr("run -q pet.yaml --duration 1h --record a.db"), 0,
-                 "%s", err);
+    cr_assert_eq(purr("run -q pet.yaml --duration 1h --record a.db"), 0, "%s",
+                 err);
     cr_assert_eq(purr("plot a.db -o nodir/x.png"), 3, "%s%s", out, err);
     cr_assert(strstr(err, "nodir/x.png: cannot write the PNG"), "%s", err);
     cr_assert_eq(purr("view a.db --screenshot nodir/x.png"), 3, "%s%s", out,
@@ -150,7 +149,7 @@ Test(cli_exit_status, png_that_cannot_be_written)
 
 Test(cli_exit_status, every_help_documents_status_3)
 {
-    const char *verbs[] = {"--help", "run --help", "replay --help",
+    const char *verbs[] = {"--help",        "run --help",  "replay --help",
                            "import --help", "plot --help", "view --help"};
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
         int st = purr(verbs[i]);

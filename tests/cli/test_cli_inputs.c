@@ -204,8 +204,8 @@ Test(cli_inputs, a_recorded_plugin_that_is_not_a_file)
              dir);
     sql("p.db", stmt);
     cr_assert_eq(purr("replay p.db"), 2, "%s%s", out, err);
-    cr_assert(strstr(err, "is not a regular file; give it with --load\n"),
-              "%s", err);
+    cr_assert(strstr(err, "is not a regular file; give it with --load\n"), "%s",
+              err);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -317,8 +317,8 @@ Test(cli_inputs, plot_names_the_option_of_a_bad_time)
 Test(cli_inputs, import_names_its_output_not_its_temporary_file)
 {
     write_file("x.csv", "time,value,datum\n0,battery,50.0\n1,battery,40\n");
-    cr_assert_eq(purr("import x.csv -o nodir/x.db --scene pet.yaml"), 3,
-                 "%s%s", out, err);
+    cr_assert_eq(purr("import x.csv -o nodir/x.db --scene pet.yaml"), 3, "%s%s",
+                 out, err);
     cr_assert_str_eq(err, "purr: nodir/x.db: cannot create: No such file or "
                           "directory\n");
 }
@@ -329,6 +329,5 @@ Test(cli_inputs, import_has_help)
     cr_assert(strstr(out, "usage: purr import LOG -o FILE.db --scene "
                           "SCENE"),
               "%s", out);
-    cr_assert(strstr(out, "3 the\nrecording could not be written"), "%s",
-              out);
+    cr_assert(strstr(out, "3 the\nrecording could not be written"), "%s", out);
 }

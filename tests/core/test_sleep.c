@@ -314,13 +314,11 @@ near_sleeper(void *arg)
     int k = (int)(intptr_t)arg;
     purr_assert_ok(purr_sleep_until(PURR_S + k));
     near_at[k] = purr_now();
-    cr_assert_eq(near_woken, k, "task %d woke after %d others", k,
-                 near_woken);
+    cr_assert_eq(near_woken, k, "task %d woke after %d others", k, near_woken);
     near_woken++;
     purr_assert_ok(purr_checkpoint());
     cr_assert_eq(purr_now(), PURR_S + k, "task %d: the clock moved", k);
-    cr_assert_eq(near_woken, k + 1, "task %d: a later timer fired with it",
-                 k);
+    cr_assert_eq(near_woken, k + 1, "task %d: a later timer fired with it", k);
     return 0;
 }
 

@@ -208,8 +208,9 @@ Test(faults, random_window_lasts_exactly_its_for)
         cr_assert_eq(sscanf(line, "%lld x = %lld", &t, &v), 2, "%s", line);
         if (t % PURR_S != 0) {
             long long start = t - 30 * PURR_S; /* S */
-            cr_assert_lt(prev, start, "a transition at %lld, inside the "
-                                      "window [%lld, %lld)",
+            cr_assert_lt(prev, start,
+                         "a transition at %lld, inside the "
+                         "window [%lld, %lld)",
                          prev, start, t);
             cr_assert_eq(prev, start / PURR_S * PURR_S,
                          "the window [%lld, %lld) lost the update at %lld "
@@ -218,8 +219,8 @@ Test(faults, random_window_lasts_exactly_its_for)
             cr_assert_eq(v, t / PURR_S, "the reading reported at %lld", t);
             windows++;
         } else if (prev % PURR_S == 0) {
-            cr_assert_eq(t - prev, PURR_S, "a gap of %lld ns at %lld",
-                         t - prev, t);
+            cr_assert_eq(t - prev, PURR_S, "a gap of %lld ns at %lld", t - prev,
+                         t);
         }
         prev = t;
     }

@@ -506,8 +506,7 @@ Test(scene_error, second_yaml_document)
     /* A document end marker alone ends the one document. */
     purr_scene *sc;
     purr_diag d = {0};
-    purr_assert_ok(sim_test_load("name: one\nduration: 10s\n...\n", &sc,
-                                 &d));
+    purr_assert_ok(sim_test_load("name: one\nduration: 10s\n...\n", &sc, &d));
     purr_scene_free(sc);
 }
 

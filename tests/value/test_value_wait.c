@@ -229,8 +229,8 @@ main_last_match_of_the_step(void *arg)
      * before it ran, 12: neither the first match (10) nor the current
      * value (3). */
     purr_value *v = new_int(0);
-    const set_at steps[] = {{1 * PURR_S, 10}, {1 * PURR_S, 12},
-                            {1 * PURR_S, 3}};
+    const set_at steps[] = {
+        {1 * PURR_S, 10}, {1 * PURR_S, 12}, {1 * PURR_S, 3}};
     script sc = {v, steps, 3};
     wait_call wc = {.v = v, .m = purr_match_pred(ge_pred, (void *)&TEN)};
     run_duo(&sc, &wc);
