@@ -88,6 +88,8 @@ purr__cli_import(int argc, char **argv)
         return usage("no output given (-o FILE.db)", NULL);
     if (!scene)
         return usage("no scene given (--scene SCENE)", NULL);
+    if (purr__cli_check_output(out, "-o"))
+        return 2;
 
     purr_diag diag;
     memset(&diag, 0, sizeof diag);

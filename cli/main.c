@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage_main[] =
     "usage: purr COMMAND [ARGS]\n"
@@ -44,6 +45,21 @@ purr__cli_print_diag(const purr_diag *diag)
     char line[sizeof diag->file + sizeof diag->message + 64];
     purr_diag_format(diag, line, sizeof line);
     fprintf(stderr, "purr: %s\n", line);
+    return 2;
+}
+
+int
+purr__cli_check_output(const char *path, const char *opt)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return 0; /* a new file, or one to replace (--force) */
+    if (S_ISLNK(st.st_mode) && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return 0;
+    fprintf(stderr,
+            "purr: %s: not a regular file; %s writes a new file (or, with "
+            "--force, replaces a regular one)\n",
+            path, opt);
     return 2;
 }
 

@@ -358,6 +358,11 @@ purr__cli_replay(int argc, char **argv)
                             "several");
     }
 
+    if (cli.opts.record_path &&
+        purr__cli_check_output(cli.opts.record_path, "--record")) {
+        free(files);
+        return 2;
+    }
     int lst = purr__cli_load(loads, nloads);
     if (lst != 0) {
         free(files);

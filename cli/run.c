@@ -418,6 +418,8 @@ purr__cli_run(int argc, char **argv)
         return usage_error("run: --check-determinism compares virtual-clock "
                            "runs; drop --real-time%s",
                            "");
+    if (record_path && purr__cli_check_output(record_path, "--record"))
+        return 2;
     if (opts.real_time)
         headless = true; /* the window paces the virtual clock only */
 #ifndef PURR_WITH_VIEW

@@ -250,6 +250,33 @@ Test(cli_inputs, a_log_must_be_a_regular_file_of_at_most_1_GiB)
     cr_assert_neq(access(path, F_OK), 0);
 }
 
+/* The new recording is renamed over the output's path: as root, `purr run
+ * --record /dev/null --force` replaced /dev/null with a regular file. A
+ * path that exists and is not a regular file is refused before anything
+ * runs (tested on a FIFO and a directory of the test's own, never on
+ * /dev/null). */
+Test(cli_inputs, an_output_that_is_not_a_regular_file)
+{
+    record("a.db");
+    write_file("x.csv", "time,value,datum\n0,battery,50.0\n");
+    const char *tail = ": not a regular file; --record writes a new file "
+                       "(or, with --force, replaces a regular one)\n";
+    char want[256];
+    snprintf(want, sizeof want, "purr: fifo%s", tail);
+    refused("run -q pet.yaml --record fifo --force", want);
+    refused("replay a.db --record fifo --force", want);
+    snprintf(want, sizeof want, "purr: d%s", tail);
+    refused("run -q pet.yaml --record d --force", want);
+    refused("import x.csv -o fifo --force --scene pet.yaml",
+            "purr: fifo: not a regular file; -o writes a new file (or, with "
+            "--force, replaces a regular one)\n");
+    struct stat st;
+    char path[512];
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert(S_ISFIFO(st.st_mode));
+}
+
 /* ---------------------------------------------------------------------- */
 /* Messages name the argument                                              */
 /* ---------------------------------------------------------------------- */
