@@ -42,6 +42,13 @@ int purr__cli_load_recorded(purr_recording *rec, purr_diag *diag);
  * from those rec was recorded with. */
 void purr__cli_note_plugin_changes(purr_recording *rec);
 
+/* Checks the file an output option (opt: "--record", "-o") names before
+ * anything is run: an existing path that is not a regular file (a
+ * directory, /dev/null, a FIFO) is refused, since the new recording is
+ * renamed over it. Returns 0, or prints one line and returns the exit
+ * status 2. */
+int purr__cli_check_output(const char *path, const char *opt);
+
 /* Prints diag as one line on stderr ("purr: FILE:LINE:COL: message") and
  * returns the exit status 2. */
 int purr__cli_print_diag(const purr_diag *diag);

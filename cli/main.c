@@ -2,8 +2,9 @@
  *
  * Each verb parses its own arguments and returns its exit status (0
  * success, 1 a failed expectation, divergence or run, 2 bad usage or bad
- * input). Behaviours are whatever the program registered before calling
- * purr_main, plus the plug-ins that `--load` and a scene's `load:` bring.
+ * input, 3 an output that could not be written). Behaviours are whatever the
+ * program registered before calling purr_main, plus the plug-ins that `--load`
+ * and a scene's `load:` bring.
  */
 #include "cli_int.h"
 
@@ -13,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage_main[] =
     "usage: purr COMMAND [ARGS]\n"
@@ -32,6 +34,10 @@ static const char usage_main[] =
     "options:\n"
     "  -h, --help   show this help\n"
     "\n"
+    "exit status (every command): 0 success; 1 an expectation failed, a\n"
+    "replay diverged; 2 bad usage or bad input; 3 an output (a recording,\n"
+    "a JUnit file, a PNG) could not be written\n"
+    "\n"
     "Run 'purr COMMAND --help' for a command's options.\n";
 
 int
@@ -40,6 +46,22 @@ purr__cli_print_diag(const purr_diag *diag)
     char line[sizeof diag->file + sizeof diag->message + 64];
     purr_diag_format(diag, line, sizeof line);
     fprintf(stderr, "purr: %s\n", line);
+    return 2;
+}
+
+int
+purr__cli_check_output(const char *path, const char *opt)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return 0; /* a new file, or one to replace (--force) */
+    if (S_ISLNK(st.st_mode) && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return 0;
+    /* The same words as purr_output_check (recorder.h), which the
+     * writers use too: this runs first, before any work. */
+    (void)opt;
+    fprintf(stderr, "purr: %s: %s; choose a file name\n", path,
+            S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
     return 2;
 }
 

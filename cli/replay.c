@@ -85,11 +85,12 @@ static const char usage_replay[] =
     "\n"
     "exit status: 0 every recording replayed identically; 1 one diverged\n"
     "(a report names the first differing transition, the ten before it\n"
-    "and the counts), or OUT.xml or NEW.db could not be written (an old\n"
-    "file is left as it was); 2 bad input (not a recording, a foreign\n"
-    "schema or version, an input the scene lacks, a missing scene), bad\n"
-    "usage, or an output that is one of the files read or an existing\n"
-    "file it may not replace\n";
+    "and the counts); 2 bad input (not a recording, a foreign schema or\n"
+    "version, an input the scene lacks, a missing scene), bad usage, or an\n"
+    "output that is one of the files read or an existing file it may not\n"
+    "replace; 3 an output (--record, --junit) could not be written (an old\n"
+    "file is left as it was). With several recordings, the highest status\n"
+    "wins\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -146,7 +147,7 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
     if (rep->outcome == PURR_REPLAY_ERROR) {
         fputs("purr: ", err);
         purr_replay_report_summary(err, rep);
-        return 2;
+        return rep->output_failed ? 3 : 2;
     }
     purr_replay_report_summary(out, rep);
     if (rc == 0)
@@ -329,7 +330,7 @@ write_junit(const char *path, const purr_replay_report *reps, size_t n)
     if (rc < 0) {
         char line[sizeof diag.file + sizeof diag.message + 64];
         purr_diag_format(&diag, line, sizeof line);
-        fprintf(stderr, "purr: JUnit report: %s\n", line);
+        fprintf(stderr, "purr: %s\n", line);
     }
     return rc;
 }
@@ -349,6 +350,16 @@ purr__cli_replay(int argc, char **argv)
         return replay_usage("out of memory", NULL);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        bool takes = strcmp(a, "--load") == 0 || strcmp(a, "--junit") == 0 ||
+                     strcmp(a, "--record") == 0 || strcmp(a, "--scene") == 0 ||
+                     strcmp(a, "--jobs") == 0;
+        /* An empty value ('') names no file: said with its option. */
+        if ((takes && i + 1 < argc && !argv[i + 1][0]) || !a[0]) {
+            free(files);
+            return replay_usage(a[0] ? "an empty argument after"
+                                     : "a recording's file name is empty",
+                                a[0] ? a : NULL);
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_replay, stdout);
             free(files);
@@ -409,6 +420,11 @@ purr__cli_replay(int argc, char **argv)
                             "several");
     }
 
+    if (cli.opts.record_path &&
+        purr__cli_check_output(cli.opts.record_path, "--record")) {
+        free(files);
+        return 2;
+    }
     int lst = purr__cli_load(loads, nloads);
     if (lst != 0) {
         free(files);
@@ -440,7 +456,7 @@ purr__cli_replay(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         worst = status[i] > worst ? status[i] : worst;
     if (junit && write_junit(junit, reps, n) < 0)
-        worst = worst > 1 ? worst : 1; /* a failed write: status 1 */
+        worst = 3; /* a failed write; the highest status wins */
     free(files);
     free(reps);
     free(status);

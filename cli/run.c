@@ -15,7 +15,9 @@
  * with --keep), so a failure can be replayed and viewed.
  * Exit status: 0 every expectation held; 1 an expectation or a behaviour
  * failed, or --check-determinism found a difference; 2 bad usage or a bad
- * scene (one line on stderr, as STYLE R6 asks).
+ * scene (one line on stderr, as STYLE R6 asks); 3 an output (the
+ * recording, the screenshot) could not be written, which outranks 1: the
+ * run's verdict is printed, but what it was to leave behind is missing.
  */
 #include "cli_int.h"
 
@@ -88,10 +90,10 @@ static const char usage_run[] =
     "  -h, --help     show this help\n"
     "\n"
     "exit status: 0 every expectation held; 1 an expectation failed, a\n"
-    "behaviour failed or the runs differ, or the recording or screenshot\n"
-    "could not be written (an old file is left as it was); 2 bad usage or\n"
-    "scene, or an output that is the scene, a plug-in, the other output\n"
-    "or an existing file it may not replace\n";
+    "behaviour failed or the runs differ; 2 bad usage or scene, or an\n"
+    "output that is the scene, a plug-in, the other output or an existing\n"
+    "file it may not replace; 3 an output (the recording, the screenshot)\n"
+    "could not be written (an old file is left as it was)\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -99,8 +101,21 @@ usage_error(const char *fmt, const char *arg)
 {
     fputs("purr: ", stderr);
     fprintf(stderr, fmt, arg);
-    fputs(" (see 'purr --help')\n", stderr);
+    fputs(" (see 'purr run --help')\n", stderr);
     return 2;
+}
+
+/* Whether option a takes a value (the next argument). */
+static bool
+takes_value(const char *a)
+{
+    static const char *const with[] = {
+        "--seed",   "--shuffle-seed", "--duration",  "--speed",
+        "--record", "--load",         "--screenshot"};
+    for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
+        if (strcmp(a, with[i]) == 0)
+            return true;
+    return false;
 }
 
 typedef struct timeline {
@@ -336,51 +351,56 @@ purr__cli_run(int argc, char **argv)
     size_t nloads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        /* An empty value ('') names no file and no number: said here,
+         * with its option, rather than as an empty file name later. */
+        if (takes_value(a) && i + 1 < argc && !argv[i + 1][0])
+            return usage_error("run: %s needs a value, got ''", a);
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_run, stdout);
             return 0;
         } else if (strcmp(a, "--seed") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a value", a);
+                return usage_error("run: %s needs a value", a);
             if (!parse_u64(argv[i], &opts.seed))
-                return usage_error("--seed expects an unsigned integer, got "
-                                   "'%s'",
-                                   argv[i]);
+                return usage_error(
+                    "run: --seed expects an unsigned integer, got "
+                    "'%s'",
+                    argv[i]);
             opts.has_seed = true;
         } else if (strcmp(a, "--shuffle-seed") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a value", a);
+                return usage_error("run: %s needs a value", a);
             if (!parse_u64(argv[i], &opts.shuffle_seed))
-                return usage_error("--shuffle-seed expects an unsigned "
+                return usage_error("run: --shuffle-seed expects an unsigned "
                                    "integer, got '%s'",
                                    argv[i]);
             opts.shuffle = true;
         } else if (strcmp(a, "--duration") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a value", a);
+                return usage_error("run: %s needs a value", a);
             if (purr_sim_duration_parse(argv[i], &opts.duration_ns) < 0 ||
                 opts.duration_ns <= 0)
-                return usage_error("--duration expects a duration with a "
+                return usage_error("run: --duration expects a duration with a "
                                    "unit (e.g. 90s, 24h), got '%s'",
                                    argv[i]);
         } else if (strcmp(a, "--speed") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a value", a);
+                return usage_error("run: %s needs a value", a);
             char *end;
             if (strcmp(argv[i], "max") == 0)
                 speed = 0;
             else if ((speed = strtod(argv[i], &end)) <= 0 || *end ||
                      !isfinite(speed))
-                return usage_error("--speed expects a positive number or "
+                return usage_error("run: --speed expects a positive number or "
                                    "'max', got '%s'",
                                    argv[i]);
         } else if (strcmp(a, "--record") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a file name", a);
+                return usage_error("run: %s needs a file name", a);
             record_path = argv[i];
         } else if (strcmp(a, "--load") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a plug-in file", a);
+                return usage_error("run: %s needs a plug-in file", a);
             if (nloads == sizeof loads / sizeof loads[0])
                 return usage_error("run: more than 64 --load%s", "");
             loads[nloads++] = argv[i];
@@ -397,13 +417,15 @@ purr__cli_run(int argc, char **argv)
 #ifdef PURR_WITH_VIEW
         } else if (strcmp(a, "--screenshot") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a file name", a);
+                return usage_error("run: %s needs a file name", a);
             screenshot = argv[i];
 #endif
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("run: unknown option '%s'", a);
+        } else if (!a[0]) {
+            return usage_error("run: the scene's file name is empty%s", "");
         } else if (scene_path) {
             return usage_error("run: more than one scene given ('%s')", a);
         } else {
@@ -431,6 +453,8 @@ purr__cli_run(int argc, char **argv)
         return usage_error("run: --check-determinism compares virtual-clock "
                            "runs; drop --real-time%s",
                            "");
+    if (record_path && purr__cli_check_output(record_path, "--record"))
+        return 2;
     if (opts.real_time)
         headless = true; /* the window paces the virtual clock only */
 #ifndef PURR_WITH_VIEW
@@ -527,12 +551,16 @@ purr__cli_run(int argc, char **argv)
          * (docs/recording.md, "Replay"); scene_text lets it do so without
          * the scene file. */
         if (!(rec = purr_recorder_open(record_path, &ro, &diag))) {
-            if (!temp && !force && access(record_path, F_OK) == 0)
+            /* An existing file without --force is bad usage; any other
+             * failure is an output that cannot be written. */
+            bool exists = !temp && !force && access(record_path, F_OK) == 0;
+            if (exists)
                 purr_diag_set(&diag, record_path, 0, 0,
                               "already exists; give --force to replace it "
                               "(it is replaced only once the run is "
                               "complete)");
-            status = print_diag(&diag);
+            print_diag(&diag);
+            status = exists ? 2 : 3;
             goto out;
         }
         if (purr_recorder_attach(rec, purr_sim_loop(sim)) < 0 ||
@@ -543,7 +571,8 @@ purr__cli_run(int argc, char **argv)
             purr_recorder_set_meta(rec, "created_by", "purr run") < 0) {
             purr_recorder_close(rec, &diag);
             rec = NULL;
-            status = print_diag(&diag);
+            print_diag(&diag);
+            status = 3;
             goto out;
         }
         if (opts.shuffle) {
@@ -567,9 +596,11 @@ purr__cli_run(int argc, char **argv)
         status = 1;
     }
 #ifdef PURR_WITH_VIEW
+    bool shot_failed = false;
     if (win && screenshot && purr_window_save_png(win, screenshot) < 0) {
-        fprintf(stderr, "purr: --screenshot: %s\n", purr_window_error(win));
-        status = 1; /* a failed write: the I/O-failure exit status */
+        fprintf(stderr, "purr: --screenshot %s: %s\n", screenshot,
+                purr_window_error(win));
+        shot_failed = true;
     }
     if (win && purr_window_quit_requested(win))
         fprintf(stderr, "purr: the window was closed: the run stopped "
@@ -578,6 +609,7 @@ purr__cli_run(int argc, char **argv)
     size_t failed = purr_sim_expect_failures(sim);
     if (failed)
         status = 1;
+    bool recorded = false; /* the recording is whole on disk */
     if (rec && temp && status == 0 && !keep) {
         /* Nothing to look into: the temporary recording goes. */
         purr_recorder_discard(rec, NULL);
@@ -593,9 +625,18 @@ purr__cli_run(int argc, char **argv)
             char line[640];
             purr_diag_format(&diag, line, sizeof line);
             fprintf(stderr, "purr: recording failed: %s\n", line);
-            status = 1;
         }
+        recorded = rrc == 0;
     }
+    /* The verdict above stands, but an output that is missing outranks
+     * it: a run asked to leave a file behind has not done its job. */
+    bool output_failed =
+        record_path && !recorded && !(temp && status == 0 && !keep);
+#ifdef PURR_WITH_VIEW
+    output_failed = output_failed || shot_failed;
+#endif
+    if (output_failed)
+        status = 3;
     purr_sim_report(sim, stdout);
     char vt[32];
     purr_time_format(purr_sim_end_time(sim), vt, sizeof vt);
@@ -608,17 +649,18 @@ purr__cli_run(int argc, char **argv)
            nexp == 1 ? "" : "s", failed, vt, wall,
            wall > 0 ? virt / wall : 0.0, rc < 0 ? ", FAILED" : "");
     /* A temporary recording is worth keeping only to look into a
-     * failure, or when asked. */
-    if (temp && (status != 0 || keep))
+     * failure, or when asked; one that failed is named by its error line
+     * only. */
+    if (recorded && temp)
         printf("recording: %s%s\n", record_path,
                status != 0 ? " (kept: the run failed; replay or view it)"
                            : "");
-    else if (record_path && !temp)
+    else if (recorded)
         printf("recording: %s\n", record_path);
 out:
     if (rec) /* setup failed after the recorder was attached */
         purr_recorder_close(rec, NULL);
-    if (temp && (status == 2 || (status == 0 && !keep)))
+    if (temp && (status == 2 || status == 3 || (status == 0 && !keep)))
         unlink(temp_path);
 #ifdef PURR_WITH_VIEW
     purr_window_close(win); /* before the sim frees the loop */

@@ -33,10 +33,10 @@ static const char usage_plot[] =
     "                        (default: the whole recording)\n"
     "  -h, --help            show this help\n"
     "\n"
-    "exit status: 0 written; 1 the image could not be written (an old\n"
-    "OUT.png is left as it was); 2 bad usage, not a recording, or an\n"
-    "OUT.png that is the recording or an existing file other than a PNG\n"
-    "(without --force)\n";
+    "exit status: 0 written; 1 the image could not be drawn (SDL, fonts);\n"
+    "2 bad usage, not a recording, or an OUT.png that is the recording or\n"
+    "an existing file other than a PNG (without --force); 3 the image\n"
+    "could not be written (an old OUT.png is left as it was)\n";
 
 static int
 plot_usage(const char *fmt, const char *arg)
@@ -86,6 +86,8 @@ purr_view_cli_plot(int argc, char **argv)
                      strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0;
         if (takes && i + 1 == argc)
             return plot_usage("%s needs a value", a);
+        if (takes && !argv[i + 1][0])
+            return plot_usage("%s needs a value, got ''", a);
         if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             out = argv[++i];
         } else if (strcmp(a, "--width") == 0) {
@@ -101,13 +103,18 @@ purr_view_cli_plot(int argc, char **argv)
         } else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
             purr_time *t = a[2] == 'f' ? &from : &to;
             if (purr_duration_parse(argv[++i], t) < 0)
-                return plot_usage("expected a time with a unit (e.g. 0s, "
-                                  "90s, 24h), got '%s'",
+                return plot_usage(a[2] == 'f'
+                                      ? "--from expects a time with a unit "
+                                        "(e.g. 0s, 90s, 24h), got '%s'"
+                                      : "--to expects a time with a unit "
+                                        "(e.g. 0s, 90s, 24h), got '%s'",
                                   argv[i]);
         } else if (strcmp(a, "--force") == 0) {
             force = true;
         } else if (a[0] == '-' && a[1]) {
             return plot_usage("unknown option '%s'", a);
+        } else if (!a[0]) {
+            return plot_usage("the recording's file name is empty%s", "");
         } else if (in) {
             return plot_usage("more than one recording given ('%s')", a);
         } else {
@@ -159,8 +166,8 @@ purr_view_cli_plot(int argc, char **argv)
     }
     purr__render_plot(ren, &fonts, &vm, from, to, title, width, height);
     if (purr__save_png(ren, width, height, out, err, sizeof err) < 0) {
-        /* A failed write: status 1 (the I/O-failure exit status). */
-        fprintf(stderr, "purr: %s\n", err);
+        fprintf(stderr, "purr: plot: %s\n", err);
+        status = 3;
         goto out;
     }
     status = 0;

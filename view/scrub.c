@@ -33,10 +33,10 @@ static const char usage_view[] =
     "  --force               replace OUT.png even when it is not a PNG\n"
     "  -h, --help            show this help\n"
     "\n"
-    "exit status: 0 closed normally; 1 no window could be opened or the\n"
-    "PNG not written (an old OUT.png is left as it was); 2 bad usage, not\n"
-    "a recording, or an OUT.png that is the recording or an existing file\n"
-    "other than a PNG (without --force)\n";
+    "exit status: 0 closed normally; 1 no window could be opened; 2 bad\n"
+    "usage, not a recording, or an OUT.png that is the recording or an\n"
+    "existing file other than a PNG (without --force); 3 the PNG could not\n"
+    "be written (an old OUT.png is left as it was)\n";
 
 static int
 view_usage(const char *fmt, const char *arg)
@@ -105,11 +105,15 @@ purr_view_cli_view(int argc, char **argv)
         } else if (strcmp(a, "--screenshot") == 0) {
             if (++i == argc)
                 return view_usage("%s needs a file name", a);
+            if (!argv[i][0])
+                return view_usage("%s needs a file name, got ''", a);
             shot = argv[i];
         } else if (strcmp(a, "--force") == 0) {
             force = true;
         } else if (a[0] == '-' && a[1]) {
             return view_usage("unknown option '%s'", a);
+        } else if (!a[0]) {
+            return view_usage("the recording's file name is empty%s", "");
         } else if (in) {
             return view_usage("more than one recording given ('%s')", a);
         } else {
@@ -191,8 +195,8 @@ purr_view_cli_view(int argc, char **argv)
         char err[320];
         purr__render_frame(ren, &fonts, &vm, &ui, ww, hh);
         if (purr__save_png(ren, ww, hh, shot, err, sizeof err) < 0) {
-            /* A failed write: status 1 (the I/O-failure exit status). */
-            fprintf(stderr, "purr: %s\n", err);
+            fprintf(stderr, "purr: view: %s\n", err);
+            status = 3;
             goto out;
         }
         status = 0;

@@ -41,7 +41,9 @@ extern "C" {
  * before the call. Prints to stdout and stderr as `purr` does. Returns
  * the exit status: 0 success; 1 an expectation failed, a replay
  * diverged or a run failed; 2 bad usage or bad input (one line on stderr
- * naming the file and the place). Call it once per process (it loads
+ * naming the file and the place); 3 an output (a recording, a JUnit
+ * file, a PNG) could not be written. When several apply, the highest
+ * wins. Call it once per process (it loads
  * plug-ins and may fork workers). */
 PURR_API int purr_main(int argc, char **argv);
 

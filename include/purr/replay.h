@@ -99,6 +99,9 @@ typedef struct purr_replay_report {
                                     inputs included, was compared in order
                                     (shadow mode); false: a feeder set the
                                     inputs (feeder mode) */
+    bool output_failed;          /* with outcome ERROR: the new recording
+                                    (purr_replay_options.record_path)
+                                    could not be written; diag says why */
 } purr_replay_report;
 
 /* Replays rec with target and fills report (see the top of this header).
@@ -290,6 +293,12 @@ typedef enum purr_import_format {
     PURR_IMPORT_JSONL = 2
 } purr_import_format;
 
+/* The largest log purr_import_log reads (1 GiB). The whole log is read
+ * and checked before anything is written, and each line costs about as
+ * much memory again as its text, so a larger file is refused rather than
+ * read until memory runs out. */
+#define PURR_IMPORT_MAX_BYTES (1 << 30)
+
 /* Options for purr_import_log; NULL means all defaults. */
 typedef struct purr_import_options {
     purr_import_format format; /* AUTO: from log_path's extension */
@@ -336,7 +345,8 @@ typedef struct purr_import_schema {
  * Returns 0.
  * Errors: PURR_EFORMAT (a line that does not parse, an unknown value name,
  *   a datum of the wrong type, a time going backwards, an empty log, an
- *   unknown format), PURR_ENOENT (the log cannot be read), PURR_EEXIST
+ *   unknown format, a log that is not a regular file or is larger than
+ *   PURR_IMPORT_MAX_BYTES), PURR_ENOENT (the log cannot be read), PURR_EEXIST
  *   (out_db exists and opts->overwrite is false, or out_db is the log or
  *   not a regular file), PURR_EIO (the recording
  *   cannot be written), PURR_ENOMEM.

@@ -112,12 +112,13 @@ PURR_API void purr_window_close(purr_window *w);
 
 /* `purr view FILE.db [--at T]`: argv[0] is the first argument after
  * "view". Returns the exit status: 0, 1 (runtime failure), 2 (bad usage
- * or a file that is not a recording). */
+ * or a file that is not a recording), 3 (the PNG of --screenshot could
+ * not be written). */
 PURR_API int purr_view_cli_view(int argc, char **argv);
 
 /* `purr plot FILE.db -o OUT.png [--width W] [--height H] [--from T]
  * [--to T]`: argv[0] is the first argument after "plot". Needs no display.
- * Returns the exit status: 0, 1, or 2 as purr_view_cli_view. */
+ * Returns the exit status: 0, 1, 2 or 3 as purr_view_cli_view. */
 PURR_API int purr_view_cli_plot(int argc, char **argv);
 
 #ifdef __cplusplus
