@@ -94,6 +94,17 @@ two_square(double a, double *err /* out */)
     return p;
 }
 
+/* c[0] + z (c[1] + z (c[2] + ... + z c[n-1])), by Horner's rule: one
+ * multiplication and one addition per coefficient, innermost first. */
+static double
+horner(const double *c, int n, double z)
+{
+    double p = c[n - 1];
+    for (int i = n - 2; i >= 0; i--)
+        p = c[i] + z * p;
+    return p;
+}
+
 /* ---------------------------------------------------------------------- */
 /* sin and cos                                                             */
 /* ---------------------------------------------------------------------- */
@@ -140,26 +151,21 @@ reduce_pio2(double x, double *hi /* out */, double *lo /* out */)
     return (int)(k & 3);
 }
 
-/* Taylor coefficients of sin: S_n = (-1)^n / (2n+1)!. Up to x^17; the
+/* Taylor coefficients of sin: (-1)^n / (2n+1)!, n = 1..8. Up to x^17; the
  * first term left out, x^19/19!, is below 2^-60 relative for |x| <= pi/4. */
-#define S1 -0x1.5555555555555p-3
-#define S2 0x1.1111111111111p-7
-#define S3 -0x1.a01a01a01a01ap-13
-#define S4 0x1.71de3a556c734p-19
-#define S5 -0x1.ae64567f544e4p-26
-#define S6 0x1.6124613a86d09p-33
-#define S7 -0x1.ae7f3e733b81fp-41
-#define S8 0x1.952c77030ad4ap-49
+static const double sin_c[] = {
+    -0x1.5555555555555p-3,  0x1.1111111111111p-7,   -0x1.a01a01a01a01ap-13,
+    0x1.71de3a556c734p-19,  -0x1.ae64567f544e4p-26, 0x1.6124613a86d09p-33,
+    -0x1.ae7f3e733b81fp-41, 0x1.952c77030ad4ap-49,
+};
 
-/* Taylor coefficients of cos: C_n = (-1)^n / (2n)!, n >= 2. Up to x^16;
+/* Taylor coefficients of cos: (-1)^n / (2n)!, n = 2..8. Up to x^16;
  * x^18/18! is below 2^-57 relative for |x| <= pi/4. */
-#define C2 0x1.5555555555555p-5
-#define C3 -0x1.6c16c16c16c17p-10
-#define C4 0x1.a01a01a01a01ap-16
-#define C5 -0x1.27e4fb7789f5cp-22
-#define C6 0x1.1eed8eff8d898p-29
-#define C7 -0x1.93974a8c07c9dp-37
-#define C8 0x1.ae7f3e733b81fp-45
+static const double cos_c[] = {
+    0x1.5555555555555p-5,   -0x1.6c16c16c16c17p-10, 0x1.a01a01a01a01ap-16,
+    -0x1.27e4fb7789f5cp-22, 0x1.1eed8eff8d898p-29,  -0x1.93974a8c07c9dp-37,
+    0x1.ae7f3e733b81fp-45,
+};
 
 /* sin(hi + lo) for |hi| <= pi/4 and |lo| <= ulp(hi). The answer is hi
  * plus a correction at most 0.08 times as large, so the correction's own
@@ -170,9 +176,8 @@ sin_kernel(double hi, double lo)
 {
     double z = hi * hi;
     double v = z * hi;
-    double p = z * (S2 + z * (S3 + z * (S4 + z * (S5 + z * (S6 + z * (S7 +
-                                                       z * S8))))));
-    return hi + (v * (S1 + p) + lo * (1.0 - 0.5 * z));
+    double p = z * horner(sin_c + 1, 7, z);
+    return hi + (v * (sin_c[0] + p) + lo * (1.0 - 0.5 * z));
 }
 
 /* cos(hi + lo) for |hi| <= pi/4 and |lo| <= ulp(hi). The answer is
@@ -187,8 +192,7 @@ cos_kernel(double hi, double lo)
     double z = two_square(hi, &zlo);
     double hz = 0.5 * z;
     double w = 1.0 - hz;
-    double tail = z * z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * (C6 +
-                                                       z * (C7 + z * C8))))));
+    double tail = z * z * horner(cos_c, 7, z);
     double corr = ((1.0 - w) - hz) - 0.5 * zlo;
     return w + (corr + (tail - hi * lo));
 }
@@ -202,10 +206,14 @@ purr_math_sin(double x)
         return x; /* keeps the sign of zero, which hi + (+0) would lose */
     double hi, lo;
     switch (reduce_pio2(x, &hi, &lo)) {
-    case 0: return sin_kernel(hi, lo);
-    case 1: return cos_kernel(hi, lo);
-    case 2: return -sin_kernel(hi, lo);
-    default: return -cos_kernel(hi, lo);
+    case 0:
+        return sin_kernel(hi, lo);
+    case 1:
+        return cos_kernel(hi, lo);
+    case 2:
+        return -sin_kernel(hi, lo);
+    default:
+        return -cos_kernel(hi, lo);
     }
 }
 
@@ -216,10 +224,14 @@ purr_math_cos(double x)
         return NAN;
     double hi, lo;
     switch (reduce_pio2(x, &hi, &lo)) {
-    case 0: return cos_kernel(hi, lo);
-    case 1: return -sin_kernel(hi, lo);
-    case 2: return -cos_kernel(hi, lo);
-    default: return sin_kernel(hi, lo);
+    case 0:
+        return cos_kernel(hi, lo);
+    case 1:
+        return -sin_kernel(hi, lo);
+    case 2:
+        return -cos_kernel(hi, lo);
+    default:
+        return sin_kernel(hi, lo);
     }
 }
 
@@ -237,16 +249,12 @@ purr_math_cos(double x)
  * s = f / (2 + f) and R(z) = sum 2 z^n / (2n + 1). For f in
  * [sqrt(2)/2 - 1, sqrt(2) - 1], |s| <= 0.1716 and z <= 0.0295, and ten
  * terms leave out less than 2^-60. */
-#define L1 0x1.5555555555555p-1
-#define L2 0x1.999999999999ap-2
-#define L3 0x1.2492492492492p-2
-#define L4 0x1.c71c71c71c71cp-3
-#define L5 0x1.745d1745d1746p-3
-#define L6 0x1.3b13b13b13b14p-3
-#define L7 0x1.1111111111111p-3
-#define L8 0x1.e1e1e1e1e1e1ep-4
-#define L9 0x1.af286bca1af28p-4
-#define L10 0x1.8618618618618p-4
+static const double log_c[] = {
+    0x1.5555555555555p-1, 0x1.999999999999ap-2, 0x1.2492492492492p-2,
+    0x1.c71c71c71c71cp-3, 0x1.745d1745d1746p-3, 0x1.3b13b13b13b14p-3,
+    0x1.1111111111111p-3, 0x1.e1e1e1e1e1e1ep-4, 0x1.af286bca1af28p-4,
+    0x1.8618618618618p-4,
+};
 
 /* e ln 2 + log(1 + f) + c, for f in [sqrt(2)/2 - 1, sqrt(2) - 1] exact
  * and c a tiny correction (|c| <= 2^-52 |1 + f|, the part of the argument
@@ -262,8 +270,7 @@ log_kernel(int e, double f, double c)
 {
     double s = f / (2.0 + f);
     double z = s * s;
-    double r = z * (L1 + z * (L2 + z * (L3 + z * (L4 + z * (L5 + z * (L6 +
-                        z * (L7 + z * (L8 + z * (L9 + z * L10)))))))));
+    double r = z * horner(log_c, 10, z);
     double fflo;
     double hfsq = 0.5 * two_square(f, &fflo);
     double hflo = 0.5 * fflo;
@@ -342,20 +349,14 @@ purr_math_log1p(double x)
 #define EXP_MAX 0x1.62e42fefa39efp+9
 #define EXP_MIN -0x1.74910d52d3052p+9
 
-/* Taylor coefficients of e^r: E_n = 1/n!. Up to r^13: for |r| <= ln2/2,
+/* Taylor coefficients of e^r: 1/n!, n = 2..13. Up to r^13: for |r| <= ln2/2,
  * r^14/14! is below 2^-57. */
-#define E2 0x1.0000000000000p-1
-#define E3 0x1.5555555555555p-3
-#define E4 0x1.5555555555555p-5
-#define E5 0x1.1111111111111p-7
-#define E6 0x1.6c16c16c16c17p-10
-#define E7 0x1.a01a01a01a01ap-13
-#define E8 0x1.a01a01a01a01ap-16
-#define E9 0x1.71de3a556c734p-19
-#define E10 0x1.27e4fb7789f5cp-22
-#define E11 0x1.ae64567f544e4p-26
-#define E12 0x1.1eed8eff8d898p-29
-#define E13 0x1.6124613a86d09p-33
+static const double exp_c[] = {
+    0x1.0000000000000p-1,  0x1.5555555555555p-3,  0x1.5555555555555p-5,
+    0x1.1111111111111p-7,  0x1.6c16c16c16c17p-10, 0x1.a01a01a01a01ap-13,
+    0x1.a01a01a01a01ap-16, 0x1.71de3a556c734p-19, 0x1.27e4fb7789f5cp-22,
+    0x1.ae64567f544e4p-26, 0x1.1eed8eff8d898p-29, 0x1.6124613a86d09p-33,
+};
 
 /* e^x = 2^k e^r with r = x - k ln 2, |r| <= ln2/2: x - k*LN2_HI is exact,
  * k*LN2_LO rounds at 2^-85, and its subtraction's error is kept (c). The
@@ -378,8 +379,7 @@ purr_math_exp(double x)
     double a = x - fk * LN2_HI;
     double c;
     double r = two_sum(a, -(fk * LN2_LO), &c);
-    double p = E2 + r * (E3 + r * (E4 + r * (E5 + r * (E6 + r * (E7 + r * (E8 +
-                   r * (E9 + r * (E10 + r * (E11 + r * (E12 + r * E13))))))))));
+    double p = horner(exp_c, 12, r);
     double y = 1.0 + (r + (r * r * p + c));
     if (k > 1023)
         return y * pow2(k - 1) * 2.0;
