@@ -77,7 +77,7 @@ cmake -S "$root" -B "$arm_build" \
     { cat "$arm_build/configure.log" >&2; exit 1; }
 cmake --build "$arm_build" --target purr -j"$(nproc)" > /dev/null
 arm=$arm_build/cli/purr
-file "$arm" 2>/dev/null | grep -q aarch64 ||
+readelf -h "$arm" 2>/dev/null | grep -q 'Machine:.*AArch64' ||
     { echo "cross-aarch64: FAIL: $arm is not an aarch64 program" >&2; exit 1; }
 built=$(date +%s)
 echo "cross-aarch64: built in $((built - start)) s"
