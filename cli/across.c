@@ -209,9 +209,8 @@ purr__cli_across(const char *cmd, int argc, char **argv)
     snprintf(who, sizeof who, "'%s'", cmd);
     int status;
     int st_here = record_with(me, 1, argc, argv, here, "this purr");
-    int st_there = st_here > 1 ? 2
-                               : record_with(words, nwords, argc, argv, there,
-                                             who);
+    int st_there =
+        st_here > 1 ? 2 : record_with(words, nwords, argc, argv, there, who);
     if (st_here > 1 || st_there > 1) {
         status = 2;
     } else {

@@ -73,9 +73,9 @@ Test(across, same_build_is_identical)
  * after the arguments it is given. */
 Test(across, another_build_is_caught)
 {
-    cr_assert_eq(across("'sh -c '\\''exec \"$0\" \"$@\" --seed 99'\\'' "
-                        PURR_BIN "'"),
-                 1, "%s%s", out, err);
+    cr_assert_eq(
+        across("'sh -c '\\''exec \"$0\" \"$@\" --seed 99'\\'' " PURR_BIN "'"),
+        1, "%s%s", out, err);
     cr_assert(strstr(out, "DIFFERENT at transition"), "%s", out);
     cr_assert(strstr(out, "NOT deterministic across builds: recordings "
                           "kept in "),
@@ -130,11 +130,9 @@ Test(across, bad_commands)
                           "nothing"),
               "%s", err);
 
-    cr_assert_eq(purr_cmd_in(dir,
-                             "run " PURR_SCENES_DIR "/pet.yaml --across x",
+    cr_assert_eq(purr_cmd_in(dir, "run " PURR_SCENES_DIR "/pet.yaml --across x",
                              out, sizeof out, err, sizeof err),
                  2);
-    cr_assert(strstr(err, "--across goes with --check-determinism"), "%s",
-              err);
+    cr_assert(strstr(err, "--across goes with --check-determinism"), "%s", err);
     cr_assert_eq(entries(), 0, "nothing is left behind");
 }
