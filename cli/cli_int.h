@@ -18,6 +18,11 @@ int purr__cli_replay(int argc, char **argv);
 int purr__cli_import(int argc, char **argv);
 int purr__cli_diff(int argc, char **argv);
 
+/* `purr run ... --check-determinism --across CMD` (across.c): records the
+ * run (argv as purr__cli_run got it) with this program and with CMD, and
+ * compares the recordings. Returns the exit status. */
+int purr__cli_across(const char *cmd, int argc, char **argv);
+
 /* Writes scene's metadata into r: scene (path), scene_hash and scene_text
  * (the file's bytes, so the recording replays without the file). Returns
  * 0 or the recorder's error. */

@@ -38,7 +38,7 @@ static const char usage_run[] =
     "usage: purr run SCENE [--seed N] [--duration T] [--headless]\n"
     "                [--record FILE.db [--force]] [--keep] [--load PLUGIN.so]\n"
     "                [--speed X|max] [--shuffle-seed N] "
-    "[--check-determinism] [-q]\n"
+    "[--check-determinism [--across CMD]] [-q]\n"
     "                [--real-time]\n"
     "\n"
     "Runs SCENE on the virtual clock, printing every input and output\n"
@@ -82,6 +82,12 @@ static const char usage_run[] =
     "                 by instant, value by value (under the shuffle, values\n"
     "                 set in one instant may interleave in any order);\n"
     "                 report the first instant and value that differ\n"
+    "  --across CMD   with --check-determinism: instead, record the run\n"
+    "                 with this purr and with CMD, another build of the\n"
+    "                 same behaviours given the same arguments (one\n"
+    "                 string, split like a shell command, e.g.\n"
+    "                 'qemu-aarch64 -L / ./build-arm64/cli/purr'), and\n"
+    "                 compare the recordings bit for bit (purr diff)\n"
     "  --real-time    run on the real (libuv) clock: sensors and behaviours\n"
     "                 sleep in real time (use a short --duration); headless.\n"
     "                 The recording says clock=real; 'purr replay' replays\n"
@@ -349,6 +355,7 @@ purr__cli_run(int argc, char **argv)
     bool force = false, keep = false;
     const char *loads[64];
     size_t nloads = 0;
+    const char *across = NULL; /* --across CMD (across.c) */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         /* An empty value ('') names no file and no number: said here,
@@ -410,6 +417,10 @@ purr__cli_run(int argc, char **argv)
             keep = true;
         } else if (strcmp(a, "--check-determinism") == 0) {
             determinism = true;
+        } else if (strcmp(a, "--across") == 0) {
+            if (++i == argc)
+                return usage_error("%s needs a command", a);
+            across = argv[i];
         } else if (strcmp(a, "--headless") == 0) {
             headless = true;
         } else if (strcmp(a, "--real-time") == 0) {
@@ -455,6 +466,11 @@ purr__cli_run(int argc, char **argv)
                            "");
     if (record_path && purr__cli_check_output(record_path, "--record"))
         return 2;
+    if (across && !determinism)
+        return usage_error("run: --across goes with --check-determinism%s",
+                           "");
+    if (across)
+        return purr__cli_across(across, argc, argv);
     if (opts.real_time)
         headless = true; /* the window paces the virtual clock only */
 #ifndef PURR_WITH_VIEW
