@@ -153,7 +153,7 @@ PURR_API purr_match purr_match_trans(purr_trans_pred_fn tfn, void *arg);
  *   the one seen at the start of the hold).
  * out (may be NULL) receives a copy. Returns 0.
  * Errors: PURR_ECANCELED (out untouched). */
-PURR_API int purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
+PURR_API PURR_MUST_CHECK int purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
                              purr_datum *out /* out */);
 
 /* Checkpoint. Waits for the next transition matching m (always parks: the
@@ -161,7 +161,7 @@ PURR_API int purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
  * into this datum, whatever the old one was". new_out and old_out (each may
  * be NULL) receive copies of the last matching pair before the waiter ran.
  * Returns 0. Errors: PURR_ECANCELED. */
-PURR_API int purr_value_wait_transition(purr_value *v, purr_match m,
+PURR_API PURR_MUST_CHECK int purr_value_wait_transition(purr_value *v, purr_match m,
                                         purr_datum *new_out /* out */,
                                         purr_datum *old_out /* out */);
 
@@ -210,7 +210,7 @@ PURR_API void purr_eventual_open(purr_eventual *it, purr_value *v,
  * without one. *item is borrowed until the next call or close. Returns 0;
  * PURR_ECANCELED; PURR_ECLOSED or PURR_ETIMEDOUT when a per-next timeout
  * expired (and on every later call: the iteration has ended). */
-PURR_API int purr_eventual_next(purr_eventual *it,
+PURR_API PURR_MUST_CHECK int purr_eventual_next(purr_eventual *it,
                                 const purr_datum **item /* out */);
 PURR_API void purr_eventual_close(purr_eventual *it);
 
@@ -232,7 +232,7 @@ PURR_API void purr_transitions_open(purr_transitions *it, purr_value *v,
                                     purr_match m);
 /* Checkpoint. *new_value and *old_value (each may be NULL) are borrowed
  * until the next call or close. Errors as purr_eventual_next. */
-PURR_API int purr_transitions_next(purr_transitions *it,
+PURR_API PURR_MUST_CHECK int purr_transitions_next(purr_transitions *it,
                                    const purr_datum **new_value /* out */,
                                    const purr_datum **old_value /* out */);
 PURR_API void purr_transitions_close(purr_transitions *it);
@@ -254,7 +254,7 @@ PURR_API void purr_periodic_open(purr_periodic *it, purr_time period);
 /* Checkpoint, except the first call, which returns at once without one.
  * elapsed: ns since the first item; delta: ns since the previous item (-1
  * for the first). Errors as purr_eventual_next. */
-PURR_API int purr_periodic_next(purr_periodic *it,
+PURR_API PURR_MUST_CHECK int purr_periodic_next(purr_periodic *it,
                                 purr_time *elapsed /* out */,
                                 purr_time *delta /* out */);
 PURR_API void purr_periodic_close(purr_periodic *it);
@@ -315,7 +315,7 @@ PURR_API void purr_repeated_event_set(purr_repeated_event *e);
 /* The underlying counter value (to wait on or compose). */
 PURR_API purr_value *purr_repeated_event_value(purr_repeated_event *e);
 /* Checkpoint. Waits for a set after the call. Errors: PURR_ECANCELED. */
-PURR_API int purr_repeated_event_wait(purr_repeated_event *e);
+PURR_API PURR_MUST_CHECK int purr_repeated_event_wait(purr_repeated_event *e);
 
 /* unqueued_events: transitions of the counter. Sets during the body are
  * dropped; several sets in one step are one event. Use the returned
@@ -336,7 +336,7 @@ typedef struct purr_events {
 PURR_API void purr_events_open(purr_events *it, purr_repeated_event *e,
                                bool repeat_last);
 /* Checkpoint. Returns 0 for each event; errors as purr_eventual_next. */
-PURR_API int purr_events_next(purr_events *it);
+PURR_API PURR_MUST_CHECK int purr_events_next(purr_events *it);
 PURR_API void purr_events_close(purr_events *it);
 
 /* ---------------------------------------------------------------------- */
@@ -349,12 +349,12 @@ PURR_API void purr_events_close(purr_events *it);
  * (PURR_ECANCELED if the caller was cancelled): a wait that fails is not
  * "first", its error cancels the rest and is returned. n must be at least
  * 1 (n == 0 is misuse: there would be no index to return). */
-PURR_API int purr_wait_any(purr_task_fn const *fns, void *const *args,
+PURR_API PURR_MUST_CHECK int purr_wait_any(purr_task_fn const *fns, void *const *args,
                            size_t n);
 
 /* Checkpoint. Runs them all; returns 0 when all have returned, or the first
  * error by nursery rules (which cancels the rest). */
-PURR_API int purr_wait_all(purr_task_fn const *fns, void *const *args,
+PURR_API PURR_MUST_CHECK int purr_wait_all(purr_task_fn const *fns, void *const *args,
                            size_t n);
 
 /* Checkpoint. move_on_when: runs wait(wait_arg) as a task beside
@@ -365,7 +365,7 @@ PURR_API int purr_wait_all(purr_task_fn const *fns, void *const *args,
  * cancellation ended it), or an error of wait by nursery rules (a failing
  * wait cancels the body through the nursery, and *cancelled_caught stays
  * false). */
-PURR_API int purr_move_on_when(purr_task_fn wait, void *wait_arg,
+PURR_API PURR_MUST_CHECK int purr_move_on_when(purr_task_fn wait, void *wait_arg,
                                purr_task_fn body, void *body_arg,
                                bool *cancelled_caught /* out */);
 
@@ -374,7 +374,7 @@ PURR_API int purr_move_on_when(purr_task_fn wait, void *wait_arg,
  * never interrupting the body: fn returning 0 early leaves the body alone.
  * Returns the body's result, or fn's error (a failing fn does cancel the
  * body, by nursery rules, as in trio-util). */
-PURR_API int purr_run_and_cancelling(purr_task_fn fn, void *fn_arg,
+PURR_API PURR_MUST_CHECK int purr_run_and_cancelling(purr_task_fn fn, void *fn_arg,
                                      purr_task_fn body, void *body_arg);
 
 #ifdef __cplusplus
