@@ -369,6 +369,24 @@ PURR_API PURR_MUST_CHECK int purr_move_on_when(purr_task_fn wait, void *wait_arg
                                purr_task_fn body, void *body_arg,
                                bool *cancelled_caught /* out */);
 
+/* The body of purr_move_on_when_scope: runs in the calling task inside
+ * scope, which it may read or act on. */
+typedef int (*purr_scope_body_fn)(purr_scope *scope, void *arg);
+
+/* Checkpoint. move_on_when yielding its cancel scope, as trio-util's
+ * `async with move_on_when(wait) as cancel_scope:`. As purr_move_on_when,
+ * but scope (caller storage, made here with purr_scope_init: no deadline,
+ * not shielded) is the body's own scope and is passed to body, which may
+ * read scope->cancel_called, cancel it early (purr_scope_cancel: the body's
+ * checkpoints then return PURR_ECANCELED and the block ends normally, as
+ * when wait returns), move its deadline or shield it. After the call,
+ * scope->cancelled_caught says whether the cancellation ended the body and
+ * scope->cancel_called whether it was cancelled at all.
+ * Returns and errors as purr_move_on_when. */
+PURR_API PURR_MUST_CHECK int purr_move_on_when_scope(
+    purr_scope *scope, purr_task_fn wait, void *wait_arg,
+    purr_scope_body_fn body, void *body_arg);
+
 /* Checkpoint. run_and_cancelling: runs fn(fn_arg) as a task beside
  * body(body_arg) (in the calling task) and cancels fn when the body ends,
  * never interrupting the body: fn returning 0 early leaves the body alone.
