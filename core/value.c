@@ -231,6 +231,10 @@ purr_value_free(purr_value *v)
 {
     if (!v)
         return;
+    if (v->users > 1) {
+        v->users--; /* a shared transform: one user fewer */
+        return;
+    }
     purr_value_detach(v);
     PURR_API_CHECK(!purr__waitq_head(&v->waiters),
                    "purr_value_free: tasks are still waiting on the value");
@@ -799,7 +803,21 @@ purr_value_open_transform(purr_value *src, const char *name,
                           purr_transform_fn fn, void *arg)
 {
     PURR_API_CHECK(fn != NULL, "purr_value_open_transform: NULL fn");
-    return derived_open(name, &src, NULL, 1, fn, arg, false);
+    /* trio-util shares one derived value per (source, function): a second
+     * open with the same fn and arg gets the value the first one made, so
+     * fn runs once per transition whatever the number of users. Searching
+     * src's dependants is lookup only: the order of deps is registration
+     * order, never addresses. */
+    for (size_t i = 0; i < src->ndeps; i++) {
+        purr__derived *dv = src->deps[i];
+        if (!dv->compose && dv->fn == fn && dv->arg == arg) {
+            dv->dst->users++;
+            return dv->dst;
+        }
+    }
+    purr_value *v = derived_open(name, &src, NULL, 1, fn, arg, false);
+    v->users = 1;
+    return v;
 }
 
 purr_value *
@@ -828,6 +846,10 @@ purr_value_detach(purr_value *v)
     purr__derived *dv = v->derivation;
     if (!dv)
         return;
+    PURR_API_CHECK(v->users <= 1,
+                   "purr_value_detach: the transform is shared by other "
+                   "users, for whom it would stop following its source "
+                   "(each user ends its own use with purr_value_free)");
     for (size_t i = 0; i < dv->n; i++)
         deps_remove(dv->srcs[i], dv);
     if (dv->names) {

@@ -31,6 +31,10 @@ struct purr_value {
     purr__derived **deps;      /* values derived from this one, in order */
     size_t ndeps, deps_cap;
     purr__derived *derivation; /* how this value is derived, or NULL */
+    uint32_t users;            /* a transform: the opens sharing it (each
+                                  purr_value_open_transform of the same
+                                  (src, fn, arg) counts one, each free drops
+                                  one); 0 for other values */
     uint32_t tap_epoch;        /* loop->tap_epoch once the tap met it */
 };
 

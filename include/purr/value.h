@@ -70,7 +70,8 @@ PURR_API purr_value *purr_value_new_bool(purr_loop *loop, const char *name,
                                          purr_role role);
 
 /* Frees v (NULL accepted). A derived value stops following its sources
- * first. Freeing a value that still has waiting tasks or derived values
+ * first; a transform shared by several users (purr_value_open_transform)
+ * only loses this user's share until the last one frees it. Freeing a value that still has waiting tasks or derived values
  * depending on it is misuse. Emits PURR_EV_VALUE_CLOSED. */
 PURR_API void purr_value_free(purr_value *v);
 
@@ -268,11 +269,19 @@ PURR_API void purr_periodic_close(purr_periodic *it);
 typedef void (*purr_transform_fn)(const purr_datum *in, purr_datum *out,
                                   void *arg);
 
-/* open_transform: a new value (role internal, type nil = any) holding
- * fn(src), computed now and updated inside each transition of src; it has a
- * transition only when the result changes. Close it with
- * purr_value_detach (it keeps its last value and stops following) and free
- * it with purr_value_free (which detaches first). */
+/* open_transform: a value (role internal, type nil = any) holding fn(src),
+ * computed at the first open and updated inside each transition of src; it
+ * has a transition only when the result changes (rule 14).
+ * Shared, as trio-util's: one derived value per (src, fn, arg). Opening it
+ * again with the same fn and arg returns the same value (named by the
+ * first open; name is then ignored) and counts one more user, so fn runs
+ * once per transition of src however many users there are, and they all
+ * see one value, one transition sequence. Each user ends its use with
+ * purr_value_free, which drops its share; the last one's free detaches and
+ * frees the value (trio-util closes it with the last context). A different
+ * fn or arg makes a separate value.
+ * purr_value_detach (keep the last value, stop following) applies to a
+ * transform with one user; on one that other users share it is misuse. */
 PURR_API purr_value *purr_value_open_transform(purr_value *src,
                                                const char *name,
                                                purr_transform_fn fn,
