@@ -122,22 +122,68 @@ typedef bool (*purr_trans_pred_fn)(const purr_datum *new_value,
 
 /* What a wait matches. Build it with the helpers below. For value waits
  * only fn applies; for transition waits tfn (new, old) if set, else fn on
- * the new value. Both NULL: anything matches. */
+ * the new value. Both NULL: anything matches. A match is a small value,
+ * passed and copied by value, that needs no closing; a field name is
+ * resolved when the wait or iterator using it starts. */
 typedef struct purr_match {
     purr_pred_fn fn;
     purr_trans_pred_fn tfn;
     void *arg;
+    /* private: set by purr_match_equal, _cmp and _field */
+    uint32_t flags_;            /* what the fields below hold */
+    int32_t field_index_;       /* resolved by the wait from field_ */
+    const char *field_;         /* purr_match_field's name */
+    purr_datum ref_;            /* purr_match_equal / _cmp's datum (a
+                                   scalar, or over an interned copy) */
 } purr_match;
 
 /* Matches anything. */
 PURR_API purr_match purr_match_any(void);
-/* Matches a datum equal to *d. d is borrowed: it must stay alive and
- * unchanged while the wait or iterator using the match is open. */
+
+/* Matches a datum equal to *d (bitwise, as purr_datum_equal).
+ * Ownership: the match owns what it compares with; d is only read here and
+ * may be freed, changed or go out of scope at once (a helper may build a
+ * string on its stack and return a match for it). A scalar is kept inside
+ * the match; a string, bytes or tuple is interned: one copy per distinct
+ * datum, kept for the life of the process and shared by every match of an
+ * equal datum (so matching against ever new strings grows the process).
+ * (trio-util: any Python value, kept alive by reference.) */
 PURR_API purr_match purr_match_equal(const purr_datum *d);
+
+/* Comparison operators of purr_match_cmp. */
+typedef enum purr_match_op {
+    PURR_MATCH_LT = 3,   /* value <  d */
+    PURR_MATCH_LE = 4,   /* value <= d */
+    PURR_MATCH_GT = 5,   /* value >  d */
+    PURR_MATCH_GE = 6    /* value >= d */
+} purr_match_op;
+
+/* Matches a value that compares with *d as op says: ints and doubles
+ * compare numerically with each other (an int with a double as doubles;
+ * a NaN matches nothing); other types only with a datum of the same type,
+ * in purr_datum_compare's order (strings, bytes: bytewise; tuples:
+ * item by item); a value of another type never matches. d as for
+ * purr_match_equal. The lambda of trio-util's `wait_value(lambda v: v > 3)`
+ * in one call: purr_match_cmp(PURR_MATCH_GT, &three). */
+PURR_API purr_match purr_match_cmp(purr_match_op op, const purr_datum *d);
+
 /* Matches when fn(value, arg) is true. */
 PURR_API purr_match purr_match_pred(purr_pred_fn fn, void *arg);
 /* Matches a transition when tfn(new, old, arg) is true. */
 PURR_API purr_match purr_match_trans(purr_trans_pred_fn tfn, void *arg);
+
+/* Applies m to one field of a composed value (purr_value_open_compose with
+ * names), as trio-util's predicates read a namedtuple's field: `wait until
+ * xy.x > 3 held for 1 s` is
+ *     purr_value_wait(xy, purr_match_field("x",
+ *                         purr_match_cmp(PURR_MATCH_GT, &three)), PURR_S, NULL)
+ * m sees the field's datum (a transition predicate: the field's new and old
+ * datums). The name is resolved once, when the wait or iterator starts
+ * (name must be alive until then: usually a literal); a name the value has
+ * no field of is misuse and aborts naming both. The other conditions of
+ * the wait (held_for, eventual values' "differs from the last item") apply
+ * to the whole value. */
+PURR_API purr_match purr_match_field(const char *name, purr_match m);
 
 /* ---------------------------------------------------------------------- */
 /* Waiting                                                                 */
