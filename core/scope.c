@@ -328,9 +328,11 @@ purr_scope_enter(purr_scope *s, purr_time deadline)
 {
     purr_task *self = purr__self(__func__);
     /* A scope still entered cannot be remade: its tree links are live.
-     * (An exited one can: each enter makes a fresh scope.) */
-    PURR_API_CHECK(s->state_ != PURR__SCOPE_ENTERED || s->owner == NULL,
-                   "the scope is still entered: entered twice");
+     * (An exited one can: each enter makes a fresh scope.) Only the task's
+     * own chain is searched: s may be uninitialised storage, whose fields
+     * must not be read (valgrind would rightly object). */
+    for (purr_scope *p = self->scope; p && p->owner == self; p = p->parent)
+        PURR_API_CHECK(p != s, "the scope is still entered: entered twice");
     scope_reset(s, PURR__SCOPE_ENTERED);
     scope_enter_task(s, self, deadline);
 }
