@@ -233,15 +233,16 @@ static bool
 trans_matches(const purr__vwaiter *w, const purr_datum *nv,
               const purr_datum *ov)
 {
-    if (__builtin_expect(w->m.flags_ & PURR__M_FIELD, 0)) {
-        nv = purr__match_subject(&w->m, nv);
-        ov = purr__match_subject(&w->m, ov);
+    const purr_match *m = w->m;
+    if (__builtin_expect(m->flags_ & PURR__M_FIELD, 0)) {
+        nv = purr__match_subject(m, nv);
+        ov = purr__match_subject(m, ov);
         if (!nv || !ov)
             return false;
     }
-    if (w->m.tfn)
-        return w->m.tfn(nv, ov, w->m.arg);
-    return !w->m.fn || w->m.fn(nv, w->m.arg);
+    if (m->tfn)
+        return m->tfn(nv, ov, m->arg);
+    return !m->fn || m->fn(nv, m->arg);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -705,7 +706,7 @@ hold_done(purr__timer *t)
 
 static void
 vwaiter_init(purr__vwaiter *vw, purr_value *v, purr_task *self, int kind,
-             purr_match m, const purr_datum *not_equal)
+             const purr_match *m, const purr_datum *not_equal)
 {
     /* Field by field rather than memset: this runs on every wait. */
     vw->w.prev = vw->w.next = NULL;
@@ -729,13 +730,17 @@ purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
 {
     purr_task *self = purr__self("purr_value_wait");
     purr__vwaiter probe;
-    probe.m = m;
+    /* m lives in this call's argument area, for the whole wait: bind it
+     * there (a copy that dies with the call needs no unbinding). */
+    if (__builtin_expect(m.flags_ != 0, 0))
+        purr__match_bind(&m, v, "purr_value_wait");
+    probe.m = &m;
     probe.not_equal = not_equal;
     for (;;) {
         if (unmatched || !value_matches(&probe, &v->cur)) {
             unmatched = false;
             purr__vwaiter w;
-            vwaiter_init(&w, v, self, PURR__W_VALUE, m, not_equal);
+            vwaiter_init(&w, v, self, PURR__W_VALUE, &m, not_equal);
             purr__waitq_push(&v->waiters, &w.w);
             int rc = purr__park(&w.w, true, "value", v);
             purr__waitq_remove(&w.w); /* still queued if woken by a match */
@@ -768,7 +773,7 @@ purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
         }
         /* Hold: park until held_for passes or a set breaks the match. */
         purr__vwaiter h;
-        vwaiter_init(&h, v, self, PURR__W_HOLD, m, not_equal);
+        vwaiter_init(&h, v, self, PURR__W_HOLD, &m, not_equal);
         purr_time now = purr_now();
         /* now + held_for, saturated (held_for > 0 here; now may be < 0) */
         purr_time deadline = now > PURR_TIME_NEVER - held_for
@@ -815,7 +820,7 @@ prefetch_after_next(purr_loop *loop)
 }
 
 int
-purr__value_wait_changed(purr_value *v, purr_match m,
+purr__value_wait_changed(purr_value *v, const purr_match *m,
                          const purr_datum *not_equal, purr_datum *out)
 {
     /* purr__value_wait(v, m, not_equal, true, 0, out), with one waiter in
@@ -840,13 +845,7 @@ int
 purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
                 purr_datum *out)
 {
-    if (__builtin_expect(!m.flags_, 1))
-        return purr__value_wait(v, m, NULL, false, held_for, out);
-    bool bound = purr__match_bind(&m, v, __func__);
-    int rc = purr__value_wait(v, m, NULL, false, held_for, out);
-    if (bound)
-        purr__match_unbind(&m);
-    return rc;
+    return purr__value_wait(v, m, NULL, false, held_for, out);
 }
 
 int
@@ -856,7 +855,7 @@ purr_value_wait_transition(purr_value *v, purr_match m, purr_datum *new_out,
     purr_task *self = purr__self(__func__);
     bool bound = purr__match_bind(&m, v, __func__);
     purr__vwaiter w;
-    vwaiter_init(&w, v, self, PURR__W_TRANS, m, NULL);
+    vwaiter_init(&w, v, self, PURR__W_TRANS, &m, NULL);
     purr__waitq_push(&v->waiters, &w.w);
     v->ntrans_waiters++;
     int rc = purr__park(&w.w, true, "value transition", v);

@@ -64,7 +64,10 @@ typedef struct purr__vwaiter {
     purr__waiter w;            /* queue node; on_cancel unlinks */
     purr_value *v;             /* the value waited on */
     int kind;                  /* PURR__W_* */
-    purr_match m;              /* the predicate */
+    const purr_match *m;       /* the predicate: in the frame of the wait
+                                  (or in the iterator), which outlives
+                                  the waiter; a pointer keeps parked
+                                  waiters' frames small */
     const purr_datum *not_equal; /* also require value != this (iters) */
     bool matched;              /* woken, still capturing (rule 4) */
     bool wake;                 /* to be woken by the set in progress */
@@ -174,15 +177,15 @@ purr__match_subject(const purr_match *m, const purr_datum *x)
 
 /* Does x satisfy m and differ from *not_equal (when not NULL)? */
 static inline bool
-purr__match_value(purr_match m, const purr_datum *not_equal,
+purr__match_value(const purr_match *m, const purr_datum *not_equal,
                   const purr_datum *x)
 {
     if (not_equal && purr__datum_equal(x, not_equal))
         return false;
-    if (!m.fn)
-        return !(m.flags_ & PURR__M_FIELD) || purr__match_subject(&m, x);
-    const purr_datum *y = purr__match_subject(&m, x);
-    return y && m.fn(y, m.arg);
+    if (!m->fn)
+        return !(m->flags_ & PURR__M_FIELD) || purr__match_subject(m, x);
+    const purr_datum *y = purr__match_subject(m, x);
+    return y && m->fn(y, m->arg);
 }
 
 /* Makes *m ready for a wait on v (func names the caller for messages):
@@ -203,7 +206,7 @@ int purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
 /* purr__value_wait(v, m, not_equal, true, 0, out) for a caller that has
  * just found v unmatched: parks until a set matches; *out gets the datum
  * captured (owned). */
-int purr__value_wait_changed(purr_value *v, purr_match m,
+int purr__value_wait_changed(purr_value *v, const purr_match *m,
                              const purr_datum *not_equal, purr_datum *out);
 /* Creates a value holding initial (owned). */
 purr_value *purr__value_create(purr_loop *loop, const char *name,

@@ -102,7 +102,7 @@ purr_eventual_next(purr_eventual *it, const purr_datum **item)
      * changed while the body ran. */
     bool unmatched = false;
     if (it->held_for_ <= 0) {
-        if (purr__match_value(it->m_, not_equal, cur)) {
+        if (purr__match_value(&it->m_, not_equal, cur)) {
             it->started_ = true;
             purr__datum_free(&it->last_);
             it->last_ = purr__datum_copy(cur);
@@ -114,7 +114,7 @@ purr_eventual_next(purr_eventual *it, const purr_datum **item)
     }
     purr_datum got = purr__datum_nil();
     int rc = unmatched && it->iter.timeout_ns == PURR_TIME_NEVER
-                 ? purr__value_wait_changed(v, it->m_, not_equal, &got)
+                 ? purr__value_wait_changed(v, &it->m_, not_equal, &got)
                  : eventual_wait_slow(it, not_equal, unmatched, &got);
     if (rc < 0)
         return rc;
