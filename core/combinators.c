@@ -79,10 +79,12 @@ purr_wait_all(purr_task_fn const *fns, void *const *args, size_t n)
 /* ---------------------------------------------------------------------- */
 
 typedef struct move_on_when {
-    purr_task_fn wait, body;
+    purr_task_fn wait;
     void *wait_arg, *body_arg;
-    purr_scope body_scope;    /* the body's own scope */
-    bool body_active;         /* body_scope is entered */
+    purr_task_fn body;        /* purr_move_on_when's body, or NULL */
+    purr_scope_body_fn sbody; /* purr_move_on_when_scope's body, or NULL */
+    purr_scope *scope;        /* the body's own scope */
+    bool body_active;         /* scope is entered */
     int body_rc;
 } move_on_when;
 
@@ -92,7 +94,7 @@ mow_wait(void *arg)
     move_on_when *m = arg;
     int rc = m->wait(m->wait_arg);
     if (rc >= 0 && m->body_active)
-        purr_scope_cancel(&m->body_scope);
+        purr_scope_cancel(m->scope);
     return rc < 0 ? rc : 0;
 }
 
@@ -103,31 +105,59 @@ mow_body(purr_nursery *n, void *arg)
     int rc = purr_spawn(n, "move_on_when", mow_wait, m);
     if (rc < 0)
         return rc;
-    purr_scope_enter(&m->body_scope, PURR_TIME_NEVER);
+    purr_scope_enter_init(m->scope);
     m->body_active = true;
-    m->body_rc = m->body(m->body_arg);
+    m->body_rc = m->sbody ? m->sbody(m->scope, m->body_arg)
+                          : m->body(m->body_arg);
     m->body_active = false;
-    purr_scope_exit(&m->body_scope);
+    if (purr_scope_exit(m->scope) < 0) /* no deadline: exit cannot fail */
+        PURR_ASSERT(!"move_on_when's scope timed out");
     purr_nursery_cancel(n); /* the body ended: stop waiting */
-    if (m->body_rc == PURR_ECANCELED && m->body_scope.cancelled_caught)
+    if (m->body_rc == PURR_ECANCELED && m->scope->cancelled_caught)
         m->body_rc = 0;
     return m->body_rc < 0 ? m->body_rc : 0;
+}
+
+static int
+mow_run(move_on_when *m)
+{
+    purr_scope_init(m->scope, PURR_TIME_NEVER, false);
+    int rc = purr_nursery_run(mow_body, m);
+    return rc < 0 ? rc : m->body_rc;
 }
 
 int
 purr_move_on_when(purr_task_fn wait, void *wait_arg, purr_task_fn body,
                   void *body_arg, bool *cancelled_caught)
 {
+    purr_scope scope;
     move_on_when m;
     memset(&m, 0, sizeof m);
     m.wait = wait;
     m.wait_arg = wait_arg;
     m.body = body;
     m.body_arg = body_arg;
-    int rc = purr_nursery_run(mow_body, &m);
+    m.scope = &scope;
+    int rc = mow_run(&m);
     if (cancelled_caught)
-        *cancelled_caught = m.body_scope.cancelled_caught;
-    return rc < 0 ? rc : m.body_rc;
+        *cancelled_caught = scope.cancelled_caught;
+    return rc;
+}
+
+int
+purr_move_on_when_scope(purr_scope *scope, purr_task_fn wait, void *wait_arg,
+                        purr_scope_body_fn body, void *body_arg)
+{
+    PURR_API_CHECK(scope != NULL && body != NULL && wait != NULL,
+                   "purr_move_on_when_scope: NULL scope, wait or body");
+    move_on_when m;
+    memset(&m, 0, sizeof m);
+    m.wait = wait;
+    m.wait_arg = wait_arg;
+    m.sbody = body;
+    m.body_arg = body_arg;
+    m.scope = scope;
+    return mow_run(&m);
 }
 
 /* ---------------------------------------------------------------------- */

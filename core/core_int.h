@@ -247,6 +247,9 @@ struct purr_task {
     unsigned valgrind_id;        /* VALGRIND_STACK_REGISTER id + 1, or 0 */
     uint32_t colour;             /* the stack's colour (for its pool) */
     void *asan_fake_stack;       /* ASan fiber bookkeeping */
+    uint32_t cancel_spins;       /* checkpoints in a row that returned
+                                    PURR_ECANCELED without parking */
+    const char *cancel_what;     /* the last such checkpoint (static) */
     char name[48];               /* copied, truncated */
 };
 #if !defined(PURR_CTX_UCONTEXT) && UINTPTR_MAX == UINT64_MAX
@@ -427,7 +430,16 @@ purr__runq_push(purr_loop *loop, purr_task *t)
  * (the outermost cancelled scope below the first shield), else NULL. */
 purr_scope *purr__cancel_scope_of(const purr_task *t);
 /* Checkpoint helper: returns PURR_ECANCELED (and records it for
- * cancelled_caught) if t is cancelled, else 0. */
+ * cancelled_caught) if t is cancelled, else 0.
+ *
+ * A cancelled task's checkpoints return at once without parking, so a task
+ * that ignores PURR_ECANCELED in a loop (`for (;;) purr_sleep(...)`) spins
+ * and nothing else in the loop can run again: in Python the cancellation
+ * would have been raised. After PURR__CANCEL_SPIN_LIMIT such checkpoints in
+ * a row (reset by a checkpoint that passes and by leaving a scope) the
+ * task is reported by name, with the checkpoint it last made and the scope
+ * that cancelled it, and the process aborts (a programming error, R6). */
+#define PURR__CANCEL_SPIN_LIMIT 1000000u
 int purr__check_cancel_slow(purr_task *t);
 static inline int
 purr__check_cancel(purr_task *t)
@@ -465,6 +477,15 @@ purr__scope_remove_task(purr_scope *s, purr_task *t)
         s->last_task_ = t->scope_prev;
     t->scope_prev = t->scope_next = NULL;
 }
+/* A scope's life-cycle stage (purr_scope.state_). Magic numbers rather than
+ * 1, 2, 3, so that a struct that was never initialised (zeroed or stack
+ * garbage) is told apart from a scope and its misuse named, not tripped
+ * over inside the timer heap. READY: made by purr_scope_init, not entered;
+ * ENTERED: in the tree; EXITED: left it (a scope made by init may not be
+ * entered again). */
+#define PURR__SCOPE_READY 0x5c09e0a1u
+#define PURR__SCOPE_ENTERED 0x5c09e0e7u
+#define PURR__SCOPE_EXITED 0x5c09e0dfu
 /* Re-parents every child scope and task of from into to (purr_started). */
 void purr__scope_adopt(purr_scope *to, purr_scope *from);
 /* Initialises a scope with a parent but no owner task (hidden scopes). */

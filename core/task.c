@@ -224,14 +224,42 @@ emit_cancelled(purr_loop *loop, purr_task *t)
                         NULL);
 }
 
+/* A task ignores its cancellation in a loop: name it, say where it last
+ * checkpointed and which scope cancelled it, and abort (see
+ * PURR__CANCEL_SPIN_LIMIT in core_int.h). */
+static _Noreturn void
+cancel_spin_panic(purr_task *t, const purr_scope *s)
+{
+    char where[160] = "";
+    if (s->enter_file_)
+        snprintf(where, sizeof where, " (the scope entered at %s:%d)",
+                 s->enter_file_, s->enter_line_);
+    else if (s->owner)
+        snprintf(where, sizeof where, " (a scope of task '%s' #%llu)",
+                 s->owner->name, (unsigned long long)s->owner->id);
+    purr__panic(__FILE__, __LINE__, "purr_checkpoint",
+                "task '%s' #%llu keeps running after its scope was "
+                "cancelled%s: its last %u checkpoints returned PURR_ECANCELED "
+                "without it leaving the scope (the last: %s); a loop "
+                "that ignores PURR_ECANCELED never ends (return it: "
+                "PURR_TRY)",
+                t->name, (unsigned long long)t->id, where,
+                PURR__CANCEL_SPIN_LIMIT,
+                t->cancel_what ? t->cancel_what : "purr_checkpoint");
+}
+
 int
 purr__check_cancel_slow(purr_task *t)
 {
     purr_loop *loop = t->loop;
     purr_scope *s = purr__cancel_scope_of(t);
-    if (!s)
+    if (!s) {
+        t->cancel_spins = 0;
         return 0;
+    }
     s->cancelled_caught = true;
+    if (__builtin_expect(++t->cancel_spins >= PURR__CANCEL_SPIN_LIMIT, 0))
+        cancel_spin_panic(t, s);
     emit_cancelled(loop, t);
     return PURR_ECANCELED;
 }
@@ -243,6 +271,7 @@ purr__park(purr__waiter *w, bool cancellable, const char *what,
     purr_loop *loop = purr__loop;
     purr_task *self = loop->current;
     if (cancellable && loop->ncancelled && purr__cancel_scope_of(self)) {
+        self->cancel_what = what;
         if (w) {
             if (w->on_cancel)
                 w->on_cancel(w);
@@ -296,8 +325,10 @@ purr_checkpoint(void)
 {
     purr_task *self = purr__self(__func__);
     int rc = purr__check_cancel(self);
-    if (rc)
+    if (rc) {
+        self->cancel_what = "checkpoint";
         return rc;
+    }
     purr__yield(self); /* returns at once when nobody else is runnable */
     return 0;
 }
@@ -458,6 +489,8 @@ purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn, void *arg,
     t->asan_fake_stack = NULL;
     t->valgrind_id = 0;
     t->colour = colour;
+    t->cancel_spins = 0;
+    t->cancel_what = NULL;
     /* Not snprintf, nor strnlen and memcpy: on a spawn+join of a trivial
      * task the first was a third of the cost, the others a tenth. */
     if (!name)

@@ -22,40 +22,204 @@
 #include "purr/value.h"
 #include "value_int.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------- */
 /* Matching                                                                */
 /* ---------------------------------------------------------------------- */
 
+/* The predicates of purr_match_equal and purr_match_cmp: arg is the match
+ * itself, bound by the wait (its ref_ is the wait's own copy). */
 static bool
 equal_pred(const purr_datum *x, void *arg)
 {
-    return purr__datum_equal(x, (const purr_datum *)arg);
+    const purr_match *m = arg;
+    return purr__datum_equal(x, &m->ref_);
+}
+
+static bool
+numeric(const purr_datum *d, double *out)
+{
+    if (d->type == PURR_T_INT) {
+        *out = (double)d->u.i;
+        return true;
+    }
+    if (d->type == PURR_T_DOUBLE) {
+        *out = d->u.d;
+        return true;
+    }
+    return false;
+}
+
+static bool
+cmp_pred(const purr_datum *x, void *arg)
+{
+    const purr_match *m = arg;
+    const purr_datum *ref = &m->ref_;
+    int c;
+    double a, b;
+    if (x->type == PURR_T_INT && ref->type == PURR_T_INT) {
+        c = (x->u.i > ref->u.i) - (x->u.i < ref->u.i);
+    } else if (numeric(x, &a) && numeric(ref, &b)) {
+        if (a != a || b != b)
+            return false; /* NaN: unordered */
+        c = (a > b) - (a < b);
+    } else if (x->type == ref->type) {
+        c = purr_datum_compare(x, ref);
+    } else {
+        return false;
+    }
+    switch ((m->flags_ >> PURR__M_OP_SHIFT) & 15u) {
+    case PURR_MATCH_LT:
+        return c < 0;
+    case PURR_MATCH_LE:
+        return c <= 0;
+    case PURR_MATCH_GT:
+        return c > 0;
+    default:
+        return c >= 0;
+    }
 }
 
 purr_match
 purr_match_any(void)
 {
-    return (purr_match){NULL, NULL, NULL};
+    return (purr_match){.fn = NULL};
+}
+
+/* The datums of purr_match_equal and purr_match_cmp that own storage
+ * (strings, bytes, tuples) are interned: one copy per distinct datum, kept
+ * for the life of the process, so that a match owns what it compares with
+ * whatever happens to the caller's datum, however long the match is kept
+ * and however often it is copied, with nothing to close. What is matched
+ * against is typically a few constants ("idle", "on"), so the table stays
+ * small. It is a lookup table only (nothing iterates over it), shared by
+ * every loop and thread, hence the lock. */
+static struct {
+    pthread_mutex_t mu;
+    purr_datum **slots;          /* open addressing by purr_datum_hash */
+    size_t cap, n;               /* cap is a power of two, or 0 */
+} interned = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+
+static void
+intern_put(purr_datum **slots, size_t cap, purr_datum *d)
+{
+    size_t i = (size_t)purr_datum_hash(d) & (cap - 1);
+    while (slots[i])
+        i = (i + 1) & (cap - 1);
+    slots[i] = d;
+}
+
+/* The interned copy of d (non-scalar), made on first use. */
+static const purr_datum *
+intern(const purr_datum *d)
+{
+    uint64_t h = purr_datum_hash(d);
+    pthread_mutex_lock(&interned.mu);
+    if (interned.cap) {
+        for (size_t i = (size_t)h & (interned.cap - 1); interned.slots[i];
+             i = (i + 1) & (interned.cap - 1)) {
+            if (purr_datum_equal(interned.slots[i], d)) {
+                const purr_datum *hit = interned.slots[i];
+                pthread_mutex_unlock(&interned.mu);
+                return hit;
+            }
+        }
+    }
+    if (2 * (interned.n + 1) > interned.cap) {
+        size_t cap = interned.cap ? 2 * interned.cap : 16;
+        purr_datum **slots = purr__calloc(cap, sizeof *slots);
+        for (size_t i = 0; i < interned.cap; i++)
+            if (interned.slots[i])
+                intern_put(slots, cap, interned.slots[i]);
+        free(interned.slots);
+        interned.slots = slots;
+        interned.cap = cap;
+    }
+    purr_datum *copy = purr__malloc(sizeof *copy);
+    *copy = purr_datum_copy(d);
+    intern_put(interned.slots, interned.cap, copy);
+    interned.n++;
+    pthread_mutex_unlock(&interned.mu);
+    return copy;
+}
+
+/* A match comparing with *d: scalars are kept whole in ref_, other datums
+ * as a shallow ref_ over their interned copy. */
+static purr_match
+ref_match(purr_pred_fn fn, const purr_datum *d, uint32_t flags)
+{
+    PURR_API_CHECK(d != NULL, "datum is NULL");
+    purr_match m = {.fn = fn, .flags_ = PURR__M_REF | flags};
+    m.ref_ = purr__datum_is_scalar(d) ? *d : *intern(d);
+    return m;
 }
 
 purr_match
 purr_match_equal(const purr_datum *d)
 {
-    return (purr_match){equal_pred, NULL, (void *)d};
+    return ref_match(equal_pred, d, 0);
+}
+
+purr_match
+purr_match_cmp(purr_match_op op, const purr_datum *d)
+{
+    PURR_API_CHECK(op >= PURR_MATCH_LT && op <= PURR_MATCH_GE,
+                   "purr_match_cmp: unknown operator");
+    return ref_match(cmp_pred, d, (uint32_t)op << PURR__M_OP_SHIFT);
 }
 
 purr_match
 purr_match_pred(purr_pred_fn fn, void *arg)
 {
-    return (purr_match){fn, NULL, arg};
+    return (purr_match){.fn = fn, .arg = arg};
 }
 
 purr_match
 purr_match_trans(purr_trans_pred_fn tfn, void *arg)
 {
-    return (purr_match){NULL, tfn, arg};
+    return (purr_match){.tfn = tfn, .arg = arg};
+}
+
+purr_match
+purr_match_field(const char *name, purr_match m)
+{
+    PURR_API_CHECK(name != NULL, "purr_match_field: NULL name");
+    PURR_API_CHECK(!(m.flags_ & PURR__M_FIELD),
+                   "purr_match_field: a match already has a field");
+    m.flags_ |= PURR__M_FIELD;
+    m.field_ = name;
+    return m;
+}
+
+static int field_index(const purr_value *v, const char *name);
+
+bool
+purr__match_bind(purr_match *m, const purr_value *v, const char *func)
+{
+    uint32_t f = m->flags_;
+    if (__builtin_expect(!f, 1) || (f & PURR__M_BOUND))
+        return false;
+    if (f & PURR__M_FIELD) {
+        int i = field_index(v, m->field_);
+        if (i < 0)
+            purr__panic(__FILE__, __LINE__, func,
+                        "purr_match_field: value '%s' has no field '%s' "
+                        "(fields are named by purr_value_open_compose)",
+                        v->name, m->field_);
+        m->field_index_ = i;
+    }
+    if (f & PURR__M_REF)
+        m->arg = m;
+    m->flags_ = f | PURR__M_BOUND;
+    return true;
+}
+
+void
+purr__match_unbind(purr_match *m)
+{
+    m->flags_ &= ~(uint32_t)PURR__M_BOUND;
 }
 
 /* Does x satisfy a value waiter (m, and differing from *not_equal)? */
@@ -69,9 +233,16 @@ static bool
 trans_matches(const purr__vwaiter *w, const purr_datum *nv,
               const purr_datum *ov)
 {
-    if (w->m.tfn)
-        return w->m.tfn(nv, ov, w->m.arg);
-    return !w->m.fn || w->m.fn(nv, w->m.arg);
+    const purr_match *m = w->m;
+    if (__builtin_expect(m->flags_ & PURR__M_FIELD, 0)) {
+        nv = purr__match_subject(m, nv);
+        ov = purr__match_subject(m, ov);
+        if (!nv || !ov)
+            return false;
+    }
+    if (m->tfn)
+        return m->tfn(nv, ov, m->arg);
+    return !m->fn || m->fn(nv, m->arg);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -231,6 +402,10 @@ purr_value_free(purr_value *v)
 {
     if (!v)
         return;
+    if (v->users > 1) {
+        v->users--; /* a shared transform: one user fewer */
+        return;
+    }
     purr_value_detach(v);
     PURR_API_CHECK(!purr__waitq_head(&v->waiters),
                    "purr_value_free: tasks are still waiting on the value");
@@ -531,7 +706,7 @@ hold_done(purr__timer *t)
 
 static void
 vwaiter_init(purr__vwaiter *vw, purr_value *v, purr_task *self, int kind,
-             purr_match m, const purr_datum *not_equal)
+             const purr_match *m, const purr_datum *not_equal)
 {
     /* Field by field rather than memset: this runs on every wait. */
     vw->w.prev = vw->w.next = NULL;
@@ -555,13 +730,17 @@ purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
 {
     purr_task *self = purr__self("purr_value_wait");
     purr__vwaiter probe;
-    probe.m = m;
+    /* m lives in this call's argument area, for the whole wait: bind it
+     * there (a copy that dies with the call needs no unbinding). */
+    if (__builtin_expect(m.flags_ != 0, 0))
+        purr__match_bind(&m, v, "purr_value_wait");
+    probe.m = &m;
     probe.not_equal = not_equal;
     for (;;) {
         if (unmatched || !value_matches(&probe, &v->cur)) {
             unmatched = false;
             purr__vwaiter w;
-            vwaiter_init(&w, v, self, PURR__W_VALUE, m, not_equal);
+            vwaiter_init(&w, v, self, PURR__W_VALUE, &m, not_equal);
             purr__waitq_push(&v->waiters, &w.w);
             int rc = purr__park(&w.w, true, "value", v);
             purr__waitq_remove(&w.w); /* still queued if woken by a match */
@@ -594,7 +773,7 @@ purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
         }
         /* Hold: park until held_for passes or a set breaks the match. */
         purr__vwaiter h;
-        vwaiter_init(&h, v, self, PURR__W_HOLD, m, not_equal);
+        vwaiter_init(&h, v, self, PURR__W_HOLD, &m, not_equal);
         purr_time now = purr_now();
         /* now + held_for, saturated (held_for > 0 here; now may be < 0) */
         purr_time deadline = now > PURR_TIME_NEVER - held_for
@@ -641,7 +820,7 @@ prefetch_after_next(purr_loop *loop)
 }
 
 int
-purr__value_wait_changed(purr_value *v, purr_match m,
+purr__value_wait_changed(purr_value *v, const purr_match *m,
                          const purr_datum *not_equal, purr_datum *out)
 {
     /* purr__value_wait(v, m, not_equal, true, 0, out), with one waiter in
@@ -674,13 +853,16 @@ purr_value_wait_transition(purr_value *v, purr_match m, purr_datum *new_out,
                            purr_datum *old_out)
 {
     purr_task *self = purr__self(__func__);
+    bool bound = purr__match_bind(&m, v, __func__);
     purr__vwaiter w;
-    vwaiter_init(&w, v, self, PURR__W_TRANS, m, NULL);
+    vwaiter_init(&w, v, self, PURR__W_TRANS, &m, NULL);
     purr__waitq_push(&v->waiters, &w.w);
     v->ntrans_waiters++;
     int rc = purr__park(&w.w, true, "value transition", v);
     v->ntrans_waiters--; /* off the queue now, whatever woke it */
     purr__waitq_remove(&w.w);
+    if (bound)
+        purr__match_unbind(&m);
     if (rc < 0) {
         purr__datum_free(&w.got);
         purr__datum_free(&w.got_old);
@@ -799,7 +981,21 @@ purr_value_open_transform(purr_value *src, const char *name,
                           purr_transform_fn fn, void *arg)
 {
     PURR_API_CHECK(fn != NULL, "purr_value_open_transform: NULL fn");
-    return derived_open(name, &src, NULL, 1, fn, arg, false);
+    /* trio-util shares one derived value per (source, function): a second
+     * open with the same fn and arg gets the value the first one made, so
+     * fn runs once per transition whatever the number of users. Searching
+     * src's dependants is lookup only: the order of deps is registration
+     * order, never addresses. */
+    for (size_t i = 0; i < src->ndeps; i++) {
+        purr__derived *dv = src->deps[i];
+        if (!dv->compose && dv->fn == fn && dv->arg == arg) {
+            dv->dst->users++;
+            return dv->dst;
+        }
+    }
+    purr_value *v = derived_open(name, &src, NULL, 1, fn, arg, false);
+    v->users = 1;
+    return v;
 }
 
 purr_value *
@@ -812,6 +1008,12 @@ purr_value_open_compose(const char *name, purr_value *const *srcs,
 
 int
 purr_value_field(const purr_value *composed, const char *name)
+{
+    return field_index(composed, name);
+}
+
+static int
+field_index(const purr_value *composed, const char *name)
 {
     const purr__derived *dv = composed->derivation;
     if (!dv || !dv->compose)
@@ -828,6 +1030,10 @@ purr_value_detach(purr_value *v)
     purr__derived *dv = v->derivation;
     if (!dv)
         return;
+    PURR_API_CHECK(v->users <= 1,
+                   "purr_value_detach: the transform is shared by other "
+                   "users, for whom it would stop following its source "
+                   "(each user ends its own use with purr_value_free)");
     for (size_t i = 0; i < dv->n; i++)
         deps_remove(dv->srcs[i], dv);
     if (dv->names) {

@@ -31,6 +31,10 @@ struct purr_value {
     purr__derived **deps;      /* values derived from this one, in order */
     size_t ndeps, deps_cap;
     purr__derived *derivation; /* how this value is derived, or NULL */
+    uint32_t users;            /* a transform: the opens sharing it (each
+                                  purr_value_open_transform of the same
+                                  (src, fn, arg) counts one, each free drops
+                                  one); 0 for other values */
     uint32_t tap_epoch;        /* loop->tap_epoch once the tap met it */
 };
 
@@ -60,7 +64,10 @@ typedef struct purr__vwaiter {
     purr__waiter w;            /* queue node; on_cancel unlinks */
     purr_value *v;             /* the value waited on */
     int kind;                  /* PURR__W_* */
-    purr_match m;              /* the predicate */
+    const purr_match *m;       /* the predicate: in the frame of the wait
+                                  (or in the iterator), which outlives
+                                  the waiter; a pointer keeps parked
+                                  waiters' frames small */
     const purr_datum *not_equal; /* also require value != this (iters) */
     bool matched;              /* woken, still capturing (rule 4) */
     bool wake;                 /* to be woken by the set in progress */
@@ -145,15 +152,50 @@ purr__datum_free(purr_datum *d)
         purr_datum_free(d);
 }
 
+/* purr_match.flags_. A match made by the helpers is a plain value until a
+ * wait or iterator binds it (purr__match_bind): then arg points at the
+ * bound match itself (whose ref_ the predicate compares with) and
+ * field_index_ holds the resolved field. */
+enum {
+    PURR__M_REF = 1u,       /* ref_ holds a datum (equal, cmp) */
+    PURR__M_FIELD = 2u,     /* apply to the field named field_ */
+    PURR__M_BOUND = 4u      /* resolved for a wait (arg, field_index_) */
+};
+#define PURR__M_OP_SHIFT 8  /* purr_match_cmp's op, in bits 8-11 */
+
+/* The datum m's predicate sees for x: x, or its field, or NULL when x has
+ * no such field (then nothing matches). */
+static inline const purr_datum *
+purr__match_subject(const purr_match *m, const purr_datum *x)
+{
+    if (__builtin_expect(!(m->flags_ & PURR__M_FIELD), 1))
+        return x;
+    if (x->type != PURR_T_TUPLE || (uint32_t)m->field_index_ >= x->len)
+        return NULL;
+    return &x->u.items[m->field_index_];
+}
+
 /* Does x satisfy m and differ from *not_equal (when not NULL)? */
 static inline bool
-purr__match_value(purr_match m, const purr_datum *not_equal,
+purr__match_value(const purr_match *m, const purr_datum *not_equal,
                   const purr_datum *x)
 {
     if (not_equal && purr__datum_equal(x, not_equal))
         return false;
-    return !m.fn || m.fn(x, m.arg);
+    if (!m->fn)
+        return !(m->flags_ & PURR__M_FIELD) || purr__match_subject(m, x);
+    const purr_datum *y = purr__match_subject(m, x);
+    return y && m->fn(y, m->arg);
 }
+
+/* Makes *m ready for a wait on v (func names the caller for messages):
+ * resolves a field name and points arg at *m, which must stay put until
+ * purr__match_unbind. Returns true if it did bind (the caller unbinds),
+ * false for a match that needed nothing or was bound already (by an
+ * iterator, which outlives the wait). */
+bool purr__match_bind(purr_match *m, const purr_value *v, const char *func);
+/* Ends what purr__match_bind began. */
+void purr__match_unbind(purr_match *m);
 
 /* wait_value with an extra "differs from *not_equal" condition (used by
  * eventual values so that consecutive items never repeat). unmatched: the
@@ -164,7 +206,7 @@ int purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
 /* purr__value_wait(v, m, not_equal, true, 0, out) for a caller that has
  * just found v unmatched: parks until a set matches; *out gets the datum
  * captured (owned). */
-int purr__value_wait_changed(purr_value *v, purr_match m,
+int purr__value_wait_changed(purr_value *v, const purr_match *m,
                              const purr_datum *not_equal, purr_datum *out);
 /* Creates a value holding initial (owned). */
 purr_value *purr__value_create(purr_loop *loop, const char *name,

@@ -71,6 +71,7 @@ purr_eventual_open(purr_eventual *it, purr_value *v, purr_match m,
     iter_init(&it->iter);
     it->v_ = v;
     it->m_ = m;
+    purr__match_bind(&it->m_, v, __func__); /* unbound by close */
     it->held_for_ = held_for;
     it->last_ = purr__datum_nil();
     it->started_ = false;
@@ -101,7 +102,7 @@ purr_eventual_next(purr_eventual *it, const purr_datum **item)
      * changed while the body ran. */
     bool unmatched = false;
     if (it->held_for_ <= 0) {
-        if (purr__match_value(it->m_, not_equal, cur)) {
+        if (purr__match_value(&it->m_, not_equal, cur)) {
             it->started_ = true;
             purr__datum_free(&it->last_);
             it->last_ = purr__datum_copy(cur);
@@ -113,7 +114,7 @@ purr_eventual_next(purr_eventual *it, const purr_datum **item)
     }
     purr_datum got = purr__datum_nil();
     int rc = unmatched && it->iter.timeout_ns == PURR_TIME_NEVER
-                 ? purr__value_wait_changed(v, it->m_, not_equal, &got)
+                 ? purr__value_wait_changed(v, &it->m_, not_equal, &got)
                  : eventual_wait_slow(it, not_equal, unmatched, &got);
     if (rc < 0)
         return rc;
@@ -128,6 +129,7 @@ purr_eventual_next(purr_eventual *it, const purr_datum **item)
 void
 purr_eventual_close(purr_eventual *it)
 {
+    purr__match_unbind(&it->m_);
     purr_datum_free(&it->last_);
     it->iter.ended = true;
 }
@@ -142,6 +144,7 @@ purr_transitions_open(purr_transitions *it, purr_value *v, purr_match m)
     iter_init(&it->iter);
     it->v_ = v;
     it->m_ = m;
+    purr__match_bind(&it->m_, v, __func__); /* unbound by close */
     it->new_ = purr__datum_nil();
     it->old_ = purr__datum_nil();
 }
@@ -173,6 +176,7 @@ purr_transitions_next(purr_transitions *it, const purr_datum **new_value,
 void
 purr_transitions_close(purr_transitions *it)
 {
+    purr__match_unbind(&it->m_);
     purr_datum_free(&it->new_);
     purr_datum_free(&it->old_);
     it->iter.ended = true;

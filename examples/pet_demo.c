@@ -41,16 +41,12 @@ static int
 docking(void *arg)
 {
     robot *r = arg;
-    int rc;
     for (;;) {
-        if ((rc = purr_value_wait(r->battery, purr_match_pred(battery_low, NULL),
-                                  5 * 60 * PURR_S, NULL)) < 0)
-            return rc;
+        PURR_TRY(purr_value_wait(r->battery, purr_match_pred(battery_low, NULL),
+                                 5 * 60 * PURR_S, NULL));
         purr_value_set_bool(r->docked, true);
-        if ((rc = purr_value_wait(r->battery,
-                                  purr_match_pred(battery_full, NULL), 0,
-                                  NULL)) < 0)
-            return rc;
+        PURR_TRY(purr_value_wait(r->battery,
+                                 purr_match_pred(battery_full, NULL), 0, NULL));
         purr_value_set_bool(r->docked, false);
     }
 }
@@ -94,14 +90,11 @@ purring(void *arg)
 {
     robot *r = arg;
     purr_datum yes = purr_datum_bool(true);
-    int rc;
     for (;;) {
-        if ((rc = purr_value_wait_transition(r->touched, purr_match_equal(&yes),
-                                             NULL, NULL)) < 0)
-            return rc;
+        PURR_TRY(purr_value_wait_transition(r->touched, purr_match_equal(&yes),
+                                            NULL, NULL));
         purr_value_set_string(r->sound, "purr");
-        if ((rc = purr_sleep(2 * PURR_S)) < 0)
-            return rc;
+        PURR_TRY(purr_sleep(2 * PURR_S));
         purr_value_set_string(r->sound, "");
     }
 }
@@ -109,11 +102,8 @@ purring(void *arg)
 static int
 behaviour(purr_nursery *n, void *arg)
 {
-    int rc;
-    if ((rc = purr_spawn(n, "docking", docking, arg)) < 0)
-        return rc;
-    if ((rc = purr_spawn(n, "moods", moods, arg)) < 0)
-        return rc;
+    PURR_TRY(purr_spawn(n, "docking", docking, arg));
+    PURR_TRY(purr_spawn(n, "moods", moods, arg));
     return purr_spawn(n, "purring", purring, arg);
 }
 

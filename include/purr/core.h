@@ -10,7 +10,9 @@
  * Conventions used throughout this header:
  * - Errors are negative PURR_E* codes; 0 is success.
  * - Functions documented as "Checkpoint." may block, and return
- *   PURR_ECANCELED when the calling task sits in a cancelled scope.
+ *   PURR_ECANCELED when the calling task sits in a cancelled scope. Their
+ *   results must be used (PURR_MUST_CHECK); PURR_TRY returns an error from
+ *   the enclosing task function.
  * - Time is int64 nanoseconds (purr_time). purr_now() reads the loop's clock,
  *   never the wall clock.
  * - Calling a task-only function outside a task, or exiting scopes out of
@@ -34,6 +36,41 @@ extern "C" {
 #else
 #define PURR_API
 #endif
+
+/* Checkpoints' results must be used. Every function documented as
+ * "Checkpoint." carries PURR_MUST_CHECK (GCC and Clang: warn_unused_result;
+ * nothing elsewhere), so that ignoring what one returns is a compiler
+ * warning, and an error under -Werror. In C a cancellation is a return
+ * code: a loop that drops PURR_ECANCELED never ends, where Python's
+ * Cancelled would have unwound it. Return the error (PURR_TRY below) or
+ * test it; with GCC, a (void) cast does not silence the warning, so code
+ * that really means to drop a result says so with `if (f() < 0) {...}`. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PURR_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define PURR_MUST_CHECK
+#endif
+
+/* The idiom for a checkpoint (or any purr call returning 0 or a negative
+ * PURR_E* code) in a task or nursery body: evaluates expr once and, if it
+ * is negative, returns it from the enclosing function, so that a
+ * cancellation unwinds the task as Trio's Cancelled unwinds a Python one:
+ *
+ *     static int blink(void *arg) {
+ *         for (;;) {
+ *             PURR_TRY(purr_sleep(500 * PURR_MS));
+ *             toggle_led(arg);
+ *         }
+ *     }
+ *
+ * The enclosing function must return int. A result >= 0 is dropped; keep
+ * it with `if ((rc = f()) < 0) return rc;` when it matters. */
+#define PURR_TRY(expr)                                                       \
+    do {                                                                     \
+        int purr_try_rc_ = (expr);                                           \
+        if (purr_try_rc_ < 0)                                                \
+            return purr_try_rc_;                                             \
+    } while (0)
 
 #define PURR_VERSION_MAJOR 0
 #define PURR_VERSION_MINOR 1
@@ -242,17 +279,17 @@ PURR_API uint64_t purr_task_id(const purr_task *task);
 
 /* Checkpoint. Yields to the other runnable tasks (the caller runs again after
  * them). Returns 0, or PURR_ECANCELED in a cancelled scope. */
-PURR_API int purr_checkpoint(void);
+PURR_API PURR_MUST_CHECK int purr_checkpoint(void);
 
 /* Checkpoint. Sleeps for duration ns (<= 0: just a checkpoint).
  * Errors: PURR_ECANCELED. */
-PURR_API int purr_sleep(purr_time duration);
+PURR_API PURR_MUST_CHECK int purr_sleep(purr_time duration);
 
 /* Checkpoint. Sleeps until purr_now() >= deadline. Errors: PURR_ECANCELED. */
-PURR_API int purr_sleep_until(purr_time deadline);
+PURR_API PURR_MUST_CHECK int purr_sleep_until(purr_time deadline);
 
 /* Checkpoint. Blocks forever (until cancelled): returns PURR_ECANCELED. */
-PURR_API int purr_sleep_forever(void);
+PURR_API PURR_MUST_CHECK int purr_sleep_forever(void);
 
 /* Checkpoint (real clock only). Waits until fd is readable (PURR_FD_READ)
  * and/or writable (PURR_FD_WRITE). Returns the ready mask (> 0).
@@ -260,7 +297,7 @@ PURR_API int purr_sleep_forever(void);
  * readiness exists in virtual time); PURR_ESYS if libuv refuses the fd. */
 #define PURR_FD_READ 1
 #define PURR_FD_WRITE 2
-PURR_API int purr_fd_wait(int fd, int events);
+PURR_API PURR_MUST_CHECK int purr_fd_wait(int fd, int events);
 
 /* ---------------------------------------------------------------------- */
 /* Cancel scopes                                                           */
@@ -270,7 +307,26 @@ PURR_API int purr_fd_wait(int fd, int events);
  * A scope is cancelled by purr_scope_cancel or when its deadline passes; all
  * checkpoints inside it (including in child tasks of nurseries opened inside
  * it) then return PURR_ECANCELED, until the scope is exited. A shielded
- * scope hides the cancellation of enclosing scopes from what runs in it. */
+ * scope hides the cancellation of enclosing scopes from what runs in it.
+ *
+ * Life cycle (Trio's CancelScope). A scope is either made and entered in one
+ * step (purr_scope_enter, purr_move_on_after, purr_fail_after: Trio's
+ * `with CancelScope(deadline=...)`, `with move_on_after(...)`), or made
+ * first with purr_scope_init and entered later with purr_scope_enter_init
+ * (Trio's `scope = CancelScope(); ...; with scope:`). A scope made by
+ * purr_scope_init can be handed to other tasks or kept in a struct before it
+ * is entered; it may be cancelled, have its deadline moved or its shield set
+ * before entry, while entered and after exit:
+ * - cancelled before entry: it is cancelled the moment it is entered (every
+ *   checkpoint inside returns PURR_ECANCELED at once);
+ * - a deadline already passed at entry cancels it at entry;
+ * - cancelling after exit only sets cancel_called (nothing is left inside);
+ * - it is entered once: entering it again, even after exit, is misuse (Trio:
+ *   "each CancelScope may only be used for a single 'with' block").
+ * The storage of a scope made by purr_scope_enter may be reused for a new
+ * scope after exit (each enter makes a fresh one). Using a scope that was
+ * neither initialised nor entered (e.g. cancelling a zeroed struct) is
+ * misuse and aborts with a message saying so. */
 typedef struct purr_scope purr_scope;
 
 /* Private: a timer in the loop's heap, embedded in scopes and tasks. */
@@ -287,12 +343,18 @@ struct purr_scope {
     void *data;                 /* for the user */
     /* read-only: */
     purr_time deadline_ns;      /* absolute; PURR_TIME_NEVER for none */
-    bool cancel_called;         /* cancelled (explicitly or by deadline) */
-    bool cancelled_caught;      /* set by exit: a checkpoint inside failed */
+    bool cancel_called;         /* cancelled (explicitly or by deadline);
+                                   see also purr_scope_cancel_called */
+    bool cancelled_caught;      /* a checkpoint inside failed because of
+                                   this scope (Trio: cancelled_caught) */
     bool shield;                /* set with purr_scope_set_shield */
     bool fail_on_deadline;      /* purr_fail_after: exit returns ETIMEDOUT */
     bool deadline_hit;          /* the deadline cancelled the scope */
     /* private: */
+    uint32_t state_;            /* life-cycle stage (a magic number) */
+    purr_time relative_ns_;     /* timeout counted from entry, or NEVER */
+    const char *enter_file_;    /* where purr_scope_enter_init entered it */
+    int enter_line_;
     purr_scope *parent;         /* enclosing scope (maybe of another task) */
     purr_task *owner;           /* task that entered it */
     purr_scope *first_child_, *last_child_;  /* scopes entered inside */
@@ -302,8 +364,35 @@ struct purr_scope {
     uint32_t depth_;            /* nesting depth in the owner task */
 };
 
-/* Enters s with an absolute deadline (PURR_TIME_NEVER for none).
- * Must be called in a task; s is caller storage, exited by the same task. */
+/* Makes s a new scope, not entered (Trio: CancelScope(deadline=deadline,
+ * shield=shield)). deadline: absolute ns, PURR_TIME_NEVER for none; it may
+ * already have passed (the scope is then cancelled at entry). Not a
+ * checkpoint; needs no task or loop. s->data is kept. */
+PURR_API void purr_scope_init(purr_scope *s, purr_time deadline, bool shield);
+
+/* As purr_scope_init, with a relative deadline (Trio: CancelScope(
+ * relative_deadline=duration)): the timeout starts counting when the scope
+ * is entered, whose deadline is then now + duration. duration >= 0 (a
+ * negative one is misuse, as Trio's ValueError). */
+PURR_API void purr_scope_init_after(purr_scope *s, purr_time duration,
+                                    bool shield);
+
+/* Enters s, made by purr_scope_init, in the calling task (Trio: `with
+ * scope:`). If s was cancelled before, or its deadline has passed, it is
+ * cancelled from now on. Entering a scope twice (even after it was exited),
+ * or one that was never initialised, is misuse: it aborts with a message
+ * naming the scope (the argument's text), this call site and where it was
+ * first entered. Not a checkpoint. */
+#define purr_scope_enter_init(s)                                             \
+    purr__scope_enter_init((s), #s, __FILE__, __LINE__)
+PURR_API void purr__scope_enter_init(purr_scope *s, const char *what,
+                                     const char *file, int line);
+
+/* Makes s a new scope and enters it with an absolute deadline
+ * (PURR_TIME_NEVER for none): purr_scope_init and purr_scope_enter_init in
+ * one step. Must be called in a task; s is caller storage (which may hold a
+ * scope exited before: it is overwritten, keeping s->data), exited by the
+ * same task. Entering storage whose scope is still entered is misuse. */
 PURR_API void purr_scope_enter(purr_scope *s, purr_time deadline);
 
 /* Exits s, which must be the task's innermost scope. Returns 0; or
@@ -312,14 +401,43 @@ PURR_API void purr_scope_enter(purr_scope *s, purr_time deadline);
  * because of s itself. */
 PURR_API int purr_scope_exit(purr_scope *s);
 
-/* Cancels s (idempotent). Tasks blocked inside it wake with PURR_ECANCELED.
- * Not a checkpoint; may be called from any task or a posted function. */
+/* Cancels s (idempotent): before entry (s is then cancelled when entered),
+ * while entered (tasks blocked inside it wake with PURR_ECANCELED) or after
+ * exit (only cancel_called changes), as Trio's cancel(). Not a checkpoint;
+ * may be called from any task or a posted function (and, for a scope not
+ * entered, outside purr_run). */
 PURR_API void purr_scope_cancel(purr_scope *s);
 
-/* Moves s's deadline (absolute ns). */
+/* Trio's cancel_called: true once s was cancelled, explicitly or by its
+ * deadline. Unlike the field, it is also true for a scope not yet entered
+ * whose absolute deadline has already passed (read inside purr_run). */
+PURR_API bool purr_scope_cancel_called(const purr_scope *s);
+
+/* Moves s's deadline (absolute ns; PURR_TIME_NEVER removes it), before
+ * entry, while entered (earlier: it may cancel s now; later: it re-arms)
+ * or after exit (stored only), as Trio's `scope.deadline = ...`. On a scope
+ * made with a relative deadline and not yet entered, setting a finite
+ * absolute one is misuse (Trio raises RuntimeError). */
 PURR_API void purr_scope_set_deadline(purr_scope *s, purr_time deadline);
 
-/* Shields (or unshields) s from enclosing cancellation. */
+/* Trio's relative_deadline. Entered (or exited): ns left until the deadline
+ * (deadline - now, negative once passed; PURR_TIME_NEVER for none). Not yet
+ * entered: the relative deadline given to purr_scope_init_after or set
+ * below (PURR_TIME_NEVER for none); reading it on an unentered scope that
+ * has a finite absolute deadline is misuse (Trio raises RuntimeError). */
+PURR_API purr_time purr_scope_relative_deadline(const purr_scope *s);
+
+/* Sets Trio's relative_deadline: entered, the deadline becomes now +
+ * duration (moving it earlier or later); not yet entered, the timeout that
+ * starts counting at entry (misuse if s has a finite absolute deadline);
+ * exited, stored only. duration >= 0 (PURR_TIME_NEVER: none). */
+PURR_API void purr_scope_set_relative_deadline(purr_scope *s,
+                                               purr_time duration);
+
+/* Shields (or unshields) s from enclosing cancellation, before entry or
+ * while entered (Trio's `scope.shield = ...`): unshielding an entered scope
+ * under a cancelled one wakes the tasks blocked in it with PURR_ECANCELED;
+ * shielding it makes later checkpoints pass again. */
 PURR_API void purr_scope_set_shield(purr_scope *s, bool shield);
 
 /* True when a checkpoint in the current task would return PURR_ECANCELED. */
@@ -359,8 +477,8 @@ typedef struct purr_nursery_report {
  * returned. PURR_ECANCELED from a child is not counted as an error when the
  * nursery itself was cancelled (it is the expected unwinding).
  * report may be NULL; else it receives every error. */
-PURR_API int purr_nursery_run(purr_nursery_fn body, void *arg);
-PURR_API int purr_nursery_run_report(purr_nursery_fn body, void *arg,
+PURR_API PURR_MUST_CHECK int purr_nursery_run(purr_nursery_fn body, void *arg);
+PURR_API PURR_MUST_CHECK int purr_nursery_run_report(purr_nursery_fn body, void *arg,
                                      purr_nursery_report *report /* out */);
 
 /* Per-spawn options. Zero = defaults. */
@@ -387,7 +505,7 @@ PURR_API int purr__spawn(purr_nursery *n, const char *name, purr_task_fn fn,
  * the caller's: purr_start returns the child's code (or PURR_EFAILED if it
  * returned 0 without calling purr_started) and n is not cancelled.
  * Errors: PURR_ECANCELED (the child is then cancelled too), PURR_ENOMEM. */
-PURR_API int purr__start(purr_nursery *n, const char *name, purr_task_fn fn,
+PURR_API PURR_MUST_CHECK int purr__start(purr_nursery *n, const char *name, purr_task_fn fn,
                          void *arg, void **value, const char *file, int line);
 #define purr_start(n, name, fn, arg, value)                                  \
     purr__start((n), (name), (fn), (arg), (value), __FILE__, __LINE__)
@@ -427,7 +545,7 @@ PURR_API void purr_event_init(purr_event *ev);
  * Not a checkpoint. */
 PURR_API void purr_event_set(purr_event *ev);
 /* Checkpoint. Waits until the event is set. Errors: PURR_ECANCELED. */
-PURR_API int purr_event_wait(purr_event *ev);
+PURR_API PURR_MUST_CHECK int purr_event_wait(purr_event *ev);
 PURR_API bool purr_event_is_set(const purr_event *ev);
 
 /* A counting semaphore; FIFO-fair. */
@@ -441,7 +559,7 @@ typedef struct purr_semaphore {
 PURR_API void purr_semaphore_init(purr_semaphore *sem, int64_t initial);
 /* Checkpoint. Decrements, waiting while the value is 0.
  * Errors: PURR_ECANCELED. */
-PURR_API int purr_semaphore_acquire(purr_semaphore *sem);
+PURR_API PURR_MUST_CHECK int purr_semaphore_acquire(purr_semaphore *sem);
 /* Increments (waking the first waiter). Not a checkpoint. */
 PURR_API void purr_semaphore_release(purr_semaphore *sem);
 
@@ -456,7 +574,7 @@ typedef struct purr_lock {
 
 PURR_API void purr_lock_init(purr_lock *lock);
 /* Checkpoint. Errors: PURR_ECANCELED. Re-acquiring a held lock is misuse. */
-PURR_API int purr_lock_acquire(purr_lock *lock);
+PURR_API PURR_MUST_CHECK int purr_lock_acquire(purr_lock *lock);
 PURR_API void purr_lock_release(purr_lock *lock);
 
 /* ---------------------------------------------------------------------- */
@@ -493,14 +611,14 @@ PURR_API void purr_chan_rx_close(purr_chan_rx *rx);
 /* Checkpoint. Copies item into the channel, waiting for room (or for a
  * receiver, at capacity 0). Errors: PURR_ECANCELED (nothing sent),
  * PURR_EBROKEN (no receivers left), PURR_ECLOSED (this handle closed). */
-PURR_API int purr_chan_send(purr_chan_tx *tx, const void *item);
+PURR_API PURR_MUST_CHECK int purr_chan_send(purr_chan_tx *tx, const void *item);
 /* Not a checkpoint: sends only if it can without waiting.
  * Errors: PURR_EAGAIN (would block), PURR_EBROKEN, PURR_ECLOSED. */
 PURR_API int purr_chan_try_send(purr_chan_tx *tx, const void *item);
 /* Checkpoint. Copies the next item into *item, waiting for one.
  * Errors: PURR_ECANCELED, PURR_ECLOSED (all senders closed and the buffer is
  * drained, or this handle closed). */
-PURR_API int purr_chan_recv(purr_chan_rx *rx, void *item /* out */);
+PURR_API PURR_MUST_CHECK int purr_chan_recv(purr_chan_rx *rx, void *item /* out */);
 /* Not a checkpoint. Errors: PURR_EAGAIN, PURR_ECLOSED. */
 PURR_API int purr_chan_try_recv(purr_chan_rx *rx, void *item /* out */);
 /* Items currently buffered. */

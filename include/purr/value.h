@@ -70,7 +70,8 @@ PURR_API purr_value *purr_value_new_bool(purr_loop *loop, const char *name,
                                          purr_role role);
 
 /* Frees v (NULL accepted). A derived value stops following its sources
- * first. Freeing a value that still has waiting tasks or derived values
+ * first; a transform shared by several users (purr_value_open_transform)
+ * only loses this user's share until the last one frees it. Freeing a value that still has waiting tasks or derived values
  * depending on it is misuse. Emits PURR_EV_VALUE_CLOSED. */
 PURR_API void purr_value_free(purr_value *v);
 
@@ -121,22 +122,68 @@ typedef bool (*purr_trans_pred_fn)(const purr_datum *new_value,
 
 /* What a wait matches. Build it with the helpers below. For value waits
  * only fn applies; for transition waits tfn (new, old) if set, else fn on
- * the new value. Both NULL: anything matches. */
+ * the new value. Both NULL: anything matches. A match is a small value,
+ * passed and copied by value, that needs no closing; a field name is
+ * resolved when the wait or iterator using it starts. */
 typedef struct purr_match {
     purr_pred_fn fn;
     purr_trans_pred_fn tfn;
     void *arg;
+    /* private: set by purr_match_equal, _cmp and _field */
+    uint32_t flags_;            /* what the fields below hold */
+    int32_t field_index_;       /* resolved by the wait from field_ */
+    const char *field_;         /* purr_match_field's name */
+    purr_datum ref_;            /* purr_match_equal / _cmp's datum (a
+                                   scalar, or over an interned copy) */
 } purr_match;
 
 /* Matches anything. */
 PURR_API purr_match purr_match_any(void);
-/* Matches a datum equal to *d. d is borrowed: it must stay alive and
- * unchanged while the wait or iterator using the match is open. */
+
+/* Matches a datum equal to *d (bitwise, as purr_datum_equal).
+ * Ownership: the match owns what it compares with; d is only read here and
+ * may be freed, changed or go out of scope at once (a helper may build a
+ * string on its stack and return a match for it). A scalar is kept inside
+ * the match; a string, bytes or tuple is interned: one copy per distinct
+ * datum, kept for the life of the process and shared by every match of an
+ * equal datum (so matching against ever new strings grows the process).
+ * (trio-util: any Python value, kept alive by reference.) */
 PURR_API purr_match purr_match_equal(const purr_datum *d);
+
+/* Comparison operators of purr_match_cmp. */
+typedef enum purr_match_op {
+    PURR_MATCH_LT = 3,   /* value <  d */
+    PURR_MATCH_LE = 4,   /* value <= d */
+    PURR_MATCH_GT = 5,   /* value >  d */
+    PURR_MATCH_GE = 6    /* value >= d */
+} purr_match_op;
+
+/* Matches a value that compares with *d as op says: ints and doubles
+ * compare numerically with each other (an int with a double as doubles;
+ * a NaN matches nothing); other types only with a datum of the same type,
+ * in purr_datum_compare's order (strings, bytes: bytewise; tuples:
+ * item by item); a value of another type never matches. d as for
+ * purr_match_equal. The lambda of trio-util's `wait_value(lambda v: v > 3)`
+ * in one call: purr_match_cmp(PURR_MATCH_GT, &three). */
+PURR_API purr_match purr_match_cmp(purr_match_op op, const purr_datum *d);
+
 /* Matches when fn(value, arg) is true. */
 PURR_API purr_match purr_match_pred(purr_pred_fn fn, void *arg);
 /* Matches a transition when tfn(new, old, arg) is true. */
 PURR_API purr_match purr_match_trans(purr_trans_pred_fn tfn, void *arg);
+
+/* Applies m to one field of a composed value (purr_value_open_compose with
+ * names), as trio-util's predicates read a namedtuple's field: `wait until
+ * xy.x > 3 held for 1 s` is
+ *     purr_value_wait(xy, purr_match_field("x",
+ *                         purr_match_cmp(PURR_MATCH_GT, &three)), PURR_S, NULL)
+ * m sees the field's datum (a transition predicate: the field's new and old
+ * datums). The name is resolved once, when the wait or iterator starts
+ * (name must be alive until then: usually a literal); a name the value has
+ * no field of is misuse and aborts naming both. The other conditions of
+ * the wait (held_for, eventual values' "differs from the last item") apply
+ * to the whole value. */
+PURR_API purr_match purr_match_field(const char *name, purr_match m);
 
 /* ---------------------------------------------------------------------- */
 /* Waiting                                                                 */
@@ -153,7 +200,7 @@ PURR_API purr_match purr_match_trans(purr_trans_pred_fn tfn, void *arg);
  *   the one seen at the start of the hold).
  * out (may be NULL) receives a copy. Returns 0.
  * Errors: PURR_ECANCELED (out untouched). */
-PURR_API int purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
+PURR_API PURR_MUST_CHECK int purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
                              purr_datum *out /* out */);
 
 /* Checkpoint. Waits for the next transition matching m (always parks: the
@@ -161,7 +208,7 @@ PURR_API int purr_value_wait(purr_value *v, purr_match m, purr_time held_for,
  * into this datum, whatever the old one was". new_out and old_out (each may
  * be NULL) receive copies of the last matching pair before the waiter ran.
  * Returns 0. Errors: PURR_ECANCELED. */
-PURR_API int purr_value_wait_transition(purr_value *v, purr_match m,
+PURR_API PURR_MUST_CHECK int purr_value_wait_transition(purr_value *v, purr_match m,
                                         purr_datum *new_out /* out */,
                                         purr_datum *old_out /* out */);
 
@@ -210,7 +257,7 @@ PURR_API void purr_eventual_open(purr_eventual *it, purr_value *v,
  * without one. *item is borrowed until the next call or close. Returns 0;
  * PURR_ECANCELED; PURR_ECLOSED or PURR_ETIMEDOUT when a per-next timeout
  * expired (and on every later call: the iteration has ended). */
-PURR_API int purr_eventual_next(purr_eventual *it,
+PURR_API PURR_MUST_CHECK int purr_eventual_next(purr_eventual *it,
                                 const purr_datum **item /* out */);
 PURR_API void purr_eventual_close(purr_eventual *it);
 
@@ -232,7 +279,7 @@ PURR_API void purr_transitions_open(purr_transitions *it, purr_value *v,
                                     purr_match m);
 /* Checkpoint. *new_value and *old_value (each may be NULL) are borrowed
  * until the next call or close. Errors as purr_eventual_next. */
-PURR_API int purr_transitions_next(purr_transitions *it,
+PURR_API PURR_MUST_CHECK int purr_transitions_next(purr_transitions *it,
                                    const purr_datum **new_value /* out */,
                                    const purr_datum **old_value /* out */);
 PURR_API void purr_transitions_close(purr_transitions *it);
@@ -254,7 +301,7 @@ PURR_API void purr_periodic_open(purr_periodic *it, purr_time period);
 /* Checkpoint, except the first call, which returns at once without one.
  * elapsed: ns since the first item; delta: ns since the previous item (-1
  * for the first). Errors as purr_eventual_next. */
-PURR_API int purr_periodic_next(purr_periodic *it,
+PURR_API PURR_MUST_CHECK int purr_periodic_next(purr_periodic *it,
                                 purr_time *elapsed /* out */,
                                 purr_time *delta /* out */);
 PURR_API void purr_periodic_close(purr_periodic *it);
@@ -268,11 +315,19 @@ PURR_API void purr_periodic_close(purr_periodic *it);
 typedef void (*purr_transform_fn)(const purr_datum *in, purr_datum *out,
                                   void *arg);
 
-/* open_transform: a new value (role internal, type nil = any) holding
- * fn(src), computed now and updated inside each transition of src; it has a
- * transition only when the result changes. Close it with
- * purr_value_detach (it keeps its last value and stops following) and free
- * it with purr_value_free (which detaches first). */
+/* open_transform: a value (role internal, type nil = any) holding fn(src),
+ * computed at the first open and updated inside each transition of src; it
+ * has a transition only when the result changes (rule 14).
+ * Shared, as trio-util's: one derived value per (src, fn, arg). Opening it
+ * again with the same fn and arg returns the same value (named by the
+ * first open; name is then ignored) and counts one more user, so fn runs
+ * once per transition of src however many users there are, and they all
+ * see one value, one transition sequence. Each user ends its use with
+ * purr_value_free, which drops its share; the last one's free detaches and
+ * frees the value (trio-util closes it with the last context). A different
+ * fn or arg makes a separate value.
+ * purr_value_detach (keep the last value, stop following) applies to a
+ * transform with one user; on one that other users share it is misuse. */
 PURR_API purr_value *purr_value_open_transform(purr_value *src,
                                                const char *name,
                                                purr_transform_fn fn,
@@ -315,7 +370,7 @@ PURR_API void purr_repeated_event_set(purr_repeated_event *e);
 /* The underlying counter value (to wait on or compose). */
 PURR_API purr_value *purr_repeated_event_value(purr_repeated_event *e);
 /* Checkpoint. Waits for a set after the call. Errors: PURR_ECANCELED. */
-PURR_API int purr_repeated_event_wait(purr_repeated_event *e);
+PURR_API PURR_MUST_CHECK int purr_repeated_event_wait(purr_repeated_event *e);
 
 /* unqueued_events: transitions of the counter. Sets during the body are
  * dropped; several sets in one step are one event. Use the returned
@@ -336,7 +391,7 @@ typedef struct purr_events {
 PURR_API void purr_events_open(purr_events *it, purr_repeated_event *e,
                                bool repeat_last);
 /* Checkpoint. Returns 0 for each event; errors as purr_eventual_next. */
-PURR_API int purr_events_next(purr_events *it);
+PURR_API PURR_MUST_CHECK int purr_events_next(purr_events *it);
 PURR_API void purr_events_close(purr_events *it);
 
 /* ---------------------------------------------------------------------- */
@@ -349,12 +404,12 @@ PURR_API void purr_events_close(purr_events *it);
  * (PURR_ECANCELED if the caller was cancelled): a wait that fails is not
  * "first", its error cancels the rest and is returned. n must be at least
  * 1 (n == 0 is misuse: there would be no index to return). */
-PURR_API int purr_wait_any(purr_task_fn const *fns, void *const *args,
+PURR_API PURR_MUST_CHECK int purr_wait_any(purr_task_fn const *fns, void *const *args,
                            size_t n);
 
 /* Checkpoint. Runs them all; returns 0 when all have returned, or the first
  * error by nursery rules (which cancels the rest). */
-PURR_API int purr_wait_all(purr_task_fn const *fns, void *const *args,
+PURR_API PURR_MUST_CHECK int purr_wait_all(purr_task_fn const *fns, void *const *args,
                            size_t n);
 
 /* Checkpoint. move_on_when: runs wait(wait_arg) as a task beside
@@ -365,16 +420,34 @@ PURR_API int purr_wait_all(purr_task_fn const *fns, void *const *args,
  * cancellation ended it), or an error of wait by nursery rules (a failing
  * wait cancels the body through the nursery, and *cancelled_caught stays
  * false). */
-PURR_API int purr_move_on_when(purr_task_fn wait, void *wait_arg,
+PURR_API PURR_MUST_CHECK int purr_move_on_when(purr_task_fn wait, void *wait_arg,
                                purr_task_fn body, void *body_arg,
                                bool *cancelled_caught /* out */);
+
+/* The body of purr_move_on_when_scope: runs in the calling task inside
+ * scope, which it may read or act on. */
+typedef int (*purr_scope_body_fn)(purr_scope *scope, void *arg);
+
+/* Checkpoint. move_on_when yielding its cancel scope, as trio-util's
+ * `async with move_on_when(wait) as cancel_scope:`. As purr_move_on_when,
+ * but scope (caller storage, made here with purr_scope_init: no deadline,
+ * not shielded) is the body's own scope and is passed to body, which may
+ * read scope->cancel_called, cancel it early (purr_scope_cancel: the body's
+ * checkpoints then return PURR_ECANCELED and the block ends normally, as
+ * when wait returns), move its deadline or shield it. After the call,
+ * scope->cancelled_caught says whether the cancellation ended the body and
+ * scope->cancel_called whether it was cancelled at all.
+ * Returns and errors as purr_move_on_when. */
+PURR_API PURR_MUST_CHECK int purr_move_on_when_scope(
+    purr_scope *scope, purr_task_fn wait, void *wait_arg,
+    purr_scope_body_fn body, void *body_arg);
 
 /* Checkpoint. run_and_cancelling: runs fn(fn_arg) as a task beside
  * body(body_arg) (in the calling task) and cancels fn when the body ends,
  * never interrupting the body: fn returning 0 early leaves the body alone.
  * Returns the body's result, or fn's error (a failing fn does cancel the
  * body, by nursery rules, as in trio-util). */
-PURR_API int purr_run_and_cancelling(purr_task_fn fn, void *fn_arg,
+PURR_API PURR_MUST_CHECK int purr_run_and_cancelling(purr_task_fn fn, void *fn_arg,
                                      purr_task_fn body, void *body_arg);
 
 #ifdef __cplusplus

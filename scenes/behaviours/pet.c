@@ -46,15 +46,12 @@ static int
 docking(void *arg)
 {
     pet *p = arg;
-    int rc;
     for (;;) {
-        if ((rc = purr_value_wait(p->battery, purr_match_pred(battery_low, p),
-                                  p->low_for_ns, NULL)) < 0)
-            return rc;
+        PURR_TRY(purr_value_wait(p->battery, purr_match_pred(battery_low, p),
+                                 p->low_for_ns, NULL));
         purr_value_set_bool(p->docked, true);
-        if ((rc = purr_value_wait(p->battery, purr_match_pred(battery_full, p),
-                                  0, NULL)) < 0)
-            return rc;
+        PURR_TRY(purr_value_wait(p->battery, purr_match_pred(battery_full, p),
+                                 0, NULL));
         purr_value_set_bool(p->docked, false);
     }
 }
@@ -98,14 +95,11 @@ purring(void *arg)
 {
     pet *p = arg;
     purr_datum yes = purr_datum_bool(true);
-    int rc;
     for (;;) {
-        if ((rc = purr_value_wait_transition(p->touched, purr_match_equal(&yes),
-                                             NULL, NULL)) < 0)
-            return rc;
+        PURR_TRY(purr_value_wait_transition(p->touched, purr_match_equal(&yes),
+                                            NULL, NULL));
         purr_value_set_string(p->sound, "purr");
-        if ((rc = purr_sleep(p->purr_for_ns)) < 0)
-            return rc;
+        PURR_TRY(purr_sleep(p->purr_for_ns));
         purr_value_set_string(p->sound, "");
     }
 }
@@ -113,11 +107,8 @@ purring(void *arg)
 static int
 pet_body(purr_nursery *n, void *arg)
 {
-    int rc;
-    if ((rc = purr_spawn(n, "pet.docking", docking, arg)) < 0)
-        return rc;
-    if ((rc = purr_spawn(n, "pet.moods", moods, arg)) < 0)
-        return rc;
+    PURR_TRY(purr_spawn(n, "pet.docking", docking, arg));
+    PURR_TRY(purr_spawn(n, "pet.moods", moods, arg));
     return purr_spawn(n, "pet.purring", purring, arg);
 }
 

@@ -177,7 +177,7 @@ counter_main(void *arg)
     for (int64_t i = 1; i <= c->count; i++) {
         purr_value_set_int(v, i);
         if (i % 100 == 0)
-            purr_sleep(PURR_MS);
+            PURR_TRY(purr_sleep(PURR_MS));
     }
     if (c->ready_fd >= 0) {
         /* Everything is committed: the files no longer change. */

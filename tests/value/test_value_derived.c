@@ -237,6 +237,128 @@ Test(value, rule14_freeing_a_followed_source_is_misuse, .signal = SIGABRT)
     purr_test_run(main_free_followed, NULL);
 }
 
+/* trio-util shares one transform per (source, function): two users that
+ * open it with the same function see one derived value, the function runs
+ * once per transition of the source, and the value is closed with its
+ * last user. */
+typedef struct transform_user {
+    purr_value *src;
+    purr_value *opened;   /* what purr_value_open_transform gave */
+    int seen;             /* transitions of it seen */
+    int64_t last;
+    purr_time free_at;    /* when to free its share */
+} transform_user;
+
+static int
+transform_user_run(void *arg)
+{
+    transform_user *u = arg;
+    u->opened = purr_value_open_transform(u->src, "twice", times2, NULL);
+    purr_scope s;
+    purr_move_on_after(&s, u->free_at - purr_now());
+    purr_datum got;
+    int rc;
+    while ((rc = purr_value_wait_transition(u->opened, purr_match_any(),
+                                            &got, NULL)) == 0) {
+        u->seen++;
+        u->last = got.u.i;
+    }
+    purr_assert_ok(purr_scope_exit(&s));
+    cr_assert(s.cancelled_caught);
+    purr_value_free(u->opened); /* this user's share */
+    return 0;
+}
+
+static int closed_ids[4], nclosed;
+
+static void
+count_closed(const purr_trace *ev, void *ctx)
+{
+    (void)ctx;
+    if (ev->kind == PURR_EV_VALUE_CLOSED && nclosed < 4)
+        closed_ids[nclosed++] = (int)purr_value_id(ev->value);
+}
+
+static int
+body_two_users(purr_nursery *n, void *arg)
+{
+    transform_user *u = arg;
+    PURR_TRY(purr_spawn(n, "user-a", transform_user_run, &u[0]));
+    PURR_TRY(purr_spawn(n, "user-b", transform_user_run, &u[1]));
+    PURR_TRY(purr_sleep(1 * PURR_S));
+    cr_assert_not_null(u[0].opened);
+    cr_assert_eq(u[0].opened, u[1].opened, "one derived value");
+    cr_assert_eq(fn_calls, 1, "computed once, at the first open");
+    purr_value_set_int(u[0].src, 5);
+    cr_assert_eq(fn_calls, 2, "one call per transition, not per user");
+    PURR_TRY(purr_sleep(1 * PURR_S));
+    purr_value_set_int(u[0].src, 6);
+    cr_assert_eq(fn_calls, 3);
+    PURR_TRY(purr_sleep(2 * PURR_S)); /* 4 s: user a has freed its share */
+    cr_assert_eq(nclosed, 0, "b still uses it");
+    purr_value_set_int(u[0].src, 7);
+    cr_assert_eq(fn_calls, 4, "still following for user b");
+    cr_assert_eq(purr_value_peek(u[1].opened)->u.i, 14);
+    PURR_TRY(purr_sleep(2 * PURR_S)); /* 6 s: b has freed it too */
+    cr_assert_eq(nclosed, 1, "closed with its last user");
+    cr_assert_eq(purr_value_set_int(u[0].src, 8), 1);
+    cr_assert_eq(fn_calls, 4, "nobody follows the source any more");
+    return 0;
+}
+
+static int
+main_transform_shared(void *arg)
+{
+    (void)arg;
+    purr_loop *loop = purr_loop_current();
+    purr_value *src = new_int("speed", 3);
+    fn_calls = 0;
+    nclosed = 0;
+    purr_assert_ok(purr_loop_observe(loop, PURR_EV_BIT(PURR_EV_VALUE_CLOSED),
+                                     count_closed, NULL));
+    transform_user u[2] = {{.src = src, .free_at = 3 * PURR_S},
+                           {.src = src, .free_at = 5 * PURR_S}};
+    purr_assert_ok(purr_nursery_run(body_two_users, u));
+    cr_assert_eq(u[0].seen, 2);
+    cr_assert_eq(u[0].last, 12);
+    cr_assert_eq(u[1].seen, 3);
+    cr_assert_eq(u[1].last, 14);
+    cr_assert_eq(closed_ids[0], 2, "the transform (value #2) was closed");
+    /* A different arg is a different function: a separate value. */
+    purr_value *a = purr_value_open_transform(src, "a", times2, NULL);
+    purr_value *b = purr_value_open_transform(src, "b", times2, (void *)1);
+    purr_value *c = purr_value_open_transform(src, "c", parity, NULL);
+    cr_assert_neq(a, b);
+    cr_assert_neq(a, c);
+    purr_value_free(c);
+    purr_value_free(b);
+    purr_value_free(a);
+    purr_value_free(src);
+    return 0;
+}
+
+Test(value, rule14_transform_shared_per_source_and_function)
+{
+    purr_assert_ok(purr_test_run(main_transform_shared, NULL));
+}
+
+static int
+main_detach_shared(void *arg)
+{
+    (void)arg;
+    purr_value *src = new_int("speed", 3);
+    purr_value *a = purr_value_open_transform(src, "a", times2, NULL);
+    purr_value *b = purr_value_open_transform(src, "b", times2, NULL);
+    cr_assert_eq(a, b);
+    purr_value_detach(a); /* misuse: b's user would be frozen too */
+    return 0;
+}
+
+Test(value, rule14_detaching_a_shared_transform_is_misuse, .signal = SIGABRT)
+{
+    purr_test_run(main_detach_shared, NULL);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Rule 15: compose_values                                                 */
 /* ---------------------------------------------------------------------- */

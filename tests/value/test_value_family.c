@@ -661,6 +661,79 @@ Test(value, rule20_move_on_when_cancels_the_wait_if_the_body_ends_first)
     purr_assert_ok(purr_test_run(main_move_on_when_body_first, NULL));
 }
 
+/* trio-util's move_on_when yields the body's cancel scope: a body that
+ * cancels its own scope after 2 steps ends the block normally, the wait is
+ * cancelled, and the caller reads cancelled_caught from the scope. */
+typedef struct self_cancel {
+    int steps;          /* sleeps before cancelling */
+    int rc;             /* what the sleep after the cancel returned */
+    bool saw_called;    /* scope->cancel_called after the cancel */
+    bool called_before; /* ...and before it */
+} self_cancel;
+
+static int
+body_cancels_own_scope(purr_scope *scope, void *arg)
+{
+    self_cancel *b = arg;
+    for (int i = 0; i < b->steps; i++)
+        PURR_TRY(purr_sleep(PURR_S));
+    b->called_before = scope->cancel_called;
+    purr_scope_cancel(scope);
+    b->saw_called = scope->cancel_called;
+    b->rc = purr_sleep(PURR_S); /* returns at once */
+    return b->rc;
+}
+
+/* The wait's scope fires first: the body sees cancel_called, then its
+ * checkpoint fails. */
+static int
+body_reads_cancel_called(purr_scope *scope, void *arg)
+{
+    self_cancel *b = arg;
+    int rc;
+    while ((rc = purr_sleep(300 * PURR_MS)) == 0)
+        b->steps++;
+    b->saw_called = scope->cancel_called;
+    b->rc = rc;
+    return rc;
+}
+
+static int
+main_move_on_when_scope(void *arg)
+{
+    (void)arg;
+    purr_scope scope;
+    outcome wait = {.duration = 10 * PURR_S};
+    self_cancel b = {.steps = 2};
+    purr_assert_ok(purr_move_on_when_scope(&scope, sleeper, &wait,
+                                           body_cancels_own_scope, &b));
+    cr_assert_not(b.called_before);
+    cr_assert(b.saw_called);
+    purr_assert_err(b.rc, PURR_ECANCELED);
+    cr_assert(scope.cancel_called);
+    cr_assert(scope.cancelled_caught);
+    purr_assert_err(wait.rc, PURR_ECANCELED);
+    cr_assert_eq(wait.at, 2 * PURR_S, "the wait ends with the body");
+    cr_assert_eq(purr_now(), 2 * PURR_S);
+
+    /* The wait returns first (at 3 s): the body reads cancel_called. */
+    outcome wait2 = {.duration = PURR_S};
+    self_cancel b2 = {0};
+    purr_assert_ok(purr_move_on_when_scope(&scope, sleeper, &wait2,
+                                           body_reads_cancel_called, &b2));
+    cr_assert(b2.saw_called);
+    cr_assert_eq(b2.steps, 3);
+    cr_assert(scope.cancelled_caught);
+    cr_assert_eq(purr_now(), 3 * PURR_S);
+
+    return 0;
+}
+
+Test(value, rule20_move_on_when_scope_body_cancels_its_own_scope)
+{
+    purr_assert_ok(purr_test_run(main_move_on_when_scope, NULL));
+}
+
 /* Ticks every 70 ms until cancelled (never at a whole second). */
 typedef struct ticker {
     int ticks;

@@ -18,7 +18,7 @@ drive(void *arg)
     rig *g = arg;
     static const char *const words[] = {"one", "two", "three"};
     for (int k = 1; k <= 9; k++) {
-        purr_sleep(PURR_S);
+        PURR_TRY(purr_sleep(PURR_S));
         purr_value_set_double(g->level, 10.0 * (k % 4));
         purr_value_set_bool(g->on, k % 2);
         purr_value_set_string(g->word, words[k % 3]);

@@ -63,16 +63,12 @@ static int
 drive(void *arg)
 {
     lightbot *b = arg;
-    int rc;
     for (;;) {
         drive_motor(b, "search");
-        if ((rc = purr_value_wait(b->light, purr_match_pred(bright, b),
-                                  b->settle_ns, NULL)) < 0)
-            return rc;
+        PURR_TRY(purr_value_wait(b->light, purr_match_pred(bright, b),
+                                 b->settle_ns, NULL));
         drive_motor(b, "forward");
-        if ((rc = purr_value_wait(b->light, purr_match_pred(dark, b), 0,
-                                  NULL)) < 0)
-            return rc;
+        PURR_TRY(purr_value_wait(b->light, purr_match_pred(dark, b), 0, NULL));
     }
 }
 
@@ -134,10 +130,8 @@ mood(void *arg)
 static int
 body(purr_nursery *n, void *arg)
 {
-    int rc;
-    if ((rc = purr_spawn(n, "lightbot.drive", drive, arg)) < 0 ||
-        (rc = purr_spawn(n, "lightbot.bump", bump, arg)) < 0)
-        return rc;
+    PURR_TRY(purr_spawn(n, "lightbot.drive", drive, arg));
+    PURR_TRY(purr_spawn(n, "lightbot.bump", bump, arg));
     return purr_spawn(n, "lightbot.mood", mood, arg);
 }
 

@@ -6,7 +6,7 @@ static int
 hello(void *arg)
 {
     (void)arg;
-    purr_sleep(3 * PURR_S);
+    PURR_TRY(purr_sleep(3 * PURR_S));
     return purr_now() == 3 * PURR_S ? 0 : 1;
 }
 
