@@ -148,7 +148,7 @@ PURR_API int purr_robot_set(purr_robot *robot, const char *name,
  * Returns 0. Errors: PURR_ECANCELED (after the loop went idle: the wait
  * itself is not interrupted), PURR_ENOMEM. Must be called in a task of
  * robot's loop. */
-PURR_API int purr_robot_settle(purr_robot *robot);
+PURR_API PURR_MUST_CHECK int purr_robot_settle(purr_robot *robot);
 
 /* Checkpoint. Reads lines "NAME DATUM" from fd until end of file and sets
  * input NAME to DATUM (the text form of datum.h: true, 42, 21.5, "text";
@@ -165,8 +165,9 @@ PURR_API int purr_robot_settle(purr_robot *robot);
  *   4095 bytes; the lines before it were set), PURR_ESYS (read or
  *   purr_fd_wait failed), PURR_ECANCELED, PURR_ENOMEM. Must be called in
  *   a task of robot's loop. */
-PURR_API int purr_robot_read_lines(purr_robot *robot, int fd,
-                                   purr_diag *diag /* out */);
+PURR_API PURR_MUST_CHECK int purr_robot_read_lines(purr_robot *robot,
+                                                   int fd,
+                                                   purr_diag *diag /* out */);
 
 /* Runs the behaviours (and the input task) in real time until the
  * duration or purr_robot_stop, then cancels them, writes end_ns and
