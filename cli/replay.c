@@ -79,10 +79,20 @@ static const char usage_replay[] =
     "  -q, --quiet    one line per recording, without the divergence report\n"
     "  -h, --help     show this help\n"
     "\n"
+    "A recording whose run was killed (it lacks the mark of a clean\n"
+    "close) says so first: 'FILE: recording interrupted at HH:MM:SS.mmm:\n"
+    "N transitions kept'. The replay runs to that time only and compares\n"
+    "the transitions kept; what comes after them is not compared.\n"
+    "\n"
     "exit status: 0 every recording replayed identically; 1 one diverged\n"
     "(a report names the first differing transition, the ten before it\n"
-    "and the counts); 2 bad input (not a recording, a foreign schema or\n"
-    "version, an input the scene lacks, a missing scene) or bad usage\n";
+    "and the counts; also within an interrupted recording's kept\n"
+    "transitions); 2 bad input (not a recording, a foreign schema or\n"
+    "version, a bad field in a table, an input the scene lacks, a missing\n"
+    "scene) or bad usage; 4 a recording was interrupted and the\n"
+    "transitions it kept replayed identically (nothing else went\n"
+    "worse). With several files the worst wins, in the order\n"
+    "0 < 4 < 1 < 2.\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -99,6 +109,11 @@ typedef struct replay_cli {
     bool loaded;              /* plug-ins were given with --load: use
                                  them instead of the recorded ones */
 } replay_cli;
+
+/* The exit status of `purr replay` when a recording was interrupted (its
+ * run killed) and the transitions it kept replayed identically: neither 0
+ * (most of the run was not checked) nor 1 (nothing diverged). */
+#define PURR__EXIT_INTERRUPTED 4
 
 /* Replays the recording at path; writes its summary (and report) to out,
  * or its one-line error to err. Fills *rep. Returns the exit status. */
@@ -144,9 +159,21 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
     purr_replay_report_summary(out, rep);
     if (rc == 0)
         return 0;
+    /* Not 1: in CI a cut recording must not read as a behaviour change. */
+    if (rep->outcome == PURR_REPLAY_INTERRUPTED)
+        return PURR__EXIT_INTERRUPTED;
     if (!cli->quiet)
         purr_replay_report_print(out, rep);
     return 1;
+}
+
+/* How bad an exit status is, for the worst of several files: an
+ * interrupted recording whose prefix matched is worse than identical and
+ * better than a divergence; other statuses rank by their number. */
+static int
+severity(int status)
+{
+    return status == PURR__EXIT_INTERRUPTED ? 1 : 2 * status;
 }
 
 /* Copies the whole of f (rewound) to out. */
@@ -370,7 +397,7 @@ purr__cli_replay(int argc, char **argv)
     }
     int worst = 0;
     for (size_t i = 0; i < n; i++)
-        worst = status[i] > worst ? status[i] : worst;
+        worst = severity(status[i]) > severity(worst) ? status[i] : worst;
     if (junit && purr_replay_junit(junit, reps, n) < 0) {
         fprintf(stderr, "purr: %s: cannot write the JUnit file: %s\n", junit,
                 strerror(errno));
