@@ -68,6 +68,9 @@ struct purr_recording {
                                        at open from the run rows */
     bool has_end;                   /* run row end_ns is present: then no */
     purr_time end_ns;               /* transition may come after it */
+    int64_t stats_total;            /* the transitions value_stats counts,
+                                       committed with the chunks: the
+                                       iteration must end at this seq */
 };
 
 static const char SQL_RUN[] = "SELECT key, value FROM run ORDER BY key";
@@ -571,6 +574,25 @@ load_tables(purr_recording *rec, purr_diag *diag)
         if (rc != SQLITE_OK)
             return open_fail(rec, rc, "checking the schema", diag);
     }
+    /* Every commit writes value_stats with its chunks, so its count says
+     * where the transitions end: a chunk deleted at the end (or all of
+     * them) shows there. */
+    rc = sqlite3_prepare_v2(rec->db,
+                            "SELECT coalesce(sum(transitions), 0),"
+                            " coalesce(min(transitions), 0) FROM value_stats",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rec->stats_total = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_int64(st, 1) < 0 || rec->stats_total < 0) {
+            sqlite3_finalize(st);
+            purr_diag_set(diag, rec->path, 0, 0,
+                          "value_stats: a row's transitions is negative");
+            return PURR_EFORMAT;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return open_fail(rec, rc, "reading value_stats", diag);
     return 0;
 }
 
@@ -787,8 +809,17 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
     sqlite3_stmt *st = it->stmt_;
     purr_recording *rec = it->rec_;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        if (it->seq != (uint64_t)rec->stats_total) {
+            purr_diag_set(diag, rec->path, (long)it->seq + 1, 0,
+                          "transitions missing or added: transition_chunk "
+                          "rows end at seq %" PRIu64 ", value_stats rows "
+                          "count %" PRId64 " (sum of column transitions)",
+                          it->seq, rec->stats_total);
+            return PURR_EFORMAT;
+        }
         return PURR_ECLOSED;
+    }
     if (rc != SQLITE_ROW) {
         purr_diag_set(diag, rec->path, (long)it->seq + 1, 0,
                        "cannot read the transition after seq %" PRIu64
