@@ -134,6 +134,18 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
         purr_replay_report_summary(err, rep);
         return 2;
     }
+    /* A run killed before its first commit kept no transition, and maybe
+     * not even its scene: there is nothing to run or compare. */
+    if (!purr_recording_is_complete(rec) &&
+        purr_recording_transition_count(rec) == 0) {
+        memset(rep, 0, sizeof *rep);
+        snprintf(rep->file, sizeof rep->file, "%s", path);
+        rep->outcome = PURR_REPLAY_INTERRUPTED;
+        rep->interrupted = true;
+        purr_recording_close(rec);
+        purr_replay_report_summary(out, rep);
+        return PURR__EXIT_INTERRUPTED;
+    }
     /* The plug-ins the recording was made with, unless --load gave others;
      * either way a plug-in that differs from the recorded one is said, as
      * information: the replay then tells whether it matters. */

@@ -96,6 +96,12 @@ purr_replay_report_summary(FILE *out, const purr_replay_report *rep)
         return;
     }
     case PURR_REPLAY_INTERRUPTED:
+        if (rep->kept == 0) {
+            fprintf(out, "%s: interrupted recording: no transition kept, "
+                         "nothing compared\n",
+                    rep->file);
+            return;
+        }
         fprintf(out, "%s: interrupted recording: the %" PRIu64
                      " transition%s kept replayed identically (%" PRIu64
                      " compared, %" PRIu64 " inputs fed)\n",

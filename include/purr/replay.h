@@ -284,7 +284,9 @@ PURR_API int purr_replay_run(purr_recording *rec,
  * interrupted recording (report->interrupted) that line is preceded by
  * "FILE: recording interrupted at HH:MM:SS.mmm: N transitions kept", and
  * when they all matched it is "FILE: interrupted recording: the N
- * transitions kept replayed identically (M compared, K inputs fed)". */
+ * transitions kept replayed identically (M compared, K inputs fed)" (with
+ * none kept: "FILE: interrupted recording: no transition kept, nothing
+ * compared"). */
 PURR_API void purr_replay_report_summary(FILE *out,
                                          const purr_replay_report *report);
 
