@@ -7,7 +7,8 @@
  * to its last kept transition, and ends with its own outcome
  * (PURR_REPLAY_INTERRUPTED, PURR_EINTERRUPTED; `purr replay` exit status
  * 4, a skipped JUnit testcase), never with a divergence past the cut; a
- * difference inside the prefix is still a divergence (exit status 1).
+ * difference inside the prefix is still a divergence (exit status 1). With
+ * several files the worst status wins, 0 < 4 < 1 < 2.
  *
  * The crash test kills the purr command itself (`purr run --record`) 200
  * times at pseudo-random moments (a seeded PRNG): after reading K bytes
@@ -580,6 +581,102 @@ kill_and_reap(pid_t pid, int fd, int round)
     cr_assert((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ||
                   (WIFEXITED(status) && WEXITSTATUS(status) <= 1),
               "round %d: purr run ended otherwise (%d)", round, status);
+}
+
+/* Records `purr run` of the kill scene into DIR/name, killed once half
+ * of its timeline is out and its writer had 100 ms to commit: a prefix
+ * of the first batch or two. Returns the transitions kept. */
+static size_t
+record_cut(const char *name)
+{
+    int fd;
+    char path[512];
+    remove_db(name);
+    pid_t pid = run_start(name, &fd);
+    read_upto(fd, 400000);
+    struct timespec ts = {0, 100000000};
+    nanosleep(&ts, NULL);
+    kill_and_reap(pid, fd, 0);
+    bool complete;
+    int64_t last_ns;
+    tr_list l = {0};
+    size_t kept = read_recording(in_dir(path, sizeof path, name), &l, NULL,
+                                 &complete, &last_ns, 0);
+    tr_list_free(&l);
+    cr_assert_not(complete);
+    cr_assert_gt(kept, 0, "nothing committed in 100 ms");
+    return kept;
+}
+
+Test(interrupted_cli, replay_outcomes_and_exit_statuses, .timeout = 120)
+{
+    char out[16384], err[2048], cmd[512], path[512];
+    write_scene();
+    cr_assert_eq(purr_cmd_in(dir, "run -q --record ref.db kill.yaml", out,
+                             sizeof out, err, sizeof err),
+                 0, "%s%s", out, err);
+    size_t kept = record_cut("cut.db");
+
+    /* -q changes nothing: the two lines are the whole report. */
+    cr_assert_eq(purr_cmd_in(dir, "replay -q cut.db", out, sizeof out, err,
+                             sizeof err),
+                 4, "%s%s", out, err);
+    cr_assert_eq(purr_count_lines(out), 2, "%s", out);
+    char want[512];
+    snprintf(want, sizeof want, "cut.db: interrupted recording: the %zu "
+                                "transitions kept replayed identically (",
+             kept);
+    cr_assert(strstr(out, want), "%s", out);
+
+    /* JUnit: a skipped testcase, neither a failure nor an error. */
+    cr_assert_eq(purr_cmd_in(dir, "replay --junit j.xml cut.db ref.db", out,
+                             sizeof out, err, sizeof err),
+                 4, "%s%s", out, err);
+    snprintf(cmd, sizeof cmd, "grep -q 'failures=\"0\" errors=\"0\" "
+                              "skipped=\"1\"' %s/j.xml && grep -q "
+                              "'<skipped message=\"interrupted recording' "
+                              "%s/j.xml",
+             dir, dir);
+    cr_assert_eq(system(cmd), 0, "the JUnit file");
+
+    /* A difference inside the prefix is a divergence, said after the
+     * cut's line. */
+    snprintf(cmd, sizeof cmd, "cd %s && cp cut.db diff.db && { [ ! -e "
+                              "cut.db-wal ] || cp cut.db-wal diff.db-wal; }",
+             dir);
+    cr_assert_eq(system(cmd), 0);
+    rec_flip_payload_bit(in_dir(path, sizeof path, "diff.db"),
+                         "seq = (SELECT min(t.seq) FROM transition t JOIN "
+                         "value v ON v.id = t.value_id WHERE v.name = "
+                         "'mood')",
+                         5, 0);
+    cr_assert_eq(purr_cmd_in(dir, "replay diff.db", out, sizeof out, err,
+                             sizeof err),
+                 1, "%s%s", out, err);
+    cr_assert(strncmp(out, "diff.db: recording interrupted at ", 34) == 0,
+              "%s", out);
+    cr_assert(strstr(out, "\ndiff.db: DIVERGED at "), "%s", out);
+
+    /* Several files: the worst wins, 0 < 4 < 1 < 2, with --jobs too. */
+    struct {
+        const char *args;
+        int status;
+    } worst[] = {
+        {"replay ref.db", 0},
+        {"replay ref.db cut.db", 4},
+        {"replay cut.db ref.db diff.db", 1},
+        {"replay --jobs 2 diff.db cut.db", 1},
+        {"replay cut.db nothing.db", 2},
+    };
+    for (size_t i = 0; i < sizeof worst / sizeof worst[0]; i++)
+        cr_assert_eq(purr_cmd_in(dir, worst[i].args, out, sizeof out, err,
+                                 sizeof err),
+                     worst[i].status, "%s: %s%s", worst[i].args, out, err);
+    /* --help documents the status. */
+    cr_assert_eq(purr_cmd_in(dir, "replay --help", out, sizeof out, err,
+                             sizeof err),
+                 0);
+    cr_assert(strstr(out, "4 a recording was interrupted"), "%s", out);
 }
 
 #define KILLS 200
