@@ -56,8 +56,7 @@ cut_driver(void *arg)
         if (k > c->readings) {
             /* Every reaction to the last reading has happened. */
             char b = 'r';
-            if (purr_recorder_flush(c->r) < 0 ||
-                write(c->ready_fd, &b, 1) != 1)
+            if (purr_recorder_flush(c->r) < 0 || write(c->ready_fd, &b, 1) != 1)
                 _exit(5);
             (void)!read(c->block_fd, &b, 1);
             _exit(6);
@@ -431,8 +430,7 @@ tr_list_free(tr_list *l)
  * in *last_ns. */
 static size_t
 read_recording(const char *path, tr_list *keep, const tr_list *ref,
-               bool *complete /* out */, int64_t *last_ns /* out */,
-               int round)
+               bool *complete /* out */, int64_t *last_ns /* out */, int round)
 {
     purr_recording *rec;
     purr_diag diag;
@@ -447,25 +445,24 @@ read_recording(const char *path, tr_list *keep, const tr_list *ref,
         cr_assert_eq(it.seq, (uint64_t)n + 1, "round %d: gap", round);
         *last_ns = it.time_ns;
         if (ref) {
-            cr_assert_lt(n, ref->n, "round %d: more than the whole run",
-                         round);
+            cr_assert_lt(n, ref->n, "round %d: more than the whole run", round);
             cr_assert_eq(it.time_ns, ref->time_ns[n],
                          "round %d: transition %zu's time", round, n + 1);
             cr_assert_eq(it.value->id, ref->value_id[n],
                          "round %d: transition %zu's value", round, n + 1);
             cr_assert(it.payload_len == ref->payload_len[n] &&
-                          memcmp(it.payload, ref->payload[n],
-                                 it.payload_len) == 0,
+                          memcmp(it.payload, ref->payload[n], it.payload_len) ==
+                              0,
                       "round %d: transition %zu's payload", round, n + 1);
         } else {
             if (keep->n == keep->cap) {
                 keep->cap = keep->cap ? 2 * keep->cap : 4096;
-                keep->time_ns = realloc(keep->time_ns,
-                                        keep->cap * sizeof *keep->time_ns);
-                keep->value_id = realloc(keep->value_id,
-                                         keep->cap * sizeof *keep->value_id);
-                keep->payload = realloc(keep->payload,
-                                        keep->cap * sizeof *keep->payload);
+                keep->time_ns =
+                    realloc(keep->time_ns, keep->cap * sizeof *keep->time_ns);
+                keep->value_id =
+                    realloc(keep->value_id, keep->cap * sizeof *keep->value_id);
+                keep->payload =
+                    realloc(keep->payload, keep->cap * sizeof *keep->payload);
                 keep->payload_len = realloc(
                     keep->payload_len, keep->cap * sizeof *keep->payload_len);
             }
@@ -499,12 +496,12 @@ check_integrity(const char *name, int round)
     sqlite3 *db;
     sqlite3_stmt *st;
     cr_assert_eq(sqlite3_open(to, &db), SQLITE_OK, "round %d", round);
-    cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st,
-                                    NULL),
-                 SQLITE_OK, "round %d: %s", round, sqlite3_errmsg(db));
+    cr_assert_eq(
+        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+        SQLITE_OK, "round %d: %s", round, sqlite3_errmsg(db));
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "round %d", round);
-    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok",
-                     "round %d", round);
+    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok", "round %d",
+                     round);
     sqlite3_finalize(st);
     sqlite3_close(db);
     remove_db("copy.db");
@@ -536,8 +533,8 @@ check_replay(const char *name, bool complete, size_t kept, int64_t last_ns,
     if (complete) {
         cr_assert_eq(st, 0, "round %d: %s%s", round, out, err);
         snprintf(want, sizeof want, "%s: identical (", name);
-        cr_assert(strncmp(out, want, strlen(want)) == 0, "round %d: %s",
-                  round, out);
+        cr_assert(strncmp(out, want, strlen(want)) == 0, "round %d: %s", round,
+                  out);
         return;
     }
     cr_assert_eq(st, 4, "round %d: %s%s", round, out, err);
@@ -618,13 +615,14 @@ Test(interrupted_cli, replay_outcomes_and_exit_statuses, .timeout = 120)
     size_t kept = record_cut("cut.db");
 
     /* -q changes nothing: the two lines are the whole report. */
-    cr_assert_eq(purr_cmd_in(dir, "replay -q cut.db", out, sizeof out, err,
-                             sizeof err),
-                 4, "%s%s", out, err);
+    cr_assert_eq(
+        purr_cmd_in(dir, "replay -q cut.db", out, sizeof out, err, sizeof err),
+        4, "%s%s", out, err);
     cr_assert_eq(purr_count_lines(out), 2, "%s", out);
     char want[512];
-    snprintf(want, sizeof want, "cut.db: interrupted recording: the %zu "
-                                "transitions kept replayed identically (",
+    snprintf(want, sizeof want,
+             "cut.db: interrupted recording: the %zu "
+             "transitions kept replayed identically (",
              kept);
     cr_assert(strstr(out, want), "%s", out);
 
@@ -632,17 +630,19 @@ Test(interrupted_cli, replay_outcomes_and_exit_statuses, .timeout = 120)
     cr_assert_eq(purr_cmd_in(dir, "replay --junit j.xml cut.db ref.db", out,
                              sizeof out, err, sizeof err),
                  4, "%s%s", out, err);
-    snprintf(cmd, sizeof cmd, "grep -q 'failures=\"0\" errors=\"0\" "
-                              "skipped=\"1\"' %s/j.xml && grep -q "
-                              "'<skipped message=\"interrupted recording' "
-                              "%s/j.xml",
+    snprintf(cmd, sizeof cmd,
+             "grep -q 'failures=\"0\" errors=\"0\" "
+             "skipped=\"1\"' %s/j.xml && grep -q "
+             "'<skipped message=\"interrupted recording' "
+             "%s/j.xml",
              dir, dir);
     cr_assert_eq(system(cmd), 0, "the JUnit file");
 
     /* A difference inside the prefix is a divergence, said after the
      * cut's line. */
-    snprintf(cmd, sizeof cmd, "cd %s && cp cut.db diff.db && { [ ! -e "
-                              "cut.db-wal ] || cp cut.db-wal diff.db-wal; }",
+    snprintf(cmd, sizeof cmd,
+             "cd %s && cp cut.db diff.db && { [ ! -e "
+             "cut.db-wal ] || cp cut.db-wal diff.db-wal; }",
              dir);
     cr_assert_eq(system(cmd), 0);
     rec_flip_payload_bit(in_dir(path, sizeof path, "diff.db"),
@@ -650,11 +650,11 @@ Test(interrupted_cli, replay_outcomes_and_exit_statuses, .timeout = 120)
                          "value v ON v.id = t.value_id WHERE v.name = "
                          "'mood')",
                          5, 0);
-    cr_assert_eq(purr_cmd_in(dir, "replay diff.db", out, sizeof out, err,
-                             sizeof err),
-                 1, "%s%s", out, err);
-    cr_assert(strncmp(out, "diff.db: recording interrupted at ", 34) == 0,
-              "%s", out);
+    cr_assert_eq(
+        purr_cmd_in(dir, "replay diff.db", out, sizeof out, err, sizeof err), 1,
+        "%s%s", out, err);
+    cr_assert(strncmp(out, "diff.db: recording interrupted at ", 34) == 0, "%s",
+              out);
     cr_assert(strstr(out, "\ndiff.db: DIVERGED at "), "%s", out);
 
     /* Several files: the worst wins, 0 < 4 < 1 < 2, with --jobs too. */
@@ -669,13 +669,12 @@ Test(interrupted_cli, replay_outcomes_and_exit_statuses, .timeout = 120)
         {"replay cut.db nothing.db", 2},
     };
     for (size_t i = 0; i < sizeof worst / sizeof worst[0]; i++)
-        cr_assert_eq(purr_cmd_in(dir, worst[i].args, out, sizeof out, err,
-                                 sizeof err),
-                     worst[i].status, "%s: %s%s", worst[i].args, out, err);
+        cr_assert_eq(
+            purr_cmd_in(dir, worst[i].args, out, sizeof out, err, sizeof err),
+            worst[i].status, "%s: %s%s", worst[i].args, out, err);
     /* --help documents the status. */
-    cr_assert_eq(purr_cmd_in(dir, "replay --help", out, sizeof out, err,
-                             sizeof err),
-                 0);
+    cr_assert_eq(
+        purr_cmd_in(dir, "replay --help", out, sizeof out, err, sizeof err), 0);
     cr_assert(strstr(out, "4 a recording was interrupted"), "%s", out);
 }
 
@@ -755,19 +754,18 @@ Test(interrupted_cli, purr_run_killed_at_200_moments, .timeout = 240)
         }
         /* Mode A waits up to twice as long: the writer thread commits
          * a batch some ms after it was handed one. */
-        int64_t us = (int64_t)(y % (uint32_t)((round % 2 ? 1 : 2) * tail_us +
-                                              1));
+        int64_t us =
+            (int64_t)(y % (uint32_t)((round % 2 ? 1 : 2) * tail_us + 1));
         struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
         nanosleep(&ts, NULL);
         kill_and_reap(pid, fd, round);
 
         /* The run printed a transition, so the recorder had opened the
          * file and committed its first rows. */
-        cr_assert(exists(in_dir(path, sizeof path, "k.db")), "round %d",
-                  round);
+        cr_assert(exists(in_dir(path, sizeof path, "k.db")), "round %d", round);
         check_integrity("k.db", round);
-        size_t kept = read_recording(path, NULL, &ref, &complete, &last_ns,
-                                     round);
+        size_t kept =
+            read_recording(path, NULL, &ref, &complete, &last_ns, round);
         if (complete)
             cr_assert_eq(kept, ref_n, "round %d: complete but short", round);
         check_replay("k.db", complete, kept, last_ns, round);

@@ -3,8 +3,8 @@
  *
  * Each case changes one field of a good recording, as an edit or a
  * damaged disk would (the tables are STRICT, so SQLite itself refuses a
- * value of the wrong storage class): a first chunk that does not start at seq 1 (or
- * starts at INT64_MIN), a deleted first or last chunk, an initial datum
+ * value of the wrong storage class): a first chunk that does not start at seq 1
+ * (or starts at INT64_MIN), a deleted first or last chunk, an initial datum
  * that does not decode (x'07ff', x'', a string cut short), a role that is
  * not one (0) or another one (an input made an output and the other way
  * round), a negative first_ns, an input moved after end_ns. Through the
@@ -267,8 +267,9 @@ Test(tamper, input_after_end_ns)
     expect_refused(path, seq, want);
     /* At the end itself is the run's (a duration includes its end). */
     thermo_tampered(path, sizeof path, "atend.db", NULL);
-    rec_set_time(path, "seq = (SELECT max(seq) FROM transition WHERE "
-                       "value_id = 1)",
+    rec_set_time(path,
+                 "seq = (SELECT max(seq) FROM transition WHERE "
+                 "value_id = 1)",
                  6 * PURR_S);
     purr_diag diag;
     purr_assert_ok(read_all(path, &diag));
@@ -345,18 +346,16 @@ sql_in(const char *name, const char *stmt)
     return x;
 }
 
-Test(tamper_cli, every_case_exits_2_naming_table_row_and_field,
-     .timeout = 120)
+Test(tamper_cli, every_case_exits_2_naming_table_row_and_field, .timeout = 120)
 {
     char out[8192], err[2048], cmd[512];
-    cr_assert_eq(purr_cmd_in(dir,
-                             "run -q --record base.db "
-                             PURR_SCENES_DIR "/pet.yaml",
-                             out, sizeof out, err, sizeof err),
-                 0, "%s%s", out, err);
-    cr_assert_eq(purr_cmd_in(dir, "replay base.db", out, sizeof out, err,
-                             sizeof err),
-                 0, "%s%s", out, err);
+    cr_assert_eq(
+        purr_cmd_in(dir, "run -q --record base.db " PURR_SCENES_DIR "/pet.yaml",
+                    out, sizeof out, err, sizeof err),
+        0, "%s%s", out, err);
+    cr_assert_eq(
+        purr_cmd_in(dir, "replay base.db", out, sizeof out, err, sizeof err), 0,
+        "%s%s", out, err);
     int64_t second = sql_in("base.db", "SELECT min(first_seq) FROM "
                                        "transition_chunk WHERE first_seq > 1");
     int64_t battery = sql_in("base.db", "SELECT id FROM value WHERE name = "
@@ -447,8 +446,8 @@ Test(tamper_cli, every_case_exits_2_naming_table_row_and_field,
              seq, seq);
     for (size_t i = 0; i < n; i++) {
         snprintf(cmd, sizeof cmd, "replay %s", bad[i].file);
-        cr_assert_eq(purr_cmd_in(dir, cmd, out, sizeof out, err, sizeof err),
-                     2, "%s: %s%s", bad[i].file, out, err);
+        cr_assert_eq(purr_cmd_in(dir, cmd, out, sizeof out, err, sizeof err), 2,
+                     "%s: %s%s", bad[i].file, out, err);
         cr_assert_str_eq(out, "", "%s", bad[i].file);
         char line[sizeof want[0] + 16];
         snprintf(line, sizeof line, "purr: %.255s\n", want[i]);
