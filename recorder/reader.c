@@ -862,21 +862,28 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
                       first, it->seq, row);
         return PURR_EFORMAT;
     }
+    /* The column at fault (0: none) and what is wrong with it. */
+    static const char *const field_name[] = {NULL, "first_ns", "count",
+                                             "data"};
     char shown[64];
-    const char *field = NULL, *want = NULL;
+    const char *want = NULL;
     int col = 0;
     if (types[2] != SQLITE_INTEGER || count < 1 || count > UINT32_MAX) {
-        field = "count", want = "is not from 1 to 4294967295", col = 2;
+        col = 2;
+        want = "is not from 1 to 4294967295";
     } else if (first > INT64_MAX - count + 1) {
-        field = "count", want = "runs past the largest seq", col = 2;
+        col = 2;
+        want = "runs past the largest seq";
     } else if (types[1] != SQLITE_INTEGER || first_ns < 0) {
-        field = "first_ns", want = "is not a time in ns (an integer from 0)";
         col = 1;
+        want = "is not a time in ns (an integer from 0)";
     } else if (types[3] != SQLITE_BLOB || sqlite3_column_bytes(st, 3) == 0) {
-        field = "data", want = "is not a blob of records", col = 3;
+        col = 3;
+        want = "is not a blob of records";
     }
-    if (field) {
-        purr_diag_set(diag, rec->path, line, 0, "%s: %s %s %s", row, field,
+    if (col) {
+        purr_diag_set(diag, rec->path, line, 0, "%s: %s %s %s", row,
+                      field_name[col],
                       column_sql(st, col, types[col], shown, sizeof shown),
                       want);
         return PURR_EFORMAT;
