@@ -1,7 +1,8 @@
 /* cli_int.h - private declarations shared by the command line's files.
  *
  * main.c dispatches on the verb (purr_main); each verb is one file:
- * run.c (`purr run`), replay.c (`purr replay`), import.c (`purr import`);
+ * run.c (`purr run`), replay.c (`purr replay`), import.c (`purr import`),
+ * diff.c (`purr diff`);
  * `purr view` and `purr plot` are the window's (view.h). replay_scene.c
  * is the simulator as a replay runner; meta.c writes the metadata that
  * makes a recording stand alone (the scene's text, the plug-ins).
@@ -15,6 +16,12 @@
 int purr__cli_run(int argc, char **argv);
 int purr__cli_replay(int argc, char **argv);
 int purr__cli_import(int argc, char **argv);
+int purr__cli_diff(int argc, char **argv);
+
+/* `purr run ... --check-determinism --across CMD` (across.c): records the
+ * run (argv as purr__cli_run got it) with this program and with CMD, and
+ * compares the recordings. Returns the exit status. */
+int purr__cli_across(const char *cmd, int argc, char **argv);
 
 /* Writes scene's metadata into r: scene (path), scene_hash and scene_text
  * (the file's bytes, so the recording replays without the file). Returns
@@ -39,6 +46,13 @@ int purr__cli_load_recorded(purr_recording *rec, purr_diag *diag);
 /* Says on stderr, as information, which loaded plug-ins (--load) differ
  * from those rec was recorded with. */
 void purr__cli_note_plugin_changes(purr_recording *rec);
+
+/* Checks the file an output option (opt: "--record", "-o") names before
+ * anything is run: an existing path that is not a regular file (a
+ * directory, /dev/null, a FIFO) is refused, since the new recording is
+ * renamed over it. Returns 0, or prints one line and returns the exit
+ * status 2. */
+int purr__cli_check_output(const char *path, const char *opt);
 
 /* Prints diag as one line on stderr ("purr: FILE:LINE:COL: message") and
  * returns the exit status 2. */

@@ -8,11 +8,14 @@
  */
 #include "cli_int.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int
 purr__cli_meta_scene(purr_recorder *r, const purr_scene *scene,
@@ -65,14 +68,26 @@ purr__cli_load(const char *const *paths, size_t n)
     return 0;
 }
 
-/* FNV-1a 64 of the file at path, as plug-in hashes are made; false when
- * it cannot be read. */
-static bool
+/* FNV-1a 64 of the file at path, as plug-in hashes are made. Returns 0,
+ * PURR_ENOENT when it cannot be read, or PURR_EFORMAT when it is not a
+ * regular file (a recording may name /dev/zero, which never ends, or a
+ * FIFO, whose opening would block without O_NONBLOCK). */
+static int
 file_hash(const char *path, uint64_t *hash)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return PURR_ENOENT;
+    FILE *f = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return PURR_EFORMAT;
+    }
+    if (!(f = fdopen(fd, "rb"))) {
+        close(fd);
+        return PURR_ENOENT;
+    }
     uint64_t h = 0xcbf29ce484222325u;
     unsigned char buf[65536];
     size_t got;
@@ -84,7 +99,7 @@ file_hash(const char *path, uint64_t *hash)
     bool ok = !ferror(f);
     fclose(f);
     *hash = h;
-    return ok;
+    return ok ? 0 : PURR_ENOENT;
 }
 
 int
@@ -117,12 +132,16 @@ purr__cli_load_recorded(purr_recording *rec, purr_diag *diag)
             return PURR_EFORMAT;
         }
         uint64_t have;
-        if (!file_hash(path, &have)) {
+        int hrc = file_hash(path, &have);
+        if (hrc < 0) {
             purr_diag_set(diag, file, 0, 0,
-                          "the recording's plug-in %s is not found at %s; "
-                          "give it with --load",
+                          hrc == PURR_EFORMAT
+                              ? "the recording's plug-in %s at %s is not a "
+                                "regular file; give it with --load"
+                              : "the recording's plug-in %s is not found "
+                                "at %s; give it with --load",
                           name, path);
-            return PURR_ENOENT;
+            return hrc;
         }
         if (have != (uint64_t)want)
             fprintf(stderr,

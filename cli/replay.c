@@ -65,11 +65,15 @@ static const char usage_replay[] =
     "                 recording holds outputs); a recording of inputs only\n"
     "                 is then bad input\n"
     "  --junit OUT.xml\n"
-    "                 write one JUnit testcase per recording\n"
+    "                 write one JUnit testcase per recording (whole or not\n"
+    "                 at all, through a temporary file beside it); an\n"
+    "                 existing OUT.xml that is not XML is replaced only\n"
+    "                 with --force\n"
     "  --record NEW.db\n"
     "                 keep the replayed run as a new recording (one\n"
     "                 recording only; an existing NEW.db is replaced only\n"
     "                 with --force, once the replay is complete)\n"
+    "  --force        let --record and --junit replace an existing file\n"
     "  --load PLUGIN.so\n"
     "                 load behaviours from this plug-in instead of the\n"
     "                 recorded ones (repeatable)\n"
@@ -89,10 +93,12 @@ static const char usage_replay[] =
     "and the counts; also within an interrupted recording's kept\n"
     "transitions); 2 bad input (not a recording, a foreign schema or\n"
     "version, a bad field in a table, an input the scene lacks, a missing\n"
-    "scene) or bad usage; 4 a recording was interrupted and the\n"
-    "transitions it kept replayed identically (nothing else went\n"
-    "worse). With several files the worst wins, in the order\n"
-    "0 < 4 < 1 < 2.\n";
+    "scene), bad usage, or an output that is one of the files read or an\n"
+    "existing file it may not replace; 3 an output (--record, --junit)\n"
+    "could not be written (an old file is left as it was); 4 a recording\n"
+    "was interrupted and the transitions it kept replayed identically.\n"
+    "With several recordings the worst status wins, in the order\n"
+    "0 < 4 < 1 < 2 < 3.\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -166,7 +172,7 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
     if (rep->outcome == PURR_REPLAY_ERROR) {
         fputs("purr: ", err);
         purr_replay_report_summary(err, rep);
-        return 2;
+        return rep->output_failed ? 3 : 2;
     }
     purr_replay_report_summary(out, rep);
     if (rc == 0)
@@ -181,7 +187,8 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
 
 /* How bad an exit status is, for the worst of several files: an
  * interrupted recording whose prefix matched is worse than identical and
- * better than a divergence; other statuses rank by their number. */
+ * better than a divergence; the others rank by their number (0 < 1 < 2 <
+ * 3). */
 static int
 severity(int status)
 {
@@ -310,6 +317,62 @@ replay_parallel(const replay_cli *cli, char **files, size_t n, long njobs,
     free(jobs);
 }
 
+/* Refuses, before any replay, an output (--junit, --record) that is one of
+ * the files replay reads (the recordings, --scene, the plug-ins) or the
+ * other output, or an existing file the output may not replace
+ * (purr_output_check). Returns 0, or prints one line and returns the exit
+ * status 2. */
+static int
+check_outputs(const replay_cli *cli, const char *junit, char **files,
+              size_t n, const char *const *loads, size_t nloads)
+{
+    const char **others = calloc(n + nloads + 2, sizeof *others);
+    if (!others)
+        return replay_usage("out of memory", NULL);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        others[k++] = files[i];
+    for (size_t i = 0; i < nloads; i++)
+        others[k++] = loads[i];
+    others[k++] = cli->opts.scene_path;
+    purr_diag diag = {0};
+    int st = 0;
+    others[k] = cli->opts.record_path;
+    if (junit && purr_output_check(junit, others, k + 1, PURR_OUTPUT_XML,
+                                   cli->opts.overwrite, &diag) < 0)
+        st = purr__cli_print_diag(&diag);
+    others[k] = junit;
+    if (st == 0 && cli->opts.record_path &&
+        purr_output_check(cli->opts.record_path, others, k + 1,
+                          PURR_OUTPUT_RECORDING, cli->opts.overwrite,
+                          &diag) < 0)
+        st = purr__cli_print_diag(&diag);
+    free(others);
+    return st;
+}
+
+/* Writes the JUnit report to path through a temporary file (purr_output);
+ * a failure is said on stderr, naming path. Returns 0 or PURR_EIO. */
+static int
+write_junit(const char *path, const purr_replay_report *reps, size_t n)
+{
+    purr_output out;
+    purr_diag diag = {0};
+    int rc = purr_output_open(&out, path, &diag);
+    if (rc == 0) {
+        /* A failed write shows in the stream's error, which close checks
+         * and names. */
+        (void)purr_replay_junit_write(out.file, reps, n);
+        rc = purr_output_close(&out, &diag);
+    }
+    if (rc < 0) {
+        char line[sizeof diag.file + sizeof diag.message + 64];
+        purr_diag_format(&diag, line, sizeof line);
+        fprintf(stderr, "purr: %s\n", line);
+    }
+    return rc;
+}
+
 int
 purr__cli_replay(int argc, char **argv)
 {
@@ -325,6 +388,16 @@ purr__cli_replay(int argc, char **argv)
         return replay_usage("out of memory", NULL);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        bool takes = strcmp(a, "--load") == 0 || strcmp(a, "--junit") == 0 ||
+                     strcmp(a, "--record") == 0 || strcmp(a, "--scene") == 0 ||
+                     strcmp(a, "--jobs") == 0;
+        /* An empty value ('') names no file: said with its option. */
+        if ((takes && i + 1 < argc && !argv[i + 1][0]) || !a[0]) {
+            free(files);
+            return replay_usage(a[0] ? "an empty argument after"
+                                     : "a recording's file name is empty",
+                                a[0] ? a : NULL);
+        }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_replay, stdout);
             free(files);
@@ -385,12 +458,22 @@ purr__cli_replay(int argc, char **argv)
                             "several");
     }
 
+    if (cli.opts.record_path &&
+        purr__cli_check_output(cli.opts.record_path, "--record")) {
+        free(files);
+        return 2;
+    }
     int lst = purr__cli_load(loads, nloads);
     if (lst != 0) {
         free(files);
         return lst;
     }
     cli.loaded = nloads > 0;
+    int cst = check_outputs(&cli, junit, files, n, loads, nloads);
+    if (cst != 0) {
+        free(files);
+        return cst;
+    }
     purr_replay_report *reps = calloc(n, sizeof *reps);
     int *status = calloc(n, sizeof *status);
     if (!reps || !status) {
@@ -410,11 +493,8 @@ purr__cli_replay(int argc, char **argv)
     int worst = 0;
     for (size_t i = 0; i < n; i++)
         worst = severity(status[i]) > severity(worst) ? status[i] : worst;
-    if (junit && purr_replay_junit(junit, reps, n) < 0) {
-        fprintf(stderr, "purr: %s: cannot write the JUnit file: %s\n", junit,
-                strerror(errno));
-        worst = 2;
-    }
+    if (junit && write_junit(junit, reps, n) < 0)
+        worst = 3; /* a failed write; the worst status wins */
     free(files);
     free(reps);
     free(status);

@@ -128,6 +128,26 @@ sr_close(void *self)
     sr->sim = NULL;
 }
 
+/* purr_scene_load of the scene file rec's metadata names: on failure the
+ * message also names the recording, which is what the user gave. */
+static int
+load_named_scene(purr_recording *rec, const char *path, purr_scene **scene,
+                 purr_diag *diag)
+{
+    int rc = purr_scene_load(path, scene, diag);
+    if (rc < 0) {
+        char msg[sizeof diag->message + 600];
+        int n = snprintf(msg, sizeof msg, "%s (the scene of %s)", diag->message,
+                         purr_recording_path(rec));
+        size_t len = n < 0 ? 0 : (size_t)n;
+        if (len >= sizeof diag->message) /* cut, as purr_diag_set does */
+            len = sizeof diag->message - 1;
+        memcpy(diag->message, msg, len);
+        diag->message[len] = '\0';
+    }
+    return rc;
+}
+
 /* Loads the scene to replay rec with (see the top of the file). *scene
  * (out) receives it and *path (out) the path it goes by. Returns 0, or
  * PURR_EFORMAT / PURR_ENOENT with rep->diag set. */
@@ -163,13 +183,13 @@ load_scene(purr_recording *rec, const purr_replay_options *opts,
     }
     snprintf(path, cap, "%s", meta);
     if (meta[0] == '/' || access(path, R_OK) == 0)
-        return purr_scene_load(path, scene, &rep->diag);
+        return load_named_scene(rec, path, scene, &rep->diag);
     const char *file = purr_recording_path(rec);
     const char *slash = strrchr(file, '/');
     if (slash) {
         snprintf(path, cap, "%.*s/%s", (int)(slash - file), file, meta);
         if (access(path, R_OK) == 0)
-            return purr_scene_load(path, scene, &rep->diag);
+            return load_named_scene(rec, path, scene, &rep->diag);
     }
     purr_diag_set(&rep->diag, rep->file, 0, 0,
                   "the recording's scene %s is not found (from the current "
@@ -225,8 +245,15 @@ purr_import_scene_log(const char *log_path, const char *out_db,
                       const char *scene_path, const purr_import_options *opts,
                       purr_diag *diag)
 {
+    /* Neither over the log nor over the scene (purr_import_log checks
+     * the log again, and the rest). */
+    const char *reads[] = {log_path, scene_path};
+    int rc = purr_output_check(out_db, reads, 2, PURR_OUTPUT_RECORDING,
+                               opts && opts->overwrite, diag);
+    if (rc < 0)
+        return rc;
     purr_scene *scene = NULL;
-    int rc = purr_scene_load(scene_path, &scene, diag);
+    rc = purr_scene_load(scene_path, &scene, diag);
     if (rc < 0)
         return rc;
     purr_import_input *inputs =

@@ -15,7 +15,9 @@
  * with --keep), so a failure can be replayed and viewed.
  * Exit status: 0 every expectation held; 1 an expectation or a behaviour
  * failed, or --check-determinism found a difference; 2 bad usage or a bad
- * scene (one line on stderr, as STYLE R6 asks).
+ * scene (one line on stderr, as STYLE R6 asks); 3 an output (the
+ * recording, the screenshot) could not be written, which outranks 1: the
+ * run's verdict is printed, but what it was to leave behind is missing.
  */
 #include "cli_int.h"
 
@@ -36,7 +38,7 @@ static const char usage_run[] =
     "usage: purr run SCENE [--seed N] [--duration T] [--headless]\n"
     "                [--record FILE.db [--force]] [--keep] [--load PLUGIN.so]\n"
     "                [--speed X|max] [--shuffle-seed N] "
-    "[--check-determinism] [-q]\n"
+    "[--check-determinism [--across CMD]] [-q]\n"
     "                [--real-time]\n"
     "\n"
     "Runs SCENE on the virtual clock, printing every input and output\n"
@@ -52,13 +54,17 @@ static const char usage_run[] =
 #ifdef PURR_WITH_VIEW
     "  --screenshot FILE.png\n"
     "                 save the window's last frame (offscreen when\n"
-    "                 --headless)\n"
+    "                 --headless), whole or not at all; an existing\n"
+    "                 FILE.png that is not a PNG is replaced only with\n"
+    "                 --force\n"
 #endif
     "  --record FILE  record every transition to FILE (SQLite); an\n"
     "                 existing FILE is replaced only with --force, and only\n"
     "                 once the run is complete (an interrupted run leaves\n"
     "                 it whole)\n"
-    "  --force        let --record replace an existing recording\n"
+    "  --force        let --record replace an existing file, and\n"
+    "                 --screenshot a file that is not a PNG (never the\n"
+    "                 scene or a plug-in)\n"
     "  --load PLUGIN.so\n"
     "                 load behaviours from a plug-in (built with\n"
     "                 PURR_BEHAVIOURS; repeatable; a scene's load: key does\n"
@@ -76,6 +82,12 @@ static const char usage_run[] =
     "                 by instant, value by value (under the shuffle, values\n"
     "                 set in one instant may interleave in any order);\n"
     "                 report the first instant and value that differ\n"
+    "  --across CMD   with --check-determinism: instead, record the run\n"
+    "                 with this purr and with CMD, another build of the\n"
+    "                 same behaviours given the same arguments (one\n"
+    "                 string, split like a shell command, e.g.\n"
+    "                 'qemu-aarch64 -L / ./build-arm64/cli/purr'), and\n"
+    "                 compare the recordings bit for bit (purr diff)\n"
     "  --real-time    run on the real (libuv) clock: sensors and behaviours\n"
     "                 sleep in real time (use a short --duration); headless.\n"
     "                 The recording says clock=real; 'purr replay' replays\n"
@@ -84,7 +96,10 @@ static const char usage_run[] =
     "  -h, --help     show this help\n"
     "\n"
     "exit status: 0 every expectation held; 1 an expectation failed, a\n"
-    "behaviour failed or the runs differ; 2 bad usage or scene\n";
+    "behaviour failed or the runs differ; 2 bad usage or scene, or an\n"
+    "output that is the scene, a plug-in, the other output or an existing\n"
+    "file it may not replace; 3 an output (the recording, the screenshot)\n"
+    "could not be written (an old file is left as it was)\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -92,8 +107,21 @@ usage_error(const char *fmt, const char *arg)
 {
     fputs("purr: ", stderr);
     fprintf(stderr, fmt, arg);
-    fputs(" (see 'purr --help')\n", stderr);
+    fputs(" (see 'purr run --help')\n", stderr);
     return 2;
+}
+
+/* Whether option a takes a value (the next argument). */
+static bool
+takes_value(const char *a)
+{
+    static const char *const with[] = {
+        "--seed",   "--shuffle-seed", "--duration",  "--speed",
+        "--record", "--load",         "--screenshot"};
+    for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
+        if (strcmp(a, with[i]) == 0)
+            return true;
+    return false;
 }
 
 typedef struct timeline {
@@ -279,6 +307,32 @@ temp_recording(char *path, size_t cap)
     return true;
 }
 
+/* Refuses, before the run, an output (--record, --screenshot) that is the
+ * scene, a plug-in or the other output, or an existing file it may not
+ * replace (purr_output_check): one line on stderr. Returns 0, or 2. */
+static int
+check_outputs(const char *scene_path, const char *const *loads,
+              size_t nloads, const char *record_path, const char *screenshot,
+              bool force)
+{
+    const char *others[64 + 2];
+    size_t k = 0;
+    others[k++] = scene_path;
+    for (size_t i = 0; i < nloads; i++)
+        others[k++] = loads[i];
+    purr_diag diag = {0};
+    others[k] = screenshot;
+    if (record_path && purr_output_check(record_path, others, k + 1,
+                                         PURR_OUTPUT_RECORDING, force,
+                                         &diag) < 0)
+        return print_diag(&diag);
+    others[k] = record_path;
+    if (screenshot && purr_output_check(screenshot, others, k + 1,
+                                        PURR_OUTPUT_PNG, force, &diag) < 0)
+        return print_diag(&diag);
+    return 0;
+}
+
 #ifdef PURR_WITH_VIEW
 /* Posted by the window when the user closes it: ends the run now. */
 static void
@@ -301,53 +355,59 @@ purr__cli_run(int argc, char **argv)
     bool force = false, keep = false;
     const char *loads[64];
     size_t nloads = 0;
+    const char *across = NULL; /* --across CMD (across.c) */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        /* An empty value ('') names no file and no number: said here,
+         * with its option, rather than as an empty file name later. */
+        if (takes_value(a) && i + 1 < argc && !argv[i + 1][0])
+            return usage_error("run: %s needs a value, got ''", a);
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_run, stdout);
             return 0;
         } else if (strcmp(a, "--seed") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a value", a);
+                return usage_error("run: %s needs a value", a);
             if (!parse_u64(argv[i], &opts.seed))
-                return usage_error("--seed expects an unsigned integer, got "
-                                   "'%s'",
-                                   argv[i]);
+                return usage_error(
+                    "run: --seed expects an unsigned integer, got "
+                    "'%s'",
+                    argv[i]);
             opts.has_seed = true;
         } else if (strcmp(a, "--shuffle-seed") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a value", a);
+                return usage_error("run: %s needs a value", a);
             if (!parse_u64(argv[i], &opts.shuffle_seed))
-                return usage_error("--shuffle-seed expects an unsigned "
+                return usage_error("run: --shuffle-seed expects an unsigned "
                                    "integer, got '%s'",
                                    argv[i]);
             opts.shuffle = true;
         } else if (strcmp(a, "--duration") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a value", a);
+                return usage_error("run: %s needs a value", a);
             if (purr_sim_duration_parse(argv[i], &opts.duration_ns) < 0 ||
                 opts.duration_ns <= 0)
-                return usage_error("--duration expects a duration with a "
+                return usage_error("run: --duration expects a duration with a "
                                    "unit (e.g. 90s, 24h), got '%s'",
                                    argv[i]);
         } else if (strcmp(a, "--speed") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a value", a);
+                return usage_error("run: %s needs a value", a);
             char *end;
             if (strcmp(argv[i], "max") == 0)
                 speed = 0;
             else if ((speed = strtod(argv[i], &end)) <= 0 || *end ||
                      !isfinite(speed))
-                return usage_error("--speed expects a positive number or "
+                return usage_error("run: --speed expects a positive number or "
                                    "'max', got '%s'",
                                    argv[i]);
         } else if (strcmp(a, "--record") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a file name", a);
+                return usage_error("run: %s needs a file name", a);
             record_path = argv[i];
         } else if (strcmp(a, "--load") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a plug-in file", a);
+                return usage_error("run: %s needs a plug-in file", a);
             if (nloads == sizeof loads / sizeof loads[0])
                 return usage_error("run: more than 64 --load%s", "");
             loads[nloads++] = argv[i];
@@ -357,6 +417,10 @@ purr__cli_run(int argc, char **argv)
             keep = true;
         } else if (strcmp(a, "--check-determinism") == 0) {
             determinism = true;
+        } else if (strcmp(a, "--across") == 0) {
+            if (++i == argc)
+                return usage_error("%s needs a command", a);
+            across = argv[i];
         } else if (strcmp(a, "--headless") == 0) {
             headless = true;
         } else if (strcmp(a, "--real-time") == 0) {
@@ -364,13 +428,15 @@ purr__cli_run(int argc, char **argv)
 #ifdef PURR_WITH_VIEW
         } else if (strcmp(a, "--screenshot") == 0) {
             if (++i == argc)
-                return usage_error("%s needs a file name", a);
+                return usage_error("run: %s needs a file name", a);
             screenshot = argv[i];
 #endif
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("run: unknown option '%s'", a);
+        } else if (!a[0]) {
+            return usage_error("run: the scene's file name is empty%s", "");
         } else if (scene_path) {
             return usage_error("run: more than one scene given ('%s')", a);
         } else {
@@ -383,10 +449,13 @@ purr__cli_run(int argc, char **argv)
         return usage_error("run: --keep is for runs without --record (the "
                            "recording %s is kept)",
                            record_path);
-    if (force && !record_path)
-        return usage_error("run: --force replaces the file of --record; "
-                           "there is none%s",
+    if (force && !record_path && !screenshot)
+        return usage_error("run: --force replaces the file of --record or "
+                           "--screenshot; there is none%s",
                            "");
+    if (check_outputs(scene_path, loads, nloads, record_path, screenshot,
+                      force) != 0)
+        return 2;
     if (determinism && record_path)
         return usage_error("run: --check-determinism records nothing; drop "
                            "--record %s",
@@ -395,6 +464,13 @@ purr__cli_run(int argc, char **argv)
         return usage_error("run: --check-determinism compares virtual-clock "
                            "runs; drop --real-time%s",
                            "");
+    if (record_path && purr__cli_check_output(record_path, "--record"))
+        return 2;
+    if (across && !determinism)
+        return usage_error("run: --across goes with --check-determinism%s",
+                           "");
+    if (across)
+        return purr__cli_across(across, argc, argv);
     if (opts.real_time)
         headless = true; /* the window paces the virtual clock only */
 #ifndef PURR_WITH_VIEW
@@ -491,12 +567,16 @@ purr__cli_run(int argc, char **argv)
          * (docs/recording.md, "Replay"); scene_text lets it do so without
          * the scene file. */
         if (!(rec = purr_recorder_open(record_path, &ro, &diag))) {
-            if (!temp && !force && access(record_path, F_OK) == 0)
+            /* An existing file without --force is bad usage; any other
+             * failure is an output that cannot be written. */
+            bool exists = !temp && !force && access(record_path, F_OK) == 0;
+            if (exists)
                 purr_diag_set(&diag, record_path, 0, 0,
                               "already exists; give --force to replace it "
                               "(it is replaced only once the run is "
                               "complete)");
-            status = print_diag(&diag);
+            print_diag(&diag);
+            status = exists ? 2 : 3;
             goto out;
         }
         if (purr_recorder_attach(rec, purr_sim_loop(sim)) < 0 ||
@@ -507,7 +587,8 @@ purr__cli_run(int argc, char **argv)
             purr_recorder_set_meta(rec, "created_by", "purr run") < 0) {
             purr_recorder_close(rec, &diag);
             rec = NULL;
-            status = print_diag(&diag);
+            print_diag(&diag);
+            status = 3;
             goto out;
         }
         if (opts.shuffle) {
@@ -531,9 +612,11 @@ purr__cli_run(int argc, char **argv)
         status = 1;
     }
 #ifdef PURR_WITH_VIEW
+    bool shot_failed = false;
     if (win && screenshot && purr_window_save_png(win, screenshot) < 0) {
-        fprintf(stderr, "purr: --screenshot: %s\n", purr_window_error(win));
-        status = 1;
+        fprintf(stderr, "purr: --screenshot %s: %s\n", screenshot,
+                purr_window_error(win));
+        shot_failed = true;
     }
     if (win && purr_window_quit_requested(win))
         fprintf(stderr, "purr: the window was closed: the run stopped "
@@ -542,6 +625,7 @@ purr__cli_run(int argc, char **argv)
     size_t failed = purr_sim_expect_failures(sim);
     if (failed)
         status = 1;
+    bool recorded = false; /* the recording is whole on disk */
     if (rec && temp && status == 0 && !keep) {
         /* Nothing to look into: the temporary recording goes. */
         purr_recorder_discard(rec, NULL);
@@ -557,9 +641,18 @@ purr__cli_run(int argc, char **argv)
             char line[640];
             purr_diag_format(&diag, line, sizeof line);
             fprintf(stderr, "purr: recording failed: %s\n", line);
-            status = 1;
         }
+        recorded = rrc == 0;
     }
+    /* The verdict above stands, but an output that is missing outranks
+     * it: a run asked to leave a file behind has not done its job. */
+    bool output_failed =
+        record_path && !recorded && !(temp && status == 0 && !keep);
+#ifdef PURR_WITH_VIEW
+    output_failed = output_failed || shot_failed;
+#endif
+    if (output_failed)
+        status = 3;
     purr_sim_report(sim, stdout);
     char vt[32];
     purr_time_format(purr_sim_end_time(sim), vt, sizeof vt);
@@ -572,17 +665,18 @@ purr__cli_run(int argc, char **argv)
            nexp == 1 ? "" : "s", failed, vt, wall,
            wall > 0 ? virt / wall : 0.0, rc < 0 ? ", FAILED" : "");
     /* A temporary recording is worth keeping only to look into a
-     * failure, or when asked. */
-    if (temp && (status != 0 || keep))
+     * failure, or when asked; one that failed is named by its error line
+     * only. */
+    if (recorded && temp)
         printf("recording: %s%s\n", record_path,
                status != 0 ? " (kept: the run failed; replay or view it)"
                            : "");
-    else if (record_path && !temp)
+    else if (recorded)
         printf("recording: %s\n", record_path);
 out:
     if (rec) /* setup failed after the recorder was attached */
         purr_recorder_close(rec, NULL);
-    if (temp && (status == 2 || (status == 0 && !keep)))
+    if (temp && (status == 2 || status == 3 || (status == 0 && !keep)))
         unlink(temp_path);
 #ifdef PURR_WITH_VIEW
     purr_window_close(win); /* before the sim frees the loop */

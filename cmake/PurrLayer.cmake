@@ -5,6 +5,14 @@
 # plug-ins link), both named libpurr_<layer>, both installed and exported
 # as purr::<layer> (shared) and purr::<layer>_static.
 #
+# The floating-point rules of purr's code and of the code that links it:
+# GCC contracts a*b + c into a fused multiply-add by default where the
+# target has one (aarch64), which rounds once instead of twice, so the same
+# source records other bits on another machine. Off, everywhere.
+set(PURR_FP_FLAGS
+  $<$<COMPILE_LANG_AND_ID:C,GNU,Clang,AppleClang>:-ffp-contract=off>
+  $<$<COMPILE_LANG_AND_ID:CXX,GNU,Clang,AppleClang>:-ffp-contract=off>)
+
 # purr_add_layer(<layer> SOURCES <src>... [LAYERS <layer>...]
 #                [PUBLIC_LIBS <lib>...] [PRIVATE_LIBS <lib>...])
 #
@@ -25,6 +33,10 @@ function(purr_add_layer layer)
              $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
       PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
     target_compile_definitions(${t} PRIVATE PURR_BUILDING)
+    # No floating-point contraction, in purr and in whatever links it
+    # (PUBLIC: exported with the targets), so a*b + c rounds the same on
+    # every architecture (docs/determinism.md).
+    target_compile_options(${t} PUBLIC ${PURR_FP_FLAGS})
     set_target_properties(${t} PROPERTIES
       C_VISIBILITY_PRESET hidden
       OUTPUT_NAME purr_${layer})

@@ -37,8 +37,10 @@ purr_diag_format(const purr_diag *diag, char *buf, size_t cap)
     else if (diag->line > 0)
         n = snprintf(buf, cap, "%s:%ld: %s", diag->file, diag->line,
                      diag->message);
-    else
+    else if (diag->file[0])
         n = snprintf(buf, cap, "%s: %s", diag->file, diag->message);
+    else /* no file to name (an empty path given): the message says so */
+        n = snprintf(buf, cap, "%s", diag->message);
     return n < 0 ? 0 : (size_t)n;
 }
 

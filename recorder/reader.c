@@ -104,15 +104,37 @@ check_header(const char *path, bool *with_wal /* out */, purr_diag *diag)
     static const char magic[16] = "SQLite format 3";
     uint8_t h[100];
     struct stat stbuf;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    if (!path[0]) {
+        purr_diag_set(diag, "", 0, 0, "no recording given (an empty path)");
+        return PURR_ENOENT;
+    }
+    /* Refused unless regular before SQLite sees it: a directory, a device
+     * (/dev/zero) or a FIFO is no recording. O_NONBLOCK, because opening
+     * a FIFO would wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         purr_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
         return PURR_ENOENT;
     }
-    size_t n = fread(h, 1, sizeof h, f);
-    int fd_ok = fstat(fileno(f), &stbuf) == 0;
-    fclose(f);
-    if (n < sizeof h || !fd_ok) {
+    if (fstat(fd, &stbuf) != 0 || !S_ISREG(stbuf.st_mode)) {
+        bool dir = fstat(fd, &stbuf) == 0 && S_ISDIR(stbuf.st_mode);
+        close(fd);
+        purr_diag_set(diag, path, 0, 0,
+                      "not a purr recording: not a regular file%s",
+                      dir ? " (a directory)" : "");
+        return PURR_EFORMAT;
+    }
+    size_t n = 0;
+    while (n < sizeof h) {
+        ssize_t got = read(fd, h + n, sizeof h - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    close(fd);
+    if (n < sizeof h) {
         purr_diag_set(diag, path, 0, 0,
                        n == 0 ? "not a purr recording: empty file"
                               : "not a purr recording: truncated file "
@@ -130,7 +152,15 @@ check_header(const char *path, bool *with_wal /* out */, purr_diag *diag)
         size_t cap = strlen(path) + 8;
         char *wal = purr__rec_malloc(cap);
         snprintf(wal, cap, "%s-wal", path);
-        *with_wal = stat(wal, &stbuf) == 0 || errno != ENOENT;
+        struct stat ws;
+        int wrc = stat(wal, &ws);
+        *with_wal = wrc == 0 || errno != ENOENT;
+        if (wrc == 0 && !S_ISREG(ws.st_mode)) {
+            purr_diag_set(diag, path, 0, 0, "its -wal %s is not a regular file",
+                          wal);
+            free(wal);
+            return PURR_EFORMAT;
+        }
         free(wal);
     }
     /* Page size 1 means 65536. The in-header page count is valid only when

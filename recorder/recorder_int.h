@@ -4,7 +4,8 @@
  * observer events into fixed-size records (struct rec_row) appended to the
  * current batch (struct rec_batch); writer_thread.c drains full batches into
  * SQLite, one transaction per batch. diag.c holds allocation helpers and
- * name tables, reader.c reads recordings back.
+ * name tables, reader.c reads recordings back, output.c writes the other
+ * files purr writes (PNGs, reports) through a temporary file.
  */
 #ifndef PURR_RECORDER_INT_H
 #define PURR_RECORDER_INT_H

@@ -27,10 +27,12 @@
 
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------------- */
@@ -614,21 +616,50 @@ typedef struct importer {
     int run_err;
 } importer;
 
+/* Reads the whole log at path into *text (out, malloc'd) and *len (out).
+ * Only a regular file of at most PURR_IMPORT_MAX_BYTES is read: anything
+ * else (/dev/zero, a FIFO, a directory) is refused before its first byte,
+ * and a file that grows past the limit while read is refused too.
+ * Returns 0 or a code with diag set. */
 static int
 read_file(const char *path, char **text, size_t *len, purr_diag *diag)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    if (!path[0]) {
+        purr_diag_set(diag, "", 0, 0, "no log given (an empty path)");
+        return PURR_ENOENT;
+    }
+    /* O_NONBLOCK: opening a FIFO would wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         purr_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
         return PURR_ENOENT;
     }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        purr_diag_set(diag, path, 0, 0,
+                      "not a regular file (a log must be a CSV or JSON "
+                      "Lines file)");
+        return PURR_EFORMAT;
+    }
+    FILE *f = st.st_size <= PURR_IMPORT_MAX_BYTES ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        close(fd);
+        if (st.st_size <= PURR_IMPORT_MAX_BYTES) {
+            purr_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
+            return PURR_ENOENT;
+        }
+        goto too_big;
+    }
+    /* At most one byte past the limit is read: enough to tell. */
+    const size_t most = (size_t)PURR_IMPORT_MAX_BYTES + 1;
     size_t cap = 65536, n = 0;
     char *b = malloc(cap);
     while (b) {
         n += fread(b + n, 1, cap - n, f);
-        if (n < cap)
+        if (n < cap || n == most)
             break;
-        cap *= 2;
+        cap = cap * 2 < most ? cap * 2 : most;
         char *nb = realloc(b, cap);
         if (!nb)
             free(b);
@@ -638,14 +669,23 @@ read_file(const char *path, char **text, size_t *len, purr_diag *diag)
     fclose(f);
     if (!b)
         return PURR_ENOMEM;
+    if (n > PURR_IMPORT_MAX_BYTES) {
+        free(b);
+        goto too_big;
+    }
     if (bad) {
         free(b);
         purr_diag_set(diag, path, 0, 0, "read error");
-        return PURR_EIO;
+        return PURR_ENOENT; /* the log cannot be read; EIO is the output's */
     }
     *text = b;
     *len = n;
     return 0;
+
+too_big:
+    purr_diag_set(diag, path, 0, 0, "larger than %d MiB: not a field log",
+                  PURR_IMPORT_MAX_BYTES >> 20);
+    return PURR_EFORMAT;
 }
 
 /* Finds the input called name, or returns SIZE_MAX. */
@@ -889,10 +929,18 @@ purr_import_log(const char *log_path, const char *out_db,
                       "the format)");
         return PURR_EFORMAT;
     }
-    if (!o.overwrite && access(out_db, F_OK) == 0) {
-        purr_diag_set(diag, out_db, 0, 0, "already exists");
-        return PURR_EEXIST;
+    if (!out_db[0]) {
+        purr_diag_set(diag, "", 0, 0,
+                      "no output recording given (an empty "
+                      "path)");
+        return PURR_EINVAL;
     }
+    /* Never over the log itself; an existing file only when asked. */
+    const char *inputs[] = {log_path};
+    int crc = purr_output_check(out_db, inputs, 1, PURR_OUTPUT_RECORDING,
+                                o.overwrite, diag);
+    if (crc < 0)
+        return crc;
     if (strlen(out_db) > 4000) {
         purr_diag_set(diag, out_db, 0, 0, "path too long");
         return PURR_EINVAL;
@@ -907,10 +955,21 @@ purr_import_log(const char *log_path, const char *out_db,
     if ((rc = parse_log(&im, text, len, fmt, diag)) < 0)
         goto done;
 
+    /* The temporary file is named as purr_output names its own (a dot
+     * file, ".NAME.purr-tmp-..."), beside out_db so the rename is atomic. */
     char tmp[4100];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", out_db, (long)getpid());
+    const char *slash = strrchr(out_db, '/');
+    int dirlen = slash ? (int)(slash - out_db) + 1 : 0;
+    snprintf(tmp, sizeof tmp, "%.*s.%s.purr-tmp-%ld", dirlen, out_db,
+             out_db + dirlen, (long)getpid());
     remove_db(tmp);
     rc = write_recording(&im, tmp, diag);
+    if (rc < 0 && diag && strcmp(diag->file, tmp) == 0) {
+        /* The temporary name is ours, not the user's: name the output. */
+        char msg[sizeof diag->message];
+        memcpy(msg, diag->message, sizeof msg);
+        purr_diag_set(diag, out_db, 0, 0, "%s", msg);
+    }
     if (rc == 0) {
         /* rename replaces an old out_db atomically: until it happens the
          * old file is whole. */
@@ -927,8 +986,12 @@ purr_import_log(const char *log_path, const char *out_db,
             unlink(side);
         }
     }
-    if (rc < 0)
+    if (rc < 0) {
         remove_db(tmp);
+        /* The user knows the output by its name, not the temporary one. */
+        if (diag && strcmp(diag->file, tmp) == 0)
+            snprintf(diag->file, sizeof diag->file, "%s", out_db);
+    }
 
 done:
     for (size_t i = 0; i < im.nsets; i++)

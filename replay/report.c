@@ -220,9 +220,20 @@ int
 purr_replay_junit(const char *path, const purr_replay_report *reports,
                   size_t n)
 {
-    FILE *out = fopen(path, "w");
-    if (!out)
+    purr_output out;
+    if (purr_output_open(&out, path, NULL) < 0)
         return PURR_EIO;
+    if (purr_replay_junit_write(out.file, reports, n) < 0) {
+        purr_output_discard(&out);
+        return PURR_EIO;
+    }
+    return purr_output_close(&out, NULL);
+}
+
+int
+purr_replay_junit_write(FILE *out, const purr_replay_report *reports,
+                        size_t n)
+{
     size_t failures = 0, errors = 0, skipped = 0;
     for (size_t i = 0; i < n; i++) {
         if (reports[i].outcome == PURR_REPLAY_ERROR)
@@ -266,5 +277,5 @@ purr_replay_junit(const char *path, const purr_replay_report *reports,
         fputs("    </testcase>\n", out);
     }
     fputs("  </testsuite>\n</testsuites>\n", out);
-    return fclose(out) == 0 ? 0 : PURR_EIO;
+    return ferror(out) ? PURR_EIO : 0;
 }

@@ -30,6 +30,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Reads the unsigned metadata key into *out; absent leaves *present false.
  * Returns 0 or PURR_EFORMAT with rep->diag set. */
@@ -78,6 +79,11 @@ open_recorder(purr_recording *rec, const purr_replay_options *opts,
         if (r)
             purr_recorder_close(r, &diag);
         rep->diag = diag;
+        /* An existing file without overwrite is the caller's to fix; any
+         * other failure is an output that could not be written. */
+        bool exists =
+            !r && !opts->overwrite && access(opts->record_path, F_OK) == 0;
+        rep->output_failed = !exists;
         return NULL;
     }
     if (plan->shuffle) {
@@ -203,6 +209,7 @@ purr_replay_run(purr_recording *rec, const purr_replay_runner *runner,
         recorder = NULL;
         if (rrc < 0 && !r.feed_err) {
             rep->diag = diag;
+            rep->output_failed = true;
             rc = rrc;
             goto error;
         }

@@ -34,7 +34,7 @@ static purr_time
 gap(purr__stream *rng, double rate_per_hour)
 {
     double rate_per_ns = rate_per_hour / (3600.0 * 1e9);
-    double g = -log1p(-purr__stream_uniform(rng)) / rate_per_ns;
+    double g = -purr_math_log1p(-purr__stream_uniform(rng)) / rate_per_ns;
     if (g > 9.0e18)
         return (purr_time)9.0e18;
     return g < 1.0 ? 1 : (purr_time)llround(g);

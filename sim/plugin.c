@@ -23,11 +23,13 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* One loaded plug-in. pub's strings are owned here and never freed. */
 typedef struct plugin {
@@ -54,13 +56,22 @@ base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* Hashes the file at path into *hash (out). Returns 0 or PURR_ENOENT. */
+/* Hashes the regular file at path into *hash (out). Returns 0 or
+ * PURR_ENOENT (also for anything but a regular file, which could be
+ * endless, /dev/zero, or block, a FIFO: O_NONBLOCK). */
 static int
 hash_file(const char *path, uint64_t *hash)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return PURR_ENOENT;
+    FILE *f = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        !(f = fdopen(fd, "rb"))) {
+        close(fd);
+        return PURR_ENOENT;
+    }
     unsigned char buf[8192];
     uint64_t h = PURR__FNV_OFFSET;
     size_t got;

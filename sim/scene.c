@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -1267,6 +1270,34 @@ parse_root(loader *ld, const yaml_node_t *root)
     return 0;
 }
 
+/* A scene is one YAML document: reads on from the end of the first and
+ * fails with the position of a second one (after `---`), or of a syntax
+ * error there, since nothing in a scene is silently ignored. Returns 0 or
+ * PURR_EFORMAT with diag set. */
+static int
+refuse_more_documents(yaml_parser_t *parser, const char *file, purr_diag *diag)
+{
+    yaml_document_t next;
+    if (!yaml_parser_load(parser, &next)) {
+        yaml_mark_t m = parser->problem_mark;
+        if (parser->error == YAML_MEMORY_ERROR)
+            oom(sizeof next);
+        purr_diag_set(diag, file, (long)m.line + 1, (long)m.column + 1,
+                      "YAML syntax error: %s",
+                      parser->problem ? parser->problem : "malformed YAML");
+        return PURR_EFORMAT;
+    }
+    bool more = yaml_document_get_root_node(&next) != NULL;
+    yaml_mark_t at = next.start_mark;
+    yaml_document_delete(&next);
+    if (!more)
+        return 0;
+    purr_diag_set(diag, file, (long)at.line + 1, (long)at.column + 1,
+                  "a second YAML document: a scene is one document (remove "
+                  "the '---' and what follows, or merge it into the first)");
+    return PURR_EFORMAT;
+}
+
 int
 purr_scene_parse(const char *text, size_t len, const char *file,
                  purr_scene **scene, purr_diag *diag)
@@ -1282,6 +1313,14 @@ purr_scene_parse_flags(const char *text, size_t len, const char *file,
     yaml_document_t doc;
     int rc;
     *scene = NULL;
+    /* The same bound as purr_scene_load's, for text that comes from
+     * elsewhere (a recording's scene_text). */
+    if (len > PURR_SCENE_MAX_BYTES) {
+        purr_diag_set(diag, file, 0, 0,
+                      "larger than %d MiB (%zu bytes): not a scene",
+                      PURR_SCENE_MAX_BYTES >> 20, len);
+        return PURR_EFORMAT;
+    }
     if (!yaml_parser_initialize(&parser))
         oom(sizeof parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -1304,6 +1343,11 @@ purr_scene_parse_flags(const char *text, size_t len, const char *file,
         yaml_document_delete(&doc);
         yaml_parser_delete(&parser);
         return PURR_EFORMAT;
+    }
+    if ((rc = refuse_more_documents(&parser, file, diag)) < 0) {
+        yaml_document_delete(&doc);
+        yaml_parser_delete(&parser);
+        return rc;
     }
     purr_scene *sc = purr__sim_calloc(1, sizeof *sc);
     sc->file = purr__sim_strdup(file);
@@ -1328,34 +1372,53 @@ int
 purr_scene_load(const char *path, purr_scene **scene, purr_diag *diag)
 {
     *scene = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    if (!path[0]) {
+        purr_diag_set(diag, "", 0, 0, "no scene file given (an empty path)");
+        return PURR_ENOENT;
+    }
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer; the
+     * file is refused below unless it is regular, where the flag does
+     * nothing. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         purr_diag_set(diag, path, 0, 0, "cannot open the scene: %s",
                        strerror(errno));
         return PURR_ENOENT;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         purr_diag_set(diag, path, 0, 0,
                       "not a regular file (a scene must be a YAML file)");
         return PURR_EFORMAT;
     }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        purr_diag_set(diag, path, 0, 0, "cannot open the scene: %s",
+                      strerror(errno));
+        return PURR_ENOENT;
+    }
+    /* The size is checked before reading and again as the bytes come:
+     * the file may grow meanwhile. */
     size_t cap = 4096, len = 0;
-    char *buf = purr__sim_calloc(1, cap);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len > PURR_SCENE_MAX_BYTES) {
-            fclose(f);
-            free(buf);
-            purr_diag_set(diag, path, 0, 0,
-                          "larger than %d MiB: not a scene file",
-                          PURR_SCENE_MAX_BYTES >> 20);
-            return PURR_EFORMAT;
+    char *buf = NULL;
+    if (st.st_size <= PURR_SCENE_MAX_BYTES) {
+        buf = purr__sim_calloc(1, cap);
+        size_t got;
+        while (len <= PURR_SCENE_MAX_BYTES &&
+               (got = fread(buf + len, 1, cap - len, f)) > 0) {
+            len += got;
+            if (len == cap)
+                buf = purr__sim_realloc(buf, cap *= 2);
         }
-        if (len == cap)
-            buf = purr__sim_realloc(buf, cap *= 2);
+    }
+    if (!buf || len > PURR_SCENE_MAX_BYTES) {
+        fclose(f);
+        free(buf);
+        purr_diag_set(diag, path, 0, 0, "larger than %d MiB: not a scene file",
+                      PURR_SCENE_MAX_BYTES >> 20);
+        return PURR_EFORMAT;
     }
     bool bad = ferror(f);
     fclose(f);

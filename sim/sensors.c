@@ -65,7 +65,7 @@ periodic_at(const purr_sensor_spec *spec, purr_time t)
     double lo = spec->periodic.min, hi = spec->periodic.max;
     if (spec->periodic.square)
         return frac < 0.5 ? hi : lo;
-    return (lo + hi) / 2 + (hi - lo) / 2 * sin(2 * M_PI * frac);
+    return (lo + hi) / 2 + (hi - lo) / 2 * purr_math_sin(2 * M_PI * frac);
 }
 
 purr_datum
@@ -133,7 +133,7 @@ poisson_gap(purr__sensor *s)
 {
     double rate_per_ns = s->spec->poisson.rate_per_hour / (3600.0 * 1e9);
     double u = purr__stream_uniform(&s->model_rng);
-    double gap = -log1p(-u) / rate_per_ns;
+    double gap = -purr_math_log1p(-u) / rate_per_ns;
     if (gap > 9.0e18)
         return (purr_time)9.0e18;
     return gap < 1.0 ? 1 : (purr_time)llround(gap);

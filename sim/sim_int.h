@@ -8,6 +8,7 @@
 #ifndef PURR_SIM_INT_H
 #define PURR_SIM_INT_H
 
+#include <purr/pmath.h>
 #include <purr/sim.h>
 
 #include <stdarg.h>

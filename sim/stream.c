@@ -5,6 +5,8 @@
  * generator: adding, removing or reordering sensors leaves every other
  * sensor's draws, and so its transitions, bit for bit the same.
  * splitmix64 is tiny, passes BigCrush, and any 64-bit state is a good seed.
+ * The Gaussian's log and cos are purr's own (pmath.h), not the C
+ * library's, so a noisy sensor records the same bits on every machine.
  */
 #include "sim_int.h"
 
@@ -49,5 +51,5 @@ purr__stream_gaussian(purr__stream *s)
     /* 1 - u is in (0, 1], so the log is finite. */
     double u1 = 1.0 - purr__stream_uniform(s);
     double u2 = purr__stream_uniform(s);
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+    return sqrt(-2.0 * purr_math_log(u1)) * purr_math_cos(2.0 * M_PI * u2);
 }

@@ -3,7 +3,9 @@
  *
  * Loads the recording into a view model and draws every value's timeline
  * with the software renderer on a plain SDL surface (no video subsystem,
- * so no display is needed: CI and reports), then saves it with SDL_image.
+ * so no display is needed: CI and reports), then saves it with SDL_image
+ * through a temporary file renamed over OUT.png once complete (purr_output,
+ * recorder.h); OUT.png is checked against the recording before any work.
  */
 #include "view_int.h"
 
@@ -15,21 +17,26 @@
 
 static const char usage_plot[] =
     "usage: purr plot FILE.db -o OUT.png [--width W] [--height H]\n"
-    "                 [--from T] [--to T]\n"
+    "                 [--from T] [--to T] [--force]\n"
     "\n"
     "Draws the timeline of every value of a recording into a PNG. Needs no\n"
     "display.\n"
     "\n"
     "options:\n"
-    "  -o, --output OUT.png  the image to write (required)\n"
+    "  -o, --output OUT.png  the image to write (required); written whole\n"
+    "                        or not at all (through a temporary file\n"
+    "                        beside it); never the recording itself\n"
+    "  --force               replace OUT.png even when it is not a PNG\n"
     "  --width W             width in pixels (default 1200)\n"
     "  --height H            height in pixels (default: 40 per value)\n"
     "  --from T, --to T      the virtual time range, e.g. 0s, 10min, 24h\n"
     "                        (default: the whole recording)\n"
     "  -h, --help            show this help\n"
     "\n"
-    "exit status: 0 written; 1 the image could not be written; 2 bad usage\n"
-    "or not a recording\n";
+    "exit status: 0 written; 1 the image could not be drawn (SDL, fonts);\n"
+    "2 bad usage, not a recording, or an OUT.png that is the recording or\n"
+    "an existing file other than a PNG (without --force); 3 the image\n"
+    "could not be written (an old OUT.png is left as it was)\n";
 
 static int
 plot_usage(const char *fmt, const char *arg)
@@ -67,6 +74,7 @@ purr_view_cli_plot(int argc, char **argv)
     const char *in = NULL, *out = NULL;
     int width = 1200, height = 0;
     purr_time from = -1, to = -1;
+    bool force = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -78,6 +86,8 @@ purr_view_cli_plot(int argc, char **argv)
                      strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0;
         if (takes && i + 1 == argc)
             return plot_usage("%s needs a value", a);
+        if (takes && !argv[i + 1][0])
+            return plot_usage("%s needs a value, got ''", a);
         if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             out = argv[++i];
         } else if (strcmp(a, "--width") == 0) {
@@ -93,11 +103,18 @@ purr_view_cli_plot(int argc, char **argv)
         } else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
             purr_time *t = a[2] == 'f' ? &from : &to;
             if (purr_duration_parse(argv[++i], t) < 0)
-                return plot_usage("expected a time with a unit (e.g. 0s, "
-                                  "90s, 24h), got '%s'",
+                return plot_usage(a[2] == 'f'
+                                      ? "--from expects a time with a unit "
+                                        "(e.g. 0s, 90s, 24h), got '%s'"
+                                      : "--to expects a time with a unit "
+                                        "(e.g. 0s, 90s, 24h), got '%s'",
                                   argv[i]);
+        } else if (strcmp(a, "--force") == 0) {
+            force = true;
         } else if (a[0] == '-' && a[1]) {
             return plot_usage("unknown option '%s'", a);
+        } else if (!a[0]) {
+            return plot_usage("the recording's file name is empty%s", "");
         } else if (in) {
             return plot_usage("more than one recording given ('%s')", a);
         } else {
@@ -110,6 +127,9 @@ purr_view_cli_plot(int argc, char **argv)
         return plot_usage("no output given: use -o OUT.png%s", "");
 
     purr_diag diag = {0};
+    const char *inputs[] = {in};
+    if (purr_output_check(out, inputs, 1, PURR_OUTPUT_PNG, force, &diag) < 0)
+        return print_diag(&diag);
     purr__view_model vm;
     purr__vm_init(&vm);
     char title[512];
@@ -147,6 +167,7 @@ purr_view_cli_plot(int argc, char **argv)
     purr__render_plot(ren, &fonts, &vm, from, to, title, width, height);
     if (purr__save_png(ren, width, height, out, err, sizeof err) < 0) {
         fprintf(stderr, "purr: plot: %s\n", err);
+        status = 3;
         goto out;
     }
     status = 0;

@@ -858,15 +858,31 @@ purr__save_png(SDL_Renderer *r, int w, int h, const char *path, char *err,
         return PURR_ENOMEM;
     }
     int rc = 0;
+    purr_output out;
+    purr_diag diag = {0};
     if (SDL_RenderReadPixels(r, NULL, SDL_PIXELFORMAT_ARGB8888, s->pixels,
                              s->pitch) < 0) {
         snprintf(err, err_cap, "cannot read the frame back: %s",
                  SDL_GetError());
         rc = PURR_EIO;
-    } else if (IMG_SavePNG(s, path) < 0) {
-        snprintf(err, err_cap, "%s: cannot write the PNG: %s", path,
-                 IMG_GetError());
+    } else if (purr_output_open(&out, path, &diag) < 0) {
+        purr_diag_format(&diag, err, err_cap);
         rc = PURR_EIO;
+    } else {
+        /* Into the temporary file through its stream: a write that fails
+         * there (a full disk, a file size limit) sets the stream's error,
+         * which purr_output_close checks, whether or not SDL_image looks
+         * at what its writes return. */
+        SDL_RWops *rw = SDL_RWFromFP(out.file, SDL_FALSE);
+        if (!rw || IMG_SavePNG_RW(s, rw, 1) < 0) {
+            snprintf(err, err_cap, "%s: cannot write the PNG: %s", path,
+                     rw ? IMG_GetError() : SDL_GetError());
+            purr_output_discard(&out);
+            rc = PURR_EIO;
+        } else if (purr_output_close(&out, &diag) < 0) {
+            purr_diag_format(&diag, err, err_cap);
+            rc = PURR_EIO;
+        }
     }
     SDL_FreeSurface(s);
     return rc;

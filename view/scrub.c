@@ -16,7 +16,7 @@
 #include <string.h>
 
 static const char usage_view[] =
-    "usage: purr view FILE.db [--at T] [--screenshot OUT.png]\n"
+    "usage: purr view FILE.db [--at T] [--screenshot OUT.png [--force]]\n"
     "\n"
     "Opens a recording in a window with a timeline scrubber: drag to any\n"
     "time and every value shows its state then.\n"
@@ -28,11 +28,15 @@ static const char usage_view[] =
     "options:\n"
     "  --at T                start at virtual time T (e.g. 90s, 2h)\n"
     "  --screenshot OUT.png  draw that frame offscreen into a PNG and exit\n"
-    "                        (needs no display)\n"
+    "                        (needs no display); written whole or not\n"
+    "                        at all, never over the recording itself\n"
+    "  --force               replace OUT.png even when it is not a PNG\n"
     "  -h, --help            show this help\n"
     "\n"
-    "exit status: 0 closed normally; 1 no window could be opened or the\n"
-    "PNG not written; 2 bad usage or not a recording\n";
+    "exit status: 0 closed normally; 1 no window could be opened; 2 bad\n"
+    "usage, not a recording, or an OUT.png that is the recording or an\n"
+    "existing file other than a PNG (without --force); 3 the PNG could not\n"
+    "be written (an old OUT.png is left as it was)\n";
 
 static int
 view_usage(const char *fmt, const char *arg)
@@ -85,6 +89,7 @@ purr_view_cli_view(int argc, char **argv)
 {
     const char *in = NULL, *shot = NULL;
     purr_time at = -1;
+    bool force = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -100,9 +105,15 @@ purr_view_cli_view(int argc, char **argv)
         } else if (strcmp(a, "--screenshot") == 0) {
             if (++i == argc)
                 return view_usage("%s needs a file name", a);
+            if (!argv[i][0])
+                return view_usage("%s needs a file name, got ''", a);
             shot = argv[i];
+        } else if (strcmp(a, "--force") == 0) {
+            force = true;
         } else if (a[0] == '-' && a[1]) {
             return view_usage("unknown option '%s'", a);
+        } else if (!a[0]) {
+            return view_usage("the recording's file name is empty%s", "");
         } else if (in) {
             return view_usage("more than one recording given ('%s')", a);
         } else {
@@ -111,8 +122,20 @@ purr_view_cli_view(int argc, char **argv)
     }
     if (!in)
         return view_usage("no recording given%s", "");
+    if (force && !shot)
+        return view_usage("--force replaces the file of --screenshot; there "
+                          "is none%s",
+                          "");
 
     purr_diag diag = {0};
+    const char *inputs[] = {in};
+    if (shot && purr_output_check(shot, inputs, 1, PURR_OUTPUT_PNG, force,
+                                  &diag) < 0) {
+        char line[640];
+        purr_diag_format(&diag, line, sizeof line);
+        fprintf(stderr, "purr: %s\n", line);
+        return 2;
+    }
     purr__view_model vm;
     purr__vm_init(&vm);
     char title[512];
@@ -173,6 +196,7 @@ purr_view_cli_view(int argc, char **argv)
         purr__render_frame(ren, &fonts, &vm, &ui, ww, hh);
         if (purr__save_png(ren, ww, hh, shot, err, sizeof err) < 0) {
             fprintf(stderr, "purr: view: %s\n", err);
+            status = 3;
             goto out;
         }
         status = 0;

@@ -14,6 +14,7 @@
 #include <purr/view.h>
 
 #include <purr/datum.h>
+#include <purr/recorder.h>
 #include <purr/value.h>
 
 #include <SDL.h>
@@ -173,8 +174,13 @@ void purr__render_plot(SDL_Renderer *r, const purr__fonts *f,
                        const purr__view_model *vm, purr_time from_ns,
                        purr_time to_ns, const char *title, int w, int h);
 
-/* Reads r's pixels into a new ARGB8888 surface and saves it as a PNG.
- * Returns 0, or PURR_EIO with the reason in err. */
+/* Reads r's pixels into a new ARGB8888 surface and saves it as a PNG at
+ * path, through a temporary file renamed over path once the whole PNG is
+ * written (purr_output, recorder.h): a failed write leaves an old file at
+ * path as it was and no temporary file. Checks nothing about path: the
+ * commands do that first (purr_output_check).
+ * Returns 0, or PURR_EIO (PURR_ENOMEM) with the reason in err, naming
+ * path. */
 int purr__save_png(SDL_Renderer *r, int w, int h, const char *path, char *err,
                    size_t err_cap);
 

@@ -41,7 +41,9 @@ extern "C" {
  * before the call. Prints to stdout and stderr as `purr` does. Returns
  * the exit status: 0 success; 1 an expectation failed, a replay
  * diverged or a run failed; 2 bad usage or bad input (one line on stderr
- * naming the file and the place). Call it once per process (it loads
+ * naming the file and the place); 3 an output (a recording, a JUnit
+ * file, a PNG) could not be written. When several apply, the highest
+ * wins. Call it once per process (it loads
  * plug-ins and may fork workers). */
 PURR_API int purr_main(int argc, char **argv);
 
@@ -65,6 +67,7 @@ PURR_API int purr_replay_scene(purr_recording *rec,
  * its type and initial datum. The recording stores the scene (metadata
  * scene, scene_hash, scene_text) and its seed, so that `purr replay`
  * runs the scene's behaviours against the log.
+ * out_db is never the scene either (PURR_EEXIST).
  * Errors: those of purr_import_log, and of purr_scene_load (bad scene). */
 PURR_API int purr_import_scene_log(const char *log_path, const char *out_db,
                                    const char *scene_path,

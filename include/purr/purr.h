@@ -4,6 +4,7 @@
 
 #include "purr/core.h"
 #include "purr/datum.h"
+#include "purr/pmath.h"
 #include "purr/value.h"
 
 #endif /* PURR_PURR_H */

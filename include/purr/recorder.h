@@ -35,6 +35,11 @@
  * the file, and a killed run's -wal and -shm, keep their bytes, and no
  * -wal or -shm appears, also in a read-only directory.
  *
+ * "Files purr writes" (purr_output_*) is the check and the temporary-file
+ * writer every purr command uses for its outputs (PNGs, JUnit reports, and
+ * the check for recordings); it lives here, the lowest layer every writer
+ * links.
+ *
  * This header includes no SQLite header (STYLE R2).
  */
 #ifndef PURR_RECORDER_H
@@ -175,6 +180,106 @@ PURR_API int purr_recorder_close(purr_recorder *r, purr_diag *diag /* out */);
  * Errors: PURR_EIO when a file could not be deleted (diag names it). */
 PURR_API int purr_recorder_discard(purr_recorder *r,
                                    purr_diag *diag /* out */);
+
+/* ---------------------------------------------------------------------- */
+/* Files purr writes                                                       */
+/* ---------------------------------------------------------------------- */
+
+/* Every file a purr command writes (a recording, a PNG, a JUnit report)
+ * follows the same two rules, so that a mistyped argument never destroys
+ * a file and a failed write never leaves half a file:
+ *
+ * - Before doing any work, the command checks the output with
+ *   purr_output_check: an output that is one of the command's inputs (the
+ *   same file, whatever its name: a hard link counts) is refused, as is an
+ *   existing file that is not of the kind the command writes unless the
+ *   user says --force, and anything but a regular file.
+ * - The bytes go to a temporary file ".NAME.purr-tmp-XXXXXX" in NAME's
+ *   directory (purr_output_open), which purr_output_close renames over
+ *   NAME only when every write, the flush, the fsync and the close
+ *   succeeded. On any failure the temporary file is deleted and the old
+ *   NAME stays as it was, byte for byte.
+ *
+ * Recordings are written by the recorder (purr_recorder_open, with its own
+ * temporary file when replacing); the check is the same for them.
+ *
+ *     purr_output out;
+ *     if (purr_output_check(path, inputs, n, PURR_OUTPUT_PNG, force,
+ *                           &diag) < 0)
+ *         return usage(&diag);                // exit status 2
+ *     ...the work...
+ *     if (purr_output_open(&out, path, &diag) < 0)
+ *         return fail(&diag);                 // nothing was written
+ *     write_png(out.file);
+ *     if (purr_output_close(&out, &diag) < 0)
+ *         return fail(&diag);                 // old file whole, no temp
+ */
+
+/* The kinds of files purr writes, each told by how it starts. */
+typedef enum purr_output_kind {
+    PURR_OUTPUT_RECORDING = 1, /* an SQLite file ("SQLite format 3") */
+    PURR_OUTPUT_PNG = 2,       /* the 8-byte PNG signature */
+    PURR_OUTPUT_XML = 3        /* a JUnit report: "<?xml" or "<testsuites" */
+} purr_output_kind;
+
+/* Says whether a command may write its output at path, before it does any
+ * work. Refused, whatever force says:
+ * - path is the same file as one of others[0..n) (the command's inputs,
+ *   and its other outputs): the same inode when both exist, else the same
+ *   name in the same directory. NULL entries are skipped;
+ * - path exists and is not a regular file (a directory, a device, a FIFO;
+ *   a symbolic link counts as what it points to).
+ * Refused unless force:
+ * - path is an existing non-empty file that does not start as kind says,
+ *   or cannot be read to tell;
+ * - for PURR_OUTPUT_RECORDING, any existing file: a recording is
+ *   replaced only when asked (purr_recorder_options.overwrite).
+ * A missing file may be written, and for a PNG or XML output an empty one
+ * (it holds nothing to lose). Nothing is changed.
+ * diag: may be NULL; receives one line naming path and what to do.
+ * Returns 0. Errors: PURR_EEXIST when refused. Not a checkpoint. */
+PURR_API int purr_output_check(const char *path, const char *const *others,
+                               size_t n, purr_output_kind kind, bool force,
+                               purr_diag *diag /* out */);
+
+/* An output being written: caller-owned (STYLE R8), from purr_output_open
+ * to purr_output_close or purr_output_discard. */
+typedef struct purr_output {
+    /* read-only: */
+    FILE *file;           /* the temporary file, open for writing ("wb") */
+    const char *tmp_path; /* its name, borrowed until close or discard */
+    /* private: */
+    char *path_;          /* the output's path as given, for messages */
+    char *target_;        /* the file the rename replaces (a symbolic
+                             link's target) */
+    char *tmp_;           /* the temporary file's name */
+} purr_output;
+
+/* Creates the temporary file ".NAME.purr-tmp-XXXXXX" in the directory of
+ * path (of the file a symbolic link at path points to), with the
+ * permission bits of the file it replaces, or 0666 less the umask for a
+ * new one, and opens it as out->file. path itself is not touched.
+ * path: copied. diag: may be NULL; receives a line naming path.
+ * Returns 0, or an error with *out zeroed (then close and discard are
+ * no-ops): PURR_ENOENT when the directory does not exist; PURR_EIO when the
+ * file cannot be created (the system's message).
+ * Not a checkpoint. */
+PURR_API int purr_output_open(purr_output *out, const char *path,
+                              purr_diag *diag /* out */);
+
+/* Publishes the output: flushes out->file, checks that no write to it
+ * failed, fsyncs and closes it, and renames the temporary file over the
+ * path given to open. On any failure deletes the temporary file and leaves
+ * the file at path as it was. Releases *out either way (a zeroed out is a
+ * no-op returning 0).
+ * diag: may be NULL; receives a line naming path and the system's reason.
+ * Returns 0. Errors: PURR_EIO (a write, the flush, the fsync, the close or
+ * the rename failed). Not a checkpoint. */
+PURR_API int purr_output_close(purr_output *out, purr_diag *diag /* out */);
+
+/* Abandons the output: closes and deletes the temporary file; the file at
+ * path stays as it was. Releases *out (a zeroed out is a no-op). */
+PURR_API void purr_output_discard(purr_output *out);
 
 /* ---------------------------------------------------------------------- */
 /* Reader                                                                  */

@@ -104,6 +104,9 @@ typedef struct purr_replay_report {
                                     was compared in order (shadow mode);
                                     false: a feeder set the inputs (feeder
                                     mode) */
+    bool output_failed;          /* with outcome ERROR: the new recording
+                                    (purr_replay_options.record_path)
+                                    could not be written; diag says why */
     bool interrupted;            /* the recording is not complete
                                     (purr_recording_is_complete): its run
                                     was killed, and only the prefix it
@@ -296,14 +299,25 @@ PURR_API void purr_replay_report_summary(FILE *out,
 PURR_API void purr_replay_report_print(FILE *out,
                                        const purr_replay_report *report);
 
-/* Writes n reports as a JUnit XML file (one testcase per recording, a
- * failure element on divergence, an error element on error, a skipped
- * element for an interrupted recording whose kept transitions all
- * matched: not a pass, since most of the run was never checked, and not
- * a failure). Returns 0.
+/* Writes n reports as a JUnit XML file at path (one testcase per
+ * recording, a failure element on divergence, an error element on error,
+ * a skipped element for an interrupted recording whose kept transitions
+ * all matched: not a pass, since most of the run was never checked, and
+ * not a failure), through a temporary file renamed over path once
+ * complete (recorder.h, "Files purr writes"): on failure a file already
+ * at path is left as it was. path is not checked; a command calls
+ * purr_output_check (PURR_OUTPUT_XML) first.
+ * Returns 0.
  * Errors: PURR_EIO when the file cannot be written. */
 PURR_API int purr_replay_junit(const char *path,
                                const purr_replay_report *reports, size_t n);
+
+/* Writes the same JUnit XML to out (a purr_output's file, for a caller
+ * that wants purr_output_close's message). out stays open.
+ * Returns 0. Errors: PURR_EIO when a write to out failed (ferror). */
+PURR_API int purr_replay_junit_write(FILE *out,
+                                     const purr_replay_report *reports,
+                                     size_t n);
 
 /* ---------------------------------------------------------------------- */
 /* Field-log import (docs/import.md)                                       */
@@ -323,6 +337,12 @@ typedef enum purr_import_format {
     PURR_IMPORT_CSV = 1,
     PURR_IMPORT_JSONL = 2
 } purr_import_format;
+
+/* The largest log purr_import_log reads (1 GiB). The whole log is read
+ * and checked before anything is written, and each line costs about as
+ * much memory again as its text, so a larger file is refused rather than
+ * read until memory runs out. */
+#define PURR_IMPORT_MAX_BYTES (1 << 30)
 
 /* Options for purr_import_log; NULL means all defaults. */
 typedef struct purr_import_options {
@@ -360,15 +380,20 @@ typedef struct purr_import_schema {
  * clock "imported", source (the log), created_by "purr import", end_ns
  * (the last time + 1 ns).
  * The whole log is checked before anything is written, and the recording is
- * written to a temporary name next to out_db and renamed at the end: on
- * failure no output file is left behind (and an existing out_db is kept).
+ * written to a temporary name next to out_db (".NAME.purr-tmp-PID") and
+ * renamed at the end: on failure no output file is left behind (and an
+ * existing out_db is kept). out_db is checked first as purr_output_check
+ * does for PURR_OUTPUT_RECORDING (recorder.h): never the log itself, and
+ * an existing file only with opts->overwrite.
  * diag: may be NULL; receives a one-line reason: "LOG:LINE: message" for a
  *   bad line.
  * Returns 0.
  * Errors: PURR_EFORMAT (a line that does not parse, an unknown value name,
  *   a datum of the wrong type, a time going backwards, an empty log, an
- *   unknown format), PURR_ENOENT (the log cannot be read), PURR_EEXIST
- *   (out_db exists and opts->overwrite is false), PURR_EIO (the recording
+ *   unknown format, a log that is not a regular file or is larger than
+ *   PURR_IMPORT_MAX_BYTES), PURR_ENOENT (the log cannot be read), PURR_EEXIST
+ *   (out_db exists and opts->overwrite is false, or out_db is the log or
+ *   not a regular file), PURR_EIO (the recording
  *   cannot be written), PURR_ENOMEM.
  * Not a checkpoint: it runs its own loop, so it must not be called inside
  * purr_run. */

@@ -93,9 +93,13 @@ PURR_API void purr_window_on_quit(purr_window *w, purr_post_fn fn, void *arg);
 /* True once the user has pressed Esc or closed the window. */
 PURR_API bool purr_window_quit_requested(const purr_window *w);
 
-/* Draws the current state once more and saves it as a PNG at path.
+/* Draws the current state once more and saves it as a PNG at path,
+ * through a temporary file renamed over path once the PNG is complete
+ * (recorder.h, "Files purr writes"): on failure a file already at path is
+ * left as it was and no temporary file remains. path is not checked (a
+ * command calls purr_output_check with PURR_OUTPUT_PNG first).
  * Returns 0, or PURR_EIO when the file cannot be written (then
- * purr_window_error says why). */
+ * purr_window_error says why, naming path). */
 PURR_API int purr_window_save_png(purr_window *w, const char *path);
 
 /* The last failure's message (one line; "" when none). Borrowed until the
@@ -108,12 +112,13 @@ PURR_API void purr_window_close(purr_window *w);
 
 /* `purr view FILE.db [--at T]`: argv[0] is the first argument after
  * "view". Returns the exit status: 0, 1 (runtime failure), 2 (bad usage
- * or a file that is not a recording). */
+ * or a file that is not a recording), 3 (the PNG of --screenshot could
+ * not be written). */
 PURR_API int purr_view_cli_view(int argc, char **argv);
 
 /* `purr plot FILE.db -o OUT.png [--width W] [--height H] [--from T]
  * [--to T]`: argv[0] is the first argument after "plot". Needs no display.
- * Returns the exit status: 0, 1, or 2 as purr_view_cli_view. */
+ * Returns the exit status: 0, 1, 2 or 3 as purr_view_cli_view. */
 PURR_API int purr_view_cli_plot(int argc, char **argv);
 
 #ifdef __cplusplus

@@ -297,6 +297,59 @@ Test(sleep, many_timers_fire_in_deadline_then_arming_order)
     purr_assert_ok(purr_test_run(main_timers, NULL));
 }
 
+/* Five tasks sleep until 1 s + k ns (k = 0..4), spawned in reverse so the
+ * heap is not filled in deadline order. Each wakes at its own instant:
+ * when task k runs, the clock reads 1 s + k, and after a checkpoint (every
+ * other task of that instant has run) it still does and task k + 1 has not
+ * woken. A clock that fired timers due 1 ns apart in one jump would wake
+ * two at once, at the later time. */
+#define NEAR 5
+
+static int near_woken;
+static purr_time near_at[NEAR];
+
+static int
+near_sleeper(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    purr_assert_ok(purr_sleep_until(PURR_S + k));
+    near_at[k] = purr_now();
+    cr_assert_eq(near_woken, k, "task %d woke after %d others", k, near_woken);
+    near_woken++;
+    purr_assert_ok(purr_checkpoint());
+    cr_assert_eq(purr_now(), PURR_S + k, "task %d: the clock moved", k);
+    cr_assert_eq(near_woken, k + 1, "task %d: a later timer fired with it", k);
+    return 0;
+}
+
+static int
+body_near(purr_nursery *n, void *arg)
+{
+    (void)arg;
+    for (int k = NEAR - 1; k >= 0; k--)
+        purr_assert_ok(
+            purr_spawn(n, "near", near_sleeper, (void *)(intptr_t)k));
+    return 0;
+}
+
+static int
+main_near(void *arg)
+{
+    (void)arg;
+    purr_assert_ok(purr_nursery_run(body_near, NULL));
+    cr_assert_eq(near_woken, NEAR);
+    for (int k = 0; k < NEAR; k++)
+        cr_assert_eq(near_at[k], PURR_S + k, "task %d woke at %lld", k,
+                     (long long)near_at[k]);
+    return 0;
+}
+
+Test(sleep, timers_due_1ns_apart_fire_at_their_own_instants)
+{
+    near_woken = 0;
+    purr_assert_ok(purr_test_run(main_near, NULL));
+}
+
 /* ---------------------------------------------------------------------- */
 /* Checkpoints                                                             */
 /* ---------------------------------------------------------------------- */

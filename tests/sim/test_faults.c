@@ -177,6 +177,57 @@ Test(faults, random_dropouts_have_exact_length_and_own_stream)
     free(log);
 }
 
+Test(faults, random_window_lasts_exactly_its_for)
+{
+    /* x counts the seconds (x = n at n s) for 2 h, so every update is a
+     * transition; random dropouts of 30 s, at 6 per hour. A window opens
+     * at a random instant S (not on a second, in practice) and closes at
+     * E = S + 30 s, where the sensor reports its reading again: the only
+     * transitions off the whole second. The updates at the whole seconds
+     * in [S, E) are lost, the one just before S is not: a window one
+     * update period too long (31 s) would lose that one too. */
+    enum { N = 7200 };
+    size_t cap = 64 + (size_t)N * 24, len = 0;
+    char *scene = malloc(cap);
+    len += (size_t)snprintf(scene + len, cap - len,
+                            "name: r\nduration: 7201s\nsensors:\n"
+                            "  - name: x\n    type: int\n"
+                            "    model: timeline\n    points: [");
+    for (int n = 1; n <= N; n++)
+        len += (size_t)snprintf(scene + len, cap - len, "%s[%ds, %d]",
+                                n > 1 ? ", " : "", n, n);
+    snprintf(scene + len, cap - len,
+             "]\n    faults:\n"
+             "      - {kind: dropout, rate: 6, for: 30s}\n");
+    char *log = run_log(scene, NULL);
+    free(scene);
+
+    long long prev = 0, windows = 0;
+    for (char *line = log; *line; line = strchr(line, '\n') + 1) {
+        long long t, v;
+        cr_assert_eq(sscanf(line, "%lld x = %lld", &t, &v), 2, "%s", line);
+        if (t % PURR_S != 0) {
+            long long start = t - 30 * PURR_S; /* S */
+            cr_assert_lt(prev, start,
+                         "a transition at %lld, inside the "
+                         "window [%lld, %lld)",
+                         prev, start, t);
+            cr_assert_eq(prev, start / PURR_S * PURR_S,
+                         "the window [%lld, %lld) lost the update at %lld "
+                         "(the last one before it)",
+                         start, t, start / PURR_S * PURR_S);
+            cr_assert_eq(v, t / PURR_S, "the reading reported at %lld", t);
+            windows++;
+        } else if (prev % PURR_S == 0) {
+            cr_assert_eq(t - prev, PURR_S, "a gap of %lld ns at %lld", t - prev,
+                         t);
+        }
+        prev = t;
+    }
+    cr_assert(windows >= 5, "only %lld windows in 2 h", windows);
+    free(log);
+}
+
 Test(faults_error, refused)
 {
     sim_assert_error(COUNTER "      - {kind: melt, at: 1s, for: 1s}\n", 10, 16,

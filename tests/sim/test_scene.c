@@ -2,6 +2,8 @@
  * at its exact line:column with its exact message, and durations. */
 #include "sim_test.h"
 
+#include <sys/stat.h>
+
 /* ---- durations --------------------------------------------------------- */
 
 Test(scene, durations_with_units)
@@ -485,6 +487,72 @@ Test(scene_error, missing_file)
     cr_assert_str_eq(d.file, "/nonexistent/x.yaml");
     cr_assert_str_eq(d.message,
                      "cannot open the scene: No such file or directory");
+}
+
+Test(scene_error, second_yaml_document)
+{
+    /* A second document was dropped with exit 0: nothing in a scene is
+     * silently ignored, so it is refused at its '---'. */
+    sim_assert_error("name: two\nduration: 10s\n---\nname: other\n"
+                     "duration: 5s\n",
+                     3, 1,
+                     "a second YAML document: a scene is one document "
+                     "(remove the '---' and what follows, or merge it into "
+                     "the first)");
+    sim_assert_error("name: two\nduration: 10s\n---\n", 3, 1,
+                     "a second YAML document: a scene is one document "
+                     "(remove the '---' and what follows, or merge it into "
+                     "the first)");
+    /* A document end marker alone ends the one document. */
+    purr_scene *sc;
+    purr_diag d = {0};
+    purr_assert_ok(sim_test_load("name: one\nduration: 10s\n...\n", &sc, &d));
+    purr_scene_free(sc);
+}
+
+/* Each of these is refused at once: no read without end (/dev/zero), no
+ * wait for a writer (a FIFO), nothing but a regular file. */
+Test(scene_error, not_a_regular_file)
+{
+    char fifo[64];
+    snprintf(fifo, sizeof fifo, "/tmp/purr-scene-fifo.%d", (int)getpid());
+    unlink(fifo);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {"/dev/zero", "/dev/null", "/tmp", fifo};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        purr_scene *sc;
+        purr_diag d = {0};
+        purr_assert_err(purr_scene_load(paths[i], &sc, &d), PURR_EFORMAT);
+        cr_assert_null(sc);
+        cr_assert_str_eq(d.file, paths[i]);
+        cr_assert_str_eq(d.message,
+                         "not a regular file (a scene must be a YAML file)");
+    }
+    unlink(fifo);
+}
+
+Test(scene_error, larger_than_the_limit)
+{
+    /* A file (sparse: its size is what counts) and a text from elsewhere
+     * (a recording's scene_text) are refused alike. */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/purr-scene-big.%d.yaml", (int)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    cr_assert_eq(ftruncate(fileno(f), PURR_SCENE_MAX_BYTES + 1), 0);
+    fclose(f);
+    purr_scene *sc;
+    purr_diag d = {0};
+    purr_assert_err(purr_scene_load(path, &sc, &d), PURR_EFORMAT);
+    cr_assert_str_eq(d.message, "larger than 4 MiB: not a scene file");
+    unlink(path);
+    size_t len = (size_t)PURR_SCENE_MAX_BYTES + 1;
+    char *text = calloc(1, len);
+    purr_assert_err(purr_scene_parse(text, len, "rec.db", &sc, &d),
+                    PURR_EFORMAT);
+    cr_assert_str_eq(d.message,
+                     "larger than 4 MiB (4194305 bytes): not a scene");
+    free(text);
 }
 
 /* Errors found when the parts meet: setup, not parsing. */

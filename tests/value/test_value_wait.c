@@ -219,6 +219,35 @@ Test(value, rule06_parks_until_the_value_matches)
     purr_assert_ok(purr_test_run(main_parks_until_match, NULL));
 }
 
+static int
+main_last_match_of_the_step(void *arg)
+{
+    (void)arg;
+    /* Only value waiters on v (the set path that wakes as it goes): at
+     * 1 s, in one step, 10 and 12 match (>= 10) and 3 does not. The
+     * waiter runs after the step and gets the last value that matched
+     * before it ran, 12: neither the first match (10) nor the current
+     * value (3). */
+    purr_value *v = new_int(0);
+    const set_at steps[] = {
+        {1 * PURR_S, 10}, {1 * PURR_S, 12}, {1 * PURR_S, 3}};
+    script sc = {v, steps, 3};
+    wait_call wc = {.v = v, .m = purr_match_pred(ge_pred, (void *)&TEN)};
+    run_duo(&sc, &wc);
+    purr_assert_ok(wc.rc);
+    cr_assert_eq(wc.at, 1 * PURR_S);
+    cr_assert_eq(wc.got.u.i, 12, "got %lld", (long long)wc.got.u.i);
+    cr_assert_eq(purr_value_peek(v)->u.i, 3);
+    wait_call_free(&wc);
+    purr_value_free(v);
+    return 0;
+}
+
+Test(value, rule04_value_waiter_woken_twice_in_a_step_gets_the_last_match)
+{
+    purr_assert_ok(purr_test_run(main_last_match_of_the_step, NULL));
+}
+
 /* ---------------------------------------------------------------------- */
 /* Rule 7: held_for                                                        */
 /* ---------------------------------------------------------------------- */
