@@ -83,14 +83,22 @@ static const char usage_replay[] =
     "  -q, --quiet    one line per recording, without the divergence report\n"
     "  -h, --help     show this help\n"
     "\n"
+    "A recording whose run was killed (it lacks the mark of a clean\n"
+    "close) says so first: 'FILE: recording interrupted at HH:MM:SS.mmm:\n"
+    "N transitions kept'. The replay runs to that time only and compares\n"
+    "the transitions kept; what comes after them is not compared.\n"
+    "\n"
     "exit status: 0 every recording replayed identically; 1 one diverged\n"
     "(a report names the first differing transition, the ten before it\n"
-    "and the counts); 2 bad input (not a recording, a foreign schema or\n"
-    "version, an input the scene lacks, a missing scene), bad usage, or an\n"
-    "output that is one of the files read or an existing file it may not\n"
-    "replace; 3 an output (--record, --junit) could not be written (an old\n"
-    "file is left as it was). With several recordings, the highest status\n"
-    "wins\n";
+    "and the counts; also within an interrupted recording's kept\n"
+    "transitions); 2 bad input (not a recording, a foreign schema or\n"
+    "version, a bad field in a table, an input the scene lacks, a missing\n"
+    "scene), bad usage, or an output that is one of the files read or an\n"
+    "existing file it may not replace; 3 an output (--record, --junit)\n"
+    "could not be written (an old file is left as it was); 4 a recording\n"
+    "was interrupted and the transitions it kept replayed identically.\n"
+    "With several recordings the worst status wins, in the order\n"
+    "0 < 4 < 1 < 2 < 3.\n";
 
 /* Prints a usage error as one line and returns the exit status 2. */
 static int
@@ -107,6 +115,11 @@ typedef struct replay_cli {
     bool loaded;              /* plug-ins were given with --load: use
                                  them instead of the recorded ones */
 } replay_cli;
+
+/* The exit status of `purr replay` when a recording was interrupted (its
+ * run killed) and the transitions it kept replayed identically: neither 0
+ * (most of the run was not checked) nor 1 (nothing diverged). */
+#define PURR__EXIT_INTERRUPTED 4
 
 /* Replays the recording at path; writes its summary (and report) to out,
  * or its one-line error to err. Fills *rep. Returns the exit status. */
@@ -126,6 +139,18 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
         fputs("purr: ", err);
         purr_replay_report_summary(err, rep);
         return 2;
+    }
+    /* A run killed before its first commit kept no transition, and maybe
+     * not even its scene: there is nothing to run or compare. */
+    if (!purr_recording_is_complete(rec) &&
+        purr_recording_transition_count(rec) == 0) {
+        memset(rep, 0, sizeof *rep);
+        snprintf(rep->file, sizeof rep->file, "%s", path);
+        rep->outcome = PURR_REPLAY_INTERRUPTED;
+        rep->interrupted = true;
+        purr_recording_close(rec);
+        purr_replay_report_summary(out, rep);
+        return PURR__EXIT_INTERRUPTED;
     }
     /* The plug-ins the recording was made with, unless --load gave others;
      * either way a plug-in that differs from the recorded one is said, as
@@ -152,9 +177,22 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
     purr_replay_report_summary(out, rep);
     if (rc == 0)
         return 0;
+    /* Not 1: in CI a cut recording must not read as a behaviour change. */
+    if (rep->outcome == PURR_REPLAY_INTERRUPTED)
+        return PURR__EXIT_INTERRUPTED;
     if (!cli->quiet)
         purr_replay_report_print(out, rep);
     return 1;
+}
+
+/* How bad an exit status is, for the worst of several files: an
+ * interrupted recording whose prefix matched is worse than identical and
+ * better than a divergence; the others rank by their number (0 < 1 < 2 <
+ * 3). */
+static int
+severity(int status)
+{
+    return status == PURR__EXIT_INTERRUPTED ? 1 : 2 * status;
 }
 
 /* Copies the whole of f (rewound) to out. */
@@ -454,9 +492,9 @@ purr__cli_replay(int argc, char **argv)
     }
     int worst = 0;
     for (size_t i = 0; i < n; i++)
-        worst = status[i] > worst ? status[i] : worst;
+        worst = severity(status[i]) > severity(worst) ? status[i] : worst;
     if (junit && write_junit(junit, reps, n) < 0)
-        worst = 3; /* a failed write; the highest status wins */
+        worst = 3; /* a failed write; the worst status wins */
     free(files);
     free(reps);
     free(status);

@@ -23,6 +23,21 @@
  * The metadata and the value table are small and loaded at open; the
  * transitions, which may be millions, are stepped through a caller-owned
  * iterator (STYLE R12) that decodes one payload at a time.
+ *
+ * Every field the reader or a replay relies on is checked where it is
+ * read, and a bad one is refused with a message naming the table, the row
+ * and the field ("value row id 2 (temp): role 0 is not ..."): a tampered
+ * or damaged recording must never replay as identical, nor as a
+ * misleading divergence. At open: the run rows complete, start_ns and
+ * end_ns, and every column of every value row (the initial datum must
+ * decode, as the value's type). While iterating: each chunk's first_seq
+ * (the first is 1, each follows the last without a gap), count, first_ns
+ * and data, each record, and each transition's time (no later than
+ * end_ns).
+ *
+ * Whether the recording is complete (a clean close wrote complete = 1) is
+ * decided at open; an interrupted one reads like any other, as the prefix
+ * it holds.
  */
 #include "recorder_int.h"
 
@@ -48,6 +63,14 @@ struct purr_recording {
     purr_recorded_value *values;    /* value rows, in id order */
     char **value_names;             /* their names (owned) */
     size_t nvalues;
+    bool complete;                  /* a clean close ended the recording
+                                       (purr_recording_is_complete); set
+                                       at open from the run rows */
+    bool has_end;                   /* run row end_ns is present: then no */
+    purr_time end_ns;               /* transition may come after it */
+    int64_t stats_total;            /* the transitions value_stats counts,
+                                       committed with the chunks: the
+                                       iteration must end at this seq */
 };
 
 static const char SQL_RUN[] = "SELECT key, value FROM run ORDER BY key";
@@ -360,6 +383,161 @@ column_strdup(sqlite3_stmt *st, int i)
     return purr__rec_strdup(s ? (const char *)s : "");
 }
 
+/* Parses s as a time in ns: decimal digits only, 0 to INT64_MAX. */
+static bool
+parse_ns(const char *s, purr_time *out /* out */)
+{
+    uint64_t x = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (x > ((uint64_t)INT64_MAX - d) / 10)
+            return false;
+        x = x * 10 + d;
+    }
+    *out = (purr_time)x;
+    return true;
+}
+
+/* Checks the run rows the reader relies on, and decides whether the
+ * recording is complete: run row complete is 1 (written by close's last
+ * transaction; open's first wrote 0). A recording made before purr wrote
+ * it is complete when it holds start_ns or exit_status, which only the
+ * end of its run wrote. Returns 0 or PURR_EFORMAT with diag set. */
+static int
+check_run(purr_recording *rec, purr_diag *diag)
+{
+    static const char *const times[] = {"start_ns", "end_ns"};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        const char *s = purr_recording_meta(rec, times[i]);
+        purr_time t;
+        if (!s)
+            continue;
+        if (!parse_ns(s, &t)) {
+            purr_diag_set(diag, rec->path, 0, 0,
+                          "run row %s: '%.40s' is not a time in ns (an "
+                          "integer from 0)",
+                          times[i], s);
+            return PURR_EFORMAT;
+        }
+        if (strcmp(times[i], "end_ns") == 0) {
+            rec->has_end = true;
+            rec->end_ns = t;
+        }
+    }
+    const char *c = purr_recording_meta(rec, "complete");
+    if (c && strcmp(c, "0") != 0 && strcmp(c, "1") != 0) {
+        purr_diag_set(diag, rec->path, 0, 0,
+                      "run row complete: '%.40s' is not 0 or 1", c);
+        return PURR_EFORMAT;
+    }
+    rec->complete = c ? c[0] == '1'
+                      : purr_recording_meta(rec, "start_ns") ||
+                            purr_recording_meta(rec, "exit_status");
+    return 0;
+}
+
+/* Writes column i of st, whose stored type is type (sqlite3_column_type
+ * before any conversion), as SQL shows it into buf: a number, 'text',
+ * x'hex' (at most 16 bytes shown) or NULL. */
+static const char *
+column_sql(sqlite3_stmt *st, int i, int type, char *buf, size_t cap)
+{
+    switch (type) {
+    case SQLITE_NULL:
+        snprintf(buf, cap, "NULL");
+        break;
+    case SQLITE_INTEGER:
+        snprintf(buf, cap, "%lld", (long long)sqlite3_column_int64(st, i));
+        break;
+    case SQLITE_FLOAT:
+        snprintf(buf, cap, "%.17g", sqlite3_column_double(st, i));
+        break;
+    case SQLITE_TEXT:
+        snprintf(buf, cap, "'%.40s'", (const char *)sqlite3_column_text(st, i));
+        break;
+    default: {
+        const uint8_t *p = sqlite3_column_blob(st, i);
+        int n = sqlite3_column_bytes(st, i);
+        size_t len = (size_t)snprintf(buf, cap, "x'");
+        for (int k = 0; k < n && k < 16 && len + 3 < cap; k++)
+            len += (size_t)snprintf(buf + len, cap - len, "%02x", p[k]);
+        snprintf(buf + len, cap - len, n > 16 ? "...' (%d bytes)" : "'", n);
+        break;
+    }
+    }
+    return buf;
+}
+
+/* Checks the value row st is on (id, name, role, type, created_ns,
+ * initial): the initial datum must decode, and be nil or of the value's
+ * type. Returns 0 or PURR_EFORMAT with diag naming the row and field. */
+static int
+check_value(const purr_recording *rec, sqlite3_stmt *st, purr_diag *diag)
+{
+    int types[6];
+    for (int i = 0; i < 6; i++)
+        types[i] = sqlite3_column_type(st, i);
+    char row[96], shown[96];
+    int64_t id = sqlite3_column_int64(st, 0);
+    const char *name = (const char *)sqlite3_column_text(st, 1);
+    snprintf(row, sizeof row, "value row id %lld (%.40s)", (long long)id,
+             name ? name : "NULL");
+    static const char *const field_name[] = {"id", "name", "role", "type",
+                                             "created_ns"};
+    static const char *const want[] = {
+        "is not a value id (from 1)", "is not a name",
+        "is not 1 (input), 2 (output) or 3 (internal)",
+        "is not a purr_type (0 to 6)",
+        "is not a time in ns (an integer from 0)"};
+    int64_t role = sqlite3_column_int64(st, 2),
+            type = sqlite3_column_int64(st, 3),
+            created = sqlite3_column_int64(st, 4);
+    int field = -1;
+    if (id < 1)
+        field = 0;
+    else if (types[1] != SQLITE_TEXT || !name[0])
+        field = 1;
+    else if (types[2] != SQLITE_INTEGER || role < PURR_ROLE_INPUT ||
+             role > PURR_ROLE_INTERNAL)
+        field = 2;
+    else if (types[3] != SQLITE_INTEGER || type < 0 || type > PURR_T_TUPLE)
+        field = 3;
+    else if (types[4] != SQLITE_INTEGER || created < 0)
+        field = 4;
+    if (field >= 0) {
+        purr_diag_set(diag, rec->path, 0, 0, "%s: %s %s %s", row,
+                      field_name[field],
+                      column_sql(st, field, types[field], shown,
+                                 sizeof shown),
+                      want[field]);
+        return PURR_EFORMAT;
+    }
+    purr_datum d;
+    const void *p = sqlite3_column_blob(st, 5);
+    size_t n = (size_t)sqlite3_column_bytes(st, 5);
+    if (types[5] != SQLITE_BLOB || purr_datum_decode(p, n, &d) < 0) {
+        purr_diag_set(diag, rec->path, 0, 0,
+                      "%s: initial %s is not a datum in the payload "
+                      "encoding",
+                      row, column_sql(st, 5, types[5], shown, sizeof shown));
+        return PURR_EFORMAT;
+    }
+    purr_type dtype = (purr_type)d.type;
+    purr_datum_free(&d);
+    if (type != PURR_T_NIL && dtype != PURR_T_NIL && dtype != type) {
+        purr_diag_set(diag, rec->path, 0, 0,
+                      "%s: initial is a %s, its type %d says %s", row,
+                      purr_type_name(dtype), (int)type,
+                      purr_type_name((purr_type)type));
+        return PURR_EFORMAT;
+    }
+    return 0;
+}
+
 /* Loads the run and value tables. Returns 0 or a code with diag set. */
 static int
 load_tables(purr_recording *rec, purr_diag *diag)
@@ -384,12 +562,18 @@ load_tables(purr_recording *rec, purr_diag *diag)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return open_fail(rec, rc, "reading run", diag);
+    if ((rc = check_run(rec, diag)))
+        return rc;
 
     if ((rc = sqlite3_prepare_v2(rec->db, SQL_VALUES, -1, &st, NULL)) !=
         SQLITE_OK)
         return open_fail(rec, rc, "reading value", diag);
     cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = check_value(rec, st, diag))) {
+            sqlite3_finalize(st);
+            return rc;
+        }
         if (rec->nvalues == cap) {
             cap = cap ? cap * 2 : 16;
             rec->values = purr__rec_realloc(rec->values,
@@ -420,6 +604,25 @@ load_tables(purr_recording *rec, purr_diag *diag)
         if (rc != SQLITE_OK)
             return open_fail(rec, rc, "checking the schema", diag);
     }
+    /* Every commit writes value_stats with its chunks, so its count says
+     * where the transitions end: a chunk deleted at the end (or all of
+     * them) shows there. */
+    rc = sqlite3_prepare_v2(rec->db,
+                            "SELECT coalesce(sum(transitions), 0),"
+                            " coalesce(min(transitions), 0) FROM value_stats",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rec->stats_total = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_int64(st, 1) < 0 || rec->stats_total < 0) {
+            sqlite3_finalize(st);
+            purr_diag_set(diag, rec->path, 0, 0,
+                          "value_stats: a row's transitions is negative");
+            return PURR_EFORMAT;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return open_fail(rec, rc, "reading value_stats", diag);
     return 0;
 }
 
@@ -491,6 +694,12 @@ const char *
 purr_recording_path(const purr_recording *rec)
 {
     return rec->path;
+}
+
+bool
+purr_recording_is_complete(const purr_recording *rec)
+{
+    return rec->complete;
 }
 
 const char *
@@ -630,8 +839,17 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
     sqlite3_stmt *st = it->stmt_;
     purr_recording *rec = it->rec_;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        if (it->seq != (uint64_t)rec->stats_total) {
+            purr_diag_set(diag, rec->path, (long)it->seq + 1, 0,
+                          "transitions missing or added: transition_chunk "
+                          "rows end at seq %" PRIu64 ", value_stats rows "
+                          "count %" PRId64 " (sum of column transitions)",
+                          it->seq, rec->stats_total);
+            return PURR_EFORMAT;
+        }
         return PURR_ECLOSED;
+    }
     if (rc != SQLITE_ROW) {
         purr_diag_set(diag, rec->path, (long)it->seq + 1, 0,
                        "cannot read the transition after seq %" PRIu64
@@ -639,28 +857,71 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
                        it->seq, sqlite3_errmsg(rec->db));
         return (rc & 0xff) == SQLITE_CORRUPT ? PURR_EFORMAT : PURR_EIO;
     }
-    uint64_t first = (uint64_t)sqlite3_column_int64(st, 0);
+    /* Every field is checked before it is used, and a bad one named with
+     * its row. Types first: a conversion would hide them. */
+    int types[4];
+    for (int i = 0; i < 4; i++)
+        types[i] = sqlite3_column_type(st, i);
+    int64_t first = sqlite3_column_int64(st, 0);
+    int64_t first_ns = sqlite3_column_int64(st, 1);
     int64_t count = sqlite3_column_int64(st, 2);
-    /* Transitions are numbered without gaps: a chunk that does not start
-     * where the last one ended means rows were lost or altered. */
-    if (it->started_ && first != it->seq + 1) {
-        purr_diag_set(diag, rec->path, (long)first, 0,
-                       "transitions missing: seq %" PRIu64
-                       " follows seq %" PRIu64,
-                       first, it->seq);
+    char row[64];
+    snprintf(row, sizeof row, "transition_chunk row first_seq = %" PRId64,
+             first);
+    long line = first > 0 ? (long)first : 0;
+    if (first < 1) {
+        purr_diag_set(diag, rec->path, 0, 0,
+                      "%s: first_seq is not a transition number (from 1)",
+                      row);
         return PURR_EFORMAT;
     }
-    if (count <= 0 || count > UINT32_MAX || first == 0 ||
-        sqlite3_column_type(st, 3) != SQLITE_BLOB ||
-        sqlite3_column_bytes(st, 3) == 0) {
-        purr_diag_set(diag, rec->path, (long)first, 0,
-                       "transition chunk at seq %" PRIu64 " is corrupt",
-                       first);
+    /* Transitions are numbered without gaps from 1: a first chunk that
+     * does not start at 1, or one that does not start where the last one
+     * ended, means rows were lost or altered. */
+    if (!it->started_ && first != 1) {
+        purr_diag_set(diag, rec->path, line, 0,
+                      "transitions missing: the first transition is seq "
+                      "%" PRId64 ", not 1 (%s)",
+                      first, row);
+        return PURR_EFORMAT;
+    }
+    if (it->started_ && (uint64_t)first != it->seq + 1) {
+        purr_diag_set(diag, rec->path, line, 0,
+                      "transitions missing: seq %" PRId64
+                      " follows seq %" PRIu64 " (%s)",
+                      first, it->seq, row);
+        return PURR_EFORMAT;
+    }
+    /* The column at fault (0: none) and what is wrong with it. */
+    static const char *const field_name[] = {NULL, "first_ns", "count",
+                                             "data"};
+    char shown[64];
+    const char *want = NULL;
+    int col = 0;
+    if (types[2] != SQLITE_INTEGER || count < 1 || count > UINT32_MAX) {
+        col = 2;
+        want = "is not from 1 to 4294967295";
+    } else if (first > INT64_MAX - count + 1) {
+        col = 2;
+        want = "runs past the largest seq";
+    } else if (types[1] != SQLITE_INTEGER || first_ns < 0) {
+        col = 1;
+        want = "is not a time in ns (an integer from 0)";
+    } else if (types[3] != SQLITE_BLOB || sqlite3_column_bytes(st, 3) == 0) {
+        col = 3;
+        want = "is not a blob of records";
+    }
+    if (col) {
+        purr_diag_set(diag, rec->path, line, 0, "%s: %s %s %s", row,
+                      field_name[col],
+                      column_sql(st, col, types[col], shown, sizeof shown),
+                      want);
         return PURR_EFORMAT;
     }
     it->started_ = true;
-    it->seq = first - 1;
-    it->ns_ = sqlite3_column_int64(st, 1);
+    it->first_ = (uint64_t)first;
+    it->seq = (uint64_t)first - 1;
+    it->ns_ = first_ns;
     it->left_ = (uint32_t)count;
     it->chunk_ = sqlite3_column_blob(st, 3);
     it->chunk_len_ = (size_t)sqlite3_column_bytes(st, 3);
@@ -679,9 +940,10 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
         /* A chunk must hold exactly its records. */
         if (it->chunk_ && it->pos_ != it->chunk_len_) {
             purr_diag_set(diag, rec->path, (long)it->seq, 0,
-                           "transition chunk ending at seq %" PRIu64
-                           " has %zu bytes left over",
-                           it->seq, it->chunk_len_ - it->pos_);
+                          "transition_chunk row first_seq = %" PRIu64
+                          ": data has %zu bytes left over after its count "
+                          "of records (ending at seq %" PRIu64 ")",
+                          it->first_, it->chunk_len_ - it->pos_, it->seq);
             return PURR_EFORMAT;
         }
         it->chunk_ = NULL;
@@ -695,13 +957,23 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
     purr__rec_tr tr;
     if (purr__rec_parse_transition(&p, end, &tr) < 0) {
         purr_diag_set(diag, rec->path, (long)seq, 0,
-                       "transition %" PRIu64 ": corrupt record", seq);
+                      "transition %" PRIu64 ": corrupt record (byte %zu of "
+                      "transition_chunk row first_seq = %" PRIu64 ", data)",
+                      seq, it->pos_ + 1, it->first_);
+        return PURR_EFORMAT;
+    }
+    /* first_ns >= 0 and dt <= INT64_MAX, so the sum fits in uint64. */
+    uint64_t ns = (uint64_t)it->ns_ + tr.dt;
+    if (ns > INT64_MAX) {
+        purr_diag_set(diag, rec->path, (long)seq, 0,
+                      "transition %" PRIu64 ": time beyond int64 ns "
+                      "(transition_chunk row first_seq = %" PRIu64 ", data)",
+                      seq, it->first_);
         return PURR_EFORMAT;
     }
     uint64_t value_id = tr.value_id;
     it->seq = seq;
-    /* Unsigned: a corrupt file's steps may add up past INT64_MAX. */
-    it->ns_ = (purr_time)((uint64_t)it->ns_ + tr.dt);
+    it->ns_ = (purr_time)ns;
     it->time_ns = it->ns_;
     it->task_id = tr.task_id;
     it->payload = tr.payload;
@@ -711,24 +983,35 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
     it->value = value_by_id(rec, value_id);
     if (!it->value) {
         purr_diag_set(diag, rec->path, (long)it->seq, 0,
-                       "transition %" PRIu64 " names unknown value id %" PRIu64,
-                       it->seq, value_id);
+                      "transition %" PRIu64 " names unknown value id %" PRIu64
+                      " (no value row id %" PRIu64 ")",
+                      it->seq, value_id, value_id);
+        return PURR_EFORMAT;
+    }
+    /* The run ended at end_ns: a transition after it was not made by the
+     * run (a duration of D includes the transitions at D). */
+    if (rec->has_end && it->time_ns > rec->end_ns) {
+        purr_diag_set(diag, rec->path, (long)it->seq, 0,
+                      "transition %" PRIu64 " (value %s): time %" PRId64
+                      " ns is after the run's end (run row end_ns = "
+                      "%" PRId64 ")",
+                      it->seq, it->value->name, it->time_ns, rec->end_ns);
         return PURR_EFORMAT;
     }
     if (purr_datum_decode(it->payload, it->payload_len, &it->datum) < 0) {
         purr_diag_set(diag, rec->path, (long)it->seq, 0,
-                       "transition %" PRIu64 " (value %s): corrupt payload "
-                       "(%zu bytes)",
-                       it->seq, it->value->name, it->payload_len);
+                      "transition %" PRIu64 " (value %s): corrupt payload "
+                      "(%zu bytes)",
+                      it->seq, it->value->name, it->payload_len);
         return PURR_EFORMAT;
     }
     if (it->value->type != PURR_T_NIL && it->datum.type != it->value->type) {
         purr_diag_set(diag, rec->path, (long)it->seq, 0,
-                       "transition %" PRIu64 " (value %s): payload is %s, "
-                       "the value is %s",
-                       it->seq, it->value->name,
-                       purr_type_name((purr_type)it->datum.type),
-                       purr_type_name(it->value->type));
+                      "transition %" PRIu64 " (value %s): payload is %s, "
+                      "the value is %s",
+                      it->seq, it->value->name,
+                      purr_type_name((purr_type)it->datum.type),
+                      purr_type_name(it->value->type));
         purr_datum_free(&it->datum);
         return PURR_EFORMAT;
     }

@@ -31,7 +31,9 @@
  *
  * Crash safety: transitions are written in seq order and every commit
  * covers a prefix of them; WAL commits are atomic, so a killed run's file
- * holds a gap-free prefix and an interrupted batch simply vanishes.
+ * holds a gap-free prefix and an interrupted batch simply vanishes. The
+ * run row complete is written 0 by open's first transaction and 1 by
+ * close's last, so a reader tells a finished recording from a killed one.
  *
  * Files: a new path is written in place (a killed run leaves its prefix
  * under the name it was given); an existing one is replaced only by a
@@ -1154,6 +1156,10 @@ purr_recorder_open(const char *path, const purr_recorder_options *opts,
     r->nbatches = 1;
     append_meta(r, "purr_version", purr_version_string());
     append_meta(r, "created_by", "purr");
+    /* Not complete until close says so, in its last transaction: a run
+     * killed at any moment leaves complete = 0 (docs/recording.md,
+     * "Interrupted recordings"). */
+    append_meta(r, "complete", "0");
     /* Write the first rows now, so that open reports a file that cannot
      * be written. */
     rec_batch *first = purr__rec_cur_take(r);
@@ -1226,6 +1232,9 @@ purr_recorder_attach(purr_recorder *r, purr_loop *loop)
 int
 purr_recorder_set_meta(purr_recorder *r, const char *key, const char *value)
 {
+    /* Only a clean close may say the recording is complete. */
+    if (strcmp(key, "complete") == 0)
+        return PURR_EINVAL;
     if (strcmp(key, "end_ns") == 0)
         r->end_set = true;
     if (atomic_load(&r->failed))
@@ -1267,16 +1276,21 @@ purr_recorder_close(purr_recorder *r, purr_diag *diag)
         return 0;
     detach(r);
     purr__rec_thread_stop(r);
-    /* The run's first and last event times, which only the writer saw. */
+    /* The run's first and last event times, which only the writer saw,
+     * and the clean-close marker, in the last transaction: complete = 1
+     * means every batch before it was committed too. */
     r->real = false; /* the thread is gone: no more locking */
-    if (r->w_any && !r->err) {
+    if (!r->err) {
         char buf[32];
-        snprintf(buf, sizeof buf, "%" PRId64, r->w_first_ns);
-        append_meta(r, "start_ns", buf);
-        if (!r->end_set) {
-            snprintf(buf, sizeof buf, "%" PRId64, r->w_last_ns + 1);
-            append_meta(r, "end_ns", buf);
+        if (r->w_any) {
+            snprintf(buf, sizeof buf, "%" PRId64, r->w_first_ns);
+            append_meta(r, "start_ns", buf);
+            if (!r->end_set) {
+                snprintf(buf, sizeof buf, "%" PRId64, r->w_last_ns + 1);
+                append_meta(r, "end_ns", buf);
+            }
         }
+        append_meta(r, "complete", "1");
         rec_batch *b = purr__rec_cur_take(r);
         purr__rec_write_batch(r, b);
         purr__rec_batch_free(b);

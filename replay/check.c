@@ -45,6 +45,9 @@ replay_main(void *arg)
     const char *end = purr_recording_meta(c->r.rec, "end_ns");
     if (deadline <= 0)
         deadline = end ? strtoll(end, NULL, 10) : PURR_TIME_NEVER;
+    /* An interrupted recording says nothing past its last transition. */
+    if (c->r.rep->interrupted)
+        deadline = c->r.rep->cut_ns + 1;
 
     purr_scope_enter(&c->scope, deadline);
     int rc = 0;

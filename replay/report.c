@@ -57,6 +57,9 @@ outcome_text(purr_replay_outcome o)
         return "DIVERGED: an extra transition after the recording's last";
     case PURR_REPLAY_ERROR:
         return "ERROR";
+    case PURR_REPLAY_INTERRUPTED:
+        return "interrupted recording: the transitions kept replayed "
+               "identically";
     }
     return "?";
 }
@@ -79,6 +82,12 @@ purr_replay_report_summary(FILE *out, const purr_replay_report *rep)
 {
     char t1[40], t2[40];
     const purr_replay_row *e = &rep->expected_row, *a = &rep->actual_row;
+    /* Said first: whatever follows is about the prefix only. */
+    if (rep->interrupted && rep->outcome != PURR_REPLAY_ERROR)
+        fprintf(out, "%s: recording interrupted at %s: %" PRIu64
+                     " transition%s kept\n",
+                rep->file, clock_time(t1, sizeof t1, rep->cut_ns), rep->kept,
+                rep->kept == 1 ? "" : "s");
     switch (rep->outcome) {
     case PURR_REPLAY_ERROR: {
         char line[sizeof rep->diag.file + sizeof rep->diag.message + 48];
@@ -86,6 +95,19 @@ purr_replay_report_summary(FILE *out, const purr_replay_report *rep)
         fprintf(out, "%s\n", line);
         return;
     }
+    case PURR_REPLAY_INTERRUPTED:
+        if (rep->kept == 0) {
+            fprintf(out, "%s: interrupted recording: no transition kept, "
+                         "nothing compared\n",
+                    rep->file);
+            return;
+        }
+        fprintf(out, "%s: interrupted recording: the %" PRIu64
+                     " transition%s kept replayed identically (%" PRIu64
+                     " compared, %" PRIu64 " inputs fed)\n",
+                rep->file, rep->kept, rep->kept == 1 ? "" : "s",
+                rep->matching, rep->inputs);
+        return;
     case PURR_REPLAY_IDENTICAL:
         if (!rep->checked)
             fprintf(out, "%s: replayed, nothing to compare (inputs only: "
@@ -135,7 +157,17 @@ purr_replay_report_print(FILE *out, const purr_replay_report *rep)
                  PRIu64 " inputs fed)\n",
             rep->file, outcome_text(rep->outcome), rep->matching,
             rep->expected, rep->inputs);
-    if (rep->outcome == PURR_REPLAY_IDENTICAL)
+    if (rep->interrupted) {
+        char t[40];
+        fprintf(out, "  the recording was interrupted: its run was killed "
+                     "after transition %" PRIu64 ", at %s; the replay ran to "
+                     "there (%" PRIu64 " transitions after it not "
+                     "compared)\n",
+                rep->kept, clock_time(t, sizeof t, rep->cut_ns),
+                rep->past_cut);
+    }
+    if (rep->outcome == PURR_REPLAY_IDENTICAL ||
+        rep->outcome == PURR_REPLAY_INTERRUPTED)
         return;
     if (rep->nbefore)
         fprintf(out, "  the %zu transitions before it (matching):\n",
@@ -202,18 +234,20 @@ int
 purr_replay_junit_write(FILE *out, const purr_replay_report *reports,
                         size_t n)
 {
-    size_t failures = 0, errors = 0;
+    size_t failures = 0, errors = 0, skipped = 0;
     for (size_t i = 0; i < n; i++) {
         if (reports[i].outcome == PURR_REPLAY_ERROR)
             errors++;
+        else if (reports[i].outcome == PURR_REPLAY_INTERRUPTED)
+            skipped++;
         else if (reports[i].outcome != PURR_REPLAY_IDENTICAL)
             failures++;
     }
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                  "<testsuites>\n"
                  "  <testsuite name=\"purr-replay\" tests=\"%zu\" "
-                 "failures=\"%zu\" errors=\"%zu\">\n",
-            n, failures, errors);
+                 "failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n",
+            n, failures, errors, skipped);
     for (size_t i = 0; i < n; i++) {
         const purr_replay_report *rep = &reports[i];
         fputs("    <testcase classname=\"purr.replay\" name=\"", out);
@@ -227,13 +261,17 @@ purr_replay_junit_write(FILE *out, const purr_replay_report *reports,
                 purr_replay_report_print(mem, rep);
                 fclose(mem);
             }
-            fprintf(out, "      <%s message=\"",
-                    rep->outcome == PURR_REPLAY_ERROR ? "error" : "failure");
+            /* An interrupted recording whose prefix matched is neither
+             * a pass nor a failure: skipped, saying why. */
+            const char *elem = rep->outcome == PURR_REPLAY_ERROR ? "error"
+                               : rep->outcome == PURR_REPLAY_INTERRUPTED
+                                   ? "skipped"
+                                   : "failure";
+            fprintf(out, "      <%s message=\"", elem);
             xml_escape(out, outcome_text(rep->outcome));
             fputs("\">", out);
             xml_escape(out, text ? text : "");
-            fprintf(out, "</%s>\n",
-                    rep->outcome == PURR_REPLAY_ERROR ? "error" : "failure");
+            fprintf(out, "</%s>\n", elem);
             free(text);
         }
         fputs("    </testcase>\n", out);

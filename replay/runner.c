@@ -16,6 +16,11 @@
  *   difference (runner->stop), unless the replayed run is being recorded,
  *   which then goes on to the end so that the new recording is whole.
  *
+ * - the cut: an interrupted recording (its run was killed) is replayed
+ *   up to its last kept transition only (cut_ns + 1 ns, instead of end_ns),
+ *   and always compared, since the killed run made outputs the prefix may
+ *   not have kept yet.
+ *
  * Metadata problems (a seed that is not a number) are bad input, reported
  * in the report's diag naming the recording.
  */
@@ -113,7 +118,9 @@ purr_replay_run(purr_recording *rec, const purr_replay_runner *runner,
     purr_recorder *recorder = NULL;
     if (rc < 0)
         goto error;
-    r.cfg.compare = r.nexp > 0;
+    /* An interrupted recording that kept only inputs is a run of
+     * behaviours all the same: outputs made before the cut are extra. */
+    r.cfg.compare = r.nexp > 0 || rep->interrupted;
     if (opts->check && !r.cfg.compare) {
         purr_diag_set(&rep->diag, rep->file, 0, 0,
                       "holds only inputs (an imported log?): nothing to "
@@ -139,6 +146,10 @@ purr_replay_run(purr_recording *rec, const purr_replay_runner *runner,
         goto error;
     }
     plan.duration_ns = (purr_time)end_ns; /* 0: the runner's own */
+    /* Not past the cut: the recording says nothing of what came after it
+     * (+ 1 ns: never 0, which would mean the runner's own duration). */
+    if (rep->interrupted)
+        plan.duration_ns = rep->cut_ns + 1;
 
     /* With nothing to compare (inputs only) there is no run to shadow. */
     r.cfg.shadow = r.cfg.compare && runner->can_shadow &&
@@ -172,9 +183,10 @@ purr_replay_run(purr_recording *rec, const purr_replay_runner *runner,
     }
     if ((rc = runner->setup(runner->self, &rep->diag)) < 0)
         goto error;
-    /* The feeder checks the inputs first thing; without it, check them
-     * now that the values exist, before virtual time starts. */
-    if (r.cfg.shadow && (rc = purr__replay_check_inputs(&r)) < 0)
+    /* Check the inputs (and the values' roles) now that the values exist,
+     * before virtual time starts; the feeder checks them again first
+     * thing. */
+    if ((rc = purr__replay_check_inputs(&r)) < 0)
         goto error;
     purr_diag run_diag;
     memset(&run_diag, 0, sizeof run_diag);

@@ -24,6 +24,20 @@
  * another time or place than the recording says is a difference like any
  * other.
  *
+ * An interrupted recording (its run was killed: purr_recording_is_complete
+ * is false) holds the run's first transitions, 1 to kept, the last at
+ * cut_ns. The replay compares them as any others, but what comes after
+ * the last of them is past the cut: not compared, since the recording
+ * cannot say what the killed run did next, only that it did it no earlier
+ * than cut_ns. A transition the replay makes before cut_ns that the
+ * prefix does not hold is still extra, and a kept one the replay does not
+ * make still missing. The harness runs to cut_ns + 1 only.
+ *
+ * Every recorded value is also checked against the run's value of its
+ * name as it is created: an input recorded as a non-input, or the other
+ * way round, would be compared (or fed) as what it is not, so it is bad
+ * input, like a recorded input the run lacks.
+ *
  * Invariant: r->pos expected transitions have matched, in order, and
  * nothing has differed while r->stopped is false; in shadow mode the
  * r->pos + r->ipos transitions so far are the recording's first ones.
@@ -77,6 +91,8 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
     }
     while ((rc = purr_recording_iter_next(&it, &diag)) == 0) {
         uint32_t vidx = (uint32_t)(it.value - v0);
+        rep->kept = it.seq;
+        rep->cut_ns = it.time_ns;
         if (it.value->role == PURR_ROLE_INPUT) {
             if (r->nin == r->in_cap) {
                 r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
@@ -112,6 +128,9 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
         return rc;
     }
     rep->expected = r->nexp;
+    rep->interrupted = !purr_recording_is_complete(rec);
+    if (!rep->interrupted)
+        rep->kept = rep->cut_ns = 0;
     return 0;
 }
 
@@ -232,6 +251,22 @@ exp_matches(purr__replay *r, const purr__exp_row *e, int32_t vidx,
            memcmp(r->arena + e->off, r->scratch, n) == 0;
 }
 
+/* True when actual transition ev, made after every transition the
+ * recording holds, is past the cut of an interrupted recording: the
+ * killed run made its next transitions at cut_ns or later (for a
+ * real-clock recording, whose replayed times are earlier than the
+ * recorded ones, any time), so nothing can be compared with it. Counted
+ * in the report. */
+static bool
+past_cut(purr__replay *r, const purr_trace *ev)
+{
+    if (!r->rep->interrupted ||
+        (!r->cfg.late_ok && ev->time_ns < r->rep->cut_ns))
+        return false;
+    r->rep->past_cut++;
+    return true;
+}
+
 /* Records actual transition ev as the first difference: expected is the
  * recorded transition it should have been (both NULL: there was none
  * left). An input transition is not counted as extra, since the counts
@@ -281,7 +316,28 @@ observe_shadow(purr__replay *r, const purr_trace *ev)
         r->pos++;
         return;
     }
+    if (!in && !e && past_cut(r, ev))
+        return;
     differ(r, ev, in, e);
+}
+
+/* Checks that the run's new value v has the recorded role of its name, as
+ * far as the replay relies on it (input or not). The first mismatch ends
+ * the replay as bad input, with rep->diag naming the value row. */
+static void
+check_role(purr__replay *r, purr_value *v, const purr_recorded_value *rv)
+{
+    bool run_in = purr_value_role(v) == PURR_ROLE_INPUT;
+    if (r->feed_err || run_in == (rv->role == PURR_ROLE_INPUT))
+        return;
+    purr_diag_set(&r->rep->diag, r->rep->file, 0, 0,
+                  "value row id %" PRIu64 " (%s): role %d (%s), but the "
+                  "run's %s is an %s",
+                  rv->id, rv->name, (int)rv->role, purr_role_name(rv->role),
+                  rv->name, purr_role_name(purr_value_role(v)));
+    r->feed_err = PURR_EFORMAT;
+    if (r->cfg.stop)
+        r->cfg.stop(r->cfg.stop_ctx);
 }
 
 static void
@@ -300,6 +356,7 @@ observe(const purr_trace *ev, void *ctx)
                 (int32_t)(rv - purr_recording_value_at(r->rec, 0));
             r->vidx_by_id[id] = vidx;
             r->by_vidx[vidx] = v;
+            check_role(r, v, rv);
         }
         return;
     }
@@ -326,6 +383,8 @@ observe(const purr_trace *ev, void *ctx)
         r->pos++;
         return;
     }
+    if (r->pos == r->nexp && past_cut(r, ev))
+        return;
     differ(r, ev, NULL, r->pos < r->nexp ? &r->exp[r->pos] : NULL);
 }
 
@@ -361,6 +420,8 @@ purr__replay_check_inputs(purr__replay *r)
     const char *missing = r->cfg.missing_input_msg
                               ? r->cfg.missing_input_msg
                               : "was not created by the behaviour's setup";
+    if (r->feed_err) /* a value of another role (check_role) */
+        return r->feed_err;
     for (size_t i = 0; i < r->nin; i++) {
         const purr__in_row *in = &r->in[i];
         const purr_recorded_value *rv =
@@ -592,5 +653,11 @@ purr__replay_finish(purr__replay *r, int run_rc)
     rep->produced = r->produced;
     rep->checked = r->cfg.compare;
     fill_before(r);
+    /* Every kept transition matched, but the recording says nothing of
+     * what came after them: not identical, and no divergence. */
+    if (rep->outcome == PURR_REPLAY_IDENTICAL && rep->interrupted) {
+        rep->outcome = PURR_REPLAY_INTERRUPTED;
+        return PURR_EINTERRUPTED;
+    }
     return rep->outcome == PURR_REPLAY_IDENTICAL ? 0 : PURR_EDIVERGED;
 }

@@ -105,7 +105,8 @@ PURR_API const char *purr_version_string(void);
     XX(EFAILED, -17, "task failed")                                         \
     XX(ETYPE, -18, "wrong type")                                            \
     XX(ESYS, -19, "system error")                                           \
-    XX(EDIVERGED, -20, "replay diverged from the recording")
+    XX(EDIVERGED, -20, "replay diverged from the recording")               \
+    XX(EINTERRUPTED, -21, "recording interrupted: only its prefix replayed")
 
 typedef enum purr_errno {
 #define PURR_XX_(name, val, msg) PURR_##name = (val),

@@ -129,10 +129,12 @@ PURR_API int purr_recorder_attach(purr_recorder *r, purr_loop *loop);
  * Well-known keys (docs/recording.md): scene, scene_hash, seed,
  * shuffle_seed, options, start_ns, end_ns, exit_status, created_by.
  * end_ns is the deadline the run stopped at; replay stops there too. When
- * not set, close stores the time of the last event + 1 ns.
+ * not set, close stores the time of the last event + 1 ns. The key
+ * complete is the recorder's own (0 at open, 1 written by a clean close).
  * Not a checkpoint. May be called before attach, during the run (from the
  * loop thread) or after it, until close.
- * Returns 0. Errors: the sticky error if r has failed. */
+ * Returns 0. Errors: PURR_EINVAL for the key complete; the sticky error
+ * if r has failed. */
 PURR_API int purr_recorder_set_meta(purr_recorder *r, const char *key,
                                     const char *value);
 
@@ -146,9 +148,11 @@ PURR_API uint64_t purr_recorder_transitions(const purr_recorder *r);
 
 /* Stops recording and publishes the recording: unregisters the observer
  * (the loop must still exist: close the recorder before the loop), stops
- * the writer thread, stores start_ns and end_ns, commits, finalizes every
- * statement, checkpoints the WAL into the file and switches it to the
- * rollback journal (so no -wal or -shm stays beside it), closes it, and
+ * the writer thread, stores start_ns, end_ns and complete = 1 (the mark of
+ * a clean close, purr_recording_is_complete) in the last transaction,
+ * finalizes every statement, checkpoints the WAL into the file and
+ * switches it to the rollback journal (so no -wal or -shm stays beside
+ * it), closes it, and
  * when replacing renames the temporary file over path and deletes a
  * -wal and -shm the old file had left. r is freed whatever happens. NULL
  * is accepted (returns 0).
@@ -304,8 +308,12 @@ typedef struct purr_recorded_value {
  * Returns 0.
  * Errors: PURR_ENOENT when the file is missing or unreadable; PURR_EFORMAT
  *   when it is not an SQLite database, is truncated (shorter than its header
- *   says), is corrupt, or lacks a table or column of the schema (a foreign
- *   schema); PURR_EVERSION when its user_version is not
+ *   says), is corrupt, lacks a table or column of the schema (a foreign
+ *   schema), or holds a bad field in a run row it relies on (complete,
+ *   start_ns, end_ns) or in a value row (an id below 1, an empty name, a
+ *   role not 1-3, a type not 0-6, a negative created_ns, an initial datum
+ *   that does not decode or is of another type): diag names the table,
+ *   the row and the field; PURR_EVERSION when its user_version is not
  *   PURR_RECORDING_VERSION ("recording schema version N, this purr reads
  *   3"); PURR_EIO when SQLite fails otherwise, or the private copy of a
  *   killed run's file cannot be made (disk full).
@@ -322,6 +330,15 @@ PURR_API void purr_recording_close(purr_recording *rec);
 
 /* The path given to open (borrowed until close). */
 PURR_API const char *purr_recording_path(const purr_recording *rec);
+
+/* Whether a clean purr_recorder_close ended the recording: true for a
+ * finished recording; false for one whose run was killed (or whose close
+ * failed), which holds a gap-free prefix of the run's transitions
+ * (docs/recording.md, "Interrupted recordings"). Decided at open from the
+ * run row complete (0 from the recorder's open, 1 from its close); a
+ * recording made before purr wrote that row is complete when it holds
+ * start_ns or exit_status, which only the end of its run wrote. */
+PURR_API bool purr_recording_is_complete(const purr_recording *rec);
 
 /* The metadata value of key, or NULL when absent. Borrowed until close. */
 PURR_API const char *purr_recording_meta(const purr_recording *rec,
@@ -370,6 +387,7 @@ typedef struct purr_recording_iter {
     const uint8_t *chunk_;              /* the current chunk's records */
     size_t chunk_len_, pos_;
     uint32_t left_;                     /* records left in it */
+    uint64_t first_;                    /* its first_seq, for messages */
     bool started_;                      /* a chunk was read */
     purr_time ns_;                      /* time of the last record */
 } purr_recording_iter;
@@ -379,9 +397,15 @@ typedef struct purr_recording_iter {
 PURR_API int purr_recording_iter_open(purr_recording_iter *it,
                                       purr_recording *rec);
 /* Steps to the next transition. Returns 0 with a row; PURR_ECLOSED after
- * the last row; PURR_EFORMAT when the row's payload does not decode or
- * names an unknown value, PURR_EIO when SQLite fails (a corrupt file):
- * then diag (may be NULL) names the file and the row's seq. */
+ * the last row; PURR_EFORMAT when a transition_chunk row is bad (the first
+ * does not start at seq 1: "transitions missing"; one does not follow the
+ * last; a first_seq below 1, a count not 1 to 2^32-1, a negative first_ns,
+ * data that is not a blob, a record that runs past it or bytes left over)
+ * or a transition is (its time beyond int64 or after the run row end_ns,
+ * an unknown value, a payload that does not decode or is of another
+ * type); PURR_EIO when SQLite fails (a corrupt file): then diag (may be
+ * NULL) names the file, the row's seq as line, and the table, row and
+ * field. */
 PURR_API int purr_recording_iter_next(purr_recording_iter *it,
                                       purr_diag *diag /* out */);
 /* Releases the iteration (the datum and the statement). Idempotent. */

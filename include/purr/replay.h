@@ -67,7 +67,11 @@ typedef enum purr_replay_outcome {
     PURR_REPLAY_DIFFERENT = 1,   /* a transition differs (value/time/bits) */
     PURR_REPLAY_MISSING = 2,     /* the run ended before a recorded one */
     PURR_REPLAY_EXTRA = 3,       /* the run made one after the last */
-    PURR_REPLAY_ERROR = 4        /* the replay could not run (see diag) */
+    PURR_REPLAY_ERROR = 4,       /* the replay could not run (see diag) */
+    PURR_REPLAY_INTERRUPTED = 5  /* the recording is interrupted (its run
+                                    was killed) and every transition it
+                                    kept matched; a difference among them
+                                    is DIFFERENT or MISSING as always */
 } purr_replay_outcome;
 
 #define PURR_REPLAY_CONTEXT 10
@@ -94,22 +98,45 @@ typedef struct purr_replay_report {
                                     fed, and nothing was compared) */
     uint64_t produced;           /* non-input transitions the replay made */
     bool shadow;                 /* purr_replay_run only: the run's input
-                                    tasks (a scene's sensors) ran, their sets replaced by the
-                                    recorded inputs, and every transition,
-                                    inputs included, was compared in order
-                                    (shadow mode); false: a feeder set the
-                                    inputs (feeder mode) */
+                                    tasks (a scene's sensors) ran, their
+                                    sets replaced by the recorded inputs,
+                                    and every transition, inputs included,
+                                    was compared in order (shadow mode);
+                                    false: a feeder set the inputs (feeder
+                                    mode) */
     bool output_failed;          /* with outcome ERROR: the new recording
                                     (purr_replay_options.record_path)
                                     could not be written; diag says why */
+    bool interrupted;            /* the recording is not complete
+                                    (purr_recording_is_complete): its run
+                                    was killed, and only the prefix it
+                                    kept was compared; the replay ran to
+                                    cut_ns + 1 ns, not to end_ns */
+    uint64_t kept;               /* interrupted: the transitions it holds
+                                    (1 to kept, inputs included) */
+    purr_time cut_ns;            /* interrupted: the time of the last of
+                                    them (0 when none) */
+    uint64_t past_cut;           /* interrupted: transitions the replay
+                                    made after the kept ones, at or after
+                                    cut_ns, which nothing is compared
+                                    with */
 } purr_replay_report;
 
 /* Replays rec with target and fills report (see the top of this header).
  * rec: open recording; only read. report: out, filled in every case.
+ * An interrupted recording (purr_recording_is_complete false: its run was
+ * killed) is replayed up to its last kept transition only (the deadline is
+ * then that transition's time + 1 ns, whatever target->deadline_ns says),
+ * and what the replay makes after the kept transitions is not compared.
  * Returns 0 when the replay is identical.
- * Errors: PURR_EDIVERGED when a transition differs, is missing or is extra
- *   (report says which); PURR_EFORMAT when the recording is corrupt or
- *   names an input value setup did not create (report->diag says which);
+ * Errors: PURR_EINTERRUPTED when the recording is interrupted and every
+ *   transition it kept matched (outcome PURR_REPLAY_INTERRUPTED: not
+ *   identical, since the rest of the run was never recorded);
+ *   PURR_EDIVERGED when a transition differs, is missing or is extra
+ *   (report says which; within an interrupted recording's prefix too);
+ *   PURR_EFORMAT when the recording is corrupt, names an input value setup
+ *   did not create, or records a value as an input that setup created as
+ *   a non-input or the other way round (report->diag says which);
  *   PURR_ENOMEM; the code setup returned. Not a checkpoint: it runs its own
  *   loop, so it must not be called inside purr_run. */
 PURR_API int purr_replay_check(purr_recording *rec,
@@ -232,12 +259,21 @@ typedef struct purr_replay_options {
 /* Replays rec through runner and fills report. rec: open recording; only
  * read. report: out, filled in every case; report->diag names the file
  * (and the transition's seq as line) when the result is bad input.
+ * An interrupted recording (purr_recording_is_complete false) is compared
+ * as far as it goes: the run's duration is its last kept transition's
+ * time + 1 ns, and what the run makes after the kept transitions is not
+ * compared (docs/recording.md, "Interrupted recordings").
  * Returns 0 when identical (or, with nothing to compare, when the inputs
  * were fed).
- * Errors: PURR_EDIVERGED (a transition differs, is missing or is extra);
+ * Errors: PURR_EINTERRUPTED (the recording is interrupted and every
+ *   transition it kept matched: outcome PURR_REPLAY_INTERRUPTED);
+ *   PURR_EDIVERGED (a transition differs, is missing or is extra, within
+ *   an interrupted recording's prefix too);
  *   PURR_EFORMAT (bad input: a bad seed or end_ns, a recorded input value
- *   the run lacks or types differently, --check on a recording of inputs
- *   only, a corrupt row, or the runner's open failing); PURR_EEXIST or
+ *   the run lacks or types differently, a value recorded as an input that
+ *   the run has as a non-input or the other way round, --check on a
+ *   complete recording of inputs only, a corrupt row, or the runner's
+ *   open failing); PURR_EEXIST or
  *   PURR_EIO (record_path cannot be written); the code runner->setup
  *   returned; PURR_ENOMEM. Not a checkpoint. */
 PURR_API int purr_replay_run(purr_recording *rec,
@@ -247,7 +283,13 @@ PURR_API int purr_replay_run(purr_recording *rec,
 
 /* Writes the report as one line: "FILE: identical (N transitions, M
  * inputs fed)", "FILE: DIVERGED at HH:MM:SS.mmm name: expected X, got Y",
- * "FILE: replayed, nothing to compare (...)" or "FILE: ERROR: ...". */
+ * "FILE: replayed, nothing to compare (...)" or "FILE: ERROR: ...". For an
+ * interrupted recording (report->interrupted) that line is preceded by
+ * "FILE: recording interrupted at HH:MM:SS.mmm: N transitions kept", and
+ * when they all matched it is "FILE: interrupted recording: the N
+ * transitions kept replayed identically (M compared, K inputs fed)" (with
+ * none kept: "FILE: interrupted recording: no transition kept, nothing
+ * compared"). */
 PURR_API void purr_replay_report_summary(FILE *out,
                                          const purr_replay_report *report);
 
@@ -258,10 +300,13 @@ PURR_API void purr_replay_report_print(FILE *out,
                                        const purr_replay_report *report);
 
 /* Writes n reports as a JUnit XML file at path (one testcase per
- * recording, a failure element on divergence or error), through a
- * temporary file renamed over path once complete (recorder.h, "Files purr
- * writes"): on failure a file already at path is left as it was. path is
- * not checked; a command calls purr_output_check (PURR_OUTPUT_XML) first.
+ * recording, a failure element on divergence, an error element on error,
+ * a skipped element for an interrupted recording whose kept transitions
+ * all matched: not a pass, since most of the run was never checked, and
+ * not a failure), through a temporary file renamed over path once
+ * complete (recorder.h, "Files purr writes"): on failure a file already
+ * at path is left as it was. path is not checked; a command calls
+ * purr_output_check (PURR_OUTPUT_XML) first.
  * Returns 0.
  * Errors: PURR_EIO when the file cannot be written. */
 PURR_API int purr_replay_junit(const char *path,

@@ -295,7 +295,8 @@ Test(reader, empty_or_misnumbered_chunk_is_refused)
                    " first_seq = 1");
     purr_assert_err(read_all(path, &rows, &diag), PURR_EFORMAT);
     cr_assert_eq(rows, 0);
-    cr_assert(strstr(diag.message, "transition chunk at seq 1 is corrupt"),
+    cr_assert(strstr(diag.message, "transition_chunk row first_seq = 1: "
+                                   "data x'' is not a blob of records"),
               "%s", diag.message);
     tmp_path(path, sizeof path, "zero.db");
     record_chunked(path);
