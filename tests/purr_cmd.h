@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #ifndef PURR_BIN
 #error "purr_cmd.h needs PURR_BIN, the purr executable's path"
@@ -42,6 +43,27 @@ purr_cmd_in(const char *dir, const char *args, char *out, size_t out_cap,
             fclose(f);
     }
     return WEXITSTATUS(status);
+}
+
+/* Makes dir (cap bytes) a fresh, empty /tmp/NAME.PID, with the
+ * subdirectory sub when it is not NULL: a test suite's .init. */
+static inline void
+purr_cmd_dir_make(char *dir, size_t cap, const char *name, const char *sub)
+{
+    snprintf(dir, cap, "/tmp/%s.%d", name, (int)getpid());
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/%s", dir, dir,
+             sub ? sub : ".");
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* Removes dir and everything in it: a test suite's .fini. */
+static inline void
+purr_cmd_dir_remove(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
 /* The number of lines (newlines) in s. */

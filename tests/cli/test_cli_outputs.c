@@ -28,18 +28,13 @@ static char dir[64];
 static void
 make_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/purr-cli-outputs.%d", (int)getpid());
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/tmp", dir, dir);
-    cr_assert_eq(system(cmd), 0);
+    purr_cmd_dir_make(dir, sizeof dir, "purr-cli-outputs", "tmp");
 }
 
 static void
 remove_dir(void)
 {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    purr_cmd_dir_remove(dir);
 }
 
 TestSuite(outputs, .init = make_dir, .fini = remove_dir);

@@ -20,18 +20,13 @@ static char dir[64];
 static void
 make_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/purr-cli-plugins.%d", (int)getpid());
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/sub", dir, dir);
-    cr_assert_eq(system(cmd), 0);
+    purr_cmd_dir_make(dir, sizeof dir, "purr-cli-plugins", "sub");
 }
 
 static void
 remove_dir(void)
 {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    purr_cmd_dir_remove(dir);
 }
 
 TestSuite(cli_plugins, .init = make_dir, .fini = remove_dir);

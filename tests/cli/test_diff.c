@@ -15,18 +15,13 @@ static char dir[64];
 static void
 make_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/purr-diff-test.%d", (int)getpid());
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s", dir, dir);
-    cr_assert_eq(system(cmd), 0);
+    purr_cmd_dir_make(dir, sizeof dir, "purr-diff-test", NULL);
 }
 
 static void
 remove_dir(void)
 {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    purr_cmd_dir_remove(dir);
 }
 
 TestSuite(diff, .init = make_dir, .fini = remove_dir);

@@ -23,18 +23,13 @@ static char dir[64];
 static void
 make_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/purr-replay-test.%d", (int)getpid());
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s", dir, dir);
-    cr_assert_eq(system(cmd), 0);
+    purr_cmd_dir_make(dir, sizeof dir, "purr-replay-test", NULL);
 }
 
 static void
 remove_dir(void)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    (void)system(cmd);
+    purr_cmd_dir_remove(dir);
 }
 
 TestSuite(replay_cli, .init = make_dir, .fini = remove_dir);
