@@ -8,14 +8,14 @@
  */
 #include "cli_int.h"
 
-#include <fcntl.h>
+#include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 int
 purr__cli_meta_scene(purr_recorder *r, const purr_scene *scene,
@@ -68,38 +68,17 @@ purr__cli_load(const char *const *paths, size_t n)
     return 0;
 }
 
-/* FNV-1a 64 of the file at path, as plug-in hashes are made. Returns 0,
- * PURR_ENOENT when it cannot be read, or PURR_EFORMAT when it is not a
- * regular file (a recording may name /dev/zero, which never ends, or a
- * FIFO, whose opening would block without O_NONBLOCK). */
-static int
-file_hash(const char *path, uint64_t *hash)
+/* The loaded plug-in whose canonical path is path's, or NULL. */
+static const purr_sim_plugin *
+loaded_plugin(const char *path)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return PURR_ENOENT;
-    FILE *f = NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return PURR_EFORMAT;
-    }
-    if (!(f = fdopen(fd, "rb"))) {
-        close(fd);
-        return PURR_ENOENT;
-    }
-    uint64_t h = 0xcbf29ce484222325u;
-    unsigned char buf[65536];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        for (size_t i = 0; i < got; i++) {
-            h ^= buf[i];
-            h *= 0x100000001b3u;
-        }
-    bool ok = !ferror(f);
-    fclose(f);
-    *hash = h;
-    return ok ? 0 : PURR_ENOENT;
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return NULL;
+    for (size_t i = 0; i < purr_sim_plugin_count(); i++)
+        if (strcmp(purr_sim_plugin_at(i)->path, real) == 0)
+            return purr_sim_plugin_at(i);
+    return NULL;
 }
 
 int
@@ -131,27 +110,30 @@ purr__cli_load_recorded(purr_recording *rec, purr_diag *diag)
                           line, entry);
             return PURR_EFORMAT;
         }
-        uint64_t have;
-        int hrc = file_hash(path, &have);
-        if (hrc < 0) {
+        /* Checked before loading, so that the message says how to go on;
+         * the loader refuses what is not a regular file before reading
+         * it, and hashes the file once as it loads it. */
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            bool gone = errno == ENOENT || stat(path, &st) != 0;
             purr_diag_set(diag, file, 0, 0,
-                          hrc == PURR_EFORMAT
-                              ? "the recording's plug-in %s at %s is not a "
-                                "regular file; give it with --load"
-                              : "the recording's plug-in %s is not found "
-                                "at %s; give it with --load",
+                          gone ? "the recording's plug-in %s is not found "
+                                 "at %s; give it with --load"
+                               : "the recording's plug-in %s at %s is not a "
+                                 "regular file; give it with --load",
                           name, path);
-            return hrc;
+            return gone ? PURR_ENOENT : PURR_EFORMAT;
         }
-        if (have != (uint64_t)want)
+        int rc = purr_sim_plugin_load(path, diag);
+        if (rc < 0)
+            return rc;
+        const purr_sim_plugin *have = loaded_plugin(path);
+        if (have && have->hash != (uint64_t)want)
             fprintf(stderr,
                     "purr: note: plug-in %s (%s) differs from the one %s "
                     "was recorded with (hash %016" PRIx64 ", recorded "
                     "%016llx)\n",
-                    name, path, file, have, want);
-        int rc = purr_sim_plugin_load(path, diag);
-        if (rc < 0)
-            return rc;
+                    name, path, file, have->hash, want);
     }
     return 0;
 }

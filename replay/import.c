@@ -887,16 +887,23 @@ write_recording(importer *im, const char *path, purr_diag *diag)
     return rc;
 }
 
-/* Removes path and its -wal and -shm side files. */
+/* Removes the -wal and -shm side files of the database at path. */
 static void
-remove_db(const char *path)
+remove_sides(const char *path)
 {
     char side[4200];
-    unlink(path);
     snprintf(side, sizeof side, "%s-wal", path);
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
+}
+
+/* Removes path and its -wal and -shm side files. */
+static void
+remove_db(const char *path)
+{
+    unlink(path);
+    remove_sides(path);
 }
 
 purr_import_format
@@ -979,11 +986,7 @@ purr_import_log(const char *log_path, const char *out_db,
             rc = PURR_EIO;
         } else {
             /* An old out_db's side files would be read into the new one. */
-            char side[4200];
-            snprintf(side, sizeof side, "%s-wal", out_db);
-            unlink(side);
-            snprintf(side, sizeof side, "%s-shm", out_db);
-            unlink(side);
+            remove_sides(out_db);
         }
     }
     if (rc < 0) {
