@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh
+bash scripts/setup-oracles.sh
 dir=${PURR_BUILD_DIR:-build}
 # shellcheck disable=SC2086
 cmake -S . -B "$dir" -DPURR_WERROR=ON -DPURR_BUILD_TESTS=ON \
