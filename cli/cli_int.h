@@ -54,6 +54,38 @@ void purr__cli_note_plugin_changes(purr_recording *rec);
  * status 2. */
 int purr__cli_check_output(const char *path, const char *opt);
 
+/* The expectations' results of a replay of a scene (replay_scene.c): the
+ * scene's expectations checked on the replayed run, as `purr run` checks
+ * them, so that a recording is a regression test of the expectations as
+ * well as of the outputs. */
+typedef struct purr__replay_expects {
+    bool ran;                     /* the replay's run ran: the results
+                                     below are meaningful */
+    size_t count;                 /* the scene's expectations */
+    size_t failed;                /* of them, failed */
+    purr_time end_ns;             /* where the run ended: what came later
+                                     was not checked */
+    purr_expect_result *results;  /* count results (malloc'd; spec is
+                                     NULL: the scene is gone) */
+} purr__replay_expects;
+
+/* purr_replay_scene, also filling *ex (may be NULL; zeroed first, then
+ * filled when the run ran; free with purr__replay_expects_free). */
+int purr__cli_replay_scene(purr_recording *rec,
+                           const purr_replay_options *opts,
+                           purr_replay_report *rep,
+                           purr__replay_expects *ex /* out */);
+void purr__replay_expects_free(purr__replay_expects *ex);
+
+/* Loads the scene a replay of rec runs: scene_path when not NULL, else the
+ * recording's copy (metadata scene_text), else the file its metadata
+ * `scene` names (from the current directory, then the recording's).
+ * *scene (out) receives it and path (out, cap bytes) the path it goes by.
+ * Returns 0, or PURR_EFORMAT / PURR_ENOENT with diag set. */
+int purr__cli_recorded_scene(purr_recording *rec, const char *scene_path,
+                             purr_scene **scene, char *path, size_t cap,
+                             purr_diag *diag /* out */);
+
 /* Prints diag as one line on stderr ("purr: FILE:LINE:COL: message") and
  * returns the exit status 2. */
 int purr__cli_print_diag(const purr_diag *diag);
