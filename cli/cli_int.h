@@ -58,15 +58,26 @@ int purr__cli_check_output(const char *path, const char *opt);
  * scene's expectations checked on the replayed run, as `purr run` checks
  * them, so that a recording is a regression test of the expectations as
  * well as of the outputs. */
+typedef struct purr__expect_line {
+    purr_expect_result r; /* the result (spec NULL: the scene is gone) */
+    bool unjudged;        /* the replay ended before the recording did (a
+                             divergence stopped it, or the recording is
+                             cut) and this failure was decided by that
+                             early end (a count's minimum): neither a
+                             pass nor a failure */
+} purr__expect_line;
+
 typedef struct purr__replay_expects {
     bool ran;                     /* the replay's run ran: the results
                                      below are meaningful */
     size_t count;                 /* the scene's expectations */
-    size_t failed;                /* of them, failed */
+    size_t failed;                /* of them, failed (unjudged ones not
+                                     counted) */
+    bool cut;                     /* the run ended before the recording's
+                                     end */
     purr_time end_ns;             /* where the run ended: what came later
                                      was not checked */
-    purr_expect_result *results;  /* count results (malloc'd; spec is
-                                     NULL: the scene is gone) */
+    purr__expect_line *results;   /* count results (malloc'd) */
 } purr__replay_expects;
 
 /* purr_replay_scene, also filling *ex (may be NULL; zeroed first, then

@@ -135,32 +135,36 @@ typedef struct replay_cli {
 /* Prints the expectations' results of a replay (ex) to out, as `purr run`
  * does (purr_sim_report's lines); quiet: the failures only. When the run
  * ended before the recording's end (a divergence stopped it, or the
- * recording was cut), a note says up to when they were checked. */
+ * recording was cut), a note says up to when they were checked, and a
+ * failure that early end decided is shown as not judged. */
 static void
-print_expects(FILE *out, const replay_cli *cli, purr_recording *rec,
-              const purr__replay_expects *ex)
+print_expects(FILE *out, const replay_cli *cli, const purr__replay_expects *ex)
 {
     if (!ex->ran || (cli->quiet && ex->failed == 0))
         return;
+    char when[32];
+    purr_time_format(ex->end_ns, when, sizeof when);
     for (size_t i = 0; i < ex->count; i++) {
-        const purr_expect_result *r = &ex->results[i];
-        if (r->failed)
+        const purr_expect_result *r = &ex->results[i].r;
+        if (ex->results[i].unjudged) {
+            if (!cli->quiet)
+                fprintf(out, "----  %s: not judged: the replay ended at %s, "
+                             "before the recording did\n",
+                        r->text, when);
+        } else if (r->failed) {
             fprintf(out, "FAIL  %s: %s\n", r->text, r->detail);
-        else if (cli->quiet)
+        } else if (cli->quiet) {
             continue;
-        else if (r->detail[0])
+        } else if (r->detail[0]) {
             fprintf(out, "PASS  %s (%s)\n", r->text, r->detail);
-        else
+        } else {
             fprintf(out, "PASS  %s\n", r->text);
+        }
     }
-    const char *end = purr_recording_meta(rec, "end_ns");
-    if (ex->count && end && strtoll(end, NULL, 10) > ex->end_ns) {
-        char when[32];
-        purr_time_format(ex->end_ns, when, sizeof when);
+    if (ex->count && ex->cut)
         fprintf(out, "  (expectations checked up to %s, where the replay "
                      "ended)\n",
                 when);
-    }
 }
 
 /* Replays the recording at path; writes its summary (and report, and the
@@ -221,7 +225,7 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
         return rep->output_failed ? 3 : 2;
     }
     purr_replay_report_summary(out, rep);
-    print_expects(out, cli, rec, ex);
+    print_expects(out, cli, ex);
     purr_recording_close(rec);
     int st = 1;
     if (rc == 0)
@@ -451,8 +455,9 @@ write_junit(const char *path, const purr_replay_report *reps,
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t e = 0; e < exs[i].count; e++) {
-            const purr_expect_result *r = &exs[i].results[e];
+            const purr_expect_result *r = &exs[i].results[e].r;
             cases[k++] = (purr_replay_case){i, r->text, r->failed,
+                                            exs[i].results[e].unjudged,
                                             r->detail};
         }
     purr_output out;

@@ -126,7 +126,11 @@ sr_describe(void *self, purr_recorder *r, bool finished)
 }
 
 /* Copies the expectations' results of the run that ended into sr->ex
- * before the simulation (and the scene the results point into) goes. */
+ * before the simulation (and the scene the results point into) goes.
+ * When the run ended before the recording did (a divergence stopped it,
+ * or the recording is interrupted), a failure decided at that early end
+ * (a count short of its minimum) says nothing of the recorded run: it is
+ * unjudged. Failures at an instant before the end stand. */
 static void
 take_expects(scene_runner *sr)
 {
@@ -135,15 +139,20 @@ take_expects(scene_runner *sr)
     ex->results = n ? calloc(n, sizeof *ex->results) : NULL;
     if (n && !ex->results)
         return; /* out of memory: as if not run (no lines, no verdict) */
+    ex->end_ns = purr_sim_end_time(sr->sim);
+    const char *end = purr_recording_meta(sr->rec, "end_ns");
+    ex->cut = !purr_recording_is_complete(sr->rec) ||
+              (end && strtoll(end, NULL, 10) > ex->end_ns);
     for (size_t i = 0; i < n; i++) {
-        ex->results[i] = *purr_sim_expect_result(sr->sim, i);
-        ex->results[i].spec = NULL; /* the scene is freed after the run */
-        if (ex->results[i].failed)
+        purr__expect_line *l = &ex->results[i];
+        l->r = *purr_sim_expect_result(sr->sim, i);
+        l->r.spec = NULL; /* the scene is freed after the run */
+        l->unjudged = ex->cut && l->r.failed && l->r.at_ns >= ex->end_ns;
+        if (l->r.failed && !l->unjudged)
             ex->failed++;
     }
     ex->count = n;
     ex->ran = true;
-    ex->end_ns = purr_sim_end_time(sr->sim);
 }
 
 static void

@@ -242,12 +242,14 @@ static void
 junit_cases(FILE *out, const purr_replay_report *reports, size_t n,
             const purr_replay_case *cases, size_t ncases)
 {
-    size_t failures = 0;
-    for (size_t i = 0; i < ncases; i++)
-        failures += cases[i].failed;
+    size_t failures = 0, skipped = 0;
+    for (size_t i = 0; i < ncases; i++) {
+        failures += cases[i].failed && !cases[i].skipped;
+        skipped += cases[i].skipped;
+    }
     fprintf(out, "  <testsuite name=\"purr-replay-expect\" tests=\"%zu\" "
-                 "failures=\"%zu\" errors=\"0\" skipped=\"0\">\n",
-            ncases, failures);
+                 "failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
+            ncases, failures, skipped);
     for (size_t i = 0; i < ncases; i++) {
         const purr_replay_case *c = &cases[i];
         fputs("    <testcase classname=\"purr.replay.expect\" name=\"", out);
@@ -255,7 +257,11 @@ junit_cases(FILE *out, const purr_replay_report *reports, size_t n,
         fputs(": ", out);
         xml_escape(out, c->name ? c->name : "");
         fputs("\">\n", out);
-        if (c->failed) {
+        if (c->skipped) {
+            fputs("      <skipped message=\"not judged\">", out);
+            xml_escape(out, c->message ? c->message : "");
+            fputs("</skipped>\n", out);
+        } else if (c->failed) {
             fputs("      <failure message=\"expectation failed\">", out);
             xml_escape(out, c->message ? c->message : "");
             fputs("</failure>\n", out);

@@ -329,13 +329,16 @@ typedef struct purr_replay_case {
     const char *name;    /* what was checked, e.g. "always: battery > 5"
                             (borrowed) */
     bool failed;
+    bool skipped;        /* neither passed nor failed (e.g. a replay that
+                            ended early could not judge it): reported
+                            <skipped> with message */
     const char *message; /* failed: what happened (borrowed; may be
                             NULL) */
 } purr_replay_case;
 
 /* As purr_replay_junit_write, plus a second testsuite, "purr-replay-
  * expect", holding one testcase per case (named "FILE: NAME", classname
- * "purr.replay.expect"; a failed case has a <failure>), in the order
+ * "purr.replay.expect"; a failed case has a <failure>, a skipped one a <skipped>), in the order
  * given; with ncases 0 the output is purr_replay_junit_write's.
  * Returns 0. Errors: PURR_EIO when a write to out failed (ferror). */
 PURR_API int purr_replay_junit_write_cases(FILE *out,
