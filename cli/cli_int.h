@@ -17,6 +17,43 @@ int purr__cli_run(int argc, char **argv);
 int purr__cli_replay(int argc, char **argv);
 int purr__cli_import(int argc, char **argv);
 int purr__cli_diff(int argc, char **argv);
+int purr__cli_shrink_main(int argc, char **argv);
+
+/* What purr__cli_shrink (shrink.c) reports of a shrinking. */
+typedef struct purr__shrink_result {
+    size_t expect;            /* the expectation kept failing (1-based) */
+    uint64_t replays;         /* candidate runs made */
+    bool bounded;             /* stopped at max_replays */
+    size_t before, after;     /* input transitions */
+    size_t inputs_before, inputs_after; /* input values with transitions */
+    purr_time duration_before, duration_after;
+    double wall_s;            /* wall time of the search */
+} purr__shrink_result;
+
+/* Options of purr__cli_shrink; zero means the defaults. */
+typedef struct purr__shrink_options {
+    const char *scene_out;    /* also write the scene fragment here */
+    const char *scene_path;   /* run this scene, not the recording's */
+    bool loaded;              /* plug-ins were loaded (--load): do not
+                                 load the recorded ones */
+    bool force;               /* replace existing outputs */
+    uint64_t max_replays;     /* bound on candidate runs (0: 5000) */
+    size_t expect;            /* 1-based expectation to keep failing
+                                 (0: the first that fails) */
+    bool quiet;               /* no progress on stderr, no fragment on
+                                 stdout */
+    purr__shrink_result *result; /* out (may be NULL) */
+} purr__shrink_options;
+
+/* `purr shrink IN [-o OUT]` as a function (docs/shrinking.md): finds a
+ * smaller set of IN's inputs that still fails the same expectation, writes
+ * it as the recording OUT (NULL: IN without ".db" plus ".shrunk.db") and
+ * prints the remaining inputs and a scene fragment on stdout. Returns the
+ * exit status: 0 shrunk; 1 IN's inputs, fed, fail no expectation (nothing
+ * to shrink); 2 bad input or an output it may not replace; 3 an output
+ * could not be written. */
+int purr__cli_shrink(const char *in, const char *out,
+                     const purr__shrink_options *o);
 
 /* `purr run ... --check-determinism --across CMD` (across.c): records the
  * run (argv as purr__cli_run got it) with this program and with CMD, and
