@@ -450,8 +450,10 @@ purr__cli_shrink(const char *in, const char *out,
     small_rec sr = {out, o->force, in, &s, scene_path, NULL, 0, {0}};
     purr__sh_hooks hooks = {small_attach, small_done, &sr};
     bool failed = false;
+    uint64_t replays = s.replays; /* the search's, not this run */
     rc = purr__shrink_run(&s, s.cur, s.ncur, s.duration_ns, &hooks, &failed,
                           NULL);
+    s.replays = replays;
     if (sr.r) /* the run could not be set up after the recorder opened */
         purr_recorder_discard(sr.r, NULL);
     if (sr.status) {
@@ -460,6 +462,17 @@ purr__cli_shrink(const char *in, const char *out,
     }
     if (rc < 0) {
         status = purr__cli_print_diag(&s.diag);
+        goto done;
+    }
+    if (!failed) {
+        /* The search's last failing run, run again, passed: the
+         * behaviours do not depend on their inputs alone. */
+        fprintf(stderr, "purr: %s: the shrunk run, run again, did not fail "
+                        "expectation %zu: the behaviours are not "
+                        "deterministic (see 'purr run --check-determinism')\n",
+                in, s.target + 1);
+        unlink(out);
+        status = 1;
         goto done;
     }
 
