@@ -2,7 +2,8 @@
  *
  * main.c dispatches on the verb (purr_main); each verb is one file:
  * run.c (`purr run`), replay.c (`purr replay`), import.c (`purr import`),
- * diff.c (`purr diff`);
+ * diff.c (`purr diff`), shrink.c (`purr shrink`, with shrink_search.c and
+ * shrink_scene.c behind shrink_int.h);
  * `purr view` and `purr plot` are the window's (view.h). replay_scene.c
  * is the simulator as a replay runner; meta.c writes the metadata that
  * makes a recording stand alone (the scene's text, the plug-ins).
