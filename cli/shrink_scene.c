@@ -4,7 +4,9 @@
  *
  * The fragment is YAML the scene loader reads back (docs/scenes.md): every
  * input of the recording becomes a `timeline` sensor with its initial
- * value and its remaining transitions as points, the behaviours and the
+ * value and its remaining transitions as points (a sensor of the scene
+ * the recording has no input of keeps its initial value), the behaviours
+ * and the
  * expectations are the scene's own, written out again from the loaded
  * scene (predicates in their mapping form), and the plug-ins are named by
  * their canonical paths. Times are written in the largest unit that
@@ -256,6 +258,23 @@ purr__shrink_write_scene(FILE *out, const purr__shrink *s, const char *from)
             first = false;
         }
         fputs("]\n", out);
+    }
+    /* The scene's sensors the recording has no input of (it was made with
+     * another scene): their values exist in every candidate run, at their
+     * initial datums. */
+    for (size_t k = 0; k < sc->sensor_count; k++) {
+        const purr_sensor_spec *spec = &sc->sensors[k];
+        bool recorded = false;
+        for (size_t in = 0; in < s->ninputs && !recorded; in++)
+            recorded = s->inputs[in].sensor == spec;
+        if (recorded)
+            continue;
+        fputs("  - name: ", out);
+        write_quoted(out, spec->name);
+        fprintf(out, "\n    type: %s\n    model: timeline\n    initial: ",
+                purr_type_name(spec->type));
+        write_datum(out, &spec->initial);
+        fputs("\n    points: []\n", out);
     }
     fputs("\nbehaviours:\n", out);
     for (size_t b = 0; b < sc->behaviour_count; b++) {
