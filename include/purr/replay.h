@@ -344,10 +344,33 @@ typedef enum purr_import_format {
  * read until memory runs out. */
 #define PURR_IMPORT_MAX_BYTES (1 << 30)
 
-/* Options for purr_import_log; NULL means all defaults. */
+/* Receives a note for the user, one line without a newline (the columns
+ * a log has that nothing maps, that times were made relative). */
+typedef void (*purr_import_note_fn)(const char *line, void *ctx);
+/* Receives progress: bytes of the log read so far, of total (0 when
+ * unknown). Called every few thousand updates and once at the end. */
+typedef void (*purr_import_progress_fn)(uint64_t done, uint64_t total,
+                                        void *ctx);
+
+/* Options for purr_import_log; NULL means all defaults. The map and time
+ * settings are those of docs/import.md; a setting given here wins over the
+ * map file's. */
 typedef struct purr_import_options {
     purr_import_format format; /* AUTO: from log_path's extension */
     bool overwrite;            /* replace an existing out_db */
+    const char *map_path;      /* the map file (MAP.yaml), or NULL */
+    const char *time_column;   /* CSV: the time column's name; NULL: the
+                                  map's, else the first column */
+    const char *time_format;   /* "s", "ms", "us", "ns" or "iso8601";
+                                  NULL: the map's, else seconds */
+    bool epoch;                /* the times are absolute (since the Unix
+                                  epoch); they are made relative to the
+                                  first row */
+    purr_time max_gap_ns;      /* a larger gap between updates is an
+                                  error; 0: the map's, else no limit */
+    purr_import_note_fn note;  /* may be NULL */
+    purr_import_progress_fn progress; /* may be NULL */
+    void *ctx;                 /* handed to note and progress */
 } purr_import_options;
 
 /* The format log_path's extension names, or PURR_IMPORT_AUTO. */
