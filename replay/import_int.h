@@ -178,7 +178,7 @@ int purr__import_open_source(purr_import_format fmt,
                              purr__log_src **out, purr_diag *diag);
 
 /* ---------------------------------------------------------------------- */
-/* Reading a file in blocks (import.c)                                     */
+/* Reading a file in blocks (import_read.c)                               */
 /* ---------------------------------------------------------------------- */
 
 /* Opens path for reading as a log: a regular file only (a FIFO, device or
@@ -190,14 +190,24 @@ int purr__import_open_file(const char *path, int *fd, uint64_t *size,
 /* The longest line a text log may have. */
 #define PURR__IMPORT_MAX_LINE (1u << 20)
 
-/* A line reader over a file descriptor with one bounded buffer. */
+/* A line reader over a file descriptor with one bounded buffer
+ * (import_read.c). With csv_quotes, a '\n' inside a double-quoted CSV
+ * field does not end the line (RFC 4180 records). */
 typedef struct purr__line_reader {
     int fd;              /* owned; closed by purr__line_reader_close */
     char *buf;           /* the buffer, cap bytes */
     size_t cap;
     size_t start, end;   /* unread bytes are buf[start, end) */
+    size_t scan;         /* bytes of buf[start, ...) scanned for the end
+                            of the current line */
+    bool in_quotes;      /* csv_quotes: the scan is inside a quoted field */
+    bool csv_quotes;     /* set by the caller after open */
     bool eof;            /* read returned 0 */
-    uint64_t line;       /* number of the last line returned (1-based) */
+    uint64_t line;       /* number of the first physical line of the last
+                            line returned (1-based) */
+    uint64_t next_line;  /* number of the next physical line */
+    uint64_t rec_line;   /* number of the first physical line of the line
+                            being scanned */
     uint64_t offset;     /* bytes consumed before buf[start] */
 } purr__line_reader;
 
@@ -206,7 +216,8 @@ int purr__line_reader_open(purr__line_reader *r, const char *path,
                            uint64_t *size, purr_diag *diag);
 /* Returns the next line: *line (out; without '\n', with a '\r' if the file
  * has one; valid until the next call) and *len (out); *terminated (out)
- * says whether a '\n' ended it. Returns 1, 0 at the end of the file, or a
+ * says whether a '\n' ended it; (*line)[*len] may be overwritten (a NUL
+ * there is fine). Returns 1, 0 at the end of the file, or a
  * negative code with diag set (a line longer than PURR__IMPORT_MAX_LINE, a
  * read error). */
 int purr__line_reader_next(purr__line_reader *r, const char **line,
@@ -255,5 +266,25 @@ const char *purr__cell_expects(purr_type type);
 /* Copies at most 40 bytes of [s, s + len) into out (64 bytes) for a
  * message, every byte outside printable ASCII shown as '?'. Returns out. */
 const char *purr__import_printable(const char *s, size_t len, char out[64]);
+
+/* ---------------------------------------------------------------------- */
+/* JSON Lines (import_jsonl.c)                                             */
+/* ---------------------------------------------------------------------- */
+
+/* One parsed JSON Lines line. */
+typedef struct purr_import_record {
+    purr_time time_ns;      /* from the start of the run */
+    char value[128];        /* the value's name */
+    purr_datum datum;       /* owned by the caller after success */
+} purr_import_record;
+
+/* Parses one JSON Lines line of len bytes (no newline; need not be
+ * NUL-terminated) into rec, "t" in seconds or with a unit. Returns 0, or
+ * PURR_EFORMAT (or PURR_ENOMEM) with a message (without file or line) in
+ * err; rec->datum is then nil. Exposed for the fuzz target
+ * tests/fuzz/fuzz_import.c. */
+int purr__import_parse_jsonl_line(const char *line, size_t len,
+                                  purr_import_record *rec, char *err,
+                                  size_t errcap);
 
 #endif /* PURR_IMPORT_INT_H */
