@@ -3,7 +3,7 @@
  * "LOG:LINE: message" and leaves no output file behind. */
 #include "rec_test.h"
 
-#include "replay_int.h"
+#include "import_int.h"
 
 #include <purr/cli.h>
 
