@@ -86,9 +86,10 @@ read_scaled(const char *s, size_t len, int64_t unit, bool frac_ok,
     int64_t whole = 0;
     size_t ndig = 0;
     while (i < len && s[i] >= '0' && s[i] <= '9') {
-        if (whole > (INT64_MAX - 9) / 10)
+        int dgt = s[i++] - '0';
+        if (whole > (INT64_MAX - dgt) / 10)
             return PURR_ERANGE;
-        whole = whole * 10 + (s[i++] - '0');
+        whole = whole * 10 + dgt;
         ndig++;
     }
     if (ndig == 0)
