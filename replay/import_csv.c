@@ -9,7 +9,8 @@
  * column is the time, how it is written and which columns are which inputs
  * comes from the map (import_map.c, merged with the command line's flags);
  * a column neither the map nor an input's name claims is skipped, and
- * listed once. An empty cell means "no update" of its value on that row.
+ * listed once. An empty cell means "no update" of its value on that row
+ * (a quoted empty cell, "", is an empty string).
  *
  * Cells convert as loggers write them (purr__cell_convert): 0/1, yes/no,
  * true/false for bools, integers for doubles, strings quoted or bare. A
@@ -184,6 +185,8 @@ typedef struct field {
     char *s;
     size_t len;
     uint32_t col; /* 1-based byte column of its first byte on the line */
+    bool quoted;  /* written in quotes: "" is an empty string, not an
+                     empty cell */
 } field;
 
 typedef struct csv_src {
@@ -245,7 +248,8 @@ split(csv_src *src, char *p, size_t n, uint64_t line, purr_diag *diag)
         while (i < n && (p[i] == ' ' || p[i] == '\t'))
             i++;
         f->col = (uint32_t)(i + 1);
-        if (i < n && p[i] == '"') {
+        f->quoted = i < n && p[i] == '"';
+        if (f->quoted) {
             size_t w = i, q = i;
             i++;
             for (;;) {
@@ -579,8 +583,8 @@ next_wide(csv_src *src, purr__log_rec *rec, purr_diag *diag)
             size_t c = src->next_col++;
             size_t in = src->input_of[c];
             field *f = &src->fields[c];
-            if (in == SIZE_MAX || f->len == 0)
-                continue;
+            if (in == SIZE_MAX || (f->len == 0 && !f->quoted))
+                continue; /* an empty cell: no update */
             purr_type want = src->schema->inputs[in].type;
             if (purr__cell_convert(f->s, f->len, want, &rec->datum) < 0) {
                 char shown[64], name[64];
