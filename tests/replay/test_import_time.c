@@ -152,3 +152,32 @@ Test(import_time, cells_convert_as_loggers_write_them)
             purr_datum_free(&d);
     }
 }
+
+/* Decimals read by the fast path are the doubles strtod reads (the C
+ * library as the oracle), bit for bit, across magnitudes and lengths. */
+Test(import_time, decimal_cells_are_read_as_strtod_reads_them)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int n = 0; n < 200000; n++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* IP.FRAC with 0 to 8 integer digits and 1 to 17 decimals. */
+        int ip = (int)(x % 9), frac = 1 + (int)((x >> 8) % 17);
+        char s[48];
+        size_t k = 0;
+        if (x >> 63)
+            s[k++] = '-';
+        uint64_t y = x;
+        for (int d = 0; d < ip + frac; d++) {
+            if (d == ip)
+                k += (size_t)snprintf(s + k, 3, "%s", ip ? "." : "0.");
+            s[k++] = (char)('0' + y % 10);
+            y = y / 10 ^ (y << 7);
+        }
+        s[k] = '\0';
+        purr_datum d;
+        cr_assert_eq(purr__cell_convert(s, k, PURR_T_DOUBLE, &d), 0, "%s", s);
+        double want = strtod(s, NULL);
+        cr_assert_eq(memcmp(&d.u.d, &want, sizeof want), 0, "%s: %.17g, "
+                     "strtod %.17g", s, d.u.d, want);
+    }
+}
