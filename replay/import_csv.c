@@ -389,7 +389,7 @@ set_up_wide(csv_src *src, const purr__import_ctx *ctx, purr_diag *diag)
                               (long)src->fields[c].col,
                               "column '%s' appears twice in the header",
                               purr__import_printable(src->names[c],
-                                                     src->fields[c].len,
+                                                     strlen(src->names[c]),
                                                      shown));
                 return PURR_EFORMAT;
             }
@@ -466,8 +466,8 @@ set_up_wide(csv_src *src, const purr__import_ctx *ctx, purr_diag *diag)
         skipped++;
     }
     if (skipped)
-        purr__import_note(ctx, "%s: skipped %zu column%s no input is named "
-                          "for: %s", src->base.path, skipped,
+        purr__import_note(ctx, "%s: skipped %zu column%s (not an input, "
+                          "not in the map): %s", src->base.path, skipped,
                           skipped == 1 ? "" : "s", list);
     if (mapped == 0) {
         purr_diag_set(diag, src->base.path, (long)line, 0,

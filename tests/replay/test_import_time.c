@@ -96,7 +96,9 @@ Test(import_time, iso8601_against_timegm)
                          "2024-13-01T00:00:00Z",      "2024-12-05T24:00:00Z",
                          "2024-12-05T14:03:12.Z",     "2024-12-05T14:03Z",
                          "2024-12-05T14:03:12+2:00",  "2024-12-05T14:03:12Zx",
-                         "1733407392"};
+                         "1733407392",
+                         "5975-12-05T14:03:12Z",      /* beyond int64 ns */
+                         "1600-01-01T00:00:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t_of(bad[i], f, &rc);
         cr_assert_lt(rc, 0, "'%s' accepted", bad[i]);
