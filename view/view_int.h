@@ -3,7 +3,8 @@
  * The window is model.c (what is shown: value rows with their histories
  * and the task tree, fed by the live observer or by a recording), render.c
  * (drawing a model onto any SDL_Renderer: a window's or a software
- * renderer on a surface), view.c (the live window of `purr run`), scrub.c
+ * renderer on a surface), panel.c (the robot's panel in a frame), draw.h
+ * (the drawing primitives render.c and panel.c share), view.c (the live window of `purr run`), scrub.c
  * (`purr view FILE.db`) and plot.c (`purr plot`). Only view.h is used
  * outside this folder; this header is also what the tests in tests/view
  * draw through.
@@ -162,6 +163,12 @@ typedef struct purr__view_ui {
 
 /* The robot's body colour for a mood ("happy"...; NULL: none). */
 uint32_t purr__mood_color(const char *mood);
+
+/* Draws the robot's panel (lay->robot) as vm stands at ui->cursor_ns
+ * (panel.c). */
+void purr__panel_draw(SDL_Renderer *r, const purr__fonts *f,
+                      const purr__view_model *vm, const purr__view_ui *ui,
+                      const purr__layout *lay);
 
 /* Draws one frame of vm with ui onto r (w x h). */
 void purr__render_frame(SDL_Renderer *r, const purr__fonts *f,
