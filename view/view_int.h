@@ -77,6 +77,7 @@ typedef struct purr__view_model {
     purr_time start_ns;   /* the earliest time shown */
     purr_time end_ns;     /* the run's end; 0: unknown */
     uint64_t transitions; /* transitions seen */
+    purr_view_panel panel; /* what the robot's panel shows, and units */
 } purr__view_model;
 
 void purr__vm_init(purr__view_model *vm);
@@ -169,6 +170,65 @@ uint32_t purr__mood_color(const char *mood);
 void purr__panel_draw(SDL_Renderer *r, const purr__fonts *f,
                       const purr__view_model *vm, const purr__view_ui *ui,
                       const purr__layout *lay);
+
+/* ---------------------------------------------------------------------- */
+/* The robot panel (panel.c, panel_decl.c)                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Colours the panel tests check (0xRRGGBB). */
+#define PURR__COLOR_LAMP_ON 0xf5d547u  /* a lamp whose bool is true */
+#define PURR__COLOR_LAMP_OFF 0x3b3f46u /* ... false (or not a bool yet) */
+#define PURR__COLOR_GAUGE 0x7ec699u    /* a gauge's fill, min to value */
+#define PURR__COLOR_GAUGE_BG 0x181a1fu /* a gauge's track, value to max */
+#define PURR__COLOR_BODY 0x9aa5b8u     /* a body without a mood */
+
+/* The indicators the panel draws: vm->panel's, or, when it declares
+ * nothing, one per output row (a lamp for a bool, a gauge over the range
+ * seen for a number, a text otherwise). Fills up to cap; returns how
+ * many. */
+size_t purr__panel_indicators(const purr__view_model *vm,
+                              purr_view_indicator *out, size_t cap);
+
+/* An indicator's place in the panel: its whole cell (name on top) and
+ * its widget (lamp, gauge bar, arrow dial, text). */
+typedef struct purr__panel_cell {
+    SDL_Rect cell, widget;
+} purr__panel_cell;
+
+/* Lays out n indicators' cells in lay->robot, in a grid above and below
+ * the body. Returns how many fit (<= n). */
+size_t purr__panel_cells(const purr__layout *lay, size_t n,
+                         purr__panel_cell *cells /* out */);
+
+/* A click on an indicator bound to a settable input. */
+typedef struct purr__panel_click {
+    purr__vm_row *row;  /* the input's row */
+    purr_datum datum;   /* what to set it to (owned by the caller) */
+} purr__panel_click;
+
+/* If (x, y) falls on an indicator bound to an input that can be set (a
+ * lamp on a bool toggles it; a gauge on a number takes the value under x),
+ * fills *out and returns true. */
+bool purr__panel_hit(purr__view_model *vm, const purr__layout *lay, int x,
+                     int y, purr__panel_click *out /* out */);
+
+/* The bool input a click on the body sets while held (the panel's touch),
+ * or NULL. */
+purr__vm_row *purr__panel_touch_row(purr__view_model *vm);
+
+/* The unit of the value named name, or NULL. */
+const char *purr__panel_unit(const purr_view_panel *p, const char *name);
+
+/* Moves the row just added at vm->rows[i] among the highlighted rows,
+ * which come first in the panel's highlight order; others keep creation
+ * order. Returns the row's new place. */
+purr__vm_row *purr__panel_place_row(purr__view_model *vm, size_t i);
+
+/* Reads rec's metadata view_panel and units into *p (the neutral robot
+ * without them). Returns 0, or PURR_EFORMAT with diag naming the
+ * recording. */
+int purr__panel_load(purr_view_panel *p, purr_recording *rec,
+                     purr_diag *diag /* out */);
 
 /* Draws one frame of vm with ui onto r (w x h). */
 void purr__render_frame(SDL_Renderer *r, const purr__fonts *f,
