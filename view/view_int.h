@@ -230,6 +230,68 @@ purr__vm_row *purr__panel_place_row(purr__view_model *vm, size_t i);
 int purr__panel_load(purr_view_panel *p, purr_recording *rec,
                      purr_diag *diag /* out */);
 
+/* ---------------------------------------------------------------------- */
+/* `purr plot` (plot_layout.c, plot_png.c, plot_svg.c)                     */
+/* ---------------------------------------------------------------------- */
+
+#define PURR__PLOT_MAX_TICKS 24
+
+/* One plotted value: its band, its series colour and its scale. */
+typedef struct purr__plot_row {
+    const purr__vm_row *row;
+    const char *unit;  /* NULL: none */
+    uint32_t color;    /* its line, and its legend swatch */
+    int y, h;          /* the band (the timeline spans the plot's x) */
+    bool numeric;      /* int or double: a line over [lo, hi] */
+    double lo, hi;     /* the scale: lo at the band's bottom */
+} purr__plot_row;
+
+/* Where everything of a plot is; the PNG and the SVG draw the same. */
+typedef struct purr__plot {
+    int w, h;
+    char title[320];
+    purr_time from_ns, to_ns;
+    int title_h;          /* the title's band at the top */
+    int legend_x;         /* swatch's left; the name follows */
+    int scale_x;          /* right edge of the scale's labels */
+    int tl_x, tl_w;       /* the timelines */
+    int axis_y;           /* the time axis line (under the last row) */
+    purr__plot_row *rows; /* owned */
+    size_t row_count;
+    purr_time ticks[PURR__PLOT_MAX_TICKS];
+    char tick_labels[PURR__PLOT_MAX_TICKS][24];
+    size_t tick_count;
+} purr__plot;
+
+/* Fixed colours the tests check (0xRRGGBB). */
+#define PURR__PLOT_BG 0xffffffu   /* a report's white page */
+#define PURR__PLOT_AXIS 0x303030u /* the time axis and its ticks */
+
+/* Lays out rows (n of vm's, in that order) over [from, to] on w x h.
+ * Free with purr__plot_free. */
+void purr__plot_layout(purr__plot *p, const purr__view_model *vm,
+                       const purr__vm_row *const *rows, size_t n,
+                       purr_time from_ns, purr_time to_ns, const char *title,
+                       int w, int h);
+void purr__plot_free(purr__plot *p);
+/* The x of time t, clamped to the timelines. */
+int purr__plot_x(const purr__plot *p, purr_time t);
+/* The y of v on row's scale, clamped to its band. */
+int purr__plot_y(const purr__plot_row *row, double v);
+/* The points of row over the plot's range, each held until the next:
+ * calls fn(t0, t1, datum, ctx) for every segment in time order. */
+void purr__plot_segments(const purr__plot *p, const purr__vm_row *row,
+                         void (*fn)(purr_time t0, purr_time t1,
+                                    const purr_datum *d, void *ctx),
+                         void *ctx);
+/* Draws the plot with the software renderer (plot_png.c). */
+void purr__plot_draw(SDL_Renderer *r, const purr__fonts *f,
+                     const purr__plot *p);
+/* Writes the plot as SVG at path through a temporary file renamed over
+ * it (plot_svg.c). Returns 0, or PURR_EIO with err naming path. */
+int purr__plot_svg(const purr__plot *p, const char *path, char *err,
+                   size_t err_cap);
+
 /* Draws one frame of vm with ui onto r (w x h). */
 void purr__render_frame(SDL_Renderer *r, const purr__fonts *f,
                         const purr__view_model *vm, const purr__view_ui *ui,
