@@ -29,7 +29,7 @@ static const char usage_main[] =
     "  shrink FILE  find a smaller recording failing the same expectation\n"
 #ifdef PURR_WITH_VIEW
     "  view FILE    open a recording with a timeline scrubber\n"
-    "  plot FILE    draw a recording's timelines into a PNG\n"
+    "  plot FILE    draw a recording's timelines into a PNG or an SVG\n"
 #endif
     "\n"
     "options:\n"
