@@ -33,6 +33,23 @@ int purr__cli_meta_scene(purr_recorder *r, const purr_scene *scene,
  * plug-in, "NAME HASH PATH"). Returns 0 or the recorder's error. */
 int purr__cli_meta_plugins(purr_recorder *r);
 
+/* The random faults' rate scale (--faults-scale X, metadata
+ * faults_scale): parses a plain decimal number >= 0 (at most 1e6) into
+ * *scale, false when text is not one; formats scale as the shortest text
+ * that reads back as the same double; writes it into r when the sim's
+ * scale is not 1 (recordings at the scene's own rates say nothing); and
+ * sets so's scale from rec's metadata, if it has one (PURR_EFORMAT, with
+ * diag, for a value that is not a scale). */
+bool purr__cli_parse_faults_scale(const char *text, double *scale);
+void purr__cli_format_faults_scale(double scale, char *buf, size_t cap);
+int purr__cli_meta_faults_scale(purr_recorder *r, const purr_sim *sim);
+int purr__cli_recorded_faults_scale(purr_recording *rec, purr_sim_options *so,
+                                    purr_diag *diag);
+
+/* `purr sweep` (sweep.c): runs a scene once per seed in worker processes,
+ * or merges shards' results (--merge). */
+int purr__cli_sweep(int argc, char **argv);
+
 /* Loads the plug-ins at paths (--load), in order. Returns 0, or prints the
  * first failure as one line and returns the exit status 2. */
 int purr__cli_load(const char *const *paths, size_t n);
