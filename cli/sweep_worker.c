@@ -1,0 +1,466 @@
+/* sweep_worker.c - the worker processes of `purr sweep`.
+ *
+ * The parent loads the scene and the plug-ins once, then forks `--jobs`
+ * workers, each of which runs many seeds: it reads a seed (8 bytes) from
+ * its command pipe, runs the scene for that seed in process, and writes a
+ * purr__sweep_result back through its result pipe (a fixed-size struct
+ * between two processes of one program image, smaller than PIPE_BUF, so
+ * each write is whole). Starting a process per seed would cost more than
+ * the short runs a sweep is made of; a worker's overhead per seed is two
+ * pipe transfers.
+ *
+ * A failing seed's recording is made by running the seed again, in the
+ * worker, through `purr run`'s own code (purr__cli_run) with --record into
+ * the --keep-failures directory: the recording is then byte for byte the
+ * one the printed command makes, and passing seeds pay nothing for it.
+ *
+ * The parent waits on the result pipes with poll(). A worker whose pipe
+ * ends without a result died (a behaviour crashed it): its seed is a
+ * crash, reported with the signal, and a new worker takes its place. A
+ * worker still busy after --timeout seconds of wall time is killed
+ * (SIGKILL) and its seed reported as timed out. Wall time is read here
+ * only for that, and for the timings reported; nothing a run computes
+ * depends on it.
+ */
+#define _GNU_SOURCE /* sigabbrev_np */
+#include "sweep_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(purr__sweep_result) <= 4096,
+               "a result must fit one atomic pipe write (PIPE_BUF)");
+
+static double
+wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---------------------------------------------------------------------- */
+/* One seed                                                                */
+/* ---------------------------------------------------------------------- */
+
+void
+purr__sweep_run_seed(const purr__sweep_cfg *cfg, uint64_t seed,
+                     purr__sweep_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->seed = seed;
+    purr_sim_options o = {0};
+    o.has_seed = true;
+    o.seed = seed;
+    o.shuffle = cfg->shuffle;
+    o.shuffle_seed = seed; /* docs/sweeps.md: the shuffle seed is the seed */
+    o.has_faults_scale = cfg->has_faults_scale;
+    o.faults_scale = cfg->faults_scale;
+    o.duration_ns = cfg->duration_ns;
+    double start = wall_ms();
+    purr_sim *sim = purr_sim_new(cfg->scene, &o);
+    if (!sim) {
+        r->outcome = PURR__SWEEP_ERROR;
+        snprintf(r->what, sizeof r->what, "cannot create a loop");
+        purr__sweep_cause(r);
+        return;
+    }
+    purr_diag diag = {0};
+    int rc = purr_sim_run(sim, &diag);
+    r->run_ms = wall_ms() - start;
+    if (rc < 0) {
+        r->outcome = PURR__SWEEP_ERROR;
+        r->at_ns = purr_sim_end_time(sim);
+        purr_diag_format(&diag, r->what, sizeof r->what);
+    } else if (purr_sim_expect_failures(sim)) {
+        /* The expectation that failed first (in virtual time; of those
+         * failing at one instant, the scene's first). */
+        const purr_expect_result *first = NULL;
+        for (size_t i = 0; i < purr_sim_expect_count(sim); i++) {
+            const purr_expect_result *e = purr_sim_expect_result(sim, i);
+            if (e->failed && (!first || e->at_ns < first->at_ns))
+                first = e;
+        }
+        r->outcome = PURR__SWEEP_FAIL;
+        r->at_ns = first->at_ns;
+        snprintf(r->what, sizeof r->what, "%s", first->text);
+        snprintf(r->detail, sizeof r->detail, "%s", first->detail);
+    }
+    purr_sim_free(sim);
+    if (r->outcome != PURR__SWEEP_PASS)
+        purr__sweep_cause(r);
+}
+
+/* Runs seed again through `purr run` with --record into the keep
+ * directory; r->recording names the file when it was written. */
+static void
+keep_recording(const purr__sweep_cfg *cfg, purr__sweep_result *r)
+{
+    char path[400], seed[32], scale[32];
+    snprintf(path, sizeof path, "%s/%s-seed-%" PRIu64 ".db", cfg->keep_dir,
+             cfg->scene->name, r->seed);
+    snprintf(seed, sizeof seed, "%" PRIu64, r->seed);
+    const char *argv[32 + 64];
+    int argc = 0;
+    argv[argc++] = "run";
+    argv[argc++] = cfg->scene_path;
+    argv[argc++] = "--seed";
+    argv[argc++] = seed;
+    if (cfg->shuffle) {
+        argv[argc++] = "--shuffle-seed";
+        argv[argc++] = seed;
+    }
+    if (cfg->has_faults_scale && cfg->faults_scale != 1.0) {
+        purr__cli_format_faults_scale(cfg->faults_scale, scale, sizeof scale);
+        argv[argc++] = "--faults-scale";
+        argv[argc++] = scale;
+    }
+    if (cfg->duration_text) {
+        argv[argc++] = "--duration";
+        argv[argc++] = cfg->duration_text;
+    }
+    for (size_t i = 0; i < cfg->nloads && i < 64; i++) {
+        argv[argc++] = "--load";
+        argv[argc++] = cfg->loads[i];
+    }
+    argv[argc++] = "--record";
+    argv[argc++] = path;
+    if (cfg->force)
+        argv[argc++] = "--force";
+    argv[argc++] = "--headless";
+    argv[argc++] = "-q";
+    argv[argc] = NULL;
+    /* purr run's own messages (the behaviour's failure, again) are the
+     * sweep's to report, once: silenced for the re-run. */
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, STDERR_FILENO);
+        close(null);
+    }
+    int status = purr__cli_run(argc, (char **)argv);
+    fflush(stdout);
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    }
+    if (status == 1 || status == 0) /* recorded (0: the re-run passed) */
+        snprintf(r->recording, sizeof r->recording, "%s", path);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pipes                                                                   */
+/* ---------------------------------------------------------------------- */
+
+static bool
+write_full(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Reads exactly len bytes; false at end of file or on an error. */
+static bool
+read_full(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* A worker's life: seeds in, results out, until the command pipe
+ * closes. Never returns. */
+static void
+worker_main(const purr__sweep_cfg *cfg, int cmd_fd, int res_fd)
+{
+    /* The timeline and summaries of re-runs are not the sweep's output. */
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, STDOUT_FILENO);
+        close(null);
+    }
+    signal(SIGPIPE, SIG_DFL);
+    uint64_t seed;
+    while (read_full(cmd_fd, &seed, sizeof seed)) {
+        purr__sweep_result r;
+        purr__sweep_run_seed(cfg, seed, &r);
+        if (r.outcome != PURR__SWEEP_PASS && cfg->keep_dir)
+            keep_recording(cfg, &r);
+        if (!write_full(res_fd, &r, sizeof r))
+            break;
+    }
+    /* _exit: the parent's stdio buffers and exit handlers are its own. */
+    _exit(0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The pool                                                                */
+/* ---------------------------------------------------------------------- */
+
+typedef struct worker {
+    pid_t pid;        /* 0: no process */
+    int cmd_fd;       /* parent's end: seeds to the worker */
+    int res_fd;       /* parent's end: results from the worker */
+    bool busy;        /* a seed is out */
+    uint64_t seed;    /* the seed out */
+    double sent_ms;   /* wall time it was sent */
+} worker;
+
+/* Starts worker w (all workers' parent ends are in ws[0..n), closed in
+ * the child). Returns false when fork or pipe fails. */
+static bool
+worker_start(const purr__sweep_cfg *cfg, worker *ws, size_t n, worker *w)
+{
+    int cmd[2], res[2];
+    if (pipe(cmd) < 0)
+        return false;
+    if (pipe(res) < 0) {
+        close(cmd[0]);
+        close(cmd[1]);
+        return false;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(cmd[0]);
+        close(cmd[1]);
+        close(res[0]);
+        close(res[1]);
+        return false;
+    }
+    if (pid == 0) {
+        for (size_t i = 0; i < n; i++)
+            if (ws[i].pid) {
+                close(ws[i].cmd_fd);
+                close(ws[i].res_fd);
+            }
+        close(cmd[1]);
+        close(res[0]);
+        worker_main(cfg, cmd[0], res[1]);
+    }
+    close(cmd[0]);
+    close(res[1]);
+    fcntl(cmd[1], F_SETFD, FD_CLOEXEC);
+    fcntl(res[0], F_SETFD, FD_CLOEXEC);
+    w->pid = pid;
+    w->cmd_fd = cmd[1];
+    w->res_fd = res[0];
+    w->busy = false;
+    return true;
+}
+
+/* Ends worker w's process (killing it first when kill_it) and returns its
+ * wait status. */
+static int
+worker_reap(worker *w, bool kill_it)
+{
+    int status = 0;
+    close(w->cmd_fd);
+    close(w->res_fd);
+    if (kill_it)
+        kill(w->pid, SIGKILL);
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    w->pid = 0;
+    w->busy = false;
+    return status;
+}
+
+/* The signal's name, "SIGSEGV". */
+static void
+signal_name(int sig, char *buf, size_t cap)
+{
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev)
+        snprintf(buf, cap, "SIG%s", abbrev);
+    else
+        snprintf(buf, cap, "signal %d", sig);
+}
+
+/* The result of a seed whose worker is gone: status is its wait status,
+ * timed_out whether the pool killed it. */
+static void
+lost_result(const purr__sweep_cfg *cfg, const worker *w, int status,
+            bool timed_out, double now, purr__sweep_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->seed = w->seed;
+    r->total_ms = now - w->sent_ms;
+    r->run_ms = r->total_ms;
+    r->at_ns = -1; /* unknown */
+    if (timed_out) {
+        r->outcome = PURR__SWEEP_TIMEOUT;
+        snprintf(r->what, sizeof r->what,
+                 "timed out (still running after %gs of wall time)",
+                 cfg->timeout_s);
+    } else if (WIFSIGNALED(status)) {
+        char name[32];
+        r->outcome = PURR__SWEEP_CRASH;
+        r->signal = WTERMSIG(status);
+        signal_name(r->signal, name, sizeof name);
+        snprintf(r->what, sizeof r->what, "crashed (%s)", name);
+    } else {
+        r->outcome = PURR__SWEEP_CRASH;
+        snprintf(r->what, sizeof r->what,
+                 "the worker exited (status %d) without a result",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    purr__sweep_cause(r);
+}
+
+int
+purr__sweep_pool_run(const purr__sweep_cfg *cfg, unsigned jobs,
+                     purr__sweep_result_fn on_result,
+                     purr__sweep_tick_fn on_tick, void *ctx)
+{
+    uint64_t total = cfg->hi - cfg->lo + 1;
+    if (jobs > total)
+        jobs = (unsigned)total;
+    worker *ws = calloc(jobs, sizeof *ws);
+    struct pollfd *pfd = calloc(jobs, sizeof *pfd);
+    size_t *which = calloc(jobs, sizeof *which);
+    if (!ws || !pfd || !which) {
+        free(ws);
+        free(pfd);
+        free(which);
+        fputs("purr: sweep: out of memory\n", stderr);
+        return PURR_ENOMEM;
+    }
+    /* A worker that dies while a seed is being written must not take the
+     * parent with it: its seed is reported from its result pipe. */
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+    int rc = 0;
+    for (unsigned i = 0; i < jobs; i++)
+        if (!worker_start(cfg, ws, jobs, &ws[i])) {
+            fprintf(stderr, "purr: sweep: cannot start a worker: %s\n",
+                    strerror(errno));
+            rc = PURR_EIO;
+            goto out;
+        }
+    uint64_t next = cfg->lo, done = 0;
+    bool more = true; /* seeds left to send (next <= hi, without wrap) */
+    double last_tick = wall_ms();
+    while (done < total) {
+        /* Hand out seeds to idle workers. */
+        for (unsigned i = 0; i < jobs && more; i++) {
+            worker *w = &ws[i];
+            if (w->busy || !w->pid)
+                continue;
+            w->seed = next;
+            w->sent_ms = wall_ms();
+            w->busy = true;
+            /* A failed write means the worker is gone: its result pipe
+             * says so below. */
+            (void)write_full(w->cmd_fd, &next, sizeof next);
+            if (next == cfg->hi)
+                more = false;
+            else
+                next++;
+        }
+        /* Wait for results, at most until the nearest timeout or tick. */
+        double now = wall_ms();
+        double wait = 200;
+        size_t np = 0;
+        for (unsigned i = 0; i < jobs; i++) {
+            if (!ws[i].busy)
+                continue;
+            if (cfg->timeout_s > 0) {
+                double left = ws[i].sent_ms + cfg->timeout_s * 1e3 - now;
+                if (left < wait)
+                    wait = left < 0 ? 0 : left;
+            }
+            pfd[np].fd = ws[i].res_fd;
+            pfd[np].events = POLLIN;
+            pfd[np].revents = 0;
+            which[np++] = i;
+        }
+        int pr = poll(pfd, np, (int)wait + 1);
+        if (pr < 0 && errno != EINTR) {
+            fprintf(stderr, "purr: sweep: poll: %s\n", strerror(errno));
+            rc = PURR_EIO;
+            goto out;
+        }
+        now = wall_ms();
+        for (size_t j = 0; pr > 0 && j < np; j++) {
+            if (!pfd[j].revents)
+                continue;
+            worker *w = &ws[which[j]];
+            purr__sweep_result r;
+            if (read_full(w->res_fd, &r, sizeof r)) {
+                r.total_ms = now - w->sent_ms;
+                w->busy = false;
+                done++;
+                on_result(&r, ctx);
+                continue;
+            }
+            int status = worker_reap(w, false);
+            lost_result(cfg, w, status, false, now, &r);
+            done++;
+            on_result(&r, ctx);
+            if (!worker_start(cfg, ws, jobs, w) && more) {
+                fprintf(stderr, "purr: sweep: cannot restart a worker: %s\n",
+                        strerror(errno));
+                rc = PURR_EIO;
+                goto out;
+            }
+        }
+        /* Kill what outlived its time. */
+        for (unsigned i = 0; cfg->timeout_s > 0 && i < jobs; i++) {
+            worker *w = &ws[i];
+            if (!w->busy || now - w->sent_ms < cfg->timeout_s * 1e3)
+                continue;
+            int status = worker_reap(w, true);
+            purr__sweep_result r;
+            lost_result(cfg, w, status, true, now, &r);
+            done++;
+            on_result(&r, ctx);
+            if (!worker_start(cfg, ws, jobs, w) && more) {
+                fprintf(stderr, "purr: sweep: cannot restart a worker: %s\n",
+                        strerror(errno));
+                rc = PURR_EIO;
+                goto out;
+            }
+        }
+        if (on_tick && now - last_tick >= 200) {
+            last_tick = now;
+            on_tick(ctx);
+        }
+    }
+out:
+    for (unsigned i = 0; i < jobs; i++)
+        if (ws[i].pid)
+            worker_reap(&ws[i], rc < 0);
+    signal(SIGPIPE, old_pipe);
+    free(ws);
+    free(pfd);
+    free(which);
+    return rc;
+}
