@@ -18,7 +18,9 @@
  * ends without a result died (a behaviour crashed it): its seed is a
  * crash, reported with the signal, and a new worker takes its place. A
  * worker still busy after --timeout seconds of wall time is killed
- * (SIGKILL) and its seed reported as timed out. Wall time is read here
+ * (SIGKILL) and its seed reported as timed out (the clock of a seed
+ * starts when the worker's previous result arrived). The seed it had
+ * queued behind is sent again. Wall time is read here
  * only for that, and for the timings reported; nothing a run computes
  * depends on it.
  */
@@ -75,7 +77,6 @@ purr__sweep_run_seed(const purr__sweep_cfg *cfg, uint64_t seed,
     }
     purr_diag diag = {0};
     int rc = purr_sim_run(sim, &diag);
-    r->run_ms = wall_ms() - start;
     if (rc < 0) {
         r->outcome = PURR__SWEEP_ERROR;
         r->at_ns = purr_sim_end_time(sim);
@@ -95,6 +96,8 @@ purr__sweep_run_seed(const purr__sweep_cfg *cfg, uint64_t seed,
         snprintf(r->detail, sizeof r->detail, "%s", first->detail);
     }
     purr_sim_free(sim);
+    /* The run is the sim's whole life: built, run, freed. */
+    r->run_ms = wall_ms() - start;
     if (r->outcome != PURR__SWEEP_PASS)
         purr__sweep_cause(r);
 }
@@ -224,14 +227,27 @@ worker_main(const purr__sweep_cfg *cfg, int cmd_fd, int res_fd)
 /* The pool                                                                */
 /* ---------------------------------------------------------------------- */
 
+/* Seeds a worker holds at once: the one it runs and the next, so that it
+ * never waits for the parent between two runs. */
+#define DEPTH 2
+
 typedef struct worker {
-    pid_t pid;        /* 0: no process */
-    int cmd_fd;       /* parent's end: seeds to the worker */
-    int res_fd;       /* parent's end: results from the worker */
-    bool busy;        /* a seed is out */
-    uint64_t seed;    /* the seed out */
-    double sent_ms;   /* wall time it was sent */
+    pid_t pid;             /* 0: no process */
+    int cmd_fd;            /* parent's end: seeds to the worker */
+    int res_fd;            /* parent's end: results from the worker */
+    uint64_t q[DEPTH];     /* the seeds out, oldest (running) first */
+    int nq;                /* how many */
+    double head_ms;        /* wall time q[0] started, as far as the parent
+                              knows: sent, or the previous result's
+                              arrival */
 } worker;
+
+/* Seeds handed back by a worker that died with more than the one it was
+ * running: they are sent again before any new seed. */
+typedef struct retry {
+    uint64_t *seeds;
+    size_t n;
+} retry;
 
 /* Starts worker w (all workers' parent ends are in ws[0..n), closed in
  * the child). Returns false when fork or pipe fails. */
@@ -273,14 +289,14 @@ worker_start(const purr__sweep_cfg *cfg, worker *ws, size_t n, worker *w)
     w->pid = pid;
     w->cmd_fd = cmd[1];
     w->res_fd = res[0];
-    w->busy = false;
+    w->nq = 0;
     return true;
 }
 
 /* Ends worker w's process (killing it first when kill_it) and returns its
- * wait status. */
+ * wait status. The seeds it held after the first go to rt. */
 static int
-worker_reap(worker *w, bool kill_it)
+worker_reap(worker *w, bool kill_it, retry *rt)
 {
     int status = 0;
     close(w->cmd_fd);
@@ -289,8 +305,9 @@ worker_reap(worker *w, bool kill_it)
         kill(w->pid, SIGKILL);
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
         ;
+    for (int i = 1; i < w->nq && rt; i++)
+        rt->seeds[rt->n++] = w->q[i];
     w->pid = 0;
-    w->busy = false;
     return status;
 }
 
@@ -305,15 +322,15 @@ signal_name(int sig, char *buf, size_t cap)
         snprintf(buf, cap, "signal %d", sig);
 }
 
-/* The result of a seed whose worker is gone: status is its wait status,
- * timed_out whether the pool killed it. */
+/* The result of the seed worker w was running when it went: status is
+ * its wait status, timed_out whether the pool killed it. */
 static void
 lost_result(const purr__sweep_cfg *cfg, const worker *w, int status,
             bool timed_out, double now, purr__sweep_result *r)
 {
     memset(r, 0, sizeof *r);
-    r->seed = w->seed;
-    r->total_ms = now - w->sent_ms;
+    r->seed = w->q[0];
+    r->total_ms = now - w->head_ms;
     r->run_ms = r->total_ms;
     r->at_ns = -1; /* unknown */
     if (timed_out) {
@@ -336,6 +353,17 @@ lost_result(const purr__sweep_cfg *cfg, const worker *w, int status,
     purr__sweep_cause(r);
 }
 
+/* Sends seed to w. A failed write means the worker is gone: its result
+ * pipe says so, and the seed is handed back then. */
+static void
+worker_send(worker *w, uint64_t seed, double now)
+{
+    if (w->nq == 0)
+        w->head_ms = now;
+    w->q[w->nq++] = seed;
+    (void)write_full(w->cmd_fd, &seed, sizeof seed);
+}
+
 int
 purr__sweep_pool_run(const purr__sweep_cfg *cfg, unsigned jobs,
                      purr__sweep_result_fn on_result,
@@ -347,10 +375,12 @@ purr__sweep_pool_run(const purr__sweep_cfg *cfg, unsigned jobs,
     worker *ws = calloc(jobs, sizeof *ws);
     struct pollfd *pfd = calloc(jobs, sizeof *pfd);
     size_t *which = calloc(jobs, sizeof *which);
-    if (!ws || !pfd || !which) {
+    retry rt = {calloc((size_t)jobs * DEPTH, sizeof *rt.seeds), 0};
+    if (!ws || !pfd || !which || !rt.seeds) {
         free(ws);
         free(pfd);
         free(which);
+        free(rt.seeds);
         fputs("purr: sweep: out of memory\n", stderr);
         return PURR_ENOMEM;
     }
@@ -366,34 +396,33 @@ purr__sweep_pool_run(const purr__sweep_cfg *cfg, unsigned jobs,
             goto out;
         }
     uint64_t next = cfg->lo, done = 0;
-    bool more = true; /* seeds left to send (next <= hi, without wrap) */
+    bool more = true; /* seeds never sent left (next <= hi, no wrap) */
     double last_tick = wall_ms();
     while (done < total) {
-        /* Hand out seeds to idle workers. */
-        for (unsigned i = 0; i < jobs && more; i++) {
+        /* Fill every worker's queue: seeds handed back first. */
+        double now = wall_ms();
+        for (unsigned i = 0; i < jobs; i++) {
             worker *w = &ws[i];
-            if (w->busy || !w->pid)
-                continue;
-            w->seed = next;
-            w->sent_ms = wall_ms();
-            w->busy = true;
-            /* A failed write means the worker is gone: its result pipe
-             * says so below. */
-            (void)write_full(w->cmd_fd, &next, sizeof next);
-            if (next == cfg->hi)
-                more = false;
-            else
-                next++;
+            while (w->pid && w->nq < DEPTH && (rt.n || more)) {
+                if (rt.n) {
+                    worker_send(w, rt.seeds[--rt.n], now);
+                    continue;
+                }
+                worker_send(w, next, now);
+                if (next == cfg->hi)
+                    more = false;
+                else
+                    next++;
+            }
         }
         /* Wait for results, at most until the nearest timeout or tick. */
-        double now = wall_ms();
         double wait = 200;
         size_t np = 0;
         for (unsigned i = 0; i < jobs; i++) {
-            if (!ws[i].busy)
+            if (!ws[i].pid || !ws[i].nq)
                 continue;
             if (cfg->timeout_s > 0) {
-                double left = ws[i].sent_ms + cfg->timeout_s * 1e3 - now;
+                double left = ws[i].head_ms + cfg->timeout_s * 1e3 - now;
                 if (left < wait)
                     wait = left < 0 ? 0 : left;
             }
@@ -415,17 +444,22 @@ purr__sweep_pool_run(const purr__sweep_cfg *cfg, unsigned jobs,
             worker *w = &ws[which[j]];
             purr__sweep_result r;
             if (read_full(w->res_fd, &r, sizeof r)) {
-                r.total_ms = now - w->sent_ms;
-                w->busy = false;
+                /* A worker runs its seeds in the order sent: r.seed is
+                 * w->q[0]. */
+                r.total_ms = now - w->head_ms;
+                for (int i = 1; i < w->nq; i++)
+                    w->q[i - 1] = w->q[i];
+                w->nq--;
+                w->head_ms = now;
                 done++;
                 on_result(&r, ctx);
                 continue;
             }
-            int status = worker_reap(w, false);
+            int status = worker_reap(w, false, &rt);
             lost_result(cfg, w, status, false, now, &r);
             done++;
             on_result(&r, ctx);
-            if (!worker_start(cfg, ws, jobs, w) && more) {
+            if (done < total && !worker_start(cfg, ws, jobs, w)) {
                 fprintf(stderr, "purr: sweep: cannot restart a worker: %s\n",
                         strerror(errno));
                 rc = PURR_EIO;
@@ -435,14 +469,15 @@ purr__sweep_pool_run(const purr__sweep_cfg *cfg, unsigned jobs,
         /* Kill what outlived its time. */
         for (unsigned i = 0; cfg->timeout_s > 0 && i < jobs; i++) {
             worker *w = &ws[i];
-            if (!w->busy || now - w->sent_ms < cfg->timeout_s * 1e3)
+            if (!w->pid || !w->nq ||
+                now - w->head_ms < cfg->timeout_s * 1e3)
                 continue;
-            int status = worker_reap(w, true);
+            int status = worker_reap(w, true, &rt);
             purr__sweep_result r;
             lost_result(cfg, w, status, true, now, &r);
             done++;
             on_result(&r, ctx);
-            if (!worker_start(cfg, ws, jobs, w) && more) {
+            if (done < total && !worker_start(cfg, ws, jobs, w)) {
                 fprintf(stderr, "purr: sweep: cannot restart a worker: %s\n",
                         strerror(errno));
                 rc = PURR_EIO;
@@ -457,10 +492,11 @@ purr__sweep_pool_run(const purr__sweep_cfg *cfg, unsigned jobs,
 out:
     for (unsigned i = 0; i < jobs; i++)
         if (ws[i].pid)
-            worker_reap(&ws[i], rc < 0);
+            worker_reap(&ws[i], rc < 0, NULL);
     signal(SIGPIPE, old_pipe);
     free(ws);
     free(pfd);
     free(which);
+    free(rt.seeds);
     return rc;
 }
