@@ -487,22 +487,6 @@ purr__cli_sweep(int argc, char **argv)
         free(results_owned);
         return status;
     }
-    if (cfg.keep_dir) {
-        struct stat st;
-        if (stat(cfg.keep_dir, &st) != 0 && mkdir(cfg.keep_dir, 0777) != 0) {
-            fprintf(stderr, "purr: --keep-failures %s: %s\n", cfg.keep_dir,
-                    strerror(errno));
-            free(results_owned);
-            return 2;
-        }
-        if (stat(cfg.keep_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "purr: --keep-failures %s: not a directory\n",
-                    cfg.keep_dir);
-            free(results_owned);
-            return 2;
-        }
-    }
-
     /* The scene and its behaviours, loaded once, before the workers fork;
      * one setup shows a bad scene as bad input rather than as a failure of
      * every seed. */
@@ -546,6 +530,24 @@ purr__cli_sweep(int argc, char **argv)
         h.faults_scale = cfg.has_faults_scale ? cfg.faults_scale : 1.0;
         h.duration_ns = cfg.duration_ns;
         purr__sweep_write_header(s.results, &h);
+    }
+    if (cfg.keep_dir) {
+        /* Made once the other outputs could be opened. */
+        struct stat st;
+        if (stat(cfg.keep_dir, &st) != 0 && mkdir(cfg.keep_dir, 0777) != 0) {
+            fprintf(stderr, "purr: --keep-failures %s: %s\n", cfg.keep_dir,
+                    strerror(errno));
+            purr_output_discard(&res_out);
+            status = 2;
+            goto done;
+        }
+        if (stat(cfg.keep_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "purr: --keep-failures %s: not a directory\n",
+                    cfg.keep_dir);
+            purr_output_discard(&res_out);
+            status = 2;
+            goto done;
+        }
     }
     s.start = s.last_line = wall_s();
     if (!quiet && !s.tty)
