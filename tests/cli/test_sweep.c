@@ -6,6 +6,8 @@
 #include "purr_cmd.h"
 #include "sweep_int.h"
 
+#include <purr/recorder.h>
+
 #include <criterion/criterion.h>
 
 #include <inttypes.h>
@@ -97,6 +99,65 @@ Test(sweep, finds_the_race_and_reproduces_it)
                                                                 "out.jsonl)",
                     NULL),
                  0);
+}
+
+/* The recording's metadata value for key ("" when absent). */
+static void
+meta_of(const char *file, const char *key, char *buf, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    purr_recording *rec;
+    purr_diag d = {0};
+    cr_assert_eq(purr_recording_open(path, &rec, &d), 0, "%s", d.message);
+    const char *v = purr_recording_meta(rec, key);
+    snprintf(buf, cap, "%s", v ? v : "");
+    purr_recording_close(rec);
+}
+
+Test(sweep, faults_scale_reaches_every_seed_and_the_command)
+{
+    /* No random dropout, no race: every seed passes. */
+    cr_assert_eq(sweep(PURR_SCENES_DIR "/courier.yaml --seeds 1..60 "
+                                       "--shuffle --faults-scale 0 -q"),
+                 0, "%s%s", out, err);
+    /* Four times the dropouts: more seeds fail than at 1 (5 of 1..60). */
+    cr_assert_eq(sweep(PURR_SCENES_DIR "/courier.yaml --seeds 1..60 "
+                                       "--shuffle --faults-scale 4 -q "
+                                       "--keep-failures kept"),
+                 1, "%s%s", out, err);
+    unsigned nfail = 0;
+    const char *p = strstr(out, "60 runs, ");
+    cr_assert(p && sscanf(p, "60 runs, %u failed", &nfail) == 1, "%s", out);
+    cr_assert_gt(nfail, 5, "%s", out);
+    const char *r = strstr(out, "reproduce: ");
+    cr_assert(r);
+    char command[1024];
+    size_t n = strcspn(r + 11, "\n");
+    memcpy(command, r + 11, n);
+    command[n] = '\0';
+    cr_assert(strstr(command, " --faults-scale 4"), "%s", command);
+    cr_assert_eq(sh("%s --record again.db -q | grep -q 'FAIL  never'", command,
+                    NULL),
+                 0, "%s", command);
+    char scale[32];
+    meta_of("again.db", "faults_scale", scale, sizeof scale);
+    cr_assert_str_eq(scale, "4");
+    uint64_t seed = 0;
+    const char *s = strstr(out, "smallest: seed ");
+    cr_assert(s && sscanf(s, "smallest: seed %" SCNu64, &seed) == 1);
+    char kept[128];
+    snprintf(kept, sizeof kept, "kept/courier-seed-%" PRIu64 ".db", seed);
+    cr_assert_eq(sh("cmp again.db %s", kept, NULL), 0);
+    /* --faults-scale 1 is the plain run, byte for byte: no metadata. */
+    cr_assert_eq(sh("'%s' run %s --seed 3 -q --record one.db --faults-scale 1 "
+                    ">/dev/null && '" PURR_BIN "' run " PURR_SCENES_DIR
+                    "/courier.yaml --seed 3 -q --record plain.db >/dev/null && "
+                    "cmp one.db plain.db",
+                    PURR_BIN, PURR_SCENES_DIR "/courier.yaml"),
+                 0);
+    meta_of("one.db", "faults_scale", scale, sizeof scale);
+    cr_assert_str_eq(scale, "");
 }
 
 Test(sweep, shards_cover_the_range_once)
@@ -240,14 +301,14 @@ Test(sweep, crashes_and_hangs_fail_their_seeds)
         cr_assert(strstr(out, "10 runs, "), "%s", out);
         cr_assert(strstr(out, says[m]), "%s", out);
         /* The oracle: each seed run alone by purr run, the bad ones
-         * dying (or, for the hang, still running after 1 s), the others
+         * dying (or, for the hang, still running after half a second), the others
          * passing; the sweep says the same seed by seed. */
         for (int seed = 1; seed <= 10; seed++) {
             char num[16], args[128];
             snprintf(num, sizeof num, "%d", seed);
             int st;
             if (m == 2)
-                st = sh("timeout -s KILL 1 '" PURR_BIN "' run bad.yaml -q "
+                st = sh("timeout -s KILL 0.5 '" PURR_BIN "' run bad.yaml -q "
                         "--seed %s; test $? -eq 0",
                         num, NULL);
             else
