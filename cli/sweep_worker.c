@@ -11,8 +11,9 @@
  *
  * A failing seed's recording is made by running the seed again, in the
  * worker, through `purr run`'s own code (purr__cli_run) with --record into
- * the --keep-failures directory: the recording is then byte for byte the
- * one the printed command makes, and passing seeds pay nothing for it.
+ * the --keep-failures directory: the recording is then the one the
+ * printed command makes (the same code, the same arguments), and passing
+ * seeds pay nothing for it.
  *
  * The parent waits on the result pipes with poll(). A worker whose pipe
  * ends without a result died (a behaviour crashed it): its seed is a

@@ -11,6 +11,7 @@
 #include <purr/sim.h>
 
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 typedef struct bad {
@@ -46,9 +47,13 @@ bad_task(purr_sim_ctx *ctx)
         return 0;
     if (b->mode == 's') {
         /* A real faulting access (a raised SIGSEGV would return from the
-         * handler the core installs for stack overflows). */
-        volatile int *nowhere = NULL;
-        *nowhere = 1;
+         * handler the core installs for stack overflows), to a page that
+         * allows none, so no sanitizer turns it into a report first. */
+        volatile int *page = mmap(NULL, 4096, PROT_NONE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (page != MAP_FAILED)
+            *page = 1;
+        abort();
     }
     else if (b->mode == 'a')
         abort();
