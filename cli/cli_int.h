@@ -2,7 +2,8 @@
  *
  * main.c dispatches on the verb (purr_main); each verb is one file:
  * run.c (`purr run`), replay.c (`purr replay`), import.c (`purr import`),
- * diff.c (`purr diff`);
+ * diff.c (`purr diff`), sweep.c (`purr sweep`, with sweep_*.c and
+ * shard.c, sweep_int.h);
  * `purr view` and `purr plot` are the window's (view.h). replay_scene.c
  * is the simulator as a replay runner; meta.c writes the metadata that
  * makes a recording stand alone (the scene's text, the plug-ins).

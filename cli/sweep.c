@@ -281,30 +281,6 @@ close_output(purr_output *out)
     return 0;
 }
 
-/* The summary line and the failure table; returns the exit status. */
-static int
-summarize(const char *what, purr__sweep_tally *t, double seconds, FILE *out)
-{
-    uint64_t failed = (uint64_t)t->nfails;
-    fprintf(out,
-            "%s: %" PRIu64 " runs, %" PRIu64 " failed (%" PRIu64
-            " expectation, %" PRIu64 " error, %" PRIu64 " crash, %" PRIu64
-            " timeout)",
-            what, t->runs, failed, t->by_outcome[PURR__SWEEP_FAIL],
-            t->by_outcome[PURR__SWEEP_ERROR], t->by_outcome[PURR__SWEEP_CRASH],
-            t->by_outcome[PURR__SWEEP_TIMEOUT]);
-    if (seconds > 0)
-        fprintf(out, " in %.3f s wall, %.1f runs/s", seconds,
-                (double)t->runs / seconds);
-    if (t->runs)
-        fprintf(out, "; per run %.3f ms running, %.3f ms worker overhead",
-                t->run_ms / (double)t->runs,
-                (t->total_ms - t->run_ms) / (double)t->runs);
-    fputc('\n', out);
-    purr__sweep_print_failures(t, out);
-    return failed ? 1 : 0;
-}
-
 /* The default results file beside a JUnit report: FILE.xml ->
  * FILE.jsonl. */
 static char *
@@ -570,7 +546,7 @@ purr__cli_sweep(int argc, char **argv)
              "..%" PRIu64 ")%s",
              scene->name, cfg.first, cfg.last, cfg.shard_k, cfg.shard_n,
              cfg.lo, cfg.hi, cfg.shuffle ? ", shuffled" : "");
-    status = summarize(what, &s.tally, seconds, stdout);
+    status = purr__sweep_summarize(what, &s.tally, seconds, stdout);
     int ost = 0;
     if (results && (ost = close_output(&res_out)) == 0)
         printf("results: %s\n", results);

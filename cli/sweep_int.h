@@ -1,10 +1,11 @@
 /* sweep_int.h - private declarations shared by `purr sweep`'s files.
  *
- * sweep.c is the verb (arguments, the driver loop, progress, the summary,
- * --merge); sweep_worker.c the worker processes that run seeds;
+ * sweep.c is the verb (arguments, outputs, progress, the run's
+ * summary); sweep_worker.c the worker processes that run seeds;
  * sweep_report.c what a sweep writes and reads (failure causes, the
- * failure table, JSON Lines results, JUnit); shard.c the slicing of a seed
- * range into shards and --shard auto.
+ * summary and failure table, JSON Lines results, JUnit); sweep_merge.c
+ * `--merge`; shard.c the slicing of a seed range into shards and --shard
+ * auto.
  */
 #ifndef PURR_SWEEP_INT_H
 #define PURR_SWEEP_INT_H
@@ -136,6 +137,13 @@ void purr__sweep_tally_free(purr__sweep_tally *t);
  * of seeds and smallest seed) and the table of failing seeds (seed,
  * virtual time, what failed, the command that reproduces it). */
 void purr__sweep_print_failures(purr__sweep_tally *t, FILE *out);
+
+/* Prints the summary line (what, then runs, failures by outcome, and
+ * with seconds > 0 the wall time, runs per second and the mean run and
+ * worker overhead), then the failures (purr__sweep_print_failures).
+ * Returns the exit status: 1 when a seed failed, else 0. */
+int purr__sweep_summarize(const char *what, purr__sweep_tally *t,
+                          double seconds, FILE *out);
 
 /* The results file (JSON Lines): a header line describing the sweep,
  * then one line per seed. */

@@ -265,22 +265,8 @@ purr__sweep_merge(int nin, char **ins, const char *junit, bool force,
                  " (%u shard%s)%s",
                  m.h.scene, m.h.first, m.h.last, m.h.shard_n,
                  m.h.shard_n == 1 ? "" : "s", m.h.shuffle ? ", shuffled" : "");
-        rc = 0;
-        int verdict = 0;
-        {
-            /* summarize() lives in sweep.c; the merge prints the same. */
-            purr__sweep_tally *t = &m.tally;
-            printf("%s: %" PRIu64 " runs, %zu failed (%" PRIu64
-                   " expectation, %" PRIu64 " error, %" PRIu64
-                   " crash, %" PRIu64 " timeout)\n",
-                   what, t->runs, t->nfails, t->by_outcome[PURR__SWEEP_FAIL],
-                   t->by_outcome[PURR__SWEEP_ERROR],
-                   t->by_outcome[PURR__SWEEP_CRASH],
-                   t->by_outcome[PURR__SWEEP_TIMEOUT]);
-            purr__sweep_print_failures(t, stdout);
-            verdict = t->nfails ? 1 : 0;
-        }
-        rc = verdict;
+        /* No wall time: the shards ran elsewhere. */
+        rc = purr__sweep_summarize(what, &m.tally, 0, stdout);
         if (junit) {
             purr_output jo = {0};
             char suite[600];

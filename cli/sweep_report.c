@@ -222,6 +222,30 @@ purr__sweep_print_failures(purr__sweep_tally *t, FILE *out)
     free(gi);
 }
 
+int
+purr__sweep_summarize(const char *what, purr__sweep_tally *t, double seconds,
+                      FILE *out)
+{
+    uint64_t failed = (uint64_t)t->nfails;
+    fprintf(out,
+            "%s: %" PRIu64 " runs, %" PRIu64 " failed (%" PRIu64
+            " expectation, %" PRIu64 " error, %" PRIu64 " crash, %" PRIu64
+            " timeout)",
+            what, t->runs, failed, t->by_outcome[PURR__SWEEP_FAIL],
+            t->by_outcome[PURR__SWEEP_ERROR], t->by_outcome[PURR__SWEEP_CRASH],
+            t->by_outcome[PURR__SWEEP_TIMEOUT]);
+    if (seconds > 0)
+        fprintf(out, " in %.3f s wall, %.1f runs/s", seconds,
+                (double)t->runs / seconds);
+    if (seconds > 0 && t->runs)
+        fprintf(out, "; per run %.3f ms running, %.3f ms worker overhead",
+                t->run_ms / (double)t->runs,
+                (t->total_ms - t->run_ms) / (double)t->runs);
+    fputc('\n', out);
+    purr__sweep_print_failures(t, out);
+    return failed ? 1 : 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Results file (JSON Lines)                                               */
 /* ---------------------------------------------------------------------- */

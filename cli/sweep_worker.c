@@ -108,9 +108,18 @@ purr__sweep_run_seed(const purr__sweep_cfg *cfg, uint64_t seed,
 static void
 keep_recording(const purr__sweep_cfg *cfg, purr__sweep_result *r)
 {
-    char path[400], seed[32], scale[32];
+    char path[400], seed[32], scale[32], name[64];
+    /* The scene's name as a file name: letters, digits, '-', '_', '.'. */
+    size_t n = 0;
+    for (const char *c = cfg->scene->name; *c && n + 1 < sizeof name; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+                  (*c == '.' && n > 0);
+        name[n++] = ok ? *c : '_';
+    }
+    name[n] = '\0';
     snprintf(path, sizeof path, "%s/%s-seed-%" PRIu64 ".db", cfg->keep_dir,
-             cfg->scene->name, r->seed);
+             n ? name : "scene", r->seed);
     snprintf(seed, sizeof seed, "%" PRIu64, r->seed);
     const char *argv[32 + 64];
     int argc = 0;
