@@ -3,7 +3,8 @@
  * main.c dispatches on the verb (purr_main); each verb is one file:
  * run.c (`purr run`), replay.c (`purr replay`), import.c (`purr import`),
  * diff.c (`purr diff`), shrink.c (`purr shrink`, with shrink_search.c and
- * shrink_scene.c behind shrink_int.h);
+ * shrink_scene.c behind shrink_int.h), sweep.c (`purr sweep`, with
+ * sweep_*.c and shard.c, sweep_int.h);
  * `purr view` and `purr plot` are the window's (view.h). replay_scene.c
  * is the simulator as a replay runner; meta.c writes the metadata that
  * makes a recording stand alone (the scene's text, the plug-ins).
@@ -84,6 +85,23 @@ bool purr__cli_panel(const purr_scene *sc, purr_view_panel *out /* out */);
 /* Writes the loaded plug-ins into r (metadata plugins: one line per
  * plug-in, "NAME HASH PATH"). Returns 0 or the recorder's error. */
 int purr__cli_meta_plugins(purr_recorder *r);
+
+/* The random faults' rate scale (--faults-scale X, metadata
+ * faults_scale): parses a plain decimal number >= 0 (at most 1e6) into
+ * *scale, false when text is not one; formats scale as the shortest text
+ * that reads back as the same double; writes it into r when the sim's
+ * scale is not 1 (recordings at the scene's own rates say nothing); and
+ * sets so's scale from rec's metadata, if it has one (PURR_EFORMAT, with
+ * diag, for a value that is not a scale). */
+bool purr__cli_parse_faults_scale(const char *text, double *scale);
+void purr__cli_format_faults_scale(double scale, char *buf, size_t cap);
+int purr__cli_meta_faults_scale(purr_recorder *r, const purr_sim *sim);
+int purr__cli_recorded_faults_scale(purr_recording *rec, purr_sim_options *so,
+                                    purr_diag *diag);
+
+/* `purr sweep` (sweep.c): runs a scene once per seed in worker processes,
+ * or merges shards' results (--merge). */
+int purr__cli_sweep(int argc, char **argv);
 
 /* Loads the plug-ins at paths (--load), in order. Returns 0, or prints the
  * first failure as one line and returns the exit status 2. */

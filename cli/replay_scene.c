@@ -63,6 +63,8 @@ sr_open(void *self, const purr_replay_plan *plan, purr_diag *diag)
     so.seed = plan->seed;
     so.shuffle = plan->shuffle;
     so.shuffle_seed = plan->shuffle_seed;
+    if (purr__cli_recorded_faults_scale(sr->rec, &so, diag) < 0)
+        return NULL;
     so.duration_ns = plan->duration_ns;
     so.feed = plan->feed;
     so.feed_arg = plan->feed_arg;
@@ -120,7 +122,8 @@ sr_describe(void *self, purr_recorder *r, bool finished)
     snprintf(num, sizeof num, "%" PRIu64, purr_sim_seed(sr->sim));
     int rc;
     if ((rc = purr__cli_meta_scene(r, sr->scene, sr->scene_path)) < 0 ||
-        (rc = purr__cli_meta_plugins(r)) < 0)
+        (rc = purr__cli_meta_plugins(r)) < 0 ||
+        (rc = purr__cli_meta_faults_scale(r, sr->sim)) < 0)
         return rc;
     return purr_recorder_set_meta(r, "seed", num);
 }

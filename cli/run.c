@@ -39,7 +39,7 @@ static const char usage_run[] =
     "                [--record FILE.db [--force]] [--keep] [--load PLUGIN.so]\n"
     "                [--speed X|max] [--shuffle-seed N] "
     "[--check-determinism [--across CMD]] [-q]\n"
-    "                [--real-time]\n"
+    "                [--real-time] [--faults-scale X]\n"
     "\n"
     "Runs SCENE on the virtual clock, printing every input and output\n"
     "transition, then one PASS/FAIL line per expectation and a summary.\n"
@@ -76,6 +76,10 @@ static const char usage_run[] =
     "  --shuffle-seed N\n"
     "                 run tasks woken together in a seeded random order\n"
     "                 instead of FIFO order\n"
+    "  --faults-scale X\n"
+    "                 multiply the rate of every random fault (rate-based\n"
+    "                 windows, spikes) by X: 2 doubles them, 0 turns them\n"
+    "                 off (scripted windows stay); the recording keeps X\n"
     "  --check-determinism\n"
     "                 run the scene twice (and, with --shuffle-seed, once\n"
     "                 more under that schedule) and compare them instant\n"
@@ -117,7 +121,7 @@ takes_value(const char *a)
 {
     static const char *const with[] = {
         "--seed",   "--shuffle-seed", "--duration",  "--speed",
-        "--record", "--load",         "--screenshot"};
+        "--record", "--load",         "--screenshot", "--faults-scale"};
     for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
         if (strcmp(a, with[i]) == 0)
             return true;
@@ -382,6 +386,14 @@ purr__cli_run(int argc, char **argv)
                                    "integer, got '%s'",
                                    argv[i]);
             opts.shuffle = true;
+        } else if (strcmp(a, "--faults-scale") == 0) {
+            if (++i == argc)
+                return usage_error("run: %s needs a value", a);
+            if (!purr__cli_parse_faults_scale(argv[i], &opts.faults_scale))
+                return usage_error("run: --faults-scale expects a number >= "
+                                   "0 (e.g. 0.5, 2), got '%s'",
+                                   argv[i]);
+            opts.has_faults_scale = true;
         } else if (strcmp(a, "--duration") == 0) {
             if (++i == argc)
                 return usage_error("run: %s needs a value", a);
@@ -598,6 +610,7 @@ purr__cli_run(int argc, char **argv)
             snprintf(seed, sizeof seed, "%" PRIu64, opts.shuffle_seed);
             purr_recorder_set_meta(rec, "shuffle_seed", seed);
         }
+        purr__cli_meta_faults_scale(rec, sim);
     }
     if (purr_sim_setup(sim, &diag) < 0) {
         status = print_diag(&diag);
