@@ -237,6 +237,11 @@ purr__rosbag2_open(purr__rosbag2 *b, const char *path)
                    "AND i.name = 'timestamp'",
                    &idx);
     b->has_index = idx > 0;
+    if (rc == 0)
+        rc = query_int(b, "SELECT min(timestamp) FROM messages",
+                       &b->start_ns);
+    if (rc == 0)
+        rc = query_int(b, "SELECT max(id) FROM messages", &b->max_id);
     return rc;
 }
 

@@ -58,6 +58,8 @@ typedef struct purr__rosbag2 {
     bool has_index;               /* messages has an index on timestamp */
     purr__rosbag2_topic *topics;  /* in topics.id order */
     size_t ntopics;
+    int64_t start_ns;             /* the earliest timestamp of any topic */
+    int64_t max_id;               /* the largest message id (progress) */
     uint64_t messages;            /* messages read so far */
     uint64_t size;                /* the file's size in bytes */
     char err[320];                /* the last error, one line */
