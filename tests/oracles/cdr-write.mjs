@@ -45,6 +45,10 @@ export const MSG_TEXT = {
     "Vector3  linear\nVector3  angular\n" +
     SEP + "MSG: geometry_msgs/Vector3\n" + VECTOR3,
 };
+// A type purr has no built-in definition of: only a definition in the log
+// (MCAP schema, rosbag2 message_definitions) makes it readable.
+MSG_TEXT["purr_test/msg/Custom"] =
+  "int32[3] ids   # a fixed array\nstring name\nfloat64 x\n";
 for (const t of ["Bool", "Int8", "UInt8", "Int16", "UInt16", "Int32",
                  "UInt32", "Int64", "UInt64", "Float32", "Float64",
                  "String"])
@@ -85,6 +89,9 @@ export const DEFS = {
       cx("geometry_msgs/msg/Vector3", "linear"), cx("geometry_msgs/msg/Vector3", "angular")] },
     ...DEFS_COMMON],
 };
+DEFS["purr_test/msg/Custom"] = [{ name: "purr_test/msg/Custom", definitions: [
+  f("int32", "ids", { isArray: true, arrayLength: 3 }), f("string", "name"),
+  f("float64", "x")] }];
 for (const [t, prim] of Object.entries({ Bool: "bool", Int8: "int8",
     UInt8: "uint8", Int16: "int16", UInt16: "uint16", Int32: "int32",
     UInt32: "uint32", Int64: "int64", UInt64: "uint64", Float32: "float32",
@@ -124,6 +131,7 @@ export const CASES = [
     range: 1.25 }],
   ["twist", "geometry_msgs/msg/Twist", {
     linear: { x: 0.5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: -1.25 } }],
+  ["custom", "purr_test/msg/Custom", { ids: [7, 8, 9], name: "c", x: 6.5 }],
 ];
 
 export function writeLE(type, msg) {
