@@ -114,6 +114,10 @@ errf(char *err, size_t cap, const char *fmt, ...)
     if (cap)
         vsnprintf(err, cap, fmt, ap);
     va_end(ap);
+    /* Names and paths come from files: a message stays one line. */
+    for (char *c = err; cap && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
 }
 
 static char *

@@ -78,6 +78,16 @@ typedef struct bin_src {
     purr_diag *diag;     /* where errors go: set by open and each next */
 } bin_src;
 
+/* Replaces control bytes (a newline in a topic name from the file) so
+ * that a message stays one line. */
+static void
+one_line(char *c)
+{
+    for (; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
 /* Sets diag for what the map entry e says wrongly: MAP:LINE:COL when the
  * entry comes from a map file, else the log. Returns PURR_EFORMAT. */
 static int
@@ -229,6 +239,7 @@ skip_topic(bin_src *s, const char *name)
         s->skipped_len += 2;
     }
     memcpy(p + s->skipped_len, name, n + 1);
+    one_line(p + s->skipped_len);
     s->skipped_len += n;
     s->nskipped++;
 }
@@ -505,12 +516,25 @@ rosbag2_fetch(bin_src *s, purr_diag *diag)
     return 1;
 }
 
+static int next_rec(bin_src *s, purr__log_rec *rec, purr_diag *diag);
+
 static int
 bin_next(purr__log_src *base, purr__log_rec *rec, purr_diag *diag)
 {
     bin_src *s = (bin_src *)base;
     purr_datum_free(&s->owned);
     s->diag = diag;
+    int rc = next_rec(s, rec, diag);
+    if (rc < 0 && diag)
+        one_line(diag->message);
+    return rc;
+}
+
+/* bin_next's work: the next field of the current message, or of the next
+ * message that has one. */
+static int
+next_rec(bin_src *s, purr__log_rec *rec, purr_diag *diag)
+{
     for (;;) {
         if (s->cur && s->next_field < s->cur->nfields)
             return emit(s, rec, diag);
@@ -610,6 +634,8 @@ purr__import_open_mcap(const purr__import_ctx *ctx, purr__log_src **out,
     *out = &s->base;
     return 0;
 fail:
+    if (diag)
+        one_line(diag->message);
     bin_close(&s->base);
     return rc;
 }
@@ -675,6 +701,8 @@ purr__import_open_rosbag2(const purr__import_ctx *ctx, purr__log_src **out,
     *out = &s->base;
     return 0;
 fail:
+    if (diag)
+        one_line(diag->message);
     free(want);
     bin_close(&s->base);
     return rc;

@@ -49,6 +49,9 @@ fail(purr__mcap_reader *r, int rc, uint64_t off, const char *fmt, ...)
     if (n > 0 && (size_t)n < sizeof r->err)
         vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
     va_end(ap);
+    for (char *c = r->err; *c; c++) /* one line, whatever the file holds */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return rc;
 }
 

@@ -24,6 +24,9 @@ fail(purr__rosbag2 *b, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(b->err, sizeof b->err, fmt, ap);
     va_end(ap);
+    for (char *c = b->err; *c; c++) /* one line, whatever the file holds */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return rc;
 }
 
@@ -110,6 +113,9 @@ read_versions(purr__rosbag2 *b)
             const unsigned char *d = sqlite3_column_text(st, 1);
             snprintf(b->ros_distro, sizeof b->ros_distro, "%s",
                      d ? (const char *)d : "");
+            for (char *c = b->ros_distro; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    *c = '?';
         }
         sqlite3_finalize(st);
         if (b->schema_version < 3)
