@@ -120,9 +120,9 @@ topics_build(bin_src *s)
     const purr__import_map *map = s->ctx->map;
     if (map->count == 0) {
         purr_diag_set(s->diag, s->ctx->path, 0, 0,
-                      "a %s log needs a map naming each input's "
+                      "%s log needs a map naming each input's "
                       "/topic.field (--map MAP.yaml)",
-                      s->mcap ? "MCAP" : "rosbag2");
+                      s->mcap ? "an MCAP" : "a rosbag2");
         return PURR_EFORMAT;
     }
     s->topics = calloc(map->count, sizeof *s->topics);
@@ -131,10 +131,10 @@ topics_build(bin_src *s)
     for (size_t i = 0; i < map->count; i++) {
         const purr__map_entry *e = &map->entries[i];
         if (!e->topic || !e->field || !e->field[0])
-            return entry_error(s, e, "a %s log is mapped with keys "
+            return entry_error(s, e, "%s log is mapped with keys "
                                "\"/topic.field\" (e.g. "
                                "/battery_state.percentage)",
-                               s->mcap ? "MCAP" : "rosbag2");
+                               s->mcap ? "an MCAP" : "a rosbag2");
         bin_topic *t = NULL;
         for (size_t k = 0; k < s->ntopics; k++)
             if (strcmp(s->topics[k].name, e->topic) == 0)
