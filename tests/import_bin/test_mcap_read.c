@@ -247,3 +247,70 @@ Test(mcap_read, not_mcap)
     cr_assert(strstr(r.err, "not an MCAP file"), "%s", r.err);
     purr__mcap_close(&r);
 }
+
+/* Offsets of the first record with opcode op after the magic (0 none). */
+static size_t
+find_record(const uint8_t *buf, size_t n, uint8_t op)
+{
+    size_t off = 8;
+    while (off + 9 <= n) {
+        if (buf[off] == op)
+            return off;
+        uint64_t len = 0;
+        for (int i = 7; i >= 0; i--)
+            len = len << 8 | buf[off + 1 + i];
+        off += 9 + len;
+    }
+    return 0;
+}
+
+/* A byte changed outside every chunk (in a Message Index record) is
+ * caught by the data section's CRC, at the Data End record. */
+Test(mcap_read, data_section_crc)
+{
+    const char *p = oracle_mcap("dcrc", "--chunk-size 2000");
+    FILE *f = fopen(p, "r+b");
+    uint8_t buf[16384];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    size_t mi = find_record(buf, n, 0x07); /* Message Index */
+    size_t de = find_record(buf, n, 0x0f); /* Data End */
+    cr_assert(mi > 0 && de > 0);
+    buf[mi + 12] ^= 0x40; /* inside its content */
+    fseek(f, (long)(mi + 12), SEEK_SET);
+    fwrite(&buf[mi + 12], 1, 1, f);
+    fclose(f);
+    counts c;
+    char err[400] = "";
+    purr_assert_err(read_all(p, &c, err, sizeof err), PURR_EFORMAT);
+    char want[100];
+    snprintf(want, sizeof want, "offset %zu: data section CRC mismatch", de);
+    cr_assert(strstr(err, want), "%s (want %s)", err, want);
+    /* Every message was read before the end said the file is bad. */
+    cr_assert_eq(c.total, 55);
+}
+
+/* A byte changed in the summary is caught at open. */
+Test(mcap_read, summary_crc)
+{
+    const char *p = oracle_mcap("scrc", "");
+    FILE *f = fopen(p, "r+b");
+    uint8_t buf[16384];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    /* The footer gives the summary's start. */
+    size_t foot = n - 8 - 29;
+    uint64_t start = 0;
+    for (int i = 7; i >= 0; i--)
+        start = start << 8 | buf[foot + 9 + i];
+    cr_assert(start > 0 && start < foot);
+    buf[start + 20] ^= 0x01;
+    fseek(f, (long)(start + 20), SEEK_SET);
+    fwrite(&buf[start + 20], 1, 1, f);
+    fclose(f);
+    purr__mcap_reader r;
+    purr_assert_err(purr__mcap_open(&r, p), PURR_EFORMAT);
+    char want[100];
+    snprintf(want, sizeof want, "offset %llu: summary CRC mismatch",
+             (unsigned long long)start);
+    cr_assert(strstr(r.err, want), "%s (want %s)", r.err, want);
+    purr__mcap_close(&r);
+}
