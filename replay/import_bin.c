@@ -30,6 +30,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---------------------------------------------------------------------- */
 /* Topics and fields                                                       */
@@ -711,6 +712,9 @@ fail:
 purr_import_format
 purr__import_sniff(const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return PURR_IMPORT_AUTO; /* never open a FIFO: it would wait */
     FILE *f = fopen(path, "rb");
     if (!f)
         return PURR_IMPORT_AUTO;

@@ -15,11 +15,13 @@
 #include "purr/core.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lz4frame.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -348,16 +350,29 @@ int
 purr__mcap_open(purr__mcap_reader *r, const char *path)
 {
     memset(r, 0, sizeof *r);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(r->err, sizeof r->err, "cannot open (%s)", strerror(errno));
-        return errno == ENOENT ? PURR_ENOENT : PURR_EIO;
+    /* O_NONBLOCK: opening a FIFO would wait for a writer; it is refused
+     * before it is read, as a directory or a device is. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(r->err, sizeof r->err, "cannot open (%s)", strerror(e));
+        return e == ENOENT ? PURR_ENOENT : PURR_EIO;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        snprintf(r->err, sizeof r->err, "not a regular file");
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        snprintf(r->err, sizeof r->err, "not a regular file (a log must be "
+                 "a file)");
         return PURR_EFORMAT;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        snprintf(r->err, sizeof r->err, "cannot open (%s)", strerror(errno));
+        return PURR_EIO;
     }
     setvbuf(f, NULL, _IOFBF, 1 << 16);
     int rc = purr__mcap_open_file(r, f, (uint64_t)st.st_size);

@@ -208,7 +208,8 @@ purr__rosbag2_open(purr__rosbag2 *b, const char *path)
     if (stat(path, &st) != 0)
         return fail(b, PURR_ENOENT, "cannot open (no such file)");
     if (!S_ISREG(st.st_mode))
-        return fail(b, PURR_EFORMAT, "not a regular file");
+        return fail(b, PURR_EFORMAT, "not a regular file (a log must be a "
+                    "file)");
     b->size = (uint64_t)st.st_size;
     FILE *f = fopen(path, "rb");
     char head[16] = {0};

@@ -286,3 +286,24 @@ Test(mcap_import, format_from_the_first_bytes)
     cr_assert_eq(purr_cmd_in(dir, args, o, sizeof o, e, sizeof e), 2);
     cr_assert(strstr(e, "not a rosbag2 file (not SQLite)"), "%s", e);
 }
+
+/* A FIFO or a directory named like a log is refused before it is read
+ * (opening a FIFO must not wait for a writer). */
+Test(mcap_import, not_a_regular_file)
+{
+    write_file("map.yaml", pet_map);
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "mkfifo %s/f.mcap %s/f.db3 && mkdir %s/d.mcap",
+             dir, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    const char *logs[] = {"f.mcap", "f.db3", "d.mcap"};
+    for (int k = 0; k < 3; k++) {
+        char args[800], o[4096], e[4096], want[200];
+        snprintf(args, sizeof args,
+                 "import %s -o out.db --scene '%s/scenes/pet.yaml' "
+                 "--map map.yaml", logs[k], PURR_SOURCE_DIR);
+        cr_assert_eq(purr_cmd_in(dir, args, o, sizeof o, e, sizeof e), 2);
+        snprintf(want, sizeof want, "purr: %s: not a regular file", logs[k]);
+        cr_assert(strstr(e, want), "%s", e);
+    }
+}
