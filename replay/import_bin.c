@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------- */
 /* Topics and fields                                                       */
@@ -713,6 +714,13 @@ purr_import_format
 purr__import_sniff(const char *path)
 {
     struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* A split rosbag2 bag: a directory with metadata.yaml. */
+        char meta[4200];
+        snprintf(meta, sizeof meta, "%s/metadata.yaml", path);
+        return access(meta, F_OK) == 0 ? PURR_IMPORT_ROSBAG2
+                                       : PURR_IMPORT_AUTO;
+    }
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return PURR_IMPORT_AUTO; /* never open a FIFO: it would wait */
     FILE *f = fopen(path, "rb");

@@ -16,13 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <yaml.h>
 
 static int
 fail(purr__rosbag2 *b, int rc, const char *fmt, ...)
 {
     va_list ap;
+    int n = 0;
+    if (b->nfiles > 1 && b->file < b->nfiles) {
+        const char *f = strrchr(b->files[b->file], '/');
+        n = snprintf(b->err, sizeof b->err, "%s: ",
+                     f ? f + 1 : b->files[b->file]);
+        if (n < 0 || (size_t)n >= sizeof b->err)
+            n = 0;
+    }
     va_start(ap, fmt);
-    vsnprintf(b->err, sizeof b->err, fmt, ap);
+    vsnprintf(b->err + n, sizeof b->err - (size_t)n, fmt, ap);
     va_end(ap);
     for (char *c = b->err; *c; c++) /* one line, whatever the file holds */
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -169,6 +178,8 @@ read_definitions(purr__rosbag2 *b)
     return 0;
 }
 
+/* Reads this file's topics: merges them into b->topics by name (a new
+ * name is added) and maps this file's ids to them (fmap, by id). */
 static int
 read_topics(purr__rosbag2 *b)
 {
@@ -179,19 +190,36 @@ read_topics(purr__rosbag2 *b)
                            -1, &st, NULL) != SQLITE_OK)
         return fail(b, PURR_EFORMAT, "its topics table is not rosbag2's (%s)",
                     sqlite3_errmsg(b->db));
+    b->nfmap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        purr__rosbag2_topic *a =
-            realloc(b->topics, (b->ntopics + 1) * sizeof *a);
-        if (!a)
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        size_t k;
+        for (k = 0; k < b->ntopics; k++)
+            if (strcmp(b->topics[k].name, name ? name : "") == 0)
+                break;
+        if (k == b->ntopics) {
+            purr__rosbag2_topic *a =
+                realloc(b->topics, (b->ntopics + 1) * sizeof *a);
+            if (!a)
+                abort();
+            b->topics = a;
+            a[b->ntopics++] = (purr__rosbag2_topic){
+                .name = dup_col(st, 1, NULL),
+                .type = dup_col(st, 2, NULL),
+                .format = dup_col(st, 3, NULL),
+            };
+        }
+        int64_t *ids = realloc(b->fmap_id, (b->nfmap + 1) * sizeof *ids);
+        size_t *tix = ids ? realloc(b->fmap_topic,
+                                    (b->nfmap + 1) * sizeof *tix)
+                          : NULL;
+        if (!ids || !tix)
             abort();
-        b->topics = a;
-        a[b->ntopics++] = (purr__rosbag2_topic){
-            .id = sqlite3_column_int64(st, 0),
-            .name = dup_col(st, 1, NULL),
-            .type = dup_col(st, 2, NULL),
-            .format = dup_col(st, 3, NULL),
-        };
+        b->fmap_id = ids;
+        b->fmap_topic = tix;
+        ids[b->nfmap] = sqlite3_column_int64(st, 0);
+        tix[b->nfmap++] = k;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -200,17 +228,114 @@ read_topics(purr__rosbag2 *b)
     return 0;
 }
 
-int
-purr__rosbag2_open(purr__rosbag2 *b, const char *path)
+/* ---------------------------------------------------------------------- */
+/* Split bags: metadata.yaml                                               */
+/* ---------------------------------------------------------------------- */
+
+static yaml_node_t *
+map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
 {
-    memset(b, 0, sizeof *b);
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+         p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(doc, p->key);
+        if (k && k->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)k->data.scalar.value, key) == 0)
+            return yaml_document_get_node(doc, p->value);
+    }
+    return NULL;
+}
+
+static void
+add_file(purr__rosbag2 *b, const char *path)
+{
+    char **a = realloc(b->files, (b->nfiles + 1) * sizeof *a);
+    if (!a || !(a[b->nfiles] = strdup(path)))
+        abort();
+    b->files = a;
+    b->nfiles++;
+}
+
+/* Lists the .db3 files of the split bag in directory dir. */
+static int
+read_metadata(purr__rosbag2 *b, const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metadata.yaml", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(b, PURR_EFORMAT, "a directory without metadata.yaml "
+                    "(a split bag has one)");
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    int ok = yaml_parser_load(&parser, &doc);
+    fclose(f);
+    yaml_parser_delete(&parser);
+    if (!ok)
+        return fail(b, PURR_EFORMAT, "metadata.yaml is not YAML");
+    int rc = 0;
+    yaml_node_t *info = map_get(&doc, yaml_document_get_root_node(&doc),
+                                "rosbag2_bagfile_information");
+    yaml_node_t *storage = map_get(&doc, info, "storage_identifier");
+    yaml_node_t *files = map_get(&doc, info, "relative_file_paths");
+    if (!files || files->type != YAML_SEQUENCE_NODE) {
+        rc = fail(b, PURR_EFORMAT, "metadata.yaml has no "
+                  "rosbag2_bagfile_information.relative_file_paths list");
+    } else if (storage && storage->type == YAML_SCALAR_NODE &&
+               strcmp((const char *)storage->data.scalar.value, "sqlite3")) {
+        rc = fail(b, PURR_EFORMAT, "a bag of storage '%s': purr reads "
+                  "sqlite3 bags (import an mcap bag's .mcap files one by "
+                  "one)", (const char *)storage->data.scalar.value);
+    } else {
+        for (yaml_node_item_t *it = files->data.sequence.items.start;
+             rc == 0 && it < files->data.sequence.items.top; it++) {
+            yaml_node_t *n = yaml_document_get_node(&doc, *it);
+            if (!n || n->type != YAML_SCALAR_NODE) {
+                rc = fail(b, PURR_EFORMAT, "metadata.yaml: "
+                          "relative_file_paths holds a non-name");
+                break;
+            }
+            const char *rel = (const char *)n->data.scalar.value;
+            /* Older rosbag2 wrote the paths with the bag's own directory
+             * in front: then the name alone is tried. */
+            snprintf(path, sizeof path, "%s/%s", dir, rel);
+            struct stat st;
+            const char *base = strrchr(rel, '/');
+            if (stat(path, &st) != 0 && base)
+                snprintf(path, sizeof path, "%s/%s", dir, base + 1);
+            add_file(b, path);
+        }
+        if (rc == 0 && b->nfiles == 0)
+            rc = fail(b, PURR_EFORMAT, "metadata.yaml lists no files");
+    }
+    yaml_document_delete(&doc);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Files                                                                   */
+/* ---------------------------------------------------------------------- */
+
+/* Opens file i (closing the one before), checks it is a bag and reads
+ * its topics; the versions come from the first file. */
+static int
+open_file(purr__rosbag2 *b, size_t i)
+{
+    sqlite3_finalize(b->stmt);
+    b->stmt = NULL;
+    sqlite3_close(b->db);
+    b->db = NULL;
+    b->file = i;
+    const char *path = b->files[i];
     struct stat st;
     if (stat(path, &st) != 0)
         return fail(b, PURR_ENOENT, "cannot open (no such file)");
     if (!S_ISREG(st.st_mode))
         return fail(b, PURR_EFORMAT, "not a regular file (a log must be a "
                     "file)");
-    b->size = (uint64_t)st.st_size;
     FILE *f = fopen(path, "rb");
     char head[16] = {0};
     size_t n = f ? fread(head, 1, sizeof head, f) : 0;
@@ -234,8 +359,8 @@ purr__rosbag2_open(purr__rosbag2 *b, const char *path)
     if (!topics || !messages)
         return fail(b, PURR_EFORMAT, "not a rosbag2 file (no topics and "
                     "messages tables)");
-    if ((rc = read_versions(b)) < 0 || (rc = read_topics(b)) < 0 ||
-        (rc = read_definitions(b)) < 0)
+    if ((i == 0 && (rc = read_versions(b)) < 0) ||
+        (rc = read_topics(b)) < 0 || (rc = read_definitions(b)) < 0)
         return rc;
     int64_t idx;
     rc = query_int(b,
@@ -244,30 +369,66 @@ purr__rosbag2_open(purr__rosbag2 *b, const char *path)
                    "AND i.name = 'timestamp'",
                    &idx);
     b->has_index = idx > 0;
-    if (rc == 0)
-        rc = query_int(b, "SELECT min(timestamp) FROM messages",
-                       &b->start_ns);
-    if (rc == 0)
-        rc = query_int(b, "SELECT max(id) FROM messages", &b->max_id);
     return rc;
 }
 
 int
-purr__rosbag2_start(purr__rosbag2 *b, const size_t *want, size_t n)
+purr__rosbag2_open(purr__rosbag2 *b, const char *path)
+{
+    memset(b, 0, sizeof *b);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return fail(b, PURR_ENOENT, "cannot open (no such file)");
+    int rc;
+    if (S_ISDIR(st.st_mode)) {
+        if ((rc = read_metadata(b, path)) < 0)
+            return rc;
+    } else {
+        add_file(b, path);
+    }
+    /* Every file once, for its topics, definitions and extent. */
+    b->start_ns = INT64_MAX;
+    for (size_t i = 0; i < b->nfiles; i++) {
+        int64_t t0, max;
+        if ((rc = open_file(b, i)) < 0 ||
+            (rc = query_int(b, "SELECT coalesce(min(timestamp), "
+                               "9223372036854775807) FROM messages",
+                            &t0)) < 0 ||
+            (rc = query_int(b, "SELECT coalesce(max(id), 0) FROM messages",
+                            &max)) < 0)
+            return rc;
+        if (t0 < b->start_ns)
+            b->start_ns = t0;
+        b->max_id += max;
+        if (stat(b->files[i], &st) == 0)
+            b->size += (uint64_t)st.st_size;
+    }
+    if (b->start_ns == INT64_MAX)
+        b->start_ns = 0;
+    return 0;
+}
+
+/* Prepares the statement over the messages of the wanted topics of the
+ * open file. */
+static int
+prepare(purr__rosbag2 *b)
 {
     /* The topic ids are numbers from the file, printed as numbers. */
-    size_t cap = 200 + n * 24;
+    size_t cap = 200 + b->nfmap * 24;
     char *in = malloc(cap), *sql = malloc(cap + 400);
     if (!in || !sql)
         abort();
-    size_t used = 0;
+    size_t used = 0, n = 0;
     in[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        used += (size_t)snprintf(in + used, cap - used, "%s%lld",
-                                 i ? ", " : "",
-                                 (long long)b->topics[want[i]].id);
-    const char *where = n ? " WHERE topic_id IN (" : "";
-    const char *close = n ? ")" : "";
+    for (size_t i = 0; i < b->nfmap; i++)
+        if (b->want[b->fmap_topic[i]])
+            used += (size_t)snprintf(in + used, cap - used, "%s%lld",
+                                     n++ ? ", " : "",
+                                     (long long)b->fmap_id[i]);
+    if (n == 0)
+        snprintf(in, cap, "NULL"); /* none of them in this file */
+    const char *where = " WHERE topic_id IN (";
+    const char *close = ")";
     /* With rosbag2's timestamp index SQLite walks it in order; without,
      * the subquery makes it sort only the keys (into a temporary table
      * SQLite pages to disk), never the messages. */
@@ -295,33 +456,53 @@ purr__rosbag2_start(purr__rosbag2 *b, const size_t *want, size_t n)
 }
 
 int
+purr__rosbag2_start(purr__rosbag2 *b, const size_t *want, size_t n)
+{
+    free(b->want);
+    b->want = calloc(b->ntopics + 1, sizeof *b->want);
+    if (!b->want)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        b->want[want[i]] = true;
+    if (n == 0)
+        for (size_t i = 0; i < b->ntopics; i++)
+            b->want[i] = true;
+    int rc = open_file(b, 0);
+    return rc < 0 ? rc : prepare(b);
+}
+
+int
 purr__rosbag2_next(purr__rosbag2 *b, purr__rosbag2_msg *m)
 {
     if (!b->stmt)
         return 0;
-    int rc = sqlite3_step(b->stmt);
-    if (rc == SQLITE_DONE)
-        return 0;
+    int rc;
+    while ((rc = sqlite3_step(b->stmt)) == SQLITE_DONE) {
+        if (b->file + 1 >= b->nfiles)
+            return 0;
+        if ((rc = open_file(b, b->file + 1)) < 0 || (rc = prepare(b)) < 0)
+            return rc;
+    }
     if (rc != SQLITE_ROW)
         return fail(b, PURR_EFORMAT, "message %llu: cannot read (%s)",
                     (unsigned long long)b->messages + 1,
                     sqlite3_errmsg(b->db));
     b->messages++;
     int64_t tid = sqlite3_column_int64(b->stmt, 0);
-    /* Topics are few and in id order: a binary search. */
-    size_t lo = 0, hi = b->ntopics;
+    /* The file's topics are few and in id order: a binary search. */
+    size_t lo = 0, hi = b->nfmap;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (b->topics[mid].id < tid)
+        if (b->fmap_id[mid] < tid)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == b->ntopics || b->topics[lo].id != tid)
+    if (lo == b->nfmap || b->fmap_id[lo] != tid)
         return fail(b, PURR_EFORMAT, "message %llu: topic_id %lld is not in "
                     "the topics table", (unsigned long long)b->messages,
                     (long long)tid);
-    m->topic = lo;
+    m->topic = b->fmap_topic[lo];
     m->time_ns = sqlite3_column_int64(b->stmt, 1);
     if (m->time_ns < 0)
         return fail(b, PURR_EFORMAT, "message %llu: negative timestamp %lld",
@@ -346,5 +527,11 @@ purr__rosbag2_close(purr__rosbag2 *b)
         free(b->topics[i].definition);
     }
     free(b->topics);
+    for (size_t i = 0; i < b->nfiles; i++)
+        free(b->files[i]);
+    free(b->files);
+    free(b->fmap_id);
+    free(b->fmap_topic);
+    free(b->want);
     memset(b, 0, sizeof *b);
 }

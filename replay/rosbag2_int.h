@@ -18,7 +18,7 @@
  * back on purr's built-in types (cdr_int.h).
  *
  * Messages come out in (timestamp, id) order, the order rosbag2 plays
- * them, from one SQLite statement stepped row by row: constant memory
+ * them (file after file for a split bag), from one SQLite statement stepped row by row: constant memory
  * whether or not the file has rosbag2's timestamp index (without it SQLite
  * sorts the (timestamp, id) keys only, in its external sorter, never the
  * messages).
@@ -31,7 +31,6 @@
 #include <stdint.h>
 
 typedef struct purr__rosbag2_topic {
-    int64_t id;          /* topics.id */
     char *name;          /* "/battery_state" (heap) */
     char *type;          /* "sensor_msgs/msg/BatteryState" (heap) */
     char *format;        /* serialization_format: "cdr" (heap) */
@@ -50,8 +49,15 @@ typedef struct purr__rosbag2_msg {
 } purr__rosbag2_msg;
 
 typedef struct purr__rosbag2 {
-    void *db;                     /* sqlite3 * (private) */
-    void *stmt;                   /* sqlite3_stmt *: the messages */
+    void *db;                     /* sqlite3 * of the file being read */
+    void *stmt;                   /* sqlite3_stmt *: its messages */
+    char **files;                 /* the .db3 files, in order (heap) */
+    size_t nfiles;
+    size_t file;                  /* the one being read */
+    int64_t *fmap_id;             /* this file's topic ids ... */
+    size_t *fmap_topic;           /* ... and their index in topics */
+    size_t nfmap;
+    bool *want;                   /* by topic index: read its messages */
     int schema_version;           /* 1 to 4 (or what the schema table says) */
     int metadata_version;         /* the metadata table's latest, or 0 */
     char ros_distro[32];          /* the schema table's, or "" */
@@ -61,13 +67,16 @@ typedef struct purr__rosbag2 {
     int64_t start_ns;             /* the earliest timestamp of any topic */
     int64_t max_id;               /* the largest message id (progress) */
     uint64_t messages;            /* messages read so far */
-    uint64_t size;                /* the file's size in bytes */
+    uint64_t size;                /* the files' size in bytes */
     char err[320];                /* the last error, one line */
 } purr__rosbag2;
 
 /* Opens the .db3 at path read-only, tells its schema version and reads its
- * topics (and definitions). Returns 0, or PURR_ENOENT / PURR_EFORMAT with
- * b->err set (close b even then). */
+ * topics (and definitions). path may also be a split bag: a directory
+ * whose metadata.yaml (rosbag2_bagfile_information, storage_identifier
+ * sqlite3) lists its .db3 files in relative_file_paths; they are read one
+ * after the other, their topics merged by name. Returns 0, or PURR_ENOENT
+ * / PURR_EFORMAT with b->err set (close b even then). */
 int purr__rosbag2_open(purr__rosbag2 *b, const char *path);
 /* Starts reading the messages of the topics whose indexes (in b->topics)
  * are in want (n of them; n == 0: every topic). Returns 0 or PURR_EFORMAT

@@ -104,6 +104,8 @@ setup(void)
 static void
 teardown(void)
 {
+    if (getenv("PURR_TEST_KEEP"))
+        return;
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     (void)system(cmd);
@@ -139,7 +141,8 @@ static const char custom_msg[] =
  * (and its timestamp index when index). custom adds /custom, whose type
  * only the file's message_definitions define (version 4). */
 static const char *
-make_bag(const char *name, int version, bool index, bool custom)
+make_bag_at(const char *name, int version, bool index, bool custom,
+            int shift_ms, int id_base)
 {
     static char path[400];
     snprintf(path, sizeof path, "%s/%s.db3", dir, name);
@@ -201,10 +204,10 @@ make_bag(const char *name, int version, bool index, bool custom)
         int id = 0;
         for (int k = 0; k < ntopics; k++)
             if (strcmp(names[k], msgs[i].topic) == 0)
-                id = k + 1;
+                id = id_base + k + 1;
         if (!id) {
             names[ntopics++] = msgs[i].topic;
-            id = ntopics;
+            id = id_base + ntopics;
             sqlite3_bind_int(tst, 1, id);
             sqlite3_bind_text(tst, 2, msgs[i].topic, -1, SQLITE_STATIC);
             sqlite3_bind_text(tst, 3, msgs[i].type, -1, SQLITE_STATIC);
@@ -213,7 +216,7 @@ make_bag(const char *name, int version, bool index, bool custom)
         }
         ids[i] = id;
     }
-    int custom_id = ntopics + 1;
+    int custom_id = id_base + ntopics + 1;
     if (custom) {
         sqlite3_bind_int(tst, 1, custom_id);
         sqlite3_bind_text(tst, 2, "/custom", -1, SQLITE_STATIC);
@@ -241,7 +244,7 @@ make_bag(const char *name, int version, bool index, bool custom)
         } else {
             data = msgs[j].file ? slurp(msgs[j].file, &len) : strdup("x");
             sqlite3_bind_int(mst, 1, ids[j]);
-            t += msgs[j].ms * 1000000LL;
+            t += (msgs[j].ms + shift_ms) * 1000000LL;
         }
         sqlite3_bind_int64(mst, 2, t);
         sqlite3_bind_blob(mst, 3, data, len, SQLITE_TRANSIENT);
@@ -254,6 +257,12 @@ make_bag(const char *name, int version, bool index, bool custom)
     exec(db, "COMMIT");
     sqlite3_close(db);
     return path;
+}
+
+static const char *
+make_bag(const char *name, int version, bool index, bool custom)
+{
+    return make_bag_at(name, version, index, custom, 0, 0);
 }
 
 static void
@@ -462,5 +471,46 @@ Test(rosbag2, not_a_bag)
     cr_assert_eq(st, 2);
     cr_assert(strstr(e, "purr: empty.db3: not a rosbag2 file (no topics and "
                         "messages tables)"),
+              "%s", e);
+}
+
+/* A split bag: a directory with metadata.yaml and two .db3 files (the
+ * second a second later, with other topic ids), given as the directory. */
+Test(rosbag2, split_bag_directory)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/split", dir);
+    cr_assert_eq(system(cmd), 0);
+    make_bag_at("split/split_0", 4, true, false, 0, 0);
+    make_bag_at("split/split_1", 4, true, false, 1000, 100);
+    write_map("split/metadata.yaml",
+              "rosbag2_bagfile_information:\n"
+              "  version: 5\n"
+              "  storage_identifier: sqlite3\n"
+              "  relative_file_paths:\n"
+              "    - split_0.db3\n"
+              "    - split/split_1.db3\n"); /* older rosbag2's spelling */
+    write_map("map.yaml", map_common);
+    char o[4096], e[4096];
+    int st = purr_cmd_in(dir, "import split -o split.db --scene bin.yaml "
+                              "--map map.yaml",
+                         o, sizeof o, e, sizeof e);
+    cr_assert_eq(st, 0, "exit %d: %s", st, e);
+    char db[400];
+    snprintf(db, sizeof db, "%s/split.db", dir);
+    /* bat: 0.87f, 0.25 in the first file, again both in the second. */
+    expect(db, "bat", purr_datum_double(0.25), 4);
+    expect(db, "u64", purr_datum_int(12345678901234LL), 1);
+    int n;
+    purr_datum last = last_of(db, "bat", &n);
+    purr_datum_free(&last);
+    /* A directory without metadata.yaml is no bag. */
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/nobag", dir);
+    cr_assert_eq(system(cmd), 0);
+    st = purr_cmd_in(dir, "import nobag --format rosbag2 -o n.db --scene "
+                          "bin.yaml --map map.yaml",
+                     o, sizeof o, e, sizeof e);
+    cr_assert_eq(st, 2);
+    cr_assert(strstr(e, "purr: nobag: a directory without metadata.yaml"),
               "%s", e);
 }
