@@ -1,6 +1,6 @@
-/* cdr_int.h - ROS 2 message layouts and the CDR reader that takes one
- * field out of a serialized message (replay/cdr.c), for the rosbag2 and
- * MCAP importers.
+/* cdr_int.h - ROS 2 message layouts (replay/cdr.c) and the CDR reader
+ * that takes one field out of a serialized message (replay/cdr_read.c),
+ * for the rosbag2 and MCAP importers.
  *
  * A schema is a message type with every type it uses, parsed from ROS 2
  * .msg text (the "ros2msg" definitions MCAP files and newer rosbag2 files
@@ -122,5 +122,13 @@ int purr__cdr_path_compile(const purr__cdr_schema *s, const char *path,
 int purr__cdr_extract(const purr__cdr_schema *s, const purr__cdr_path *path,
                       const uint8_t *msg, size_t len, purr_datum *out,
                       char *err, size_t errcap);
+
+/* printf into err (cap bytes), control bytes made '?': one line, whatever
+ * names a file holds. Shared by cdr.c and cdr_read.c. */
+void purr__cdr_errf(char *err, size_t cap, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 #endif /* PURR_CDR_INT_H */
