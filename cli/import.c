@@ -20,17 +20,19 @@
 
 static const char usage_import[] =
     "usage: purr import LOG -o FILE.db --scene SCENE [--map MAP.yaml]\n"
-    "                   [--format csv|jsonl] [--time-column NAME]\n"
+    "                   [--format csv|jsonl|rosbag2|mcap]\n"
+    "                   [--time-column NAME]\n"
     "                   [--time-format s|ms|us|ns|iso8601] [--epoch]\n"
     "                   [--max-gap DURATION] [--force]\n"
     "\n"
     "Turns a field log into a recording of SCENE's inputs, which\n"
     "'purr replay' runs the scene's behaviours against. Logs: CSV, long\n"
     "(header time,value,datum) or wide (a time column, one column per\n"
-    "value, empty cells meaning no update), and JSON Lines. Columns named\n"
-    "like the scene's inputs are taken; a map file names the others. The\n"
-    "log is streamed (any size, constant memory); a bad line stops the\n"
-    "import and leaves no output.\n"
+    "value, empty cells meaning no update), JSON Lines, rosbag2 (.db3)\n"
+    "and MCAP (ROS 2 CDR or JSON channels; a map names /topic.field for\n"
+    "each input). Columns named like the scene's inputs are taken; a map\n"
+    "file names the others. The log is streamed (any size, constant\n"
+    "memory); a bad line stops the import and leaves no output.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE.db    the recording to write (required); an\n"
@@ -40,7 +42,8 @@ static const char usage_import[] =
     "  --map MAP.yaml          which column is the time and how it is\n"
     "                          written, which columns are which inputs\n"
     "                          (docs/import.md)\n"
-    "  --format csv|jsonl      the log's format (default: from its name)\n"
+    "  --format F              csv, jsonl, rosbag2 or mcap (default: from\n"
+    "                          its name, else its first bytes)\n"
     "  --time-column NAME      CSV: the time column (default: the first)\n"
     "  --time-format F         s (default; a unit like 200ms allowed), ms,\n"
     "                          us, ns, or iso8601 (absolute, with a zone)\n"
@@ -182,8 +185,13 @@ purr__cli_import(int argc, char **argv)
                 opts.format = PURR_IMPORT_CSV;
             else if (strcmp(optarg, "jsonl") == 0)
                 opts.format = PURR_IMPORT_JSONL;
+            else if (strcmp(optarg, "rosbag2") == 0)
+                opts.format = PURR_IMPORT_ROSBAG2;
+            else if (strcmp(optarg, "mcap") == 0)
+                opts.format = PURR_IMPORT_MCAP;
             else
-                return usage("--format expects csv or jsonl, got", optarg);
+                return usage("--format expects csv, jsonl, rosbag2 or mcap, "
+                             "got", optarg);
             break;
         case OPT_TIME_COLUMN:
             opts.time_column = optarg;

@@ -64,6 +64,10 @@ purr__import_open_source(purr_import_format fmt, const purr__import_ctx *ctx,
         return purr__import_open_csv(ctx, out, diag);
     case PURR_IMPORT_JSONL:
         return purr__import_open_jsonl(ctx, out, diag);
+    case PURR_IMPORT_ROSBAG2:
+        return purr__import_open_rosbag2(ctx, out, diag);
+    case PURR_IMPORT_MCAP:
+        return purr__import_open_mcap(ctx, out, diag);
     default:
         purr_diag_set(diag, ctx->path, 0, 0,
                       "unknown log format (name it .csv or .jsonl, or give "
@@ -81,6 +85,10 @@ purr_import_format_of(const char *path)
     if ((n >= 6 && strcmp(path + n - 6, ".jsonl") == 0) ||
         (n >= 7 && strcmp(path + n - 7, ".ndjson") == 0))
         return PURR_IMPORT_JSONL;
+    if (n >= 4 && strcmp(path + n - 4, ".db3") == 0)
+        return PURR_IMPORT_ROSBAG2;
+    if (n >= 5 && strcmp(path + n - 5, ".mcap") == 0)
+        return PURR_IMPORT_MCAP;
     return PURR_IMPORT_AUTO;
 }
 
@@ -373,6 +381,8 @@ purr_import_log(const char *log_path, const char *out_db,
     purr_import_format fmt = o.format;
     if (fmt == PURR_IMPORT_AUTO)
         fmt = purr_import_format_of(log_path);
+    if (fmt == PURR_IMPORT_AUTO)
+        fmt = purr__import_sniff(log_path);
     if (fmt == PURR_IMPORT_AUTO) {
         purr_diag_set(diag, log_path, 0, 0,
                       "unknown log format (name it .csv or .jsonl, or give "

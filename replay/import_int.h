@@ -170,6 +170,14 @@ int purr__import_open_csv(const purr__import_ctx *ctx, purr__log_src **out,
                           purr_diag *diag);
 int purr__import_open_jsonl(const purr__import_ctx *ctx, purr__log_src **out,
                             purr_diag *diag);
+/* rosbag2 (.db3) and MCAP: import_bin.c. */
+int purr__import_open_rosbag2(const purr__import_ctx *ctx,
+                              purr__log_src **out, purr_diag *diag);
+int purr__import_open_mcap(const purr__import_ctx *ctx, purr__log_src **out,
+                           purr_diag *diag);
+/* The format a file's first bytes show (SQLite: rosbag2; the MCAP magic),
+ * or PURR_IMPORT_AUTO. */
+purr_import_format purr__import_sniff(const char *path);
 
 /* Opens the source for ctx->path in format fmt (the switch every format
  * adds itself to). Returns 0 or a negative code with diag set. */

@@ -365,9 +365,12 @@ PURR_API int purr_replay_junit_write_cases(FILE *out,
 
 /* Log formats. */
 typedef enum purr_import_format {
-    PURR_IMPORT_AUTO = 0,   /* by extension: .csv, .jsonl or .ndjson */
+    PURR_IMPORT_AUTO = 0,   /* by extension: .csv, .jsonl, .ndjson, .db3,
+                               .mcap; else by the file's first bytes */
     PURR_IMPORT_CSV = 1,
-    PURR_IMPORT_JSONL = 2
+    PURR_IMPORT_JSONL = 2,
+    PURR_IMPORT_ROSBAG2 = 3, /* rosbag2 SQLite storage (.db3) */
+    PURR_IMPORT_MCAP = 4     /* MCAP (.mcap), CDR or JSON channels */
 } purr_import_format;
 
 /* Receives a note for the user, one line without a newline (the columns
