@@ -96,7 +96,14 @@ Test(sweep, finds_the_race_and_reproduces_it)
     char kept[128];
     snprintf(kept, sizeof kept, "kept/courier-seed-%" PRIu64 ".db", seed);
     cr_assert_eq(sh("'" PURR_BIN "' diff again.db %s", kept, NULL), 0);
-    cr_assert_eq(sh("'%s' replay --check %s", PURR_BIN, kept), 0);
+    /* Replay re-checks the expectations: identical transitions, the same
+     * expectation failing again, so exit 1. */
+    cr_assert_eq(sh("'%s' replay --check %s | grep -q 'FAIL  never'",
+                    PURR_BIN, kept),
+                 0, "the kept recording does not replay the failure");
+    cr_assert_eq(sh("'%s' replay --check %s -q >/dev/null; test $? -eq 1",
+                    PURR_BIN, kept),
+                 0, "replaying a failing seed must exit 1");
     cr_assert_eq(sh("test $(ls kept | wc -l) -eq %s", "$(grep -c '\"fail\"' "
                                                       "out.jsonl)",
                     NULL),
