@@ -17,6 +17,7 @@ int purr__cli_run(int argc, char **argv);
 int purr__cli_replay(int argc, char **argv);
 int purr__cli_import(int argc, char **argv);
 int purr__cli_diff(int argc, char **argv);
+int purr__cli_export(int argc, char **argv);
 
 /* `purr run ... --check-determinism --across CMD` (across.c): records the
  * run (argv as purr__cli_run got it) with this program and with CMD, and

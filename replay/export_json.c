@@ -1,0 +1,234 @@
+/* export_json.c - the JSON text of a datum, for MCAP messages and JSON
+ * Lines (export.h).
+ *
+ * Written by hand rather than through jansson: an MCAP export formats one
+ * small JSON document per transition, millions of them, and building a
+ * jansson tree per message costs more than all the rest of the export.
+ * The tests parse what is written here with jansson and with the MCAP
+ * oracle's JSON.parse, and compare it with the recording.
+ *
+ * Two modes (export_int.h): VIEW, for viewers, always writes something
+ * (NaN as "NaN", bytes as base64, invalid UTF-8 as U+FFFD); EXACT, for
+ * `purr import`, writes only what reads back to the same datum and refuses
+ * the rest.
+ */
+#include "export_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+utf8_len(const uint8_t *s, size_t n)
+{
+    uint8_t c = s[0];
+    size_t len;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F; /* no UTF-16 surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* nothing past U+10FFFF */
+    } else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return len;
+}
+
+int
+purr__json_string(purr__buf *b, const char *str, size_t len,
+                  purr__json_mode mode)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *s = (const uint8_t *)str;
+    /* Worst case: every byte becomes a 6-byte \u escape or 3 bytes of
+     * U+FFFD, plus the quotes. */
+    if (len > (SIZE_MAX - 2) / 6)
+        return PURR_ENOMEM;
+    int rc = purr__buf_reserve(b, len * 6 + 2);
+    if (rc < 0)
+        return rc;
+    uint8_t *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < len;) {
+        uint8_t c = s[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *o++ = c;
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            *o++ = '\\';
+            switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\t': *o++ = 't'; break;
+            case '\r': *o++ = 'r'; break;
+            default:
+                *o++ = 'u';
+                *o++ = '0';
+                *o++ = '0';
+                *o++ = (uint8_t)hex[c >> 4];
+                *o++ = (uint8_t)hex[c & 15];
+            }
+            i++;
+            continue;
+        }
+        size_t n = utf8_len(s + i, len - i);
+        if (n > 0) {
+            memcpy(o, s + i, n);
+            o += n;
+            i += n;
+        } else if (mode == PURR__JSON_EXACT) {
+            return PURR_EFORMAT;
+        } else {
+            *o++ = 0xEF; /* U+FFFD, the replacement character */
+            *o++ = 0xBF;
+            *o++ = 0xBD;
+            i++;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    return 0;
+}
+
+/* Appends len bytes as a base64 string (RFC 4648, with padding). */
+static int
+json_base64(purr__buf *b, const uint8_t *s, size_t len)
+{
+    static const char a[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    int rc = purr__buf_reserve(b, (len + 2) / 3 * 4 + 2);
+    if (rc < 0)
+        return rc;
+    char *o = (char *)b->data + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        *o++ = a[v >> 18];
+        *o++ = a[(v >> 12) & 63];
+        *o++ = a[(v >> 6) & 63];
+        *o++ = a[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)s[i + 1] << 8;
+        *o++ = a[v >> 18];
+        *o++ = a[(v >> 12) & 63];
+        *o++ = i + 1 < len ? a[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    *o++ = '"';
+    b->len = (size_t)((uint8_t *)o - b->data);
+    return 0;
+}
+
+/* Appends the decimal digits of v. */
+static int
+json_int(purr__buf *b, int64_t v)
+{
+    int rc = purr__buf_reserve(b, 21);
+    if (rc < 0)
+        return rc;
+    char tmp[24];
+    char *e = tmp + sizeof tmp, *p = e;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    memcpy(b->data + b->len, p, (size_t)(e - p));
+    b->len += (size_t)(e - p);
+    return 0;
+}
+
+static int
+json_double(purr__buf *b, double d, purr__json_mode mode, const char **why)
+{
+    char tmp[64];
+    int n;
+    if (!isfinite(d)) {
+        if (mode == PURR__JSON_EXACT) {
+            if (why)
+                *why = "a NaN or an infinity";
+            return PURR_EFORMAT;
+        }
+        return purr__buf_puts(b, isnan(d)  ? "\"NaN\""
+                                 : d > 0   ? "\"Infinity\""
+                                           : "\"-Infinity\"");
+    }
+    if (mode == PURR__JSON_EXACT) {
+        /* purr's shortest round-tripping text, with ".0" where it would
+         * look like an int: `purr import` reads it back as this double. */
+        purr_datum dd = purr_datum_double(d);
+        size_t len = purr_datum_format(&dd, tmp, sizeof tmp);
+        return purr__buf_put(b, tmp, len < sizeof tmp ? len : 0);
+    }
+    /* 17 significant digits always read back to the same bits; one
+     * snprintf, where the shortest form would take up to three. */
+    n = snprintf(tmp, sizeof tmp, "%.17g", d);
+    return purr__buf_put(b, tmp, (size_t)n);
+}
+
+int
+purr__json_datum(purr__buf *b, const purr_datum *d, purr__json_mode mode,
+                 const char **why)
+{
+    int rc;
+    switch (d->type) {
+    case PURR_T_NIL:
+        return purr__buf_puts(b, "null");
+    case PURR_T_BOOL:
+        return purr__buf_puts(b, d->u.b ? "true" : "false");
+    case PURR_T_INT:
+        return json_int(b, d->u.i);
+    case PURR_T_DOUBLE:
+        return json_double(b, d->u.d, mode, why);
+    case PURR_T_STRING:
+        rc = purr__json_string(b, d->u.s, d->len, mode);
+        if (rc == PURR_EFORMAT && why)
+            *why = "a string that is not UTF-8";
+        return rc;
+    case PURR_T_BYTES:
+        if (mode == PURR__JSON_EXACT) {
+            if (why)
+                *why = "a bytes datum";
+            return PURR_EFORMAT;
+        }
+        return json_base64(b, d->u.bytes, d->len);
+    case PURR_T_TUPLE:
+        if ((rc = purr__buf_puts(b, "[")) < 0)
+            return rc;
+        for (uint32_t i = 0; i < d->len; i++) {
+            if (i > 0 && (rc = purr__buf_puts(b, ", ")) < 0)
+                return rc;
+            if ((rc = purr__json_datum(b, &d->u.items[i], mode, why)) < 0)
+                return rc;
+        }
+        return purr__buf_puts(b, "]");
+    default:
+        return PURR_EFORMAT;
+    }
+}
