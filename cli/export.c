@@ -12,6 +12,7 @@
 
 #include <purr/export.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static const char usage_export[] =
     "usage: purr export FILE.db -o OUT [--format mcap|csv|csv-long|jsonl]\n"
     "                   [--values A,B,...] [--inputs] [--all]\n"
     "                   [--from T] [--to T] [--compression zstd|lz4|none]\n"
-    "                   [--no-tasks] [--force] [-q]\n"
+    "                   [--no-tasks] [--chunk-size BYTES] [--force] [-q]\n"
     "\n"
     "Writes a recording's transitions for other tools: MCAP for Foxglove\n"
     "and Lichtblick (one channel per value, topic /NAME, plot\n"
@@ -45,6 +46,8 @@ static const char usage_export[] =
     "                        seconds: 2.5)\n"
     "  --compression C       MCAP chunks: zstd (default), lz4 or none\n"
     "  --no-tasks            MCAP: leave out the /purr/tasks channel\n"
+    "  --chunk-size BYTES    MCAP: close a chunk past BYTES uncompressed\n"
+    "                        (default 1048576)\n"
     "  --force               replace an existing OUT\n"
     "  -q, --quiet           no summary line on stderr\n"
     "  -h, --help            show this help\n"
@@ -93,7 +96,7 @@ int
 purr__cli_export(int argc, char **argv)
 {
     enum { O_VALUES = 256, O_INPUTS, O_ALL, O_FROM, O_TO, O_COMPRESSION,
-           O_NO_TASKS, O_FORCE };
+           O_NO_TASKS, O_FORCE, O_CHUNK };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'},
@@ -105,6 +108,7 @@ purr__cli_export(int argc, char **argv)
         {"to", required_argument, NULL, O_TO},
         {"compression", required_argument, NULL, O_COMPRESSION},
         {"no-tasks", no_argument, NULL, O_NO_TASKS},
+        {"chunk-size", required_argument, NULL, O_CHUNK},
         {"force", no_argument, NULL, O_FORCE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -198,6 +202,19 @@ purr__cli_export(int argc, char **argv)
                 status = usage("--compression expects zstd, lz4 or none, got",
                                optarg);
             break;
+        case O_CHUNK: {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' ||
+                n < 64 || n > (1ull << 30))
+                status = usage("--chunk-size expects a number of bytes "
+                               "from 64 to 1073741824, got",
+                               optarg);
+            else
+                opts.chunk_bytes = (size_t)n;
+            break;
+        }
         case O_NO_TASKS:
             opts.no_tasks = true;
             break;

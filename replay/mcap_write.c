@@ -465,7 +465,7 @@ compress_chunk(purr__mcap *w, const uint8_t **data /* out */,
         if ((rc = purr__buf_reserve(&w->packed, bound)) < 0)
             return rc;
         size_t n = ZSTD_compressCCtx(w->zstd, w->packed.data, bound, c->data,
-                                     c->len, ZSTD_CLEVEL_DEFAULT);
+                                     c->len, 1);
         if (ZSTD_isError(n))
             return w->err = PURR_EIO;
         w->packed.len = n;
