@@ -16,8 +16,10 @@
 //   {"kind":"schema","id":1,"name":...,"encoding":...,"data":{...}}
 //   {"kind":"channel","id":1,"topic":...,"schema":1,"encoding":...,"metadata":{...}}
 //   {"kind":"metadata","name":...,"metadata":{...}}
-//   {"kind":"message","topic":...,"channel":1,"sequence":0,"logTime":"ns","data":{...}}
-//      (in file order; data is the JSON payload parsed)
+//   {"kind":"message","topic":...,"channel":1,"sequence":0,"logTime":"ns",
+//    "publishTime":"ns","raw":"{\"value\": ...}"}
+//      (in file order; raw is the payload's text, which JSON.parse read as
+//      a JSON object)
 //   {"kind":"statistics","messageCount":"n","messageStartTime":"ns",
 //    "messageEndTime":"ns","chunkCount":n,"schemaCount":n,"channelCount":n,
 //    "metadataCount":n,"channelMessageCounts":{"topic":"n",...}}
@@ -136,10 +138,16 @@ async function main() {
            encoding: c.messageEncoding, metadata: Object.fromEntries(c.metadata) });
   for (const m of metadata)
     emit({ kind: "metadata", name: m.name, metadata: Object.fromEntries(m.metadata) });
-  for (const m of streamed)
+  for (const m of streamed) {
+    // The payload must be UTF-8 and JSON (an object); it is printed as its
+    // text, since a JavaScript number cannot hold every int64.
+    const raw = decoder.decode(m.data);
+    const data = JSON.parse(raw);
+    if (typeof data !== "object" || data === null || Array.isArray(data))
+      fail(`message ${m.channelId}:${m.sequence}: the payload is no JSON object`);
     emit({ kind: "message", topic: channels.get(m.channelId).topic, channel: m.channelId,
-           sequence: m.sequence, logTime: m.logTime, publishTime: m.publishTime,
-           data: JSON.parse(decoder.decode(m.data)) });
+           sequence: m.sequence, logTime: m.logTime, publishTime: m.publishTime, raw });
+  }
   const counts = {};
   for (const [id, n] of st.channelMessageCounts) counts[channels.get(id).topic] = n;
   emit({ kind: "statistics", messageCount: st.messageCount,
