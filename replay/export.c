@@ -77,6 +77,67 @@ schema_of(purr_type type)
 #undef SCHEMA
 }
 
+/* The JSON Schema of a /purr/tasks message. */
+static const char TASK_SCHEMA[] =
+    "{\"type\":\"object\",\"title\":\"purr task event\","
+    "\"properties\":{"
+    "\"event\":{\"type\":\"string\",\"enum\":[\"spawned\",\"started\","
+    "\"blocked\",\"woken\",\"cancelled\",\"ended\"]},"
+    "\"task\":{\"type\":\"integer\",\"description\":\"task id\"},"
+    "\"name\":{\"type\":\"string\"},"
+    "\"parent\":{\"type\":\"integer\",\"description\":"
+    "\"the task owning its nursery (0: none)\"},"
+    "\"status\":{\"type\":\"integer\",\"description\":"
+    "\"ended: the result; woken: the wake code\"},"
+    "\"detail\":{\"type\":[\"string\",\"null\"],\"description\":"
+    "\"blocked: what the task waits for\"}},"
+    "\"required\":[\"event\",\"task\",\"name\",\"parent\",\"status\","
+    "\"detail\"]}";
+
+/* Formats the current task event of it as a /purr/tasks message. */
+static int
+task_message(purr__buf *b, const purr_recording_task_iter *it)
+{
+    static const char *const names[] = {"?",       "spawned", "started",
+                                        "blocked", "woken",   "cancelled",
+                                        "ended"};
+    char tmp[160];
+    b->len = 0;
+    snprintf(tmp, sizeof tmp, "{\"event\": \"%s\", \"task\": %" PRIu64
+             ", \"name\": ", names[it->kind <= 6 ? it->kind : 0], it->task_id);
+    int rc = purr__buf_puts(b, tmp);
+    if (rc == 0)
+        rc = purr__json_string(b, it->task_name, strlen(it->task_name),
+                               PURR__JSON_VIEW);
+    snprintf(tmp, sizeof tmp,
+             ", \"parent\": %" PRIu64 ", \"status\": %" PRId32
+             ", \"detail\": ",
+             it->parent_task_id, it->status);
+    if (rc == 0)
+        rc = purr__buf_puts(b, tmp);
+    if (rc == 0)
+        rc = it->detail ? purr__json_string(b, it->detail, strlen(it->detail),
+                                            PURR__JSON_VIEW)
+                        : purr__buf_puts(b, "null");
+    if (rc == 0)
+        rc = purr__buf_puts(b, "}");
+    return rc;
+}
+
+/* Steps ti to its next event at or after from_ns; *more says whether there
+ * is one (at or before to_ns). Returns 0 or an error with diag set. */
+static int
+task_step(purr_recording_task_iter *ti, purr_time from_ns, purr_time to_ns,
+          bool *more, purr_diag *diag)
+{
+    int rc;
+    while ((rc = purr_recording_task_iter_next(ti, diag)) == 0 &&
+           ti->time_ns < from_ns)
+        ;
+    *more = rc == 0 && ti->time_ns <= to_ns;
+    return rc == PURR_ECLOSED ? 0 : rc;
+}
+
 /* Parses the metadata start_epoch_ns (decimal int64 ns since the Unix
  * epoch, not negative). Returns 0 or PURR_EFORMAT. */
 static int
@@ -158,6 +219,24 @@ export_mcap(purr_recording *rec, FILE *out, const purr_export_options *o,
         free(topic);
         cols[c].channel = rc;
     }
+    /* The task events, on a channel of their own when there are any. */
+    purr_recording_task_iter ti;
+    bool topen = false, tmore = false;
+    int tchannel = 0;
+    if (rc >= 0 && !o->no_tasks) {
+        rc = purr_recording_task_iter_open(&ti, rec, diag);
+        topen = rc == 0;
+        if (rc == 0)
+            rc = task_step(&ti, from_ns, to_ns, &tmore, diag);
+        if (rc == 0 && tmore &&
+            (rc = purr__mcap_schema(w, "purr.task_event", "jsonschema",
+                                    TASK_SCHEMA)) >= 0) {
+            const char *keys[] = {"purr.role"};
+            const char *vals[] = {"task events"};
+            rc = tchannel = purr__mcap_channel(w, rc, "/purr/tasks", "json",
+                                               keys, vals, 1);
+        }
+    }
     if (rc >= 0) {
         size_t n = purr_recording_meta_count(rec);
         const char **keys = calloc(n + 1, sizeof *keys);
@@ -186,6 +265,18 @@ export_mcap(purr_recording *rec, FILE *out, const purr_export_options *o,
             continue;
         if (it.time_ns > to_ns)
             break;
+        /* The task events up to this instant come first. */
+        while (tmore && ti.time_ns <= it.time_ns && rc >= 0) {
+            if ((rc = task_message(&msg, &ti)) < 0 ||
+                (rc = purr__mcap_message(w, tchannel,
+                                         epoch + (uint64_t)ti.time_ns,
+                                         msg.data, msg.len)) < 0)
+                break;
+            stats->task_events++;
+            rc = task_step(&ti, from_ns, to_ns, &tmore, diag);
+        }
+        if (rc < 0)
+            break;
         int c = col_of[it.value - first];
         if (c < 0)
             continue;
@@ -203,8 +294,20 @@ export_mcap(purr_recording *rec, FILE *out, const purr_export_options *o,
     }
     if (rc == PURR_ECLOSED)
         rc = 0;
+    /* The task events after the last transition. */
+    while (tmore && rc >= 0) {
+        if ((rc = task_message(&msg, &ti)) < 0 ||
+            (rc = purr__mcap_message(w, tchannel,
+                                     epoch + (uint64_t)ti.time_ns, msg.data,
+                                     msg.len)) < 0)
+            break;
+        stats->task_events++;
+        rc = task_step(&ti, from_ns, to_ns, &tmore, diag);
+    }
     if (open)
         purr_recording_iter_close(&it);
+    if (topen)
+        purr_recording_task_iter_close(&ti);
     purr__buf_free(&msg);
     if (rc >= 0)
         rc = purr__mcap_finish(w);

@@ -18,6 +18,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +204,7 @@ json_is_datum(json_t *j, const purr_datum *d)
 typedef struct expect {
     const char *const *values; /* NULL: inputs and outputs (all: every) */
     bool all;
+    bool no_tasks;             /* no /purr/tasks channel expected */
     purr_time from_ns, to_ns;  /* to_ns 0: no upper bound */
     uint64_t min_chunks;
 } expect;
@@ -217,6 +219,67 @@ selected(const expect *x, const purr_recorded_value *v)
         return false;
     }
     return x->all || v->role != PURR_ROLE_INTERNAL;
+}
+
+/* The task events of db in [from_ns, to_ns] as the SQL view task_event
+ * lists them (a decoder independent of purr's reader), with the task's
+ * name: one JSON object per event, as the export writes them. */
+static json_t *
+task_events_of(const char *path, const expect *x)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                 SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db,
+                                    "SELECT time_ns, kind, task_id, "
+                                    "parent_task_id, status, detail, "
+                                    "(SELECT name FROM task WHERE id = "
+                                    "task_id) FROM task_event ORDER BY seq",
+                                    -1, &st, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    static const char *const kinds[] = {"?",     "spawned",   "started",
+                                        "blocked", "woken", "cancelled",
+                                        "ended"};
+    json_t *all = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t t = sqlite3_column_int64(st, 0);
+        if (t < x->from_ns || (x->to_ns && t > x->to_ns))
+            continue;
+        int kind = sqlite3_column_int(st, 1);
+        cr_assert(kind >= 1 && kind <= 6);
+        const char *detail = (const char *)sqlite3_column_text(st, 5);
+        const char *name = (const char *)sqlite3_column_text(st, 6);
+        json_t *e = json_pack(
+            "{s:I, s:s, s:I, s:s, s:I, s:I, s:o}", "time_ns", (json_int_t)t,
+            "event", kinds[kind], "task",
+            (json_int_t)sqlite3_column_int64(st, 2), "name", name ? name : "",
+            "parent", (json_int_t)sqlite3_column_int64(st, 3), "status",
+            (json_int_t)sqlite3_column_int64(st, 4), "detail",
+            detail && detail[0] ? json_string(detail) : json_null());
+        cr_assert(e);
+        json_array_append_new(all, e);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return all;
+}
+
+/* Checks a /purr/tasks message against the expected event e. */
+static void
+check_task_message(json_t *m, json_t *e)
+{
+    char t[32];
+    u64_text(t, sizeof t, (uint64_t)json_integer_value(
+                              json_object_get(e, "time_ns")));
+    cr_assert_str_eq(jstr(m, "logTime"), t);
+    json_error_t err_;
+    json_t *p = json_loads(jstr(m, "raw"), 0, &err_);
+    cr_assert(p, "%s", err_.text);
+    json_object_del(e, "time_ns");
+    cr_assert(json_equal(p, e), "task event %s, expected %s",
+              jstr(m, "raw"), json_dumps(e, JSON_COMPACT));
+    json_decref(p);
 }
 
 /* Compares the oracle's reading of the MCAP file with the recording db:
@@ -285,6 +348,17 @@ check_mcap(const mcap_view *v, const char *db, const expect *x)
         topic_of[k] = json_string_value(json_object_get(c, "topic"));
         nchannels++;
     }
+    json_t *tasks = task_events_of(path, x);
+    const char *task_topic = NULL;
+    if (!x->no_tasks && json_array_size(tasks) > 0) {
+        json_t *c = v->lines[i++];
+        cr_assert_str_eq(jstr(c, "topic"), "/purr/tasks");
+        json_int_t sid = json_integer_value(json_object_get(c, "schema"));
+        cr_assert_str_eq(jstr(schema_by_id[sid], "name"), "purr.task_event");
+        task_topic = "/purr/tasks";
+        nchannels++;
+    }
+    size_t ntasks = task_topic ? json_array_size(tasks) : 0, tk = 0;
     cr_assert(i < v->n);
     cr_assert_str_eq(jstr(v->lines[i], "kind"), "metadata",
                      "more channels than chosen values");
@@ -313,6 +387,12 @@ check_mcap(const mcap_view *v, const char *db, const expect *x)
             (x->to_ns && it.time_ns > x->to_ns))
             continue;
         size_t k = (size_t)(it.value - v0);
+        /* The task events that come before this transition. */
+        while (i < v->n && !strcmp(jstr(v->lines[i], "kind"), "message") &&
+               !strcmp(jstr(v->lines[i], "topic"), "/purr/tasks")) {
+            cr_assert_lt(tk, ntasks, "more task events than recorded");
+            check_task_message(v->lines[i++], json_array_get(tasks, tk++));
+        }
         cr_assert(i < v->n, "message missing: seq %" PRIu64, it.seq);
         json_t *m = v->lines[i++];
         cr_assert_str_eq(jstr(m, "kind"), "message");
@@ -338,14 +418,33 @@ check_mcap(const mcap_view *v, const char *db, const expect *x)
                   "seq %" PRIu64 " (%s): the message %s does not hold %s",
                   it.seq, it.value->name, raw, text);
         json_decref(payload);
-        if (n == 0)
-            first = it.time_ns;
-        last = it.time_ns;
         counts[k]++;
         n++;
     }
     cr_assert_eq(rc, PURR_ECLOSED, "%s", diag.message);
     purr_recording_iter_close(&it);
+    while (i < v->n && !strcmp(jstr(v->lines[i], "kind"), "message") &&
+           !strcmp(jstr(v->lines[i], "topic"), "/purr/tasks")) {
+        cr_assert_lt(tk, ntasks, "more task events than recorded");
+        check_task_message(v->lines[i++], json_array_get(tasks, tk++));
+    }
+    cr_assert_eq(tk, ntasks, "task events missing");
+    json_decref(tasks);
+
+    /* Log times never decrease, in file order; their range is what the
+     * statistics must say. */
+    uint64_t prev = 0, nmsg = 0;
+    for (size_t q = 0; q < v->n; q++) {
+        if (strcmp(jstr(v->lines[q], "kind"), "message") != 0)
+            continue;
+        uint64_t t = strtoull(jstr(v->lines[q], "logTime"), NULL, 10);
+        cr_assert_geq(t, prev, "log time goes back at line %zu", q);
+        if (nmsg++ == 0)
+            first = (purr_time)t;
+        last = (purr_time)t;
+        prev = t;
+    }
+    cr_assert_eq(nmsg, n + ntasks);
 
     /* Statistics. */
     cr_assert(i < v->n, "no statistics line");
@@ -353,7 +452,7 @@ check_mcap(const mcap_view *v, const char *db, const expect *x)
     cr_assert_str_eq(jstr(st, "kind"), "statistics",
                      "more messages than transitions");
     char num[32];
-    u64_text(num, sizeof num, n);
+    u64_text(num, sizeof num, nmsg);
     cr_assert_str_eq(jstr(st, "messageCount"), num);
     u64_text(num, sizeof num, (uint64_t)first);
     cr_assert_str_eq(jstr(st, "messageStartTime"), num);
@@ -375,6 +474,10 @@ check_mcap(const mcap_view *v, const char *db, const expect *x)
             continue;
         u64_text(num, sizeof num, counts[k]);
         cr_assert_str_eq(jstr(cmc, topic_of[k]), num, "%s", topic_of[k]);
+    }
+    if (task_topic) {
+        u64_text(num, sizeof num, ntasks);
+        cr_assert_str_eq(jstr(cmc, task_topic), num);
     }
     cr_assert_eq(i, v->n, "lines after the statistics");
     purr_recording_close(rec);
@@ -521,11 +624,12 @@ make_odd(const char *name)
 Test(export, mcap_odd_datums)
 {
     make_odd("odd.db");
-    cr_assert_eq(purr("export odd.db -o odd.mcap --all"), 0, "%s", err);
+    cr_assert_eq(purr("export odd.db -o odd.mcap --all --no-tasks"), 0, "%s",
+                 err);
     mcap_view v;
     mcap_read(&v, "odd.mcap", false);
     cr_assert_eq(v.status, 0, "the oracle refused the file");
-    expect x = {.all = true};
+    expect x = {.all = true, .no_tasks = true};
     check_mcap(&v, "odd.db", &x);
     mcap_free(&v);
 }
