@@ -742,20 +742,19 @@ Test(export, mcap_changed_byte_refused)
         path_in(path, sizeof path, "c.mcap");
         long len, summary;
         long at = first_chunk_records(path, &len, &summary);
-        /* Whole, the file reads. */
-        mcap_view v;
-        mcap_read(&v, "c.mcap", false);
-        cr_assert_eq(v.status, 0);
-        mcap_free(&v);
         /* A byte in the middle of the chunk's records changed. */
         flip_byte(path, at + len / 2);
+        mcap_view v;
         mcap_read(&v, "c.mcap", true);
         cr_assert_neq(v.status, 0, "%s: a changed chunk was read",
                       compressions[k]);
         if (strcmp(compressions[k], "none") == 0)
             cr_assert(strstr(v.text, "CRC"), "%s", v.text);
         mcap_free(&v);
-        /* Restored, then a byte of the summary changed. */
+        if (k > 0)
+            continue;
+        /* Restored (the other tests read whole files), then a byte of the
+         * summary changed: the footer's summary CRC no longer matches. */
         flip_byte(path, at + len / 2);
         flip_byte(path, summary + 20);
         mcap_read(&v, "c.mcap", true);
