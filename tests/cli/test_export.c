@@ -267,11 +267,11 @@ task_events_of(const char *path, const expect *x)
 
 /* Checks a /purr/tasks message against the expected event e. */
 static void
-check_task_message(json_t *m, json_t *e)
+check_task_message(json_t *m, json_t *e, uint64_t epoch)
 {
     char t[32];
-    u64_text(t, sizeof t, (uint64_t)json_integer_value(
-                              json_object_get(e, "time_ns")));
+    u64_text(t, sizeof t, epoch + (uint64_t)json_integer_value(
+                                      json_object_get(e, "time_ns")));
     cr_assert_str_eq(jstr(m, "logTime"), t);
     json_error_t err_;
     json_t *p = json_loads(jstr(m, "raw"), 0, &err_);
@@ -349,6 +349,10 @@ check_mcap(const mcap_view *v, const char *db, const expect *x)
         nchannels++;
     }
     json_t *tasks = task_events_of(path, x);
+    /* Log times: the recording's start_epoch_ns, when it has one, plus
+     * the virtual time. */
+    const char *epoch_text = purr_recording_meta(rec, "start_epoch_ns");
+    uint64_t epoch = epoch_text ? strtoull(epoch_text, NULL, 10) : 0;
     const char *task_topic = NULL;
     if (!x->no_tasks && json_array_size(tasks) > 0) {
         json_t *c = v->lines[i++];
@@ -391,7 +395,8 @@ check_mcap(const mcap_view *v, const char *db, const expect *x)
         while (i < v->n && !strcmp(jstr(v->lines[i], "kind"), "message") &&
                !strcmp(jstr(v->lines[i], "topic"), "/purr/tasks")) {
             cr_assert_lt(tk, ntasks, "more task events than recorded");
-            check_task_message(v->lines[i++], json_array_get(tasks, tk++));
+            check_task_message(v->lines[i++], json_array_get(tasks, tk++),
+                               epoch);
         }
         cr_assert(i < v->n, "message missing: seq %" PRIu64, it.seq);
         json_t *m = v->lines[i++];
@@ -399,7 +404,7 @@ check_mcap(const mcap_view *v, const char *db, const expect *x)
         cr_assert_str_eq(jstr(m, "topic"), topic_of[k], "seq %" PRIu64,
                          it.seq);
         char t[32];
-        u64_text(t, sizeof t, (uint64_t)it.time_ns);
+        u64_text(t, sizeof t, epoch + (uint64_t)it.time_ns);
         cr_assert_str_eq(jstr(m, "logTime"), t, "seq %" PRIu64, it.seq);
         cr_assert_str_eq(jstr(m, "publishTime"), t);
         json_int_t sq = json_integer_value(json_object_get(m, "sequence"));
@@ -426,7 +431,8 @@ check_mcap(const mcap_view *v, const char *db, const expect *x)
     while (i < v->n && !strcmp(jstr(v->lines[i], "kind"), "message") &&
            !strcmp(jstr(v->lines[i], "topic"), "/purr/tasks")) {
         cr_assert_lt(tk, ntasks, "more task events than recorded");
-        check_task_message(v->lines[i++], json_array_get(tasks, tk++));
+        check_task_message(v->lines[i++], json_array_get(tasks, tk++),
+                               epoch);
     }
     cr_assert_eq(tk, ntasks, "task events missing");
     json_decref(tasks);
@@ -600,6 +606,10 @@ make_odd(const char *name)
     purr_recorder *r = purr_recorder_open(path, NULL, &diag);
     cr_assert(r, "%s", diag.message);
     cr_assert_eq(purr_recorder_attach(r, loop), 0);
+    /* A field log's absolute start: MCAP log times add it. */
+    cr_assert_eq(purr_recorder_set_meta(r, "start_epoch_ns",
+                                        "1700000000123456789"),
+                 0);
     struct odd o;
     o.x = purr_value_new(loop, "x", PURR_ROLE_INPUT, PURR_T_DOUBLE, NULL);
     o.s = purr_value_new(loop, "s", PURR_ROLE_INPUT, PURR_T_STRING, NULL);
