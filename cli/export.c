@@ -275,12 +275,17 @@ purr__cli_export(int argc, char **argv)
             fprintf(stderr, "purr: export: %s\n", buf);
             status = stats.output_failed ? 3 : 2;
         } else {
-            if (!quiet)
+            if (!quiet && stats.task_events > 0)
                 fprintf(stderr,
                         "purr: export: %s: %" PRIu64 " transitions, %" PRIu64
                         " task events, %" PRIu64 " bytes\n",
                         out, stats.transitions, stats.task_events,
                         stats.bytes);
+            else if (!quiet)
+                fprintf(stderr,
+                        "purr: export: %s: %" PRIu64 " transitions, %" PRIu64
+                        " bytes\n",
+                        out, stats.transitions, stats.bytes);
             status = 0;
         }
     }
