@@ -102,6 +102,9 @@ typedef enum purr__json_mode {
  * mode: a datum JSON Lines cannot hold; *why, when not NULL, says what). */
 int purr__json_datum(purr__buf *b, const purr_datum *d, purr__json_mode mode,
                      const char **why /* out */);
+/* Writes d as printf's "%.17g" does into out (32 bytes), NUL not
+ * included; returns the length. Exact: the text reads back to d. */
+size_t purr__json_g17(double d, char *out /* out */);
 /* Appends s (len bytes) as a JSON string, quotes included. Exact mode
  * refuses bytes that are not UTF-8 (PURR_EFORMAT). */
 int purr__json_string(purr__buf *b, const char *s, size_t len,

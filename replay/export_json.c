@@ -164,6 +164,83 @@ json_int(purr__buf *b, int64_t v)
     return 0;
 }
 
+/* Writes d as printf's "%.17g" would, for d in [1e-4, 1e15) (the range
+ * of most recorded quantities, where %g uses fixed notation), without
+ * printf's multi-precision arithmetic, which costs more than the rest of
+ * an MCAP export: d = m * 2^e exactly, with m < 2^53 and -67 < e < 0, so
+ * the 17 significant digits are round(m * 10^(16 - X) / 2^-e) for X, the
+ * decimal exponent, from -4 to 14: a 120-bit product, rounded half to
+ * even as printf rounds. Returns the length written to out (at least 24
+ * bytes), or 0 when d is outside the range (then use snprintf). */
+static size_t
+g17_fixed(double d, char *out)
+{
+    if (!(d >= 1e-4 && d < 1e15))
+        return 0;
+    int e2;
+    double frac = frexp(d, &e2); /* d = frac * 2^e2, frac in [0.5, 1) */
+    uint64_t m = (uint64_t)ldexp(frac, 53);
+    int shift = 53 - e2; /* d = m / 2^shift, shift in [4, 67] */
+    static const double pow10[] = {1e-4, 1e-3, 1e-2, 1e-1, 1e0,  1e1,
+                                   1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+                                   1e14, 1e15};
+    int x = -4;
+    while (x < 14 && d >= pow10[x + 5])
+        x++;
+    unsigned __int128 n = 0;
+    for (int tries = 0; tries < 3; tries++) {
+        unsigned __int128 num = m;
+        for (int k = 0; k < 16 - x; k++)
+            num *= 10;
+        unsigned __int128 q = num >> shift;
+        unsigned __int128 r = num - (q << shift);
+        unsigned __int128 half = (unsigned __int128)1 << (shift - 1);
+        if (r > half || (r == half && (q & 1)))
+            q++;
+        n = q;
+        /* The estimate of x was off by one when the digits are not 17
+         * (a power of ten not exact in binary, or rounding up to 10^17). */
+        if (n >= (unsigned __int128)100000000000000000ull && x < 14)
+            x++;
+        else if (n < (unsigned __int128)10000000000000000ull && x > -4)
+            x--;
+        else
+            break;
+    }
+    if (n < 10000000000000000ull || n >= 100000000000000000ull)
+        return 0;
+    char digits[17];
+    uint64_t v = (uint64_t)n;
+    for (int i = 16; i >= 0; i--) {
+        digits[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    /* Fixed notation: X + 1 digits before the point (or "0." and -X - 1
+     * zeros), then the rest, trailing zeros and a bare point dropped. */
+    int last = 16;
+    while (last > 0 && digits[last] == '0' && last > x)
+        last--;
+    char *o = out;
+    if (x >= 0) {
+        memcpy(o, digits, (size_t)x + 1);
+        o += x + 1;
+        if (last > x) {
+            *o++ = '.';
+            memcpy(o, digits + x + 1, (size_t)(last - x));
+            o += last - x;
+        }
+    } else {
+        *o++ = '0';
+        *o++ = '.';
+        for (int z = 0; z < -x - 1; z++)
+            *o++ = '0';
+        memcpy(o, digits, (size_t)last + 1);
+        o += last + 1;
+    }
+    return (size_t)(o - out);
+}
+
 static int
 json_double(purr__buf *b, double d, purr__json_mode mode, const char **why)
 {
@@ -187,9 +264,30 @@ json_double(purr__buf *b, double d, purr__json_mode mode, const char **why)
         return purr__buf_put(b, tmp, len < sizeof tmp ? len : 0);
     }
     /* 17 significant digits always read back to the same bits; one
-     * snprintf, where the shortest form would take up to three. */
+     * conversion, where the shortest form would take up to three. */
+    size_t len = g17_fixed(d < 0 ? -d : d, tmp + 1);
+    if (len > 0) {
+        tmp[0] = '-';
+        return d < 0 ? purr__buf_put(b, tmp, len + 1)
+                     : purr__buf_put(b, tmp + 1, len);
+    }
     n = snprintf(tmp, sizeof tmp, "%.17g", d);
     return purr__buf_put(b, tmp, (size_t)n);
+}
+
+size_t
+purr__json_g17(double d, char *out)
+{
+    size_t len = g17_fixed(d < 0 ? -d : d, out + 1);
+    if (len > 0) {
+        if (d < 0) {
+            out[0] = '-';
+            return len + 1;
+        }
+        memmove(out, out + 1, len);
+        return len;
+    }
+    return (size_t)snprintf(out, 32, "%.17g", d);
 }
 
 int
