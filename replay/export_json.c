@@ -175,6 +175,11 @@ json_int(purr__buf *b, int64_t v)
 static size_t
 g17_fixed(double d, char *out)
 {
+#ifndef __SIZEOF_INT128__
+    (void)d;
+    (void)out;
+    return 0; /* no 128-bit integers here: printf does it */
+#else
     if (!(d >= 1e-4 && d < 1e15))
         return 0;
     int e2;
@@ -239,6 +244,7 @@ g17_fixed(double d, char *out)
         o += last + 1;
     }
     return (size_t)(o - out);
+#endif
 }
 
 static int
