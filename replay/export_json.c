@@ -251,7 +251,6 @@ static int
 json_double(purr__buf *b, double d, purr__json_mode mode, const char **why)
 {
     char tmp[64];
-    int n;
     if (!isfinite(d)) {
         if (mode == PURR__JSON_EXACT) {
             if (why)
@@ -270,15 +269,16 @@ json_double(purr__buf *b, double d, purr__json_mode mode, const char **why)
         return purr__buf_put(b, tmp, len < sizeof tmp ? len : 0);
     }
     /* 17 significant digits always read back to the same bits; one
-     * conversion, where the shortest form would take up to three. */
-    size_t len = g17_fixed(d < 0 ? -d : d, tmp + 1);
-    if (len > 0) {
-        tmp[0] = '-';
-        return d < 0 ? purr__buf_put(b, tmp, len + 1)
-                     : purr__buf_put(b, tmp + 1, len);
+     * conversion, where the shortest form would take up to three. A
+     * whole number gets ".0", so that JSON readers that keep ints and
+     * reals apart (and an importer reading a tuple's items) see a double,
+     * as in the text form. */
+    size_t len = purr__json_g17(d, tmp);
+    if (!memchr(tmp, '.', len) && !memchr(tmp, 'e', len)) {
+        tmp[len++] = '.';
+        tmp[len++] = '0';
     }
-    n = snprintf(tmp, sizeof tmp, "%.17g", d);
-    return purr__buf_put(b, tmp, (size_t)n);
+    return purr__buf_put(b, tmp, len);
 }
 
 size_t

@@ -137,8 +137,8 @@ u64_text(char *buf, size_t cap, uint64_t v)
 }
 
 /* Whether j (the oracle's JSON.parse of a message's value) is d as the
- * exporter writes it for viewers: numbers exactly (the shortest decimal a
- * JavaScript engine prints reads back to the same double; -0 prints as 0),
+ * exporter writes it for viewers: numbers exactly (ints as JSON integers,
+ * doubles as JSON reals: "-0.0" reads as -0.0, equal to 0.0 here),
  * NaN and infinities as strings, bytes as base64, tuples as arrays. */
 static bool
 json_is_datum(json_t *j, const purr_datum *d)
@@ -158,7 +158,8 @@ json_is_datum(json_t *j, const purr_datum *d)
             return json_is_string(j) &&
                    strcmp(json_string_value(j),
                           d->u.d > 0 ? "Infinity" : "-Infinity") == 0;
-        return json_is_number(j) && json_number_value(j) == d->u.d;
+        /* A double is a JSON real ("60.0", never "60"), as is its text. */
+        return json_is_real(j) && json_real_value(j) == d->u.d;
     case PURR_T_STRING:
         return json_is_string(j) && json_string_length(j) == d->len &&
                memcmp(json_string_value(j), d->u.s, d->len) == 0;

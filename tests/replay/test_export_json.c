@@ -107,6 +107,18 @@ Test(export_json, datums_parse_with_jansson)
     cr_assert(json_is_null(json_array_get(j, 3)));
     json_decref(j);
 
+    /* A whole double is still a real: "60.0", "-0.0", "1e+300". */
+    const double wholes[] = {60.0, -0.0, 1e300, 1e16};
+    const char *const texts[] = {"60.0", "-0.0", "1.0000000000000001e+300",
+                                 "10000000000000000.0"};
+    for (int i = 0; i < 4; i++) {
+        purr_datum w = purr_datum_double(wholes[i]);
+        b.len = 0;
+        cr_assert_eq(purr__json_datum(&b, &w, PURR__JSON_VIEW, NULL), 0);
+        cr_assert_eq(purr__buf_put(&b, "", 1), 0);
+        cr_assert_str_eq((const char *)b.data, texts[i]);
+    }
+
     /* Exact mode (JSON Lines): doubles in purr's shortest form with a '.',
      * and what JSON cannot hold refused. */
     b.len = 0;
