@@ -63,11 +63,17 @@ usage(const char *msg, const char *arg)
     return 2;
 }
 
+/* What the note and progress callbacks share. */
+typedef struct bar_state {
+    bool bar;  /* stderr is a terminal: draw the bar */
+    int shown; /* the percentage drawn, -1: none */
+} bar_state;
+
 static void
 note(const char *line, void *ctx)
 {
-    bool *bar = ctx;
-    if (*bar)
+    bar_state *b = ctx;
+    if (b->bar)
         fputs("\r\033[K", stderr); /* the bar's line, cleared */
     fprintf(stderr, "purr: %s\n", line);
 }
@@ -77,14 +83,13 @@ note(const char *line, void *ctx)
 static void
 progress(uint64_t done, uint64_t total, void *ctx)
 {
-    bool *bar = ctx;
-    static int shown = -1;
-    if (!*bar || total == 0)
+    bar_state *b = ctx;
+    if (!b->bar || total == 0)
         return;
     int pct = done >= total ? 100 : (int)(done * 100 / total);
-    if (pct == shown && done < total)
+    if (pct == b->shown && done < total)
         return;
-    shown = done >= total ? -1 : pct;
+    b->shown = pct;
     char cells[21];
     for (int i = 0; i < 20; i++)
         cells[i] = i < pct / 5 ? '#' : '.';
@@ -138,7 +143,7 @@ purr__cli_import(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *log = NULL, *out = NULL, *scene = NULL;
-    bool bar = isatty(STDERR_FILENO) == 1;
+    bar_state bar = {.bar = isatty(STDERR_FILENO) == 1, .shown = -1};
     purr_import_options opts = {.note = note, .progress = progress,
                                 .ctx = &bar};
     int c;
@@ -222,7 +227,7 @@ purr__cli_import(int argc, char **argv)
     purr_diag diag;
     memset(&diag, 0, sizeof diag);
     int rc = purr_import_scene_log(log, out, scene, &opts, &diag);
-    if (bar)
+    if (bar.bar && bar.shown >= 0)
         fputs("\r\033[K", stderr);
     if (rc < 0) {
         char buf[sizeof diag.file + sizeof diag.message + 64];

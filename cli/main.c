@@ -27,9 +27,10 @@ static const char usage_main[] =
     "  import LOG   turn a field log (CSV, JSON Lines) into a recording\n"
     "  diff A B     compare two recordings transition by transition\n"
     "  export FILE  a recording as MCAP (Foxglove), CSV or JSON Lines\n"
+    "  shrink FILE  find a smaller recording failing the same expectation\n"
 #ifdef PURR_WITH_VIEW
     "  view FILE    open a recording with a timeline scrubber\n"
-    "  plot FILE    draw a recording's timelines into a PNG\n"
+    "  plot FILE    draw a recording's timelines into a PNG or an SVG\n"
 #endif
     "\n"
     "options:\n"
@@ -88,6 +89,8 @@ purr_main(int argc, char **argv)
         return purr__cli_diff(argc - 1, argv + 1);
     if (strcmp(verb, "export") == 0)
         return purr__cli_export(argc - 1, argv + 1);
+    if (strcmp(verb, "shrink") == 0)
+        return purr__cli_shrink_main(argc - 1, argv + 1);
 #ifdef PURR_WITH_VIEW
     if (strcmp(verb, "view") == 0)
         return purr_view_cli_view(argc - 2, argv + 2);

@@ -199,7 +199,9 @@ parse_iso8601(const char *s, size_t len, int64_t *out)
     }
     int64_t days = purr__days_from_civil(y, mo, d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-    /* Years 0000-9999 are at most ~2.5e11 s from 1970: always fit. */
+    /* int64 ns reach from 1677 to 2262 only. */
+    if (secs >= INT64_MAX / PURR_S || secs <= INT64_MIN / PURR_S)
+        return PURR_ERANGE;
     *out = secs * PURR_S + frac;
     return 0;
 }

@@ -319,6 +319,34 @@ PURR_API int purr_replay_junit_write(FILE *out,
                                      const purr_replay_report *reports,
                                      size_t n);
 
+/* A verdict a replay's runner reached besides the comparison, reported as
+ * a JUnit testcase of its own: for a scene, one of its expectations
+ * checked on the replayed run (`purr replay` prints them as PASS/FAIL
+ * lines). */
+typedef struct purr_replay_case {
+    size_t report;       /* the index of the report (the recording) it
+                            belongs to */
+    const char *name;    /* what was checked, e.g. "always: battery > 5"
+                            (borrowed) */
+    bool failed;
+    bool skipped;        /* neither passed nor failed (e.g. a replay that
+                            ended early could not judge it): reported
+                            <skipped> with message */
+    const char *message; /* failed: what happened (borrowed; may be
+                            NULL) */
+} purr_replay_case;
+
+/* As purr_replay_junit_write, plus a second testsuite, "purr-replay-
+ * expect", holding one testcase per case (named "FILE: NAME", classname
+ * "purr.replay.expect"; a failed case has a <failure>, a skipped one a <skipped>), in the order
+ * given; with ncases 0 the output is purr_replay_junit_write's.
+ * Returns 0. Errors: PURR_EIO when a write to out failed (ferror). */
+PURR_API int purr_replay_junit_write_cases(FILE *out,
+                                           const purr_replay_report *reports,
+                                           size_t n,
+                                           const purr_replay_case *cases,
+                                           size_t ncases);
+
 /* ---------------------------------------------------------------------- */
 /* Field-log import (docs/import.md)                                       */
 /* ---------------------------------------------------------------------- */

@@ -47,8 +47,8 @@ Test(import_csv, wide_rows_at_different_rates)
     cr_assert_str_eq(it_meta(db, "end_ns", meta, sizeof meta), "300000001");
     /* Relative times: no absolute start to keep. */
     cr_assert_str_eq(it_meta(db, "start_epoch_ns", meta, sizeof meta), "");
-    cr_assert(strstr(it_notes, "w.csv: skipped 1 column no input is named "
-                               "for: junk\n"), "%s", it_notes);
+    cr_assert(strstr(it_notes, "w.csv: skipped 1 column (not an input, not "
+                               "in the map): junk\n"), "%s", it_notes);
 }
 
 /* Skipped columns are listed once, in one line, whatever the rows. */
@@ -58,8 +58,8 @@ Test(import_csv, skipped_columns_are_listed_once)
     import_ok("s.csv",
               "time,other,ticks,junk\n0,a,1,b\n1,c,2,d\n2,e,3,f\n", NULL,
               db, sizeof db);
-    char *p = strstr(it_notes, "skipped 2 columns no input is named for: "
-                               "other, junk\n");
+    char *p = strstr(it_notes, "skipped 2 columns (not an input, not in "
+                               "the map): other, junk\n");
     cr_assert(p, "%s", it_notes);
     cr_assert_null(strstr(p + 1, "skipped"), "%s", it_notes);
 }

@@ -41,8 +41,8 @@ Test(import_map, maps_a_loggers_columns)
                            "3000000000 ticks 6\n");
     cr_assert_str_eq(it_meta(db, "start_epoch_ns", meta, sizeof meta),
                      "1733407392000000000");
-    cr_assert(strstr(it_notes, "skipped 1 column no input is named for: "
-                               "seq"), "%s", it_notes);
+    cr_assert(strstr(it_notes, "skipped 1 column (not an input, not in "
+                               "the map): seq"), "%s", it_notes);
     /* The map's max_gap holds, and the flag wins over it. */
     purr_import_options g = o;
     g.max_gap_ns = 2 * PURR_S;

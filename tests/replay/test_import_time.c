@@ -96,7 +96,9 @@ Test(import_time, iso8601_against_timegm)
                          "2024-13-01T00:00:00Z",      "2024-12-05T24:00:00Z",
                          "2024-12-05T14:03:12.Z",     "2024-12-05T14:03Z",
                          "2024-12-05T14:03:12+2:00",  "2024-12-05T14:03:12Zx",
-                         "1733407392"};
+                         "1733407392",
+                         "5975-12-05T14:03:12Z",      /* beyond int64 ns */
+                         "1600-01-01T00:00:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t_of(bad[i], f, &rc);
         cr_assert_lt(rc, 0, "'%s' accepted", bad[i]);
@@ -150,5 +152,34 @@ Test(import_time, cells_convert_as_loggers_write_them)
         cr_assert_str_eq(text, cases[i].want, "'%s'", cases[i].text);
         if (d.type != PURR_T_STRING) /* strings are borrowed */
             purr_datum_free(&d);
+    }
+}
+
+/* Decimals read by the fast path are the doubles strtod reads (the C
+ * library as the oracle), bit for bit, across magnitudes and lengths. */
+Test(import_time, decimal_cells_are_read_as_strtod_reads_them)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int n = 0; n < 200000; n++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* IP.FRAC with 0 to 8 integer digits and 1 to 17 decimals. */
+        int ip = (int)(x % 9), frac = 1 + (int)((x >> 8) % 17);
+        char s[48];
+        size_t k = 0;
+        if (x >> 63)
+            s[k++] = '-';
+        uint64_t y = x;
+        for (int d = 0; d < ip + frac; d++) {
+            if (d == ip)
+                k += (size_t)snprintf(s + k, 3, "%s", ip ? "." : "0.");
+            s[k++] = (char)('0' + y % 10);
+            y = y / 10 ^ (y << 7);
+        }
+        s[k] = '\0';
+        purr_datum d;
+        cr_assert_eq(purr__cell_convert(s, k, PURR_T_DOUBLE, &d), 0, "%s", s);
+        double want = strtod(s, NULL);
+        cr_assert_eq(memcmp(&d.u.d, &want, sizeof want), 0, "%s: %.17g, "
+                     "strtod %.17g", s, d.u.d, want);
     }
 }
