@@ -4,7 +4,7 @@
  * run.c (`purr run`), replay.c (`purr replay`), import.c (`purr import`),
  * diff.c (`purr diff`), shrink.c (`purr shrink`, with shrink_search.c and
  * shrink_scene.c behind shrink_int.h), sweep.c (`purr sweep`, with
- * sweep_*.c and shard.c, sweep_int.h);
+ * sweep_*.c and shard.c, sweep_int.h), export.c (`purr export`);
  * `purr view` and `purr plot` are the window's (view.h). replay_scene.c
  * is the simulator as a replay runner; meta.c writes the metadata that
  * makes a recording stand alone (the scene's text, the plug-ins).
@@ -22,6 +22,7 @@ int purr__cli_run(int argc, char **argv);
 int purr__cli_replay(int argc, char **argv);
 int purr__cli_import(int argc, char **argv);
 int purr__cli_diff(int argc, char **argv);
+int purr__cli_export(int argc, char **argv);
 int purr__cli_shrink_main(int argc, char **argv);
 
 /* What purr__cli_shrink (shrink.c) reports of a shrinking. */

@@ -26,6 +26,7 @@ static const char usage_main[] =
     "  replay FILE  re-run recordings with their inputs, compare outputs\n"
     "  import LOG   turn a field log (CSV, JSON Lines) into a recording\n"
     "  diff A B     compare two recordings transition by transition\n"
+    "  export FILE  a recording as MCAP (Foxglove), CSV or JSON Lines\n"
     "  shrink FILE  find a smaller recording failing the same expectation\n"
     "  sweep SCENE  run a scene once per seed, report the failing seeds\n"
 #ifdef PURR_WITH_VIEW
@@ -87,6 +88,8 @@ purr_main(int argc, char **argv)
         return purr__cli_import(argc - 1, argv + 1);
     if (strcmp(verb, "diff") == 0)
         return purr__cli_diff(argc - 1, argv + 1);
+    if (strcmp(verb, "export") == 0)
+        return purr__cli_export(argc - 1, argv + 1);
     if (strcmp(verb, "shrink") == 0)
         return purr__cli_shrink_main(argc - 1, argv + 1);
     if (strcmp(verb, "sweep") == 0)

@@ -690,6 +690,12 @@ purr_recording_close(purr_recording *rec)
     free(rec);
 }
 
+sqlite3 *
+purr__recording_db(const purr_recording *rec)
+{
+    return rec->db;
+}
+
 const char *
 purr_recording_path(const purr_recording *rec)
 {

@@ -27,6 +27,10 @@ void *purr__rec_malloc(size_t size);
 void *purr__rec_realloc(void *p, size_t size);
 char *purr__rec_strdup(const char *s);
 
+/* The reader's SQLite connection to rec (reader.c), for the other reading
+ * files (reader_tasks.c). */
+sqlite3 *purr__recording_db(const purr_recording *rec);
+
 /* Monotonic wall time in ns (for batch ages only; never recorded). */
 int64_t purr__rec_wall_ns(void);
 
