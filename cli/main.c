@@ -7,6 +7,7 @@
  * and a scene's `load:` bring.
  */
 #include "cli_int.h"
+#include "serve_int.h"
 
 #ifdef PURR_WITH_VIEW
 #include <purr/view.h>
@@ -85,6 +86,9 @@ purr_main(int argc, char **argv)
         return purr__cli_import(argc - 1, argv + 1);
     if (strcmp(verb, "diff") == 0)
         return purr__cli_diff(argc - 1, argv + 1);
+    if (strcmp(verb, "view") == 0 &&
+        purr__cli_serve_wanted(argc - 1, argv + 1))
+        return purr__cli_serve_view(argc - 1, argv + 1);
 #ifdef PURR_WITH_VIEW
     if (strcmp(verb, "view") == 0)
         return purr_view_cli_view(argc - 2, argv + 2);
