@@ -175,8 +175,8 @@ const char *
 purr__serve_schema(purr_type t)
 {
     switch (t) {
-    case PURR_T_NIL:
-        return SCHEMA("{\"type\":\"null\"}");
+    case PURR_T_NIL: /* a value created without a type: any datum */
+        return SCHEMA("{}");
     case PURR_T_BOOL:
         return SCHEMA("{\"type\":\"boolean\"}");
     case PURR_T_INT:
@@ -198,7 +198,7 @@ purr__serve_schema_name(purr_type t)
 {
     switch (t) {
     case PURR_T_NIL:
-        return "purr.nil";
+        return "purr.any";
     case PURR_T_BOOL:
         return "purr.bool";
     case PURR_T_INT:

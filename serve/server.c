@@ -122,6 +122,7 @@ typedef struct client {
     size_t nsub;           /* entries of sub */
     size_t nsubscribed;    /* channels subscribed */
     double last_sub;       /* wall time of its last subscription */
+    bool complete;         /* it has been subscribed to every channel */
     unsigned char *tx;     /* frame being written (LWS_PRE first) */
     size_t txcap;
     char *rx;              /* a client message arriving in fragments */
@@ -144,6 +145,10 @@ struct purr_server {
     atomic_bool wake_pending; /* a lws_cancel_service is on its way */
     atomic_bool quit;         /* the service thread is to return */
     bool closing;             /* close clients whose queues are empty */
+    bool waiting;             /* purr_server_wait_clients was asked for
+                                 clients: channels added later wait for
+                                 the complete ones (channel_add) */
+    double last_adv;          /* wall time of the last advertisement */
     double last_progress;     /* wall time of the last write */
     uint64_t dropped, sent, ever; /* totals (purr_server_dropped...) */
     purr_loop *loop;          /* observed loop, or NULL (observe.c) */
@@ -293,6 +298,8 @@ subscribe(purr_server *s, client *c, json_int_t sid, json_int_t cid)
     }
     c->sub[k] = sid;
     c->last_sub = wall_now();
+    if (c->nsubscribed >= s->nchan)
+        c->complete = true;
     pthread_cond_broadcast(&s->cond);
 }
 
@@ -605,6 +612,8 @@ service_main(void *arg)
 /* The API                                                                 */
 /* ---------------------------------------------------------------------- */
 
+static void wait_a_little(purr_server *s);
+
 /* Checks that host:port can be listened on, by binding a socket of our
  * own (then closed), so that a failure is told with the system's words;
  * libwebsockets only logs it. Returns 0, or -1 with diag set. */
@@ -743,6 +752,7 @@ purr_server_channel_add(purr_server *s, const char *name, purr_type type,
     ch->type = type;
     atomic_init(&ch->subscribers, 0);
     *id = (uint32_t)s->nchan;
+    s->last_adv = wall_now();
     if (s->clients) {
         blob *b = advertise_blob(s, s->nchan - 1, s->nchan);
         for (client *c = s->clients; b && c; c = c->next)
@@ -752,6 +762,22 @@ purr_server_channel_add(purr_server *s, const char *name, purr_type type,
     }
     pthread_mutex_unlock(&s->lock);
     wake(s);
+    if (s->waiting) {
+        /* A value created during a run that waited for its clients: the
+         * clients that subscribe to everything (complete) get the time
+         * to subscribe to this one too, so they miss none of its
+         * transitions; DRAIN_S at most, should one not. */
+        pthread_mutex_lock(&s->lock);
+        while (wall_now() - s->last_adv < DRAIN_S) {
+            bool behind = false;
+            for (client *c = s->clients; c; c = c->next)
+                behind = behind || (c->complete && c->nsubscribed < s->nchan);
+            if (!behind)
+                break;
+            wait_a_little(s);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
     return 0;
 }
 
@@ -814,7 +840,8 @@ ready_clients(purr_server *s, double now)
     size_t n = 0;
     for (client *c = s->clients; c; c = c->next)
         if ((s->nchan && c->nsubscribed >= s->nchan) ||
-            (c->nsubscribed && now - c->last_sub >= SETTLE_S))
+            (c->nsubscribed && now - c->last_sub >= SETTLE_S &&
+             now - s->last_adv >= SETTLE_S))
             n++;
     return n;
 }
@@ -837,6 +864,7 @@ int
 purr_server_wait_clients(purr_server *s, size_t n)
 {
     pthread_mutex_lock(&s->lock);
+    s->waiting = s->waiting || n > 0;
     while (ready_clients(s, wall_now()) < n)
         wait_a_little(s);
     pthread_mutex_unlock(&s->lock);
