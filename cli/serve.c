@@ -182,16 +182,17 @@ purr__cli_serve_start(purr__serve_cli *sc, const char *name,
     return 0;
 }
 
-/* Moves virtual time `at` to the wall clock's pace, sending the server's
- * time while it waits. */
+/* Moves virtual time from `from` to `at` at the wall clock's pace,
+ * sending the server's time while it waits. The first call anchors
+ * virtual time `from` to the wall clock's now. */
 static void
-hold(purr__serve_cli *sc, purr_time at)
+hold(purr__serve_cli *sc, purr_time from, purr_time at)
 {
     double now = wall_now();
     if (!sc->anchored) {
         sc->anchored = true;
         sc->wall0 = now;
-        sc->virt0 = at;
+        sc->virt0 = from;
     }
     if (sc->speed <= 0) {
         if (now - sc->last_time >= TIME_EVERY_S) {
@@ -226,7 +227,7 @@ serve_pace(purr_loop *loop, purr_time next_deadline, void *ctx)
 {
     purr__serve_cli *sc = ctx;
     if (next_deadline != PURR_TIME_NEVER)
-        hold(sc, next_deadline);
+        hold(sc, purr_now(), next_deadline);
     if (sc->next)
         sc->next(loop, next_deadline, sc->next_ctx);
 }
@@ -248,7 +249,7 @@ void
 purr__cli_serve_hold(purr__serve_cli *sc, purr_time at)
 {
     if (sc->server)
-        hold(sc, at);
+        hold(sc, at, at);
 }
 
 void

@@ -116,10 +116,14 @@ PURR_API void purr_server_time(purr_server *s, purr_time time_ns);
 
 /* Blocks the calling thread until n clients are ready, and returns 0. A
  * client is ready once it has subscribed to every channel advertised (a
- * script, a test), or to at least one channel with no new subscription
- * for half a second of wall time (a viewer such as Foxglove subscribes
- * to the topics its panels show). n 0 returns at once. Not a
- * checkpoint: call it outside the loop's run. */
+ * script, a test), or to at least one channel with no new channel or
+ * subscription for half a second of wall time (a viewer such as Foxglove
+ * subscribes to the topics its panels show). n 0 returns at once. Not a
+ * checkpoint: call it outside the loop's run.
+ * After a wait for n > 0, each channel added later (a value created
+ * during the run) also waits, two seconds at most, until every client
+ * that had subscribed to every channel has subscribed to the new one, so
+ * that such clients miss none of its messages. */
 PURR_API int purr_server_wait_clients(purr_server *s, size_t n);
 
 /* Messages dropped so far, over every client that ever connected. */
