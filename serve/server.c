@@ -21,7 +21,9 @@
  * Invariants, under s->lock: a client's qbytes is the sum of the
  * payload lengths of its queued blobs; channel.subscribers is the number
  * of clients whose sub[] names that channel; a blob's refs is the number
- * of queues (or writers) holding it.
+ * of queues holding it, plus one for its maker until the maker is done
+ * with it (so that a writer on the other thread never frees a blob its
+ * maker still reads).
  */
 #include "serve_int.h"
 
@@ -67,7 +69,8 @@ typedef enum blob_kind {
 
 /* One message, shared by the queues of every client it goes to. */
 typedef struct blob {
-    atomic_int refs;  /* queues holding it; freed at 0 */
+    atomic_int refs;  /* queues holding it, + 1 for its maker; freed
+                         at 0 (blob_release) */
     uint8_t kind;     /* blob_kind */
     uint32_t channel; /* DATA: the channel id */
     uint64_t stamp;   /* DATA, TIME: timestamp, ns */
@@ -81,7 +84,7 @@ blob_new(blob_kind kind, const char *data, size_t len)
     blob *b = malloc(sizeof *b + len + 1);
     if (!b)
         return NULL;
-    atomic_init(&b->refs, 0);
+    atomic_init(&b->refs, 1); /* the maker's */
     b->kind = (uint8_t)kind;
     b->channel = 0;
     b->stamp = 0;
@@ -214,8 +217,7 @@ count_drop(purr_server *s, client *c)
         blob *b = blob_new(BLOB_DROPS, NULL, 0);
         if (b && enqueue(s, c, b, false))
             c->drops_queued = true;
-        else
-            free(b);
+        blob_release(b);
     }
 }
 
@@ -261,8 +263,9 @@ status_to(purr_server *s, client *c, int level, const char *message)
 {
     blob *b = json_blob(json_pack("{s:s, s:i, s:s}", "op", "status",
                                   "level", level, "message", message));
-    if (b && !enqueue(s, c, b, false))
-        free(b);
+    if (b)
+        enqueue(s, c, b, false);
+    blob_release(b);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -377,12 +380,14 @@ client_new(purr_server *s, struct lws *wsi)
         "{s:s, s:s, s:[s], s:{s:s}, s:s}", "op", "serverInfo", "name",
         s->name, "capabilities", "time", "metadata", "purr_version",
         purr_version_string(), "sessionId", sid));
-    if (info && !enqueue(s, c, info, false))
-        free(info);
+    if (info)
+        enqueue(s, c, info, false);
+    blob_release(info);
     if (s->nchan) {
         blob *adv = advertise_blob(s, 0, s->nchan);
-        if (adv && !enqueue(s, c, adv, false))
-            free(adv);
+        if (adv)
+            enqueue(s, c, adv, false);
+        blob_release(adv);
     }
     c->next = s->clients;
     s->clients = c;
@@ -757,8 +762,7 @@ purr_server_channel_add(purr_server *s, const char *name, purr_type type,
         blob *b = advertise_blob(s, s->nchan - 1, s->nchan);
         for (client *c = s->clients; b && c; c = c->next)
             enqueue(s, c, b, false);
-        if (b && atomic_load(&b->refs) == 0)
-            free(b);
+        blob_release(b);
     }
     pthread_mutex_unlock(&s->lock);
     wake(s);
@@ -810,10 +814,8 @@ purr_server_publish(purr_server *s, uint32_t id, purr_time time_ns,
             count_drop(s, c);
     }
     pthread_mutex_unlock(&s->lock);
-    if (atomic_load(&b->refs) == 0)
-        free(b);
-    else
-        wake(s);
+    blob_release(b);
+    wake(s);
 }
 
 void
@@ -827,10 +829,8 @@ purr_server_time(purr_server *s, purr_time time_ns)
     for (client *c = s->clients; c; c = c->next)
         enqueue(s, c, b, true); /* a time that does not fit is skipped */
     pthread_mutex_unlock(&s->lock);
-    if (atomic_load(&b->refs) == 0)
-        free(b);
-    else
-        wake(s);
+    blob_release(b);
+    wake(s);
 }
 
 /* The number of ready clients (purr_server_wait_clients). Under lock. */

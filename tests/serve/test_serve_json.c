@@ -35,17 +35,20 @@ payload_value(const purr_datum *d, json_t **root)
 Test(serve_json, scalars)
 {
     json_t *root;
+    /* (json_is_* are macros that use their argument twice.) */
     purr_datum d = purr_datum_nil();
-    cr_assert(json_is_null(payload_value(&d, &root)));
+    json_t *v = payload_value(&d, &root);
+    cr_assert(json_is_null(v));
     json_decref(root);
 
     d = purr_datum_bool(true);
-    cr_assert(json_is_true(payload_value(&d, &root)));
+    v = payload_value(&d, &root);
+    cr_assert(json_is_true(v));
     json_decref(root);
 
     /* All 64 bits of an int, beyond a double's 53. */
     d = purr_datum_int(INT64_MIN + 1);
-    json_t *v = payload_value(&d, &root);
+    v = payload_value(&d, &root);
     cr_assert(json_is_integer(v));
     cr_assert_eq(json_integer_value(v), INT64_MIN + 1);
     json_decref(root);
@@ -72,7 +75,8 @@ Test(serve_json, doubles_keep_their_bits)
     for (size_t i = 0; i < 3; i++) {
         json_t *root;
         purr_datum d = purr_datum_double(odd[i]);
-        cr_assert(json_is_null(payload_value(&d, &root)));
+        json_t *v = payload_value(&d, &root);
+        cr_assert(json_is_null(v));
         json_decref(root);
     }
 }
