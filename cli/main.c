@@ -31,6 +31,8 @@ static const char usage_main[] =
     "  view FILE    open a recording with a timeline scrubber\n"
     "  plot FILE    draw a recording's timelines into a PNG\n"
 #endif
+    "  view FILE --serve PORT\n"
+    "               stream a recording to Foxglove or Lichtblick\n"
     "\n"
     "options:\n"
     "  -h, --help   show this help\n"

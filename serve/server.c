@@ -18,8 +18,8 @@
  * more messages until it has read some, and what it missed is counted
  * (client.dropped, s->dropped) and told to it in a status message.
  *
- * Invariants, under s->lock: a client's qbytes is the sum of the
- * payload lengths of its queued blobs; channel.subscribers is the number
+ * Invariants, under s->lock: a client's qbytes is the sum of the costs
+ * (COST) of its queued blobs; channel.subscribers is the number
  * of clients whose sub[] names that channel; a blob's refs is the number
  * of queues holding it, plus one for its maker until the maker is done
  * with it (so that a writer on the other thread never frees a blob its
@@ -52,6 +52,10 @@
 /* At the end, a client that has read nothing for this long is closed
  * with what is still queued for it. */
 #define DRAIN_S 2.0
+/* What a queued message of len payload bytes counts against the cap:
+ * the payload and its header (at most 13 bytes), so that time messages
+ * (no payload) count too. */
+#define COST(len) ((len) + 16)
 /* Client messages (JSON) longer than this are refused. */
 #define RX_MAX ((size_t)1 << 20)
 
@@ -118,7 +122,7 @@ typedef struct client {
     struct lws *wsi;       /* its connection */
     blob **q;              /* ring of queued messages */
     size_t qcap, qhead, qlen;
-    size_t qbytes;         /* payload bytes queued (the cap's measure) */
+    size_t qbytes;         /* COST of what is queued (the cap's measure) */
     uint64_t dropped;      /* messages it missed (queue full) */
     bool drops_queued;     /* a BLOB_DROPS is in the queue */
     int64_t *sub;          /* sub[channel id - 1]: subscription id, or -1 */
@@ -185,7 +189,7 @@ wake(purr_server *s)
 static bool
 enqueue(purr_server *s, client *c, blob *b, bool capped)
 {
-    if (capped && c->qbytes + b->len > s->cap)
+    if (capped && c->qbytes + COST(b->len) > s->cap)
         return false;
     if (c->qlen == c->qcap) {
         size_t ncap = c->qcap ? c->qcap * 2 : 64;
@@ -201,7 +205,7 @@ enqueue(purr_server *s, client *c, blob *b, bool capped)
     }
     c->q[(c->qhead + c->qlen) % c->qcap] = b;
     c->qlen++;
-    c->qbytes += b->len;
+    c->qbytes += COST(b->len);
     atomic_fetch_add(&b->refs, 1);
     return true;
 }
@@ -485,7 +489,7 @@ write_some(purr_server *s, client *c)
             b = c->q[c->qhead];
             c->qhead = (c->qhead + 1) % c->qcap;
             c->qlen--;
-            c->qbytes -= b->len;
+            c->qbytes -= COST(b->len);
             if (b->kind != BLOB_DATA ||
                 (b->channel <= c->nsub && c->sub[b->channel - 1] >= 0))
                 break;
@@ -785,6 +789,10 @@ purr_server_channel_add(purr_server *s, const char *name, purr_type type,
     return 0;
 }
 
+/* The shortest message there is ({"value":0} and more): a client with
+ * less room than this left in its queue takes no message. */
+#define MIN_PAYLOAD 11
+
 void
 purr_server_publish(purr_server *s, uint32_t id, purr_time time_ns,
                     const purr_datum *d)
@@ -793,6 +801,21 @@ purr_server_publish(purr_server *s, uint32_t id, purr_time time_ns,
      * here without the lock; subscribers is atomic. */
     if (id < 1 || id > s->nchan ||
         atomic_load(&s->chans[id - 1].subscribers) == 0)
+        return;
+    /* When every subscriber's queue is full, the message is dropped
+     * for each without being made: a client that stops reading costs
+     * the run next to nothing. */
+    pthread_mutex_lock(&s->lock);
+    bool room = false;
+    for (client *c = s->clients; c && !room; c = c->next)
+        room = id <= c->nsub && c->sub[id - 1] >= 0 &&
+               c->qbytes + COST(MIN_PAYLOAD) <= s->cap;
+    if (!room)
+        for (client *c = s->clients; c; c = c->next)
+            if (id <= c->nsub && c->sub[id - 1] >= 0)
+                count_drop(s, c);
+    pthread_mutex_unlock(&s->lock);
+    if (!room)
         return;
     size_t len;
     char *text = purr__serve_payload(d, &len);
@@ -804,18 +827,22 @@ purr_server_publish(purr_server *s, uint32_t id, purr_time time_ns,
         return;
     b->channel = id;
     b->stamp = (uint64_t)(time_ns + s->epoch_ns);
+    bool queued = false;
     pthread_mutex_lock(&s->lock);
     for (client *c = s->clients; c; c = c->next) {
         if (id > c->nsub || c->sub[id - 1] < 0)
             continue;
-        if (enqueue(s, c, b, true))
+        if (enqueue(s, c, b, true)) {
             s->sent++;
-        else
+            queued = true;
+        } else {
             count_drop(s, c);
+        }
     }
     pthread_mutex_unlock(&s->lock);
     blob_release(b);
-    wake(s);
+    if (queued)
+        wake(s);
 }
 
 void
@@ -825,12 +852,14 @@ purr_server_time(purr_server *s, purr_time time_ns)
     if (!b)
         return;
     b->stamp = (uint64_t)(time_ns + s->epoch_ns);
+    bool queued = false;
     pthread_mutex_lock(&s->lock);
     for (client *c = s->clients; c; c = c->next)
-        enqueue(s, c, b, true); /* a time that does not fit is skipped */
+        queued = enqueue(s, c, b, true) || queued; /* else skipped */
     pthread_mutex_unlock(&s->lock);
     blob_release(b);
-    wake(s);
+    if (queued)
+        wake(s);
 }
 
 /* The number of ready clients (purr_server_wait_clients). Under lock. */

@@ -64,8 +64,9 @@ typedef struct purr_server_options {
                             NULL: "127.0.0.1", this machine only */
     int port;            /* TCP port, 0-65535; 0: any free port
                             (purr_server_port says which) */
-    size_t buffer_bytes; /* bytes of messages queued per client before
-                            its messages are dropped; 0: the default */
+    size_t buffer_bytes; /* bytes of messages queued per client (each
+                            counts its payload + 16) before its messages
+                            are dropped; 0: the default */
     const char *name;    /* serverInfo's name (copied); NULL: "purr" */
     purr_time epoch_ns;  /* added to every timestamp sent: the wall time
                             of virtual time 0, when known; else 0 */
