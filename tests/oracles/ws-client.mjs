@@ -6,8 +6,11 @@
 //   CLIENTS  comma-separated roles, one client each:
 //            all    connects at once, subscribes to every channel as it
 //                   is advertised, reads everything;
-//            pause  connects at once, subscribes to every channel, then
-//                   stops reading (its socket is paused): a slow viewer;
+//            pause  connects at once, subscribes to every channel, and
+//                   stops reading (its socket is paused) once the first
+//                   message has come, that is once the run is under way
+//                   (channels advertised before it are all subscribed):
+//                   a viewer that cannot keep up;
 //            late   connects once client 0 has received a message (mid-
 //                   run), then as `all`.
 //   PURR ARGS  the purr command; it must print "serving on ws://..." on
@@ -71,14 +74,15 @@ function connect(index, role) {
             schemaEncoding: ch.schemaEncoding, schema: ch.schema });
       topics.set(client.subscribe(ch.id), ch.topic);
     }
-    if (role === "pause") ws.pause();
   });
   client.on("message", ({ subscriptionId, timestamp, data }) => {
     const payload = JSON.parse(decoder.decode(data));
     out({ client: index, op: "message", topic: topics.get(subscriptionId),
           time: timestamp.toString(), value: payload.value });
-    if (index === 0 && me.messages++ === 0) {
-      roles.forEach((r, i) => { if (r === "late") connect(i, r); });
+    if (me.messages++ === 0) {
+      if (role === "pause") ws.pause();
+      if (index === 0)
+        roles.forEach((r, i) => { if (r === "late") connect(i, r); });
     }
   });
   client.on("time", ({ timestamp }) => {
