@@ -43,8 +43,8 @@ sleep_s(double s)
 static int
 usage_error(const char *verb, const char *what, const char *arg)
 {
-    fprintf(stderr, "purr: %s: %s '%s' (see 'purr %s --help')\n", verb,
-            what, arg, verb);
+    fprintf(stderr, "purr: %s: %s '%s' (see 'purr %s --help')\n", verb, what,
+            arg, verb);
     return 2;
 }
 
@@ -57,8 +57,8 @@ parse_listen(purr__serve_cli *sc, const char *arg)
     snprintf(sc->host, sizeof sc->host, "127.0.0.1");
     if (arg[0] == '[') {
         const char *close = strchr(arg, ']');
-        if (!close || close[1] != ':' || (size_t)(close - arg - 1) >=
-                                             sizeof sc->host)
+        if (!close || close[1] != ':' ||
+            (size_t)(close - arg - 1) >= sizeof sc->host)
             return false;
         snprintf(sc->host, sizeof sc->host, "%.*s", (int)(close - arg - 1),
                  arg + 1);
@@ -67,8 +67,7 @@ parse_listen(purr__serve_cli *sc, const char *arg)
         const char *colon = strrchr(arg, ':');
         if (colon == arg || (size_t)(colon - arg) >= sizeof sc->host)
             return false;
-        snprintf(sc->host, sizeof sc->host, "%.*s", (int)(colon - arg),
-                 arg);
+        snprintf(sc->host, sizeof sc->host, "%.*s", (int)(colon - arg), arg);
         port = colon + 1;
     }
     char *end;
@@ -160,8 +159,7 @@ purr__cli_serve_check(const purr__serve_cli *sc, const char *verb)
 }
 
 int
-purr__cli_serve_start(purr__serve_cli *sc, const char *name,
-                      purr_time epoch_ns)
+purr__cli_serve_start(purr__serve_cli *sc, const char *name, purr_time epoch_ns)
 {
     if (!sc->listen)
         return 0;
@@ -210,8 +208,7 @@ hold(purr__serve_cli *sc, purr_time from, purr_time at)
         target = now;
     }
     while (now < target) {
-        double step = target - now < TIME_EVERY_S ? target - now
-                                                   : TIME_EVERY_S;
+        double step = target - now < TIME_EVERY_S ? target - now : TIME_EVERY_S;
         sleep_s(step);
         now = wall_now();
         /* The time in between, as the wall clock has it. */
@@ -233,8 +230,8 @@ serve_pace(purr_loop *loop, purr_time next_deadline, void *ctx)
 }
 
 void
-purr__cli_serve_pace(purr__serve_cli *sc, purr_pace_fn *pace,
-                     void **pace_ctx, double speed)
+purr__cli_serve_pace(purr__serve_cli *sc, purr_pace_fn *pace, void **pace_ctx,
+                     double speed)
 {
     if (!sc->server)
         return;

@@ -20,21 +20,21 @@ typedef struct purr__serve_cli {
     bool wait_given;     /* --serve-wait was given */
     purr_server *server; /* from purr__cli_serve_start */
     /* Pacing (purr__cli_serve_pace): */
-    double speed;        /* virtual s per wall s; 0: as fast as possible */
-    purr_pace_fn next;   /* the pace hook it runs after its own */
+    double speed;      /* virtual s per wall s; 0: as fast as possible */
+    purr_pace_fn next; /* the pace hook it runs after its own */
     void *next_ctx;
-    bool anchored;       /* wall0/virt0 are set */
-    double wall0;        /* wall time (s) of virtual time virt0 */
+    bool anchored; /* wall0/virt0 are set */
+    double wall0;  /* wall time (s) of virtual time virt0 */
     purr_time virt0;
-    double last_time;    /* wall time of the last time message */
+    double last_time; /* wall time of the last time message */
 } purr__serve_cli;
 
 /* Takes argv[*i] if it is one of the serve options (--serve ADDR:PORT,
  * --serve-buffer SIZE, --serve-wait N), with its value (*i moves past
  * it). verb names the command in messages. Returns 1 taken, 0 not a
  * serve option, 2 bad usage (one line printed). */
-int purr__cli_serve_option(purr__serve_cli *sc, int argc, char **argv,
-                           int *i, const char *verb);
+int purr__cli_serve_option(purr__serve_cli *sc, int argc, char **argv, int *i,
+                           const char *verb);
 
 /* Checks the options together (--serve-buffer or --serve-wait without
  * --serve). Returns 0 or 2 (one line printed). */

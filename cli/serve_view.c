@@ -48,8 +48,8 @@ static const char usage_view_serve[] =
 static int
 usage_error(const char *what, const char *arg)
 {
-    fprintf(stderr, "purr: view: %s%s (see 'purr view --serve --help')\n",
-            what, arg);
+    fprintf(stderr, "purr: view: %s%s (see 'purr view --serve --help')\n", what,
+            arg);
     return 2;
 }
 
@@ -142,8 +142,7 @@ purr__cli_serve_view(int argc, char **argv)
             fputs(usage_view_serve, stdout);
             return 0;
         case ':':
-            return usage_error("this option needs a value: ",
-                               argv[optind - 1]);
+            return usage_error("this option needs a value: ", argv[optind - 1]);
         default:
             return usage_error("unknown option ", argv[optind - 1]);
         }
@@ -151,8 +150,7 @@ purr__cli_serve_view(int argc, char **argv)
     if (optind >= argc)
         return usage_error("no recording given", "");
     if (optind + 1 < argc)
-        return usage_error("more than one recording given: ",
-                           argv[optind + 1]);
+        return usage_error("more than one recording given: ", argv[optind + 1]);
     const char *path = argv[optind];
     if (!sc.wait_given)
         sc.wait = 1; /* nothing to see before a viewer is there */

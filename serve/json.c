@@ -167,8 +167,8 @@ purr__serve_payload(const purr_datum *d, size_t *len)
     return text;
 }
 
-#define SCHEMA(value)                                                        \
-    "{\"type\":\"object\",\"properties\":{\"value\":" value                 \
+#define SCHEMA(value)                                                          \
+    "{\"type\":\"object\",\"properties\":{\"value\":" value                    \
     "},\"required\":[\"value\"]}"
 
 const char *

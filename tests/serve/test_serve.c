@@ -42,8 +42,8 @@ TestSuite(serve, .init = make_dir, .fini = remove_dir, .timeout = 120);
 
 /* What the client script printed, parsed. */
 typedef struct client_log {
-    json_t *lines;  /* every line, in order */
-    json_t *purr;   /* the {"op":"purr"} line: exit, stderr */
+    json_t *lines; /* every line, in order */
+    json_t *purr;  /* the {"op":"purr"} line: exit, stderr */
 } client_log;
 
 /* Runs ws-client.mjs with roles and `purr ARGS`, and parses its output. */
@@ -168,8 +168,8 @@ check_against_recording(const client_log *log, int k, const char *path)
                        v->name) != 0)
                 continue;
             found = true;
-            cr_assert_str_eq(
-                json_string_value(json_object_get(ch, "encoding")), "json");
+            cr_assert_str_eq(json_string_value(json_object_get(ch, "encoding")),
+                             "json");
             cr_assert_str_eq(
                 json_string_value(json_object_get(ch, "schemaEncoding")),
                 "jsonschema");
@@ -189,8 +189,8 @@ check_against_recording(const client_log *log, int k, const char *path)
     int rc;
     while ((rc = purr_recording_iter_next(&it, &diag)) == 0) {
         json_t *m = json_array_get(msgs, n);
-        cr_assert(m, "transition %" PRIu64 " (%s at %" PRId64
-                     " ns) never arrived",
+        cr_assert(m,
+                  "transition %" PRIu64 " (%s at %" PRId64 " ns) never arrived",
                   it.seq, it.value->name, it.time_ns);
         cr_assert_str_eq(json_string_value(json_object_get(m, "topic")),
                          it.value->name, "transition %" PRIu64, it.seq);
@@ -201,8 +201,8 @@ check_against_recording(const client_log *log, int k, const char *path)
                          it.value->name);
         char *shown = json_dumps(json_object_get(m, "value"), JSON_ENCODE_ANY);
         cr_assert(same_value(json_object_get(m, "value"), &it.datum),
-                  "transition %" PRIu64 " of %s: the client got %s",
-                  it.seq, it.value->name, shown);
+                  "transition %" PRIu64 " of %s: the client got %s", it.seq,
+                  it.value->name, shown);
         free(shown);
         n++;
     }
@@ -244,16 +244,15 @@ Test(serve, every_transition_in_order)
     client_log log;
     run_client(&log, "all", args);
     cr_assert_eq(purr_exit(&log), 0, "%s", purr_stderr(&log));
-    cr_assert(strstr(purr_stderr(&log), "serving on ws://127.0.0.1:"),
-              "%s", purr_stderr(&log));
+    cr_assert(strstr(purr_stderr(&log), "serving on ws://127.0.0.1:"), "%s",
+              purr_stderr(&log));
 
     json_t *info = lines_of(&log, 0, "serverInfo");
     cr_assert_eq(json_array_size(info), 1);
-    cr_assert_str_eq(json_string_value(json_array_get(
-                         json_object_get(json_array_get(info, 0),
-                                         "capabilities"),
-                         0)),
-                     "time");
+    cr_assert_str_eq(
+        json_string_value(json_array_get(
+            json_object_get(json_array_get(info, 0), "capabilities"), 0)),
+        "time");
     json_decref(info);
 
     check_against_recording(&log, 0, rec);
@@ -289,14 +288,13 @@ Test(serve, serving_does_not_change_the_run)
     cr_assert_eq(purr_exit(&log), 0, "%s", purr_stderr(&log));
     free_log(&log);
     char out[4096], err[4096];
-    cr_assert_eq(purr_cmd_in(dir,
-                             "run " PURR_SCENES_DIR
-                             "/pet.yaml -q --record b.db",
-                             out, sizeof out, err, sizeof err),
-                 0, "%s", err);
-    cr_assert_eq(purr_cmd_in(dir, "diff a.db b.db", out, sizeof out, err,
-                             sizeof err),
-                 0, "%s%s", out, err);
+    cr_assert_eq(
+        purr_cmd_in(dir, "run " PURR_SCENES_DIR "/pet.yaml -q --record b.db",
+                    out, sizeof out, err, sizeof err),
+        0, "%s", err);
+    cr_assert_eq(
+        purr_cmd_in(dir, "diff a.db b.db", out, sizeof out, err, sizeof err), 0,
+        "%s%s", out, err);
     cr_assert(strstr(out, "identical"), "%s", out);
 }
 
@@ -368,13 +366,13 @@ Test(serve, a_second_client_joins_mid_run)
         json_object_set_new(m, "client", json_integer(0));
         while (i < na && !json_equal(json_array_get(a, i), m))
             i++;
-        cr_assert_lt(i, na, "message %zu of the second client is not one "
-                            "the first got, in that order",
+        cr_assert_lt(i, na,
+                     "message %zu of the second client is not one "
+                     "the first got, in that order",
                      k);
         i++;
     }
-    cr_assert(json_equal(json_array_get(a, na - 1),
-                         json_array_get(b, nb - 1)));
+    cr_assert(json_equal(json_array_get(a, na - 1), json_array_get(b, nb - 1)));
     uint64_t sent, clients, dropped;
     summary(&log, &sent, &clients, &dropped);
     cr_assert_eq(clients, 2);
@@ -391,11 +389,10 @@ Test(serve, a_second_client_joins_mid_run)
 Test(serve, view_streams_a_recording)
 {
     char out[4096], err[4096];
-    cr_assert_eq(purr_cmd_in(dir,
-                             "run " PURR_SCENES_DIR
-                             "/pet.yaml -q --record rec.db",
-                             out, sizeof out, err, sizeof err),
-                 0, "%s", err);
+    cr_assert_eq(
+        purr_cmd_in(dir, "run " PURR_SCENES_DIR "/pet.yaml -q --record rec.db",
+                    out, sizeof out, err, sizeof err),
+        0, "%s", err);
     char args[1024], rec[256];
     snprintf(rec, sizeof rec, "%s/rec.db", dir);
     /* purr view --serve waits for one client by default. */
@@ -414,8 +411,7 @@ Test(serve, bad_options)
         {"run " PURR_SCENES_DIR "/pet.yaml --serve abc", "--serve expects"},
         {"run " PURR_SCENES_DIR "/pet.yaml --serve 70000", "--serve expects"},
         {"run " PURR_SCENES_DIR "/pet.yaml --serve", "needs a value"},
-        {"run " PURR_SCENES_DIR "/pet.yaml --serve-wait 1",
-         "go with --serve"},
+        {"run " PURR_SCENES_DIR "/pet.yaml --serve-wait 1", "go with --serve"},
         {"run " PURR_SCENES_DIR "/pet.yaml --serve 0 --serve-buffer 0",
          "--serve-buffer expects"},
         {"run " PURR_SCENES_DIR "/pet.yaml --serve 0 --check-determinism",
@@ -426,9 +422,9 @@ Test(serve, bad_options)
         {"view --serve 0", "no recording"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        cr_assert_eq(purr_cmd_in(dir, cases[i][0], out, sizeof out, err,
-                                 sizeof err),
-                     2, "%s: %s", cases[i][0], err);
+        cr_assert_eq(
+            purr_cmd_in(dir, cases[i][0], out, sizeof out, err, sizeof err), 2,
+            "%s: %s", cases[i][0], err);
         cr_assert(strstr(err, cases[i][1]), "%s: %s", cases[i][0], err);
         cr_assert_eq(purr_count_lines(err), 1, "%s: %s", cases[i][0], err);
     }

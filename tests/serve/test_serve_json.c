@@ -59,7 +59,7 @@ Test(serve_json, doubles_keep_their_bits)
     /* 0.1 + 0.2 and 1/3 need all 17 digits; 2^-1074 is the smallest
      * subnormal; 1e300 is far from an integer's range. */
     const double xs[] = {0.1 + 0.2, 1.0 / 3.0, 4.9406564584124654e-324,
-                         1e300, -2.5, 71.0};
+                         1e300,     -2.5,      71.0};
     for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
         json_t *root;
         purr_datum d = purr_datum_double(xs[i]);
@@ -95,7 +95,10 @@ Test(serve_json, strings_are_utf8)
 
     /* A lone continuation byte, an overlong '/', a surrogate and a
      * truncated sequence each become one U+FFFD per byte. */
-    const char bad[] = "a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82";
+    const char bad[] = "a\x80"
+                       "b\xc0\xaf"
+                       "c\xed\xa0\x80"
+                       "d\xe2\x82";
     const char want[] = "a\xef\xbf\xbd"
                         "b\xef\xbf\xbd\xef\xbf\xbd"
                         "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
@@ -154,8 +157,8 @@ Test(serve_json, bytes_are_base64)
 Test(serve_json, tuples_are_arrays)
 {
     purr_datum inner[] = {purr_datum_int(7), purr_datum_string("x")};
-    purr_datum items[] = {purr_datum_bool(false),
-                          purr_datum_tuple(inner, 2), purr_datum_nil()};
+    purr_datum items[] = {purr_datum_bool(false), purr_datum_tuple(inner, 2),
+                          purr_datum_nil()};
     purr_datum d = purr_datum_tuple(items, 3);
     json_t *root;
     json_t *v = payload_value(&d, &root);
@@ -191,10 +194,9 @@ Test(serve_json, schemas_are_json_schemas)
         cr_assert(s != NULL, "schema of %s: %s", cases[i].name, err.text);
         cr_assert_str_eq(json_string_value(json_object_get(s, "type")),
                          "object");
-        cr_assert_str_eq(
-            json_string_value(json_array_get(json_object_get(s, "required"),
-                                             0)),
-            "value");
+        cr_assert_str_eq(json_string_value(
+                             json_array_get(json_object_get(s, "required"), 0)),
+                         "value");
         json_t *value =
             json_object_get(json_object_get(s, "properties"), "value");
         cr_assert(json_is_object(value));
