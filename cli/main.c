@@ -27,9 +27,10 @@ static const char usage_main[] =
     "  replay FILE  re-run recordings with their inputs, compare outputs\n"
     "  import LOG   turn a field log (CSV, JSON Lines) into a recording\n"
     "  diff A B     compare two recordings transition by transition\n"
+    "  shrink FILE  find a smaller recording failing the same expectation\n"
 #ifdef PURR_WITH_VIEW
     "  view FILE    open a recording with a timeline scrubber\n"
-    "  plot FILE    draw a recording's timelines into a PNG\n"
+    "  plot FILE    draw a recording's timelines into a PNG or an SVG\n"
 #endif
     "  view FILE --serve PORT\n"
     "               stream a recording to Foxglove or Lichtblick\n"
@@ -88,6 +89,8 @@ purr_main(int argc, char **argv)
         return purr__cli_import(argc - 1, argv + 1);
     if (strcmp(verb, "diff") == 0)
         return purr__cli_diff(argc - 1, argv + 1);
+    if (strcmp(verb, "shrink") == 0)
+        return purr__cli_shrink_main(argc - 1, argv + 1);
     if (strcmp(verb, "view") == 0 &&
         purr__cli_serve_wanted(argc - 1, argv + 1))
         return purr__cli_serve_view(argc - 1, argv + 1);
