@@ -404,6 +404,47 @@ Test(serve, view_streams_a_recording)
     free_log(&log);
 }
 
+Test(serve, view_stamps_with_the_logs_epoch)
+{
+    /* A field log with epoch times: its recording keeps the start
+     * (start_epoch_ns), and the stream's timestamps are wall-clock times
+     * again, 1733407392.5 s since the epoch and on. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "printf 'time,battery\\n1733407392.5,50\\n1733407393,49.5\\n"
+             "1733407400,49\\n' > %s/field.csv",
+             dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    char out[4096], err[4096];
+    cr_assert_eq(
+        purr_cmd_in(
+            dir,
+            "import field.csv --epoch -o field.db --scene " PURR_SCENES_DIR
+            "/pet.yaml",
+            out, sizeof out, err, sizeof err),
+        0, "%s", err);
+    char args[512];
+    snprintf(args, sizeof args, "view %s/field.db --serve 0 --speed max", dir);
+    client_log log;
+    run_client(&log, "all", args);
+    cr_assert_eq(purr_exit(&log), 0, "%s", purr_stderr(&log));
+    json_t *m = lines_of(&log, 0, "message");
+    cr_assert_eq(json_array_size(m), 3);
+    const char *times[] = {"1733407392500000000", "1733407393000000000",
+                           "1733407400000000000"};
+    const double values[] = {50, 49.5, 49};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *e = json_array_get(m, i);
+        cr_assert_str_eq(json_string_value(json_object_get(e, "topic")),
+                         "battery");
+        cr_assert_str_eq(json_string_value(json_object_get(e, "time")),
+                         times[i]);
+        cr_assert(json_number_value(json_object_get(e, "value")) == values[i]);
+    }
+    json_decref(m);
+    free_log(&log);
+}
+
 Test(serve, bad_options)
 {
     char out[4096], err[4096];
