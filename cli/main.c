@@ -7,6 +7,7 @@
  * and a scene's `load:` bring.
  */
 #include "cli_int.h"
+#include "serve_int.h"
 
 #ifdef PURR_WITH_VIEW
 #include <purr/view.h>
@@ -33,6 +34,8 @@ static const char usage_main[] =
     "  view FILE    open a recording with a timeline scrubber\n"
     "  plot FILE    draw a recording's timelines into a PNG or an SVG\n"
 #endif
+    "  view FILE --serve PORT\n"
+    "               stream a recording to Foxglove or Lichtblick\n"
     "\n"
     "options:\n"
     "  -h, --help   show this help\n"
@@ -94,6 +97,9 @@ purr_main(int argc, char **argv)
         return purr__cli_shrink_main(argc - 1, argv + 1);
     if (strcmp(verb, "sweep") == 0)
         return purr__cli_sweep(argc - 1, argv + 1);
+    if (strcmp(verb, "view") == 0 &&
+        purr__cli_serve_wanted(argc - 1, argv + 1))
+        return purr__cli_serve_view(argc - 1, argv + 1);
 #ifdef PURR_WITH_VIEW
     if (strcmp(verb, "view") == 0)
         return purr_view_cli_view(argc - 2, argv + 2);
