@@ -33,7 +33,8 @@ static const char usage_sweep[] =
     "usage: purr sweep SCENE --seeds A..B [--shuffle] [--faults-scale X]\n"
     "                  [--jobs N] [--timeout T] [--shard K/N|auto]\n"
     "                  [--junit FILE.xml] [--results FILE.jsonl]\n"
-    "                  [--keep-failures DIR [--force]] [--duration T]\n"
+    "                  [--keep-failures DIR [--shrink] [--force]]\n"
+    "                  [--duration T]\n"
     "                  [--load PLUGIN.so] [-q]\n"
     "       purr sweep --merge DIR|FILE.jsonl... [--junit FILE.xml]\n"
     "\n"
@@ -60,6 +61,10 @@ static const char usage_sweep[] =
     "  --keep-failures DIR\n"
     "                 keep each failing seed's recording in DIR, as\n"
     "                 DIR/SCENE-seed-N.db (replay it, view it)\n"
+    "  --shrink       with --keep-failures: shrink the recording of the\n"
+    "                 smallest failing seed of each distinct failure\n"
+    "                 (purr shrink) into DIR/SCENE-seed-N.shrunk.db and a\n"
+    "                 scene DIR/SCENE-seed-N.shrunk.yaml\n"
     "  --force        let --keep-failures, --junit and --results replace\n"
     "                 existing files\n"
     "  --duration T   virtual time per run (default: the scene's)\n"
@@ -297,12 +302,62 @@ beside(const char *junit)
     return p;
 }
 
+/* --shrink: shrinks the kept recording of the smallest seed of each
+ * distinct expectation failure (purr__cli_shrink, shrink.c) beside it,
+ * and says what became of each. Crashes, timeouts and errors have no
+ * expectation to keep failing and are left as they are. Returns the
+ * worst exit status of the shrinkings (0 when all went well; 1, "nothing
+ * to shrink", is reported but not counted). */
+static int
+shrink_failures(purr__sweep_tally *t, bool quiet)
+{
+    const purr__sweep_result *first[64];
+    size_t ng = purr__sweep_groups(t, first, 64);
+    int worst = 0;
+    for (size_t k = 0; k < ng; k++) {
+        const purr__sweep_result *r = first[k];
+        if (r->outcome != PURR__SWEEP_FAIL || !r->recording[0])
+            continue;
+        char out[600], yaml[600];
+        size_t n = strlen(r->recording);
+        if (n > 3 && strcmp(r->recording + n - 3, ".db") == 0)
+            n -= 3;
+        snprintf(out, sizeof out, "%.*s.shrunk.db", (int)n, r->recording);
+        snprintf(yaml, sizeof yaml, "%.*s.shrunk.yaml", (int)n, r->recording);
+        purr__shrink_result res = {0};
+        purr__shrink_options o = {.scene_out = yaml, .force = true,
+                                  .quiet = true, .result = &res};
+        if (!quiet)
+            fprintf(stderr, "shrinking [%zu] seed %" PRIu64 ": %s\n", k + 1,
+                    r->seed, r->recording);
+        fflush(stdout);
+        int st = purr__cli_shrink(r->recording, out, &o);
+        if (st == 0) {
+            char d0[32], d1[32];
+            purr_time_format(res.duration_before, d0, sizeof d0);
+            purr_time_format(res.duration_after, d1, sizeof d1);
+            printf("shrunk [%zu] seed %" PRIu64 ": %zu -> %zu input "
+                   "transitions, %s -> %s, %" PRIu64 " replays: %s, scene "
+                   "%s\n",
+                   k + 1, r->seed, res.before, res.after, d0, d1,
+                   res.replays, out, yaml);
+        } else {
+            printf("shrunk [%zu] seed %" PRIu64 ": not shrunk (exit %d)\n",
+                   k + 1, r->seed, st);
+            if (st != 1 && st > worst)
+                worst = st;
+        }
+    }
+    return worst;
+}
+
 int
 purr__cli_sweep(int argc, char **argv)
 {
     enum {
         O_SEEDS = 256, O_SHUFFLE, O_SCALE, O_JOBS, O_TIMEOUT, O_SHARD,
-        O_JUNIT, O_RESULTS, O_KEEP, O_FORCE, O_DURATION, O_LOAD, O_MERGE
+        O_JUNIT, O_RESULTS, O_KEEP, O_FORCE, O_DURATION, O_LOAD, O_MERGE,
+        O_SHRINK
     };
     static const struct option longopts[] = {
         {"seeds", required_argument, NULL, O_SEEDS},
@@ -315,6 +370,7 @@ purr__cli_sweep(int argc, char **argv)
         {"results", required_argument, NULL, O_RESULTS},
         {"keep-failures", required_argument, NULL, O_KEEP},
         {"force", no_argument, NULL, O_FORCE},
+        {"shrink", no_argument, NULL, O_SHRINK},
         {"duration", required_argument, NULL, O_DURATION},
         {"load", required_argument, NULL, O_LOAD},
         {"merge", no_argument, NULL, O_MERGE},
@@ -325,6 +381,7 @@ purr__cli_sweep(int argc, char **argv)
     cfg.program = program_invocation_name;
     cfg.shard_k = cfg.shard_n = 1;
     bool have_seeds = false, quiet = false, merge = false, shard_auto = false;
+    bool shrink = false;
     const char *junit = NULL, *results = NULL;
     const char *loads[64];
     size_t nloads = 0;
@@ -380,6 +437,7 @@ purr__cli_sweep(int argc, char **argv)
         case O_RESULTS: results = v; break;
         case O_KEEP: cfg.keep_dir = v; break;
         case O_FORCE: cfg.force = true; break;
+        case O_SHRINK: shrink = true; break;
         case O_DURATION:
             if (purr_sim_duration_parse(v, &cfg.duration_ns) < 0 ||
                 cfg.duration_ns <= 0)
@@ -403,7 +461,7 @@ purr__cli_sweep(int argc, char **argv)
         }
     }
     if (merge) {
-        if (have_seeds || cfg.keep_dir || nloads || results)
+        if (have_seeds || cfg.keep_dir || nloads || results || shrink)
             return usage_error("--merge takes results files or directories "
                                "(and --junit)%s",
                                "");
@@ -420,6 +478,10 @@ purr__cli_sweep(int argc, char **argv)
     cfg.scene_path = argv[optind];
     if (!have_seeds)
         return usage_error("--seeds A..B is required%s", "");
+    if (shrink && !cfg.keep_dir)
+        return usage_error("--shrink shrinks the kept recordings: give "
+                           "--keep-failures DIR%s",
+                           "");
     if (shard_auto) {
         char msg[256];
         if (purr__shard_auto(&cfg.shard_k, &cfg.shard_n, msg, sizeof msg) < 0)
@@ -548,6 +610,8 @@ purr__cli_sweep(int argc, char **argv)
              cfg.lo, cfg.hi, cfg.shuffle ? ", shuffled" : "");
     status = purr__sweep_summarize(what, &s.tally, seconds, stdout);
     int ost = 0;
+    if (shrink && (ost = shrink_failures(&s.tally, quiet)) > 2)
+        status = ost;
     if (results && (ost = close_output(&res_out)) == 0)
         printf("results: %s\n", results);
     if (junit) {

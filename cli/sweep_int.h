@@ -138,6 +138,12 @@ void purr__sweep_tally_free(purr__sweep_tally *t);
  * virtual time, what failed, the command that reproduces it). */
 void purr__sweep_print_failures(purr__sweep_tally *t, FILE *out);
 
+/* The distinct failures of t: first[k] is the result of the smallest
+ * seed of the k-th cause, in the order of those seeds (as the table
+ * numbers them). Sorts t. Returns how many (at most cap). */
+size_t purr__sweep_groups(purr__sweep_tally *t,
+                          const purr__sweep_result **first, size_t cap);
+
 /* Prints the summary line (what, then runs, failures by outcome, and
  * with seconds > 0 the wall time, runs per second and the mean run and
  * worker overhead), then the failures (purr__sweep_print_failures).

@@ -152,6 +152,28 @@ typedef struct group {
     uint64_t seeds;
 } group;
 
+size_t
+purr__sweep_groups(purr__sweep_tally *t, const purr__sweep_result **first,
+                   size_t cap)
+{
+    purr__sweep_tally_sort(t);
+    size_t ng = 0;
+    for (size_t i = 0; i < t->nfails; i++) {
+        size_t j = 0;
+        while (j < ng && j < cap &&
+               strcmp(first[j]->cause, t->fails[i].cause) != 0)
+            j++;
+        if (j == ng) {
+            if (ng < cap)
+                first[ng] = &t->fails[i];
+            ng++;
+            if (ng > cap)
+                break;
+        }
+    }
+    return ng < cap ? ng : cap;
+}
+
 /* The failures the table lists before it refers to the results file. */
 #define TABLE_ROWS 50
 

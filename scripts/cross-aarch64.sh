@@ -60,7 +60,7 @@ missing=
 for tool in aarch64-linux-gnu-gcc "$qemu" cmake pkg-config; do
     command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
-for pc in yaml-0.1 sqlite3 libuv; do
+for pc in yaml-0.1 sqlite3 libuv jansson libzstd liblz4 zlib; do
     [ -f "/usr/lib/aarch64-linux-gnu/pkgconfig/$pc.pc" ] ||
         missing="$missing $pc.pc:arm64"
 done
@@ -71,7 +71,7 @@ start=$(date +%s)
 echo "cross-aarch64: building purr for aarch64 in $arm_build"
 cmake -S "$root" -B "$arm_build" \
     -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPURR_WITH_SDL=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPURR_WITH_SDL=OFF -DPURR_WITH_SERVE=OFF \
     -DPURR_BUILD_TESTS=OFF -DPURR_BUILD_BENCH=OFF -DPURR_WERROR=ON \
     > "$arm_build/configure.log" 2>&1 ||
     { cat "$arm_build/configure.log" >&2; exit 1; }

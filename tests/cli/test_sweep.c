@@ -115,6 +115,50 @@ Test(sweep, finds_the_race_and_reproduces_it)
                  0);
 }
 
+/* --shrink: the smallest failing seed of the one distinct failure is
+ * shrunk; the shrunk recording holds at most a tenth of the inputs, replays
+ * with the same expectation failing, and the scene fragment, run with the
+ * seed's shuffle seed, fails that expectation too. */
+Test(sweep, shrink_cuts_the_smallest_failure_tenfold)
+{
+    cr_assert_eq(sweep(PURR_SCENES_DIR "/courier.yaml --seeds 1..120 "
+                                       "--shuffle -q --keep-failures kept "
+                                       "--shrink"),
+                 1, "%s%s", out, err);
+    uint64_t seed = 0;
+    size_t before = 0, after = 0;
+    const char *p = strstr(out, "shrunk [1] seed ");
+    cr_assert(p, "no shrink line: %s%s", out, err);
+    cr_assert_eq(sscanf(p, "shrunk [1] seed %" SCNu64 ": %zu -> %zu input",
+                        &seed, &before, &after),
+                 3, "%s", p);
+    const char *s = strstr(out, "smallest: seed ");
+    uint64_t smallest = 0;
+    cr_assert(s && sscanf(s, "smallest: seed %" SCNu64, &smallest) == 1);
+    cr_assert_eq(seed, smallest, "the smallest failing seed is shrunk");
+    cr_assert_gt(before, 0);
+    cr_assert_leq(after * 10, before, "%zu -> %zu is not a 10x cut", before,
+                  after);
+    char db[128], yaml[128], num[32];
+    snprintf(db, sizeof db, "kept/courier-seed-%" PRIu64 ".shrunk.db", seed);
+    snprintf(yaml, sizeof yaml, "kept/courier-seed-%" PRIu64 ".shrunk.yaml",
+             seed);
+    snprintf(num, sizeof num, "%" PRIu64, seed);
+    cr_assert_eq(sh("'" PURR_BIN "' replay --check %s | grep -q "
+                    "'FAIL  never: mode'",
+                    db, NULL),
+                 0, "the shrunk recording does not fail the same way");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "'%s' run %s -q --shuffle-seed %s | grep -q 'FAIL  never: mode'",
+             PURR_BIN, yaml, num);
+    cr_assert_eq(sh("%s", cmd, NULL), 0,
+                 "the scene fragment does not reproduce the failure");
+    /* Without --keep-failures there is nothing to shrink: bad usage. */
+    cr_assert_eq(sweep(PURR_SCENES_DIR "/courier.yaml --seeds 1..3 --shrink"),
+                 2, "%s%s", out, err);
+}
+
 /* The recording's metadata value for key ("" when absent). */
 static void
 meta_of(const char *file, const char *key, char *buf, size_t cap)
