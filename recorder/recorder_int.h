@@ -221,6 +221,9 @@ typedef struct purr__rec_tr {
 int purr__rec_parse_transition(const uint8_t **p, const uint8_t *end,
                                purr__rec_tr *out);
 
+/* The recording's read-only connection (reader.c; for task_events.c). */
+sqlite3 *purr__recording_db(purr_recording *rec);
+
 /* Writer thread (writer_thread.c). */
 int purr__rec_thread_start(purr_recorder *r);
 /* Whether b (handed over, nevs set) holds anything to write. */

@@ -62,20 +62,57 @@ typedef struct purr__vm_task {
     purr__vm_task_state state; /* from the latest event */
 } purr__vm_task;
 
+/* A task tree: the tasks alive, in spawn order. */
+typedef struct purr__vm_tree {
+    purr__vm_task *tasks;
+    size_t count, cap;
+} purr__vm_tree;
+
+/* One task event kept for the task tree's history. */
+typedef struct purr__vm_task_ev {
+    purr_time time_ns;
+    uint64_t task_id;
+    uint32_t detail; /* 1 + index into details; 0: none */
+    uint8_t kind;    /* PURR_EV_TASK_* */
+} purr__vm_task_ev;
+
+/* A task's name and parent, once per task seen. */
+typedef struct purr__vm_task_info {
+    uint64_t id, parent_id;
+    char name[40];
+} purr__vm_task_info;
+
 /* What the window shows. Points are capped per row (the oldest half is
- * dropped when a row holds PURR__VM_MAX_POINTS), so a day-long run at
- * full speed keeps bounded memory. */
+ * dropped when a row holds PURR__VM_MAX_POINTS), and task events likewise
+ * (PURR__VM_MAX_TASK_EVENTS: the oldest half is folded into the tree the
+ * history starts from), so a day-long run at full speed keeps bounded
+ * memory. */
 #define PURR__VM_MAX_POINTS 200000
+#define PURR__VM_MAX_TASK_EVENTS 1000000
 
 typedef struct purr__view_model {
     purr__vm_row *rows; /* creation order */
     size_t row_count, row_cap;
-    purr__vm_task *tasks; /* live tasks, spawn order */
+    purr__vm_task *tasks; /* the latest task tree: live tasks, spawn order */
     size_t task_count, task_cap;
     purr_time now_ns;     /* the latest event's time (live) */
     purr_time start_ns;   /* the earliest time shown */
     purr_time end_ns;     /* the run's end; 0: unknown */
     uint64_t transitions; /* transitions seen */
+    /* The task tree's history (purr__vm_tasks_at): */
+    purr__vm_task_ev *tev; /* task events, in order */
+    size_t tev_count, tev_cap;
+    purr__vm_task_info *tinfo; /* every task seen, in first-seen order */
+    size_t tinfo_count, tinfo_cap;
+    bool tinfo_unsorted;  /* ids did not come in ascending order */
+    char **details;       /* interned detail strings (owned) */
+    size_t detail_count, detail_cap;
+    purr__vm_tree base;   /* the tree before tev[0] (dropped history) */
+    purr__vm_tree at;     /* cache: the tree after tev[0, at_k) */
+    size_t at_k;
+    purr__vm_tree shown;  /* the last purr__vm_tasks_at result */
+    purr__vm_tree *ckpt;  /* ckpt[i]: the tree after tev[0, i * CK) */
+    size_t ckpt_count;
 } purr__view_model;
 
 void purr__vm_init(purr__view_model *vm);
@@ -95,8 +132,30 @@ void purr__vm_set(purr__view_model *vm, purr__vm_row *row, purr_time time_ns,
 const purr_datum *purr__vm_at(const purr__vm_row *row, purr_time time_ns);
 /* The row's current (latest) datum. */
 const purr_datum *purr__vm_current(const purr__vm_row *row);
-/* Feeds one task event (PURR_EV_TASK_*) to the task tree. */
+/* The time of the row's next transition after t (dir > 0) or previous
+ * one before t (dir < 0), in (lo, hi] or [lo, hi); false when none. The
+ * row's first point (its initial datum) is not a transition. */
+bool purr__vm_row_next(const purr__vm_row *row, purr_time t, int dir,
+                       purr_time *out /* out */);
+/* The same over every row. */
+bool purr__vm_next(const purr__view_model *vm, purr_time t, int dir,
+                   purr_time *out /* out */);
+/* Feeds one task event to the task tree and its history. name and
+ * parent_id are kept the first time task_id is seen; detail (BLOCKED) is
+ * copied. */
+void purr__vm_add_task_event(purr__view_model *vm, purr_time time_ns,
+                      purr_event_kind kind, uint64_t task_id,
+                      uint64_t parent_id, const char *name,
+                      const char *detail);
+/* Feeds one observed task event (PURR_EV_TASK_*). */
 void purr__vm_task_event(purr__view_model *vm, const purr_trace *ev);
+/* The task tree at instant t: every task alive at some moment of t, in
+ * its state after the events before t and those at t (a task that ends
+ * at t is shown as it was before it ended, so the tree at the run's end
+ * shows what was running then). Sets *n; the array is borrowed until the
+ * next call on vm. */
+const purr__vm_task *purr__vm_tasks_at(purr__view_model *vm, purr_time t,
+                                       size_t *n /* out */);
 
 /* ---------------------------------------------------------------------- */
 /* Drawing                                                                 */

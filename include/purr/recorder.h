@@ -294,6 +294,9 @@ typedef struct purr_recorded_value {
     purr_role role;          /* as stored */
     purr_type type;          /* as stored */
     purr_time created_ns;    /* loop time of creation */
+    purr_datum initial;      /* the datum at creation (column initial;
+                                owned by the recording, borrowed until
+                                purr_recording_close) */
 } purr_recorded_value;
 
 /* Opens the recording at path read-only and loads its metadata and value
@@ -410,6 +413,33 @@ PURR_API int purr_recording_iter_next(purr_recording_iter *it,
                                       purr_diag *diag /* out */);
 /* Releases the iteration (the datum and the statement). Idempotent. */
 PURR_API void purr_recording_iter_close(purr_recording_iter *it);
+
+/* One task event of a recording, as purr_recording_task_events gives it. */
+typedef struct purr_recorded_task_event {
+    uint64_t seq;            /* the loop-wide event number */
+    purr_time time_ns;       /* loop time of the event */
+    purr_event_kind kind;    /* PURR_EV_TASK_SPAWNED ... PURR_EV_TASK_ENDED */
+    uint64_t task_id;        /* the task */
+    uint64_t parent_task_id; /* the task owning its nursery (0: none) */
+    const char *name;        /* its name ("" when the task table lacks it);
+                                borrowed for the call */
+    const char *detail;      /* BLOCKED: what it waits for; else NULL;
+                                borrowed for the call */
+    int32_t status;          /* ENDED: its result; WOKEN: the wake code */
+} purr_recorded_task_event;
+
+typedef void (*purr_recorded_task_event_fn)(const purr_recorded_task_event *ev,
+                                            void *ctx);
+
+/* Calls fn(ev, ctx) for every task event of rec, in seq order (none for a
+ * recording made with no_task_events). Returns 0.
+ * Errors: PURR_EFORMAT when a task_event_chunk row or record is bad (diag
+ *   names the row and the byte), or names a detail the detail table
+ *   lacks; PURR_EIO when SQLite fails. Events before the bad one have
+ *   been given to fn. */
+PURR_API int purr_recording_task_events(purr_recording *rec,
+                                        purr_recorded_task_event_fn fn,
+                                        void *ctx, purr_diag *diag /* out */);
 
 /* Names for stored numbers: "input", "output", "internal"; "bool",
  * "int"...; "spawned", "value_set"... Static strings; "?" when unknown. */
