@@ -185,7 +185,11 @@ typedef struct purr__layout {
     int marker_x;                    /* the rows' marker squares: left edge, */
     int marker_w;                    /* and size */
     int name_w, value_w;             /* columns before the timeline */
+    int scale_w;                     /* numeric rows' scale column */
+    int tl_x, tl_w;                  /* the timelines' left edge, width */
+    SDL_Rect axis;                   /* the time axis, above the rows */
     SDL_Rect footer;                 /* key help, or the scrubber */
+    int scrub_x, scrub_w, scrub_y;   /* the scrubber's track (scrubber) */
 } purr__layout;
 
 /* nrows: how many value rows must fit (sets row_h). */
@@ -209,11 +213,25 @@ typedef struct purr__view_ui {
     bool robot_pressed; /* the user holds the robot */
     int selected;       /* selected row (an input), -1: none */
     const char *footer; /* help line; NULL: the default */
+    bool cursor_line;   /* draw the cursor line (also without scrubber) */
+    purr_time range_from_ns, range_to_ns; /* the scrubber spans this
+                                             (both 0: [from, to]) */
+    bool restricted;    /* the range is narrower than the recording */
+    const purr__vm_task *tasks; /* the task tree to show; NULL: the
+                                   model's latest */
+    size_t task_count;
 } purr__view_ui;
 
 /* Fixed colours the tests check (0xRRGGBB). */
 #define PURR__COLOR_BG 0x1e2127u     /* the window's background */
 #define PURR__COLOR_MARKER 0x56b6c2u /* each value row's marker square */
+#define PURR__COLOR_TRACK 0x181a1fu  /* a timeline's empty background */
+#define PURR__COLOR_INPUT 0x61afefu  /* inputs: names, lines and bands */
+#define PURR__COLOR_OUTPUT 0xe5c07bu /* outputs */
+#define PURR__COLOR_INTERNAL 0xa0a8b6u
+#define PURR__COLOR_CURSOR 0xff79c6u /* the selected instant's line */
+#define PURR__COLOR_AXIS 0x8b93a1u   /* time axis ticks and labels */
+#define PURR__COLOR_GRID 0x2a2e36u   /* the ticks' grid over the tracks */
 #define PURR__COLOR_MOOD_HAPPY 0xf2a65au
 #define PURR__COLOR_MOOD_SLEEPY 0x7d8fb3u
 #define PURR__COLOR_MOOD_CURIOUS 0x8cc97au
@@ -232,6 +250,116 @@ void purr__render_frame(SDL_Renderer *r, const purr__fonts *f,
 void purr__render_plot(SDL_Renderer *r, const purr__fonts *f,
                        const purr__view_model *vm, purr_time from_ns,
                        purr_time to_ns, const char *title, int w, int h);
+
+/* ---------------------------------------------------------------------- */
+/* The time axis (axis.c; also used by plot.c)                             */
+/* ---------------------------------------------------------------------- */
+
+/* A time span laid over pixels: from_ns at x, to_ns at x + w. */
+typedef struct purr__axis {
+    purr_time from_ns, to_ns;
+    int x, w;
+} purr__axis;
+
+#define PURR__AXIS_MAX_TICKS 32
+/* The narrowest window zooming goes to. */
+#define PURR__AXIS_MIN_SPAN (10 * PURR_US)
+
+/* Tick times: multiples of step_ns within [from, to]. */
+typedef struct purr__ticks {
+    purr_time step_ns;
+    int count;
+    purr_time t[PURR__AXIS_MAX_TICKS];
+} purr__ticks;
+
+/* The pixel of time t (clamped to the axis's ends). */
+int purr__axis_x(const purr__axis *a, purr_time t);
+/* The time at pixel x (clamped to [from, to]). */
+purr_time purr__axis_time(const purr__axis *a, int x);
+/* Round tick times at least min_px pixels apart (purr__axis_draw uses
+ * 90). */
+void purr__axis_ticks(const purr__axis *a, int min_px,
+                      purr__ticks *out /* out */);
+/* A tick's label: "15s", "2.5s", "12:30" (M:SS when to_ns is a minute or
+ * more), "1:00:00" (H:MM:SS from an hour), with the decimals that step_ns
+ * needs. */
+void purr__axis_label(purr_time t, purr_time step_ns, purr_time to_ns,
+                      char *buf, size_t cap);
+/* Draws the ticks (5 px, from y down) and their labels under them, and
+ * grid lines from grid_top to grid_bottom (none when they are equal). */
+void purr__axis_draw(SDL_Renderer *r, const purr__fonts *f, const purr__axis *a,
+                     int y, int grid_top, int grid_bottom);
+/* Zooms the window [*v0, *v1] by factor (< 1: in) keeping `around` at
+ * the same place, within [lo, hi] and no narrower than
+ * PURR__AXIS_MIN_SPAN. */
+void purr__axis_zoom(purr_time *v0, purr_time *v1, purr_time around,
+                     double factor, purr_time lo, purr_time hi);
+/* Moves the window by `by` (ns), within [lo, hi]. */
+void purr__axis_pan(purr_time *v0, purr_time *v1, purr_time by, purr_time lo,
+                    purr_time hi);
+
+/* ---------------------------------------------------------------------- */
+/* Playback (playback.c): what `purr view` shows, driven by events         */
+/* ---------------------------------------------------------------------- */
+
+/* The state of a recording's view: which instant is selected, the time
+ * window the timelines show, the range playback is restricted to, the
+ * rate and whether it plays. Pure: events and explicit advances change it,
+ * and the same sequence gives the same state (the tests drive it so). */
+typedef struct purr__playback {
+    purr_time start_ns, end_ns; /* the recording's span */
+    purr_time from_ns, to_ns;   /* the range ([ ], --from, --to) */
+    purr_time v0_ns, v1_ns;     /* the timelines' window, within the range */
+    purr_time instant_ns;       /* the selected instant, within the range */
+    double rate;                /* 1, 10, 100 ...; 0: max */
+    bool playing;
+    int selected;               /* selected row, -1: none */
+    bool quit;                  /* Esc, q or the window closed */
+    double carry_ns;            /* advance's fraction of a ns */
+    int drag;                   /* mouse drag: 0 none, 1 seek on the
+                                   timelines, 2 seek on the scrubber,
+                                   3 pan */
+    int drag_x;                 /* pan: where it started, */
+    purr_time drag_v0;          /* and the window then */
+    purr_time drag_v1;
+    char message[96];           /* the last refusal ("from must be before
+                                   to"), shown in the footer; "" none */
+} purr__playback;
+
+/* At max rate, playback crosses the whole range in this many seconds of
+ * wall time. */
+#define PURR__PB_MAX_WALL_S 5
+
+/* Starts at the recording's span [0, end], instant 0, paused at 1x. */
+void purr__pb_init(purr__playback *pb, const purr__view_model *vm);
+/* Restricts to [from, to] (clamped to the span; the window becomes the
+ * range and the instant moves into it). Returns 0, or PURR_EINVAL when
+ * from >= to (nothing changes). */
+int purr__pb_set_range(purr__playback *pb, purr_time from, purr_time to);
+/* Moves the instant to t (clamped to the range), scrolling the window to
+ * show it. */
+void purr__pb_seek(purr__playback *pb, purr_time t);
+/* Playing: moves the instant on by wall_ns x rate (stopping at the
+ * range's end). Does nothing while paused. */
+void purr__pb_advance(purr__playback *pb, purr_time wall_ns);
+/* Pauses and moves the instant to the next (dir 1) or previous (-1)
+ * transition of any row, within the range. Returns false when none. */
+bool purr__pb_step(purr__playback *pb, const purr__view_model *vm, int dir);
+/* The same for the selected row only. */
+bool purr__pb_step_row(purr__playback *pb, const purr__view_model *vm,
+                       int dir);
+/* Zooms the window by factor around time `around`; resets it to the
+ * range with factor 0. */
+void purr__pb_zoom(purr__playback *pb, purr_time around, double factor);
+/* The effective rate: virtual ns per wall ns. */
+double purr__pb_rate(const purr__playback *pb);
+/* Handles one input event on a frame laid out as lay. Returns true when
+ * the view changed (a redraw is due). */
+bool purr__pb_handle(purr__playback *pb, const purr__view_model *vm,
+                     const purr__layout *lay, const SDL_Event *e);
+/* Fills the ui fields the playback decides (window, cursor, range, rate,
+ * paused, selected). */
+void purr__pb_ui(const purr__playback *pb, purr__view_ui *ui);
 
 /* Reads r's pixels into a new ARGB8888 surface and saves it as a PNG at
  * path, through a temporary file renamed over path once the whole PNG is
