@@ -11,6 +11,9 @@
 #define PURR_CLI_INT_H
 
 #include <purr/cli.h>
+#ifdef PURR_WITH_VIEW
+#include <purr/view.h>
+#endif
 
 /* The verbs: argv[0] is the verb's name. Each returns the exit status. */
 int purr__cli_run(int argc, char **argv);
@@ -28,6 +31,17 @@ int purr__cli_across(const char *cmd, int argc, char **argv);
  * 0 or the recorder's error. */
 int purr__cli_meta_scene(purr_recorder *r, const purr_scene *scene,
                          const char *path);
+
+/* The scene's robot panel and units in the text form recordings store
+ * (metadata view_panel and units; purr_view_panel_parse, view.h): *panel
+ * is NULL without a `view:` key, *units NULL when no sensor has a unit;
+ * both malloc'd. */
+void purr__cli_panel_text(const purr_scene *sc, char **panel /* out */,
+                          char **units /* out */);
+#ifdef PURR_WITH_VIEW
+/* The scene's panel for the window; false if it does not parse. */
+bool purr__cli_panel(const purr_scene *sc, purr_view_panel *out /* out */);
+#endif
 
 /* Writes the loaded plug-ins into r (metadata plugins: one line per
  * plug-in, "NAME HASH PATH"). Returns 0 or the recorder's error. */

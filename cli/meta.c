@@ -4,11 +4,16 @@
  * import`) stores the scene's bytes beside its path and hash, so that
  * `purr replay FILE.db` works from any directory without the scene file,
  * and the plug-ins that were loaded (name, content hash, path), so that
- * replay can load them again and say when one has changed.
+ * replay can load them again and say when one has changed; and the
+ * robot panel the scene declares and its sensors' units (metadata
+ * view_panel and units, the text purr_view_panel_parse reads), so that
+ * `purr view` and `purr plot` draw the recording as the window drew the
+ * run.
  */
 #include "cli_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -16,6 +21,122 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* ---------------------------------------------------------------------- */
+/* The robot panel and the units                                           */
+/* ---------------------------------------------------------------------- */
+
+/* A growing string. */
+typedef struct text_buf {
+    char *s;
+    size_t len, cap;
+} text_buf;
+
+static void put(text_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void
+put(text_buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL,
+                          b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap + (size_t)n + 1) * 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            fprintf(stderr, "purr: out of memory (%zu bytes)\n", cap);
+            abort();
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+/* The loader kept names short and free of tabs and newlines; a sensor's
+ * name is not checked so, and is left out of the units if it would not
+ * fit the form. */
+static bool
+storable(const char *name)
+{
+    size_t len = strlen(name);
+    if (!len || len > PURR_SCENE_VIEW_NAME_MAX)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (*p == '\t' || *p == '\n' || *p == '\r')
+            return false;
+    return true;
+}
+
+void
+purr__cli_panel_text(const purr_scene *sc, char **panel, char **units)
+{
+    *panel = *units = NULL;
+    const purr_scene_view *v = sc->view;
+    if (v) {
+        text_buf b = {0};
+        put(&b, "body\t%s\t%s\n", v->shape, v->label ? v->label : "");
+        if (v->mood.name)
+            put(&b, "mood\t%s\n", v->mood.name);
+        if (v->touch.name)
+            put(&b, "touch\t%s\n", v->touch.name);
+        if (v->say.name)
+            put(&b, "say\t%s\n", v->say.name);
+        static const char *const kinds[] = {NULL, "lamp", "gauge", "text",
+                                            "arrow"};
+        for (size_t i = 0; i < v->indicator_count; i++) {
+            const purr_scene_indicator *ind = &v->indicators[i];
+            put(&b, "%s\t%s", kinds[ind->kind], ind->value.name);
+            if (ind->kind == PURR_SCENE_GAUGE)
+                put(&b, "\t%.17g\t%.17g", ind->min, ind->max);
+            if (ind->value_y.name)
+                put(&b, "\t%s", ind->value_y.name);
+            put(&b, "\n");
+        }
+        for (size_t i = 0; i < v->highlight_count; i++)
+            put(&b, "highlight\t%s\n", v->highlight[i].name);
+        *panel = b.s;
+    }
+    text_buf u = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < sc->sensor_count; i++) {
+        const purr_sensor_spec *s = &sc->sensors[i];
+        if (s->unit && storable(s->name) && n++ < 64)
+            put(&u, "%s\t%s\n", s->name, s->unit);
+    }
+    *units = u.s;
+}
+
+#ifdef PURR_WITH_VIEW
+_Static_assert(PURR_SCENE_VIEW_NAME_MAX < PURR_VIEW_NAME_MAX &&
+                   PURR_SCENE_UNIT_MAX < PURR_VIEW_UNIT_MAX &&
+                   PURR_SCENE_VIEW_MAX_INDICATORS <= PURR_VIEW_MAX_INDICATORS &&
+                   PURR_SCENE_VIEW_MAX_HIGHLIGHT <= PURR_VIEW_MAX_HIGHLIGHT &&
+                   PURR_VIEW_MAX_UNITS == 64,
+               "what a scene declares fits the window's panel");
+
+bool
+purr__cli_panel(const purr_scene *sc, purr_view_panel *out)
+{
+    char *panel, *units;
+    purr__cli_panel_text(sc, &panel, &units);
+    int rc = purr_view_panel_parse(panel, units, out, NULL);
+    free(panel);
+    free(units);
+    return rc == 0;
+}
+#endif
 
 int
 purr__cli_meta_scene(purr_recorder *r, const purr_scene *scene,
@@ -26,6 +147,16 @@ purr__cli_meta_scene(purr_recorder *r, const purr_scene *scene,
     snprintf(hash, sizeof hash, "%016" PRIx64, scene->hash);
     if ((rc = purr_recorder_set_meta(r, "scene", path)) < 0 ||
         (rc = purr_recorder_set_meta(r, "scene_hash", hash)) < 0)
+        return rc;
+    char *panel, *units;
+    purr__cli_panel_text(scene, &panel, &units);
+    if (panel)
+        rc = purr_recorder_set_meta(r, "view_panel", panel);
+    if (rc == 0 && units)
+        rc = purr_recorder_set_meta(r, "units", units);
+    free(panel);
+    free(units);
+    if (rc < 0)
         return rc;
     if (scene->text)
         return purr_recorder_set_meta(r, "scene_text", scene->text);
@@ -102,8 +233,7 @@ purr__cli_load_recorded(purr_recording *rec, purr_diag *diag)
         p += nl ? len + 1 : len;
         if (!entry[0])
             continue;
-        if (sscanf(entry, "%255s %16llx %4095[^\n]", name, &want, path) !=
-            3) {
+        if (sscanf(entry, "%255s %16llx %4095[^\n]", name, &want, path) != 3) {
             purr_diag_set(diag, file, 0, 0,
                           "metadata plugins, line %ld: '%s' is not "
                           "'NAME HASH PATH'",

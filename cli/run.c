@@ -515,6 +515,9 @@ purr__cli_run(int argc, char **argv)
         wo.speed = speed;
         wo.duration_ns =
             opts.duration_ns > 0 ? opts.duration_ns : scene->duration_ns;
+        purr_view_panel panel;
+        if (purr__cli_panel(scene, &panel))
+            wo.panel = &panel;
         if (!(win = purr_window_open(&wo, &diag))) {
             purr_scene_free(scene);
             return print_diag(&diag);

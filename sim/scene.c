@@ -7,7 +7,7 @@
  * so a typo never silently falls back to a default. Keys are checked in
  * file order and the first problem wins, so a message is stable.
  */
-#include "sim_int.h"
+#include "scene_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -98,13 +98,7 @@ purr_sim_duration_parse(const char *text, purr_time *duration)
 /* The walker's state                                                      */
 /* ---------------------------------------------------------------------- */
 
-typedef struct loader {
-    yaml_document_t *doc; /* the loaded document */
-    const char *file;     /* for diagnostics */
-    purr_diag *diag;      /* where the first error goes (may be NULL) */
-    purr_scene *scene;    /* being filled */
-    unsigned flags;       /* PURR_SCENE_NO_LOAD: resolve `load:` only */
-} loader;
+typedef purr__scene_loader loader; /* scene_int.h */
 
 static purr_scene_pos
 pos_of(const yaml_node_t *node)
@@ -378,20 +372,20 @@ purr_sensor_model_name(purr_sensor_model model)
 
 /* The keys each model accepts besides name, type, model, noise. */
 static const char *const keys_constant[] = {"name",  "type",   "model", "noise",
-                                            "value", "sample", "faults", NULL};
+                                            "value", "sample", "faults", "unit", NULL};
 static const char *const keys_timeline[] = {
-    "name", "type", "model", "noise", "initial", "points", "faults", NULL};
+    "name", "type", "model", "noise", "initial", "points", "faults", "unit", NULL};
 static const char *const keys_random_walk[] = {
     "name", "type", "model", "noise",  "start",
-    "step", "min",  "max",   "period", "faults", NULL};
+    "step", "min",  "max",   "period", "faults", "unit", NULL};
 static const char *const keys_poisson[] = {"name", "type",  "model",
-                                           "rate", "pulse", "faults", NULL};
+                                           "rate", "pulse", "faults", "unit", NULL};
 static const char *const keys_periodic[] = {
     "name", "type", "model",  "noise", "shape", "period",
-    "min",  "max",  "sample", "phase", "faults", NULL};
+    "min",  "max",  "sample", "phase", "faults", "unit", NULL};
 static const char *const keys_battery[] = {
     "name",  "type",   "model",  "noise",  "start",
-    "drain", "charge", "docked", "sample", "faults", NULL};
+    "drain", "charge", "docked", "sample", "faults", "unit", NULL};
 static const char *const *const model_keys[] = {
     NULL,         keys_constant, keys_timeline, keys_random_walk,
     keys_poisson, keys_periodic, keys_battery,
@@ -709,7 +703,7 @@ parse_sensor(loader *ld, const yaml_node_t *map, purr_sensor_spec *s)
     static const char *const common[] = {
         "name",   "type",  "model", "noise", "value",  "sample", "initial",
         "points", "start", "step",  "min",   "max",    "period", "rate",
-        "pulse",  "shape", "phase", "drain", "charge", "docked", "faults", NULL};
+        "pulse",  "shape", "phase", "drain", "charge", "docked", "faults", "unit", NULL};
     int rc;
     if ((rc = want_mapping(ld, map, "a sensor")) < 0 ||
         (rc = check_keys(ld, map, common, "sensor")) < 0)
@@ -780,6 +774,9 @@ parse_sensor(loader *ld, const yaml_node_t *map, purr_sensor_spec *s)
             return fail(ld, n, "'noise' (the gaussian sigma) must be >= 0");
     }
     if ((n = get(ld, map, "faults")) && (rc = parse_faults(ld, n, s)) < 0)
+        return rc;
+    if ((n = get(ld, map, "unit")) &&
+        (rc = purr__scene_unit_parse(ld, n, &s->unit)) < 0)
         return rc;
     return 0;
 }
@@ -1215,6 +1212,67 @@ parse_loads(loader *ld, const yaml_node_t *node)
 }
 
 /* ---------------------------------------------------------------------- */
+/* The walker's helpers, for the loader's other files (scene_int.h)        */
+/* ---------------------------------------------------------------------- */
+
+int
+purr__scene_fail(loader *ld, const yaml_node_t *node, const char *fmt, ...)
+{
+    purr_scene_pos pos = pos_of(node);
+    va_list ap;
+    va_start(ap, fmt);
+    purr__sim_vdiag(ld->diag, ld->file, pos.line, pos.column, fmt, ap);
+    va_end(ap);
+    return PURR_EFORMAT;
+}
+
+purr_scene_pos
+purr__scene_pos(const yaml_node_t *node)
+{
+    return pos_of(node);
+}
+
+yaml_node_t *
+purr__scene_node(loader *ld, int index)
+{
+    return node_at(ld, index);
+}
+
+int
+purr__scene_want_kind(loader *ld, const yaml_node_t *node,
+                      yaml_node_type_t type, const char *what)
+{
+    return want_kind(ld, node, type, what, true);
+}
+
+int
+purr__scene_check_keys(loader *ld, const yaml_node_t *map,
+                       const char *const *allowed, const char *what)
+{
+    return check_keys(ld, map, allowed, what);
+}
+
+yaml_node_t *
+purr__scene_get(loader *ld, const yaml_node_t *map, const char *key)
+{
+    return get(ld, map, key);
+}
+
+int
+purr__scene_get_double(loader *ld, const yaml_node_t *node, const char *what,
+                       double *out)
+{
+    return get_double(ld, node, what, out);
+}
+
+int
+purr__scene_get_string(loader *ld, const yaml_node_t *node, const char *what,
+                       char **out)
+{
+    return get_string(ld, node, what, out);
+}
+
+/* ---------------------------------------------------------------------- */
 /* The document                                                            */
 /* ---------------------------------------------------------------------- */
 
@@ -1223,7 +1281,7 @@ parse_root(loader *ld, const yaml_node_t *root)
 {
     static const char *const keys[] = {
         "name",       "seed",   "duration", "sensors",
-        "behaviours", "expect", "load",     NULL};
+        "behaviours", "expect", "load",     "view", NULL};
     purr_scene *sc = ld->scene;
     yaml_node_t *n;
     int rc;
@@ -1266,6 +1324,9 @@ parse_root(loader *ld, const yaml_node_t *root)
         (rc = parse_list(ld, n, "expect", sizeof *sc->expects,
                          (void **)&sc->expects, &sc->expect_count,
                          each_expect)) < 0)
+        return rc;
+    if ((n = get(ld, root, "view")) &&
+        (rc = purr__scene_view_parse(ld, n, &sc->view)) < 0)
         return rc;
     return 0;
 }
@@ -1448,6 +1509,7 @@ purr_scene_free(purr_scene *sc)
         for (size_t j = 0; j < s->fault_count; j++)
             purr_datum_free(&s->faults[j].value);
         free(s->faults);
+        free(s->unit);
     }
     free(sc->sensors);
     for (size_t i = 0; i < sc->behaviour_count; i++) {
@@ -1469,6 +1531,7 @@ purr_scene_free(purr_scene *sc)
     for (size_t i = 0; i < sc->load_count; i++)
         free(sc->loads[i]);
     free(sc->loads);
+    purr__scene_view_free(sc->view);
     free(sc->file);
     free(sc->text);
     free(sc->name);

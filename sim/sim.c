@@ -375,6 +375,9 @@ setup_parts(purr_sim *sim)
         return purr__sim_setup_fail(sim, battery->pos,
                                     "too many observers on the loop to "
                                     "model the battery");
+    int vrc = purr__scene_view_check(sim, sc->view);
+    if (vrc < 0)
+        return vrc;
     return purr__checker_new(sim, sc, sim->loop, &sim->checker);
 }
 

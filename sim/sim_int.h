@@ -27,6 +27,12 @@ void *purr__sim_calloc(size_t n, size_t size);
 void *purr__sim_realloc(void *p, size_t size);
 char *purr__sim_strdup(const char *s);
 
+/* The robot panel (scene_view.c): frees a `view:` (NULL accepted), and
+ * checks at setup that its names are values of the right types
+ * (purr__sim_setup_fail at the name's position). */
+void purr__scene_view_free(purr_scene_view *v);
+int purr__scene_view_check(purr_sim *sim, const purr_scene_view *v);
+
 /* Frees a predicate's tree (not p itself) and zeroes it. */
 void purr__pred_free(purr_pred_spec *p);
 /* "==", "<=" ... or "?". */

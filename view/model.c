@@ -147,7 +147,7 @@ purr__vm_add(purr__view_model *vm, uint64_t id, const char *name,
     row->type = type;
     purr_datum nil = purr_datum_nil();
     push_point(row, time_ns, initial ? initial : &nil);
-    return row;
+    return purr__panel_place_row(vm, vm->row_count - 1);
 }
 
 void
@@ -488,6 +488,10 @@ purr__vm_load_recording(purr__view_model *vm, const char *path, char *title,
     int rc = purr_recording_open(path, &rec, diag);
     if (rc < 0)
         return rc;
+    if ((rc = purr__panel_load(&vm->panel, rec, diag)) < 0) {
+        purr_recording_close(rec);
+        return rc;
+    }
     size_t n = purr_recording_value_count(rec);
     bool first = true;
     for (size_t i = 0; i < n; i++) {

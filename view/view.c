@@ -91,6 +91,8 @@ purr_window_open(const purr_window_options *opts, purr_diag *diag)
     w->selected = -1;
     purr__vm_init(&w->vm);
     w->vm.end_ns = opts->duration_ns;
+    if (opts->panel)
+        w->vm.panel = *opts->panel;
 
     if (w->offscreen) {
         /* No video subsystem: a software renderer on a plain surface
@@ -468,12 +470,16 @@ handle_event(purr_window *w, const SDL_Event *e, purr_time now)
         }
         break;
     case SDL_MOUSEBUTTONDOWN: {
+        purr__panel_click click;
+        if (purr__panel_hit(&w->vm, &lay, e->button.x, e->button.y, &click)) {
+            post_set(w, click.row, click.datum);
+            break;
+        }
         int dx = e->button.x - lay.robot_cx, dy = e->button.y - lay.robot_cy;
         int rr = lay.robot_r + 8;
         if (dx * dx + dy * dy <= rr * rr) {
             w->robot_pressed = true;
-            post_set(w, purr__vm_find(&w->vm, "touched"),
-                     purr_datum_bool(true));
+            post_set(w, purr__panel_touch_row(&w->vm), purr_datum_bool(true));
             break;
         }
         int i = purr__layout_row_at(&lay, w->vm.row_count, e->button.x,
@@ -485,7 +491,7 @@ handle_event(purr_window *w, const SDL_Event *e, purr_time now)
     case SDL_MOUSEBUTTONUP:
         if (w->robot_pressed) {
             w->robot_pressed = false;
-            post_set(w, purr__vm_find(&w->vm, "touched"),
+            post_set(w, purr__panel_touch_row(&w->vm),
                      purr_datum_bool(false));
         }
         break;

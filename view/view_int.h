@@ -3,7 +3,8 @@
  * The window is model.c (what is shown: value rows with their histories
  * and the task tree, fed by the live observer or by a recording), render.c
  * (drawing a model onto any SDL_Renderer: a window's or a software
- * renderer on a surface), view.c (the live window of `purr run`), scrub.c
+ * renderer on a surface), panel.c (the robot's panel in a frame), draw.h
+ * (the drawing primitives render.c and panel.c share), view.c (the live window of `purr run`), scrub.c
  * (`purr view FILE.db`) and plot.c (`purr plot`). Only view.h is used
  * outside this folder; this header is also what the tests in tests/view
  * draw through.
@@ -113,6 +114,7 @@ typedef struct purr__view_model {
     purr__vm_tree shown;  /* the last purr__vm_tasks_at result */
     purr__vm_tree *ckpt;  /* ckpt[i]: the tree after tev[0, i * CK) */
     size_t ckpt_count;
+    purr_view_panel panel; /* what the robot's panel shows, and units */
 } purr__view_model;
 
 void purr__vm_init(purr__view_model *vm);
@@ -239,6 +241,133 @@ typedef struct purr__view_ui {
 
 /* The robot's body colour for a mood ("happy"...; NULL: none). */
 uint32_t purr__mood_color(const char *mood);
+
+/* Draws the robot's panel (lay->robot) as vm stands at ui->cursor_ns
+ * (panel.c). */
+void purr__panel_draw(SDL_Renderer *r, const purr__fonts *f,
+                      const purr__view_model *vm, const purr__view_ui *ui,
+                      const purr__layout *lay);
+
+/* ---------------------------------------------------------------------- */
+/* The robot panel (panel.c, panel_decl.c)                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Colours the panel tests check (0xRRGGBB). */
+#define PURR__COLOR_LAMP_ON 0xf5d547u  /* a lamp whose bool is true */
+#define PURR__COLOR_LAMP_OFF 0x3b3f46u /* ... false (or not a bool yet) */
+#define PURR__COLOR_GAUGE 0x7ec699u    /* a gauge's fill, min to value */
+#define PURR__COLOR_GAUGE_BG 0x181a1fu /* a gauge's track, value to max */
+#define PURR__COLOR_BODY 0x9aa5b8u     /* a body without a mood */
+
+/* The indicators the panel draws: vm->panel's, or, when it declares
+ * nothing, one per output row (a lamp for a bool, a gauge over the range
+ * seen for a number, a text otherwise). Fills up to cap; returns how
+ * many. */
+size_t purr__panel_indicators(const purr__view_model *vm,
+                              purr_view_indicator *out, size_t cap);
+
+/* An indicator's place in the panel: its whole cell (name on top) and
+ * its widget (lamp, gauge bar, arrow dial, text). */
+typedef struct purr__panel_cell {
+    SDL_Rect cell, widget;
+} purr__panel_cell;
+
+/* Lays out n indicators' cells in lay->robot, in a grid above and below
+ * the body. Returns how many fit (<= n). */
+size_t purr__panel_cells(const purr__layout *lay, size_t n,
+                         purr__panel_cell *cells /* out */);
+
+/* A click on an indicator bound to a settable input. */
+typedef struct purr__panel_click {
+    purr__vm_row *row;  /* the input's row */
+    purr_datum datum;   /* what to set it to (owned by the caller) */
+} purr__panel_click;
+
+/* If (x, y) falls on an indicator bound to an input that can be set (a
+ * lamp on a bool toggles it; a gauge on a number takes the value under x),
+ * fills *out and returns true. */
+bool purr__panel_hit(purr__view_model *vm, const purr__layout *lay, int x,
+                     int y, purr__panel_click *out /* out */);
+
+/* The bool input a click on the body sets while held (the panel's touch),
+ * or NULL. */
+purr__vm_row *purr__panel_touch_row(purr__view_model *vm);
+
+/* The unit of the value named name, or NULL. */
+const char *purr__panel_unit(const purr_view_panel *p, const char *name);
+
+/* Moves the row just added at vm->rows[i] among the highlighted rows,
+ * which come first in the panel's highlight order; others keep creation
+ * order. Returns the row's new place. */
+purr__vm_row *purr__panel_place_row(purr__view_model *vm, size_t i);
+
+/* Reads rec's metadata view_panel and units into *p (the neutral robot
+ * without them). Returns 0, or PURR_EFORMAT with diag naming the
+ * recording. */
+int purr__panel_load(purr_view_panel *p, purr_recording *rec,
+                     purr_diag *diag /* out */);
+
+/* ---------------------------------------------------------------------- */
+/* `purr plot` (plot_layout.c, plot_png.c, plot_svg.c)                     */
+/* ---------------------------------------------------------------------- */
+
+#define PURR__PLOT_MAX_TICKS 24
+
+/* One plotted value: its band, its series colour and its scale. */
+typedef struct purr__plot_row {
+    const purr__vm_row *row;
+    const char *unit;  /* NULL: none */
+    uint32_t color;    /* its line, and its legend swatch */
+    int y, h;          /* the band (the timeline spans the plot's x) */
+    bool numeric;      /* int or double: a line over [lo, hi] */
+    double lo, hi;     /* the scale: lo at the band's bottom */
+} purr__plot_row;
+
+/* Where everything of a plot is; the PNG and the SVG draw the same. */
+typedef struct purr__plot {
+    int w, h;
+    char title[320];
+    purr_time from_ns, to_ns;
+    int title_h;          /* the title's band at the top */
+    int legend_x;         /* swatch's left; the name follows */
+    int scale_x;          /* right edge of the scale's labels */
+    int tl_x, tl_w;       /* the timelines */
+    int axis_y;           /* the time axis line (under the last row) */
+    purr__plot_row *rows; /* owned */
+    size_t row_count;
+    purr_time ticks[PURR__PLOT_MAX_TICKS];
+    char tick_labels[PURR__PLOT_MAX_TICKS][24];
+    size_t tick_count;
+} purr__plot;
+
+/* Fixed colours the tests check (0xRRGGBB). */
+#define PURR__PLOT_BG 0xffffffu   /* a report's white page */
+#define PURR__PLOT_AXIS 0x303030u /* the time axis and its ticks */
+
+/* Lays out rows (n of vm's, in that order) over [from, to] on w x h.
+ * Free with purr__plot_free. */
+void purr__plot_layout(purr__plot *p, const purr__view_model *vm,
+                       const purr__vm_row *const *rows, size_t n,
+                       purr_time from_ns, purr_time to_ns, const char *title,
+                       int w, int h);
+void purr__plot_free(purr__plot *p);
+/* The x of time t, clamped to the timelines. */
+int purr__plot_x(const purr__plot *p, purr_time t);
+/* The y of v on row's scale, clamped to its band. */
+int purr__plot_y(const purr__plot_row *row, double v);
+/* The points of row over the plot's range, each held until the next:
+ * calls fn(t0, t1, datum, ctx) for every segment in time order. */
+void purr__plot_segments(const purr__plot *p, const purr__vm_row *row,
+                         void (*fn)(purr_time t0, purr_time t1,
+                                    const purr_datum *d, void *ctx),
+                         void *ctx);
+/* Draws the plot with the software renderer (plot_png.c). */
+void purr__plot_draw(SDL_Renderer *r, const purr__fonts *f,
+                     const purr__plot *p);
+/* Writes the plot as SVG at path through a temporary file renamed over
+ * it (plot_svg.c). Returns 0, or PURR_EIO with err naming path. */
+int purr__plot_svg(const purr__plot *p, const char *path, char *err,
+                   size_t err_cap);
 
 /* Draws one frame of vm with ui onto r (w x h). */
 void purr__render_frame(SDL_Renderer *r, const purr__fonts *f,

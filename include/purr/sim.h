@@ -135,6 +135,7 @@ typedef struct purr_sensor_spec {
     } battery;
     purr_fault_spec *faults; /* in scene order */
     size_t fault_count;
+    char *unit; /* `unit:` ("%", "lx", "m/s"); NULL when none */
 } purr_sensor_spec;
 
 /* A behaviour parameter: scalar text, converted by the behaviour. */
@@ -204,6 +205,52 @@ typedef struct purr_expect_spec {
     int64_t min, max;     /* count: bounds (0 and INT64_MAX default) */
 } purr_expect_spec;
 
+/* The robot panel a scene declares (`view:`, docs/window.md "The robot
+ * panel"). The window draws it; the loader checks its form and its names'
+ * length, and purr_sim_setup checks that each name is a value of the
+ * right type (bool for a lamp and the touch, a number for a gauge and an
+ * arrow, a string for mood and say), since behaviours' outputs exist only
+ * then. Names are at most PURR_SCENE_VIEW_NAME_MAX bytes and hold no tab
+ * or newline; units at most PURR_SCENE_UNIT_MAX bytes. */
+#define PURR_SCENE_VIEW_NAME_MAX 63
+#define PURR_SCENE_UNIT_MAX 15
+#define PURR_SCENE_VIEW_MAX_INDICATORS 16
+#define PURR_SCENE_VIEW_MAX_HIGHLIGHT 16
+
+/* A value a panel part names, with where it is named. */
+typedef struct purr_scene_ref {
+    char *name; /* NULL: none */
+    purr_scene_pos pos;
+} purr_scene_ref;
+
+/* Indicator kinds. The numbers are fixed. */
+typedef enum purr_scene_indicator_kind {
+    PURR_SCENE_LAMP = 1,  /* {lamp: NAME}: a bool */
+    PURR_SCENE_GAUGE = 2, /* {gauge: NAME, min: A, max: B}: a number */
+    PURR_SCENE_TEXT = 3,  /* {text: NAME}: any value */
+    PURR_SCENE_ARROW = 4  /* {arrow: NAME}: a heading in degrees, or
+                             {arrow: [X, Y]}: a vector */
+} purr_scene_indicator_kind;
+
+typedef struct purr_scene_indicator {
+    purr_scene_indicator_kind kind;
+    purr_scene_pos pos;
+    purr_scene_ref value;   /* the bound value (ARROW of a vector: x) */
+    purr_scene_ref value_y; /* ARROW of a vector: y; name NULL otherwise */
+    double min, max;        /* GAUGE: min < max */
+} purr_scene_indicator;
+
+typedef struct purr_scene_view {
+    purr_scene_pos pos;
+    char *shape; /* "round" (default), "box" or "pet" */
+    char *label; /* under the body; NULL: none */
+    purr_scene_ref mood, touch, say; /* body: {mood:, touch:, say:} */
+    purr_scene_indicator *indicators;
+    size_t indicator_count;
+    purr_scene_ref *highlight; /* rows drawn first, in order */
+    size_t highlight_count;
+} purr_scene_view;
+
 /* A loaded scene. Read-only for users; freed with purr_scene_free. */
 typedef struct purr_scene {
     char *file; /* path as given to the loader */
@@ -228,6 +275,7 @@ typedef struct purr_scene {
     size_t behaviour_count;
     purr_expect_spec *expects;
     size_t expect_count;
+    purr_scene_view *view; /* the `view:` key; NULL when absent */
 } purr_scene;
 
 /* The largest scene file purr_scene_load reads (4 MiB): scenes are small

@@ -50,6 +50,93 @@ extern "C" {
 
 #include <stdbool.h>
 
+/* ---------------------------------------------------------------------- */
+/* The robot panel                                                         */
+/* ---------------------------------------------------------------------- */
+
+/* What the robot's panel shows, as plain data: a body (its shape, a
+ * label, and the values that colour it, touch it and speak through it)
+ * and indicators bound to values. Scenes declare it with a `view:` key
+ * (docs/window.md, "The robot panel"); `purr run` stores it in the
+ * recording (metadata view_panel and units, text read by
+ * purr_view_panel_parse), so `purr view` and `purr plot` draw the same.
+ * A panel with declared false is the neutral robot: a round body and
+ * one indicator per output. Names longer than PURR_VIEW_NAME_MAX - 1
+ * bytes are refused by the parser. */
+
+#define PURR_VIEW_NAME_MAX 64 /* value names and the label, with the NUL */
+#define PURR_VIEW_UNIT_MAX 16 /* a unit ("%", "lx", "m/s"), with the NUL */
+#define PURR_VIEW_MAX_INDICATORS 16
+#define PURR_VIEW_MAX_HIGHLIGHT 16
+#define PURR_VIEW_MAX_UNITS 64
+
+/* The body's shape. The numbers are fixed (recordings store the names). */
+typedef enum purr_view_shape {
+    PURR_VIEW_ROUND = 0, /* a disc with two eyes */
+    PURR_VIEW_BOX = 1,   /* a rounded box on wheels */
+    PURR_VIEW_PET = 2    /* the cat: ears, and a face that follows mood */
+} purr_view_shape;
+
+/* What an indicator draws. */
+typedef enum purr_view_kind {
+    PURR_VIEW_LAMP = 1,  /* a bool: lit when true */
+    PURR_VIEW_GAUGE = 2, /* a number: a bar filled from min to max */
+    PURR_VIEW_TEXT = 3,  /* any value, as text */
+    PURR_VIEW_ARROW = 4  /* a heading in degrees (0 up, clockwise), or the
+                            vector (value, value_y) */
+} purr_view_kind;
+
+typedef struct purr_view_indicator {
+    purr_view_kind kind;
+    char value[PURR_VIEW_NAME_MAX];   /* the bound value's name */
+    char value_y[PURR_VIEW_NAME_MAX]; /* ARROW of a vector: the y part;
+                                         "" for a heading */
+    double min, max;                  /* GAUGE: the range (min < max) */
+} purr_view_indicator;
+
+/* A value's unit, for the panel's gauges and `purr plot`'s legend. */
+typedef struct purr_view_unit {
+    char value[PURR_VIEW_NAME_MAX];
+    char unit[PURR_VIEW_UNIT_MAX];
+} purr_view_unit;
+
+typedef struct purr_view_panel {
+    bool declared;                 /* false: the neutral robot */
+    purr_view_shape shape;         /* the body */
+    char label[PURR_VIEW_NAME_MAX]; /* under the body; "" none */
+    char mood[PURR_VIEW_NAME_MAX];  /* a string value that colours the body
+                                       and is written under it; "" none */
+    char touch[PURR_VIEW_NAME_MAX]; /* a bool input: true while the body
+                                       is held down; "" none */
+    char say[PURR_VIEW_NAME_MAX];   /* a string value shown in a speech
+                                       bubble while not empty; "" none */
+    purr_view_indicator indicators[PURR_VIEW_MAX_INDICATORS];
+    size_t indicator_count;
+    char highlight[PURR_VIEW_MAX_HIGHLIGHT][PURR_VIEW_NAME_MAX];
+    size_t highlight_count; /* rows drawn first, in this order */
+    purr_view_unit units[PURR_VIEW_MAX_UNITS]; /* works declared or not */
+    size_t unit_count;
+} purr_view_panel;
+
+/* Parses a panel from its text form (what recordings store): panel_text
+ * is the declaration, one part per line with fields separated by tabs,
+ *
+ *     body SHAPE LABEL      shape: round, box or pet; LABEL may be empty
+ *     mood NAME | touch NAME | say NAME
+ *     lamp NAME | text NAME | gauge NAME MIN MAX
+ *     arrow NAME | arrow NAME_X NAME_Y
+ *     highlight NAME
+ *
+ * and units_text has one "NAME<tab>UNIT" per line. Either may be NULL:
+ * a NULL or empty panel_text leaves the neutral robot (declared false).
+ * *out is overwritten. Returns 0.
+ * Errors: PURR_EFORMAT with diag (may be NULL) naming the line of the
+ * part that is not one of the above, or beyond the limits above. */
+PURR_API int purr_view_panel_parse(const char *panel_text,
+                                   const char *units_text,
+                                   purr_view_panel *out /* out */,
+                                   purr_diag *diag /* out */);
+
 typedef struct purr_window purr_window;
 
 /* Options for purr_window_open. Zero-initialise and set what you need. */
@@ -65,6 +152,8 @@ typedef struct purr_window_options {
     bool start_paused;     /* wait for space before virtual time moves */
     purr_time duration_ns; /* the run's length, for the header and the
                               timelines' span; 0: unknown */
+    const purr_view_panel *panel; /* the robot panel (copied); NULL:
+                                     the neutral robot */
 } purr_window_options;
 
 /* Opens the window (or the offscreen surface) and loads the fonts.
