@@ -126,7 +126,7 @@ purr__axis_label(purr_time t, purr_time step_ns, purr_time to_ns, char *buf,
     long long s = (long long)(t / PURR_S);
     long long frac = (long long)(t % PURR_S);
     /* Decimals that tell ticks step_ns apart: none for whole seconds. */
-    int dec = step_ns % PURR_S == 0  ? 0
+    int dec = step_ns % PURR_S == 0    ? 0
               : step_ns % PURR_MS == 0 ? (step_ns % (100 * PURR_MS) == 0  ? 1
                                           : step_ns % (10 * PURR_MS) == 0 ? 2
                                                                           : 3)
@@ -221,8 +221,8 @@ clamp_window(purr_time *v0, purr_time *v1, purr_time lo, purr_time hi)
 }
 
 void
-purr__axis_zoom(purr_time *v0, purr_time *v1, purr_time around,
-                double factor, purr_time lo, purr_time hi)
+purr__axis_zoom(purr_time *v0, purr_time *v1, purr_time around, double factor,
+                purr_time lo, purr_time hi)
 {
     if (around < *v0)
         around = *v0;
@@ -232,8 +232,8 @@ purr__axis_zoom(purr_time *v0, purr_time *v1, purr_time around,
            right = (double)(*v1 - around) * factor;
     /* No narrower than PURR__AXIS_MIN_SPAN: the ticks need room. */
     if (left + right < (double)PURR__AXIS_MIN_SPAN) {
-        double k = (double)PURR__AXIS_MIN_SPAN / (left + right > 0 ? left + right
-                                                                    : 1);
+        double k =
+            (double)PURR__AXIS_MIN_SPAN / (left + right > 0 ? left + right : 1);
         if (left + right <= 0)
             left = right = (double)PURR__AXIS_MIN_SPAN / 2;
         else {

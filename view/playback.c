@@ -266,8 +266,7 @@ purr__pb_handle(purr__playback *pb, const purr__view_model *vm,
                 const purr__layout *lay, const SDL_Event *e)
 {
     SDL_Rect tl = {lay->tl_x, lay->rows.y, lay->tl_w, lay->rows.h};
-    SDL_Rect scrub = {lay->scrub_x, lay->footer.y, lay->scrub_w,
-                      lay->footer.h};
+    SDL_Rect scrub = {lay->scrub_x, lay->footer.y, lay->scrub_w, lay->footer.h};
     switch (e->type) {
     case SDL_QUIT:
         pb->quit = true;
@@ -342,8 +341,7 @@ purr__pb_handle(purr__playback *pb, const purr__view_model *vm,
             purr_time by = -(purr_time)((x - pb->drag_x) * per_px);
             pb->v0_ns = pb->drag_v0;
             pb->v1_ns = pb->drag_v1;
-            purr__axis_pan(&pb->v0_ns, &pb->v1_ns, by, pb->from_ns,
-                           pb->to_ns);
+            purr__axis_pan(&pb->v0_ns, &pb->v1_ns, by, pb->from_ns, pb->to_ns);
         } else {
             return false;
         }

@@ -490,6 +490,40 @@ bool purr__pb_handle(purr__playback *pb, const purr__view_model *vm,
  * paused, selected). */
 void purr__pb_ui(const purr__playback *pb, purr__view_ui *ui);
 
+/* ---------------------------------------------------------------------- */
+/* `purr view` (scrub.c)                                                   */
+/* ---------------------------------------------------------------------- */
+
+/* One `purr view` session: a recording, its playback state, and where it
+ * is drawn (a window, or an offscreen surface for --screenshot). */
+typedef struct purr__scrub {
+    purr__view_model vm;
+    purr__playback pb;
+    char title[512];
+    SDL_Window *win;     /* NULL offscreen */
+    SDL_Surface *surf;   /* offscreen target, or NULL */
+    SDL_Renderer *ren;
+    purr__fonts fonts;
+    int w, h;            /* the frame's size */
+    Uint64 last_ms;      /* wall time of the last frame (playing) */
+    bool sdl_up;         /* SDL_Init succeeded */
+} purr__scrub;
+
+/* Loads the recording at path and opens a w x h window (or, offscreen, a
+ * surface). Returns 0, or 2 (not a recording: diag says why) or 1 (SDL,
+ * fonts: diag says why), as exit statuses. */
+int purr__scrub_open(purr__scrub *s, const char *path, bool offscreen, int w,
+                     int h, purr_diag *diag /* out */);
+/* Draws the current state (no present). */
+void purr__scrub_draw(purr__scrub *s);
+/* One turn of the interactive loop: handles the pending events (waiting
+ * up to wait_ms for one while paused), moves a playing instant on by the
+ * wall time since the last turn, draws and presents. Returns false once
+ * the user has quit. */
+bool purr__scrub_turn(purr__scrub *s, int wait_ms);
+/* Closes everything (a zeroed s is fine). */
+void purr__scrub_close(purr__scrub *s);
+
 /* Reads r's pixels into a new ARGB8888 surface and saves it as a PNG at
  * path, through a temporary file renamed over path once the whole PNG is
  * written (purr_output, recorder.h): a failed write leaves an old file at
