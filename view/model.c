@@ -419,6 +419,13 @@ purr__vm_task_event(purr__view_model *vm, const purr_trace *ev)
         ev->task ? purr_task_name(ev->task) : NULL, ev->detail);
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* The number of events with time < t. */
 static size_t
 events_before(const purr__view_model *vm, purr_time t)
@@ -459,11 +466,27 @@ purr__vm_tasks_at(purr__view_model *vm, purr_time t, size_t *n)
             tree_copy(&vm->ckpt[vm->ckpt_count++], &vm->at);
         }
     }
-    /* The events at t itself, but a task ending at t stays shown. */
+    /* The events at t itself, except those of a task that ends at t: it
+     * is shown as it was before t (at the end of a run, what each task
+     * was doing, not its cancellation). */
     tree_copy(&vm->shown, &vm->at);
-    for (size_t i = k; i < vm->tev_count && vm->tev[i].time_ns == t; i++)
-        if (vm->tev[i].kind != PURR_EV_TASK_ENDED)
+    size_t k2 = k;
+    while (k2 < vm->tev_count && vm->tev[k2].time_ns == t)
+        k2++;
+    size_t nended = 0;
+    uint64_t *ended = NULL;
+    for (size_t i = k; i < k2; i++)
+        if (vm->tev[i].kind == PURR_EV_TASK_ENDED) {
+            ended = xrealloc(ended, (nended + 1) * sizeof *ended);
+            ended[nended++] = vm->tev[i].task_id;
+        }
+    if (nended)
+        qsort(ended, nended, sizeof *ended, cmp_id);
+    for (size_t i = k; i < k2; i++)
+        if (!nended ||
+            !bsearch(&vm->tev[i].task_id, ended, nended, sizeof *ended, cmp_id))
             tree_apply(vm, &vm->shown, &vm->tev[i]);
+    free(ended);
     *n = vm->shown.count;
     return vm->shown.tasks;
 }

@@ -99,8 +99,8 @@ purr__layout_compute(purr__layout *lay, int w, int h, size_t nrows,
      * (tall enough for a numeric row's y-axis). */
     int axis_h = 22;
     lay->axis = (SDL_Rect){left_w, header_h, w - left_w, axis_h};
-    lay->rows = (SDL_Rect){left_w, header_h + axis_h, w - left_w,
-                           body_h - axis_h};
+    lay->rows =
+        (SDL_Rect){left_w, header_h + axis_h, w - left_w, body_h - axis_h};
     int row_h = nrows ? lay->rows.h / (int)nrows : 40;
     lay->row_h = row_h > 64 ? 64 : row_h < 18 ? 18 : row_h;
     lay->marker_x = left_w + 8;
@@ -108,8 +108,8 @@ purr__layout_compute(purr__layout *lay, int w, int h, size_t nrows,
     lay->name_w = 140;
     lay->value_w = 120;
     lay->scale_w = 52;
-    lay->tl_x = lay->marker_x + lay->marker_w + 8 + lay->name_w +
-                lay->value_w + lay->scale_w;
+    lay->tl_x = lay->marker_x + lay->marker_w + 8 + lay->name_w + lay->value_w +
+                lay->scale_w;
     lay->tl_w = lay->rows.x + lay->rows.w - 10 - lay->tl_x;
     if (lay->tl_w < 10)
         lay->tl_w = 10;
@@ -253,8 +253,7 @@ value_scale(SDL_Renderer *r, const purr__fonts *f, const purr__vm_row *row,
         char both[72], lob[32];
         num_label(lo, lob, sizeof lob);
         snprintf(both, sizeof both, "%s..%s", lob, buf);
-        text(r, f->mono, both, lx, (top + base - fh) / 2, C_DIM, RIGHT,
-             0);
+        text(r, f->mono, both, lx, (top + base - fh) / 2, C_DIM, RIGHT, 0);
     }
 }
 
@@ -375,9 +374,7 @@ rows(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
     for (int i = 0; i < shown; i++) {
         int y = lay->rows.y + i * rh;
         const purr__vm_row *row = &vm->rows[i];
-        uint32_t bg = i == ui->selected ? C_ROW_SEL
-                      : i % 2           ? C_ROW_B
-                                        : C_ROW_A;
+        uint32_t bg = i == ui->selected ? C_ROW_SEL : i % 2 ? C_ROW_B : C_ROW_A;
         fill(r, bg, lay->rows.x, y, lay->rows.w, rh);
         int mh = lay->marker_w < rh - 4 ? lay->marker_w : rh - 4;
         fill(r, PURR__COLOR_MARKER, lay->marker_x, y + (rh - mh) / 2,
@@ -396,8 +393,8 @@ rows(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
         purr__ticks ticks;
         purr__axis_ticks(&axis, 90, &ticks);
         for (int k = 0; k < ticks.count; k++)
-            fill(r, PURR__COLOR_GRID, purr__axis_x(&axis, ticks.t[k]), y + 2,
-                 1, rh - 4);
+            fill(r, PURR__COLOR_GRID, purr__axis_x(&axis, ticks.t[k]), y + 2, 1,
+                 rh - 4);
         if (numeric(row))
             value_scale(r, f, row, tl_x, tl_w, y + 2 + 3, y + rh - 2 - 3);
         timeline(r, f, row, ui->from_ns, ui->to_ns, tl_x, y + 2, tl_w, rh - 4);
@@ -488,7 +485,7 @@ header(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
     }
     text(r, f->mono, buf, p->w / 2, 12, C_TEXT, CENTER, 0);
     {
-        const char *state = ui->scrubber ? (ui->paused ? "paused" : "playing")
+        const char *state = ui->scrubber   ? (ui->paused ? "paused" : "playing")
                             : ui->finished ? "finished"
                             : ui->paused   ? "PAUSED"
                                            : NULL;
@@ -522,7 +519,8 @@ footer(SDL_Renderer *r, const purr__fonts *f, const purr__view_ui *ui,
         ui->footer ? ui->footer
                    : "space pause   n / \xe2\x86\x92 step   1-4 speed 1x 10x "
                      "100x max   click the robot to touch it   Tab select "
-                     "input   \xe2\x86\x91 \xe2\x86\x93 change it   Esc quit";
+                     "input   \xe2\x86\x91 \xe2\x86\x93 change it   wheel "
+                     "zoom   drag axis pan   0 follow   Esc quit";
     text(r, f->ui, help, 12, p->y + p->h - 22, C_DIM, LEFT, p->w - 24);
     if (!ui->scrubber || ui->to_ns <= ui->from_ns)
         return;
