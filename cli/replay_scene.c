@@ -31,7 +31,27 @@ typedef struct scene_runner {
     const purr_scene *scene; /* the scene to run (borrowed) */
     const char *scene_path;  /* its path, as the new recording names it */
     purr_sim *sim;           /* the run, between open and close */
+    const purr__replay_watch *watch; /* --window, or NULL */
+    purr_pace_fn pace;       /* with a watch: the replay's own hook */
+    void *pace_ctx;
 } scene_runner;
+
+/* With a watch: its pacing hook, then the replay's. */
+static void
+sr_pace(purr_loop *loop, purr_time next, void *ctx)
+{
+    scene_runner *sr = ctx;
+    sr->watch->pace(loop, next, sr->watch->pace_ctx);
+    if (sr->pace)
+        sr->pace(loop, next, sr->pace_ctx);
+}
+
+static void
+sr_stop_posted(void *arg)
+{
+    scene_runner *sr = arg;
+    purr_sim_stop(sr->sim);
+}
 
 static bool
 sr_can_shadow(void *self, purr_recording *rec)
@@ -66,11 +86,20 @@ sr_open(void *self, const purr_replay_plan *plan, purr_diag *diag)
     so.input_arg = plan->input_arg;
     so.pace = plan->pace;
     so.pace_ctx = plan->pace_ctx;
+    if (sr->watch) {
+        sr->pace = plan->pace;
+        sr->pace_ctx = plan->pace_ctx;
+        so.pace = sr_pace;
+        so.pace_ctx = sr;
+    }
     if (!(sr->sim = purr_sim_new(sr->scene, &so))) {
         purr_diag_set(diag, purr_recording_path(sr->rec), 0, 0,
                       "cannot create a loop");
         return NULL;
     }
+    if (sr->watch)
+        sr->watch->attach(purr_sim_loop(sr->sim), sr_stop_posted, sr,
+                          sr->watch->ctx);
     return purr_sim_loop(sr->sim);
 }
 
@@ -124,6 +153,8 @@ static void
 sr_close(void *self)
 {
     scene_runner *sr = self;
+    if (sr->watch && sr->watch->detach)
+        sr->watch->detach(sr->watch->ctx);
     purr_sim_free(sr->sim);
     sr->sim = NULL;
 }
@@ -202,6 +233,14 @@ int
 purr_replay_scene(purr_recording *rec, const purr_replay_options *opts,
                   purr_replay_report *rep)
 {
+    return purr__replay_scene_watched(rec, opts, NULL, rep);
+}
+
+int
+purr__replay_scene_watched(purr_recording *rec, const purr_replay_options *opts,
+                           const purr__replay_watch *watch,
+                           purr_replay_report *rep)
+{
     purr_replay_options none = {0};
     if (!opts)
         opts = &none;
@@ -218,7 +257,8 @@ purr_replay_scene(purr_recording *rec, const purr_replay_options *opts,
         rep->outcome = PURR_REPLAY_ERROR;
         return rc;
     }
-    scene_runner sr = {.rec = rec, .scene = scene, .scene_path = path};
+    scene_runner sr = {
+        .rec = rec, .scene = scene, .scene_path = path, .watch = watch};
     purr_replay_runner runner = {
         .self = &sr,
         .can_shadow = sr_can_shadow,

@@ -58,6 +58,7 @@ struct purr_window {
     purr_time anchor_virt_ns; /* virtual time at the anchor */
     Uint64 last_frame_ms;     /* when we last drew */
     bool drew;                /* at least one frame drawn */
+    bool no_input;            /* never post input sets (options) */
     bool zoomed;              /* the user zoomed or panned the timelines: */
     purr_time v0_ns, v1_ns;   /* they show [v0, v1] instead of following */
     bool panning;             /* dragging the window */
@@ -94,6 +95,7 @@ purr_window_open(const purr_window_options *opts, purr_diag *diag)
     w->speed = opts->speed > 0 ? opts->speed : 0;
     w->paused = opts->start_paused;
     w->duration_ns = opts->duration_ns;
+    w->no_input = opts->no_input;
     w->selected = -1;
     purr__vm_init(&w->vm);
     w->vm.end_ns = opts->duration_ns;
@@ -363,7 +365,7 @@ run_input(void *arg)
 static void
 post_set(purr_window *w, purr__vm_row *row, purr_datum d)
 {
-    if (!row || !row->value || !w->loop) {
+    if (!row || !row->value || !w->loop || w->no_input) {
         purr_datum_free(&d);
         return;
     }
