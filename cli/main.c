@@ -28,7 +28,7 @@ static const char usage_main[] =
     "  diff A B     compare two recordings transition by transition\n"
 #ifdef PURR_WITH_VIEW
     "  view FILE    open a recording with a timeline scrubber\n"
-    "  plot FILE    draw a recording's timelines into a PNG\n"
+    "  plot FILE    draw a recording's timelines into a PNG or an SVG\n"
 #endif
     "\n"
     "options:\n"

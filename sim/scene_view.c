@@ -114,9 +114,9 @@ parse_indicator(purr__scene_loader *ld, const yaml_node_t *map,
             continue;
         if (n)
             return purr__scene_fail(ld, m,
-                                    "an indicator is one of lamp, gauge, "
-                                    "text, arrow; this one is also '%s'",
-                                    kinds[ind->kind]);
+                                    "an indicator is one of lamp, gauge, text, "
+                                    "arrow, not both '%s' and '%s'",
+                                    kinds[ind->kind], kinds[k]);
         n = m;
         ind->kind = (purr_scene_indicator_kind)k;
     }

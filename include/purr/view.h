@@ -11,7 +11,8 @@
  *   and keys into input transitions posted with purr_loop_post, so they
  *   happen at the current virtual time and are recorded like any other.
  * - purr_view_cli_view: the whole `purr view FILE.db` subcommand.
- * - purr_view_cli_plot: the whole `purr plot FILE.db -o out.png` subcommand.
+ * - purr_view_cli_plot: the whole `purr plot FILE.db -o out.png|out.svg`
+ *   subcommand.
  *
  * How `purr run` wires the window (the order matters):
  *
@@ -208,8 +209,9 @@ PURR_API void purr_window_close(purr_window *w);
  * not be written). */
 PURR_API int purr_view_cli_view(int argc, char **argv);
 
-/* `purr plot FILE.db -o OUT.png [--width W] [--height H] [--from T]
- * [--to T]`: argv[0] is the first argument after "plot". Needs no display.
+/* `purr plot FILE.db -o OUT.png|OUT.svg [--values A,B] [--size WxH]
+ * [--width W] [--height H] [--from T] [--to T]`: argv[0] is the first
+ * argument after "plot". Needs no display.
  * Returns the exit status: 0, 1, 2 or 3 as purr_view_cli_view. */
 PURR_API int purr_view_cli_plot(int argc, char **argv);
 

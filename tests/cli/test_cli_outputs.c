@@ -253,22 +253,28 @@ Test(outputs, plot_refuses_its_recording_and_other_kinds)
     cr_assert_eq(purr("plot a.db -o link.db --force"), 2, "%s", err);
     assert_one_line_naming("link.db");
     assert_unchanged("a.db", a);
-    /* Another recording, and a text file: not PNGs. */
-    sh("cp a.db b.db");
-    cr_assert_eq(purr("plot a.db -o b.db"), 2, "%s", err);
-    assert_one_line_naming("b.db");
-    assert_unchanged("b.db", a);
-    write_text("notes.txt", "keep me\n");
-    bytes notes = slurp("notes.txt");
-    cr_assert_eq(purr("plot a.db -o notes.txt"), 2, "%s", err);
-    assert_one_line_naming("notes.txt");
+    /* Another recording, and a text file, named .png: not PNGs. */
+    sh("cp a.db b.png");
+    cr_assert_eq(purr("plot a.db -o b.png"), 2, "%s", err);
+    assert_one_line_naming("b.png");
+    assert_unchanged("b.png", a);
+    write_text("notes.png", "keep me\n");
+    bytes notes = slurp("notes.png");
+    cr_assert_eq(purr("plot a.db -o notes.png"), 2, "%s", err);
+    assert_one_line_naming("notes.png");
     cr_assert_not_null(strstr(err, "--force"), "%s", err);
+    assert_unchanged("notes.png", notes);
+    /* The format is the extension's: .png or .svg, nothing else, even
+     * with --force. */
+    write_text("notes.txt", "keep me\n");
+    cr_assert_eq(purr("plot a.db -o notes.txt --force"), 2, "%s", err);
+    assert_one_line_naming("notes.txt");
     assert_unchanged("notes.txt", notes);
     /* --force replaces it; a PNG is then replaced without it. */
-    cr_assert_eq(purr("plot a.db -o notes.txt --force"), 0, "%s", err);
-    cr_assert(starts_with("notes.txt", PNG_MAGIC));
-    cr_assert_eq(purr("plot a.db -o notes.txt --width 300"), 0, "%s", err);
-    cr_assert(starts_with("notes.txt", PNG_MAGIC));
+    cr_assert_eq(purr("plot a.db -o notes.png --force"), 0, "%s", err);
+    cr_assert(starts_with("notes.png", PNG_MAGIC));
+    cr_assert_eq(purr("plot a.db -o notes.png --width 300"), 0, "%s", err);
+    cr_assert(starts_with("notes.png", PNG_MAGIC));
     /* A directory is no file to write, whatever --force says. */
     sh("mkdir d.png");
     cr_assert_eq(purr("plot a.db -o d.png --force"), 2, "%s", err);

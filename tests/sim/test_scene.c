@@ -262,7 +262,8 @@ Test(scene_error, unknown_top_key)
 {
     sim_assert_error("name: x\nduraton: 1h\n", 2, 1,
                      "unknown key 'duraton' in the scene (expected one of: "
-                     "name, seed, duration, sensors, behaviours, expect, load)");
+                     "name, seed, duration, sensors, behaviours, expect, load, "
+                     "view)");
 }
 
 Test(scene_error, duplicate_key)
@@ -325,7 +326,7 @@ Test(scene_error, key_of_another_model)
                           "    step: 3\n",
                      7, 5,
                      "unknown key 'step' in a poisson sensor (expected one "
-                     "of: name, type, model, rate, pulse, faults)");
+                     "of: name, type, model, rate, pulse, faults, unit)");
 }
 
 Test(scene_error, typo_key)
@@ -336,7 +337,7 @@ Test(scene_error, typo_key)
                      "unknown key 'tpye' in sensor (expected one of: name, "
                      "type, model, noise, value, sample, initial, points, "
                      "start, step, min, max, period, rate, pulse, shape, "
-                     "phase, drain, charge, docked, faults)");
+                     "phase, drain, charge, docked, faults, unit)");
 }
 
 Test(scene_error, bad_number)

@@ -8,11 +8,17 @@ str(const char *s)
     return purr_datum_string(s);
 }
 
-/* A pet-like model: three inputs, three outputs. */
+/* A pet-like model: three inputs, three outputs, and the pet's panel
+ * (scenes/pet.yaml's `view:`, as the recordings store it). */
 static void
 pet_model(purr__view_model *vm)
 {
     purr__vm_init(vm);
+    purr_diag diag = {0};
+    purr_assert_ok(purr_view_panel_parse(
+        "body\tpet\tpet\nmood\tmood\ntouch\ttouched\nsay\tsound\n"
+        "gauge\tbattery\t0\t100\nlamp\tdocked\n",
+        NULL, &vm->panel, &diag));
     purr_datum bat = purr_datum_double(60), no = purr_datum_bool(false);
     purr_datum light = purr_datum_double(500), mood = str("curious");
     purr_datum quiet = str("");

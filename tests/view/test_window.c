@@ -24,7 +24,7 @@ typedef struct seen {
     purr_pace_fn inner;
     void *inner_ctx;
     int calls;              /* pace calls so far */
-    purr_time pushed_at[3]; /* virtual time of each pushed gesture */
+    purr_time pushed_at[4]; /* virtual time of each pushed gesture */
     /* posted (task id 0) transitions */
     int touches;
     bool touch_value[4];
@@ -32,6 +32,9 @@ typedef struct seen {
     int battery_sets;
     double battery_before, battery_after;
     purr_time battery_at;
+    double gauge_set;   /* the second battery set: the gauge's click */
+    double gauge_want;  /* what the click's x stands for */
+    purr_time gauge_at;
     purr_time now; /* latest event time */
 } seen;
 
@@ -73,6 +76,17 @@ pace(purr_loop *loop, purr_time next, void *ctx)
         s->pushed_at[2] = purr_now();
         push_key(SDLK_TAB); /* selects the first input: battery */
         push_key(SDLK_UP);
+    } else if (s->calls == 40) {
+        /* A click about a quarter of the way along the battery's gauge
+         * (the panel's first indicator, 0 at its left pixel, 100 at its
+         * right one) sets the battery to what that pixel stands for. */
+        purr__panel_cell cells[1];
+        cr_assert_eq(purr__panel_cells(&lay, 1, cells), 1);
+        int dx = (cells[0].widget.w - 1) / 4;
+        s->gauge_want = 100.0 * dx / (cells[0].widget.w - 1);
+        s->pushed_at[3] = purr_now();
+        push_mouse(SDL_MOUSEBUTTONDOWN, cells[0].widget.x + dx,
+                   cells[0].widget.y + 2);
     }
     s->inner(loop, next, s->inner_ctx);
 }
@@ -88,6 +102,10 @@ observe(const purr_trace *ev, void *ctx)
     if (strcmp(name, "touched") == 0 && s->touches < 4) {
         s->touch_value[s->touches] = purr_datum_as_bool(ev->new_value);
         s->touch_at[s->touches++] = ev->time_ns;
+    } else if (strcmp(name, "battery") == 0 && s->battery_sets == 1) {
+        s->battery_sets++;
+        s->gauge_set = purr_datum_as_double(ev->new_value);
+        s->gauge_at = ev->time_ns;
     } else if (strcmp(name, "battery") == 0) {
         s->battery_sets++;
         s->battery_before = purr_datum_as_double(ev->old_value);
@@ -113,8 +131,17 @@ session_run(session *ss, purr_recorder *rec)
     purr_diag diag = {0};
     purr_assert_ok(
         purr_scene_load(PURR_SCENES_DIR "/pet.yaml", &ss->scene, &diag));
-    purr_window_options wo = {
-        .title = "test", .speed = 0, .duration_ns = 2 * 3600 * PURR_S};
+    /* The pet's panel, as `purr run` gives it from scenes/pet.yaml (its
+     * highlight left out: the rows keep creation order). */
+    purr_view_panel panel;
+    purr_assert_ok(purr_view_panel_parse(
+        "body\tpet\tpet\nmood\tmood\ntouch\ttouched\nsay\tsound\n"
+        "gauge\tbattery\t0\t100\nlamp\tdocked\ngauge\tlight\t0\t1000\n",
+        "battery\t%\nlight\tlx\n", &panel, &diag));
+    purr_window_options wo = {.title = "test",
+                              .speed = 0,
+                              .duration_ns = 2 * 3600 * PURR_S,
+                              .panel = &panel};
     ss->w = purr_window_open(&wo, &diag);
     cr_assert(ss->w != NULL, "%s", diag.message);
     purr_loop_options lo = {0};
@@ -156,10 +183,15 @@ Test(window, click_and_keys_become_input_transitions)
     cr_assert_eq(s.touch_at[0], s.pushed_at[0]);
     cr_assert_eq(s.touch_at[1], s.pushed_at[1]);
     /* Up on the selected battery: one step up, at that time. */
-    cr_assert_eq(s.battery_sets, 1);
+    cr_assert_eq(s.battery_sets, 2);
     cr_assert_eq(s.battery_at, s.pushed_at[2]);
     cr_assert_eq(s.battery_after, s.battery_before + 1.0, "%g -> %g",
                  s.battery_before, s.battery_after);
+    /* The click on the battery's gauge, at the time of the click. */
+    cr_assert(s.gauge_want > 20 && s.gauge_want < 30);
+    cr_assert_float_eq(s.gauge_set, s.gauge_want, 1e-9, "gauge set %g",
+                       s.gauge_set);
+    cr_assert_eq(s.gauge_at, s.pushed_at[3]);
     session_close(&ss);
 }
 
