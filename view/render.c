@@ -1,15 +1,15 @@
 /* render.c - drawing a view model onto an SDL_Renderer.
  *
- * One frame is a header (title, virtual time, speed), the robot's panel
- * (its body coloured by its mood, eyes, the dock, its sound, the battery
- * and the light), the task tree, one row per value (a marker square, the
- * name, the value at the cursor and its timeline), and a footer (key help
- * or the scrubber). The same code draws into a window, into a software
- * renderer on a surface (tests, --screenshot) and, without the robot, into
- * `purr plot`'s PNG. Drawing reads the model only; it never touches the
- * loop. Text goes through SDL_ttf, rendered afresh each frame: a frame
- * holds a few dozen strings, which the software renderer draws in well
- * under a millisecond each.
+ * One frame is a header (title, virtual time, speed or rate), the robot's
+ * panel (panel.c), the task tree at the instant shown, the time axis
+ * (axis.c) over one row per value (a marker square, the name, the value at
+ * the cursor, a numeric row's value scale, and its timeline), and a footer
+ * (key help, and in `purr view` the scrubber). The same code draws into a
+ * window and into a software renderer on a surface (tests, --screenshot).
+ * Drawing reads the model only; it never touches the loop. Text goes
+ * through SDL_ttf, rendered afresh each frame: a frame holds a few dozen
+ * strings, which the software renderer draws in well under a millisecond
+ * each.
  */
 #include "view_int.h"
 
@@ -563,66 +563,6 @@ purr__render_frame(SDL_Renderer *r, const purr__fonts *f,
     fill(r, PURR__COLOR_BG, lay.rows.x, lay.rows.y, lay.rows.w, lay.rows.h);
     rows(r, f, vm, ui, &lay);
     footer(r, f, ui, &lay);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Plots                                                                   */
-/* ---------------------------------------------------------------------- */
-
-/* A short label for an axis tick: "90s", "12:30" (min:s) or "6:00:00". */
-static void
-short_time(purr_time t, char *buf, size_t cap)
-{
-    long long ms = (long long)(t / PURR_MS), s = ms / 1000;
-    if (s >= 3600)
-        snprintf(buf, cap, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-    else if (s >= 60)
-        snprintf(buf, cap, "%lld:%02lld", s / 60, s % 60);
-    else if (ms % 1000)
-        snprintf(buf, cap, "%.3gs", (double)ms / 1000);
-    else
-        snprintf(buf, cap, "%llds", s);
-}
-
-void
-purr__render_plot(SDL_Renderer *r, const purr__fonts *f,
-                  const purr__view_model *vm, purr_time from_ns,
-                  purr_time to_ns, const char *title, int w, int h)
-{
-    set_color(r, PURR__COLOR_BG);
-    SDL_RenderClear(r);
-    int top = 30, bottom = 24;
-    text(r, f->ui, title, 10, 7, C_TEXT, LEFT, w - 20);
-    int n = vm->row_count ? (int)vm->row_count : 1;
-    int rh = (h - top - bottom) / n;
-    if (rh < 6)
-        rh = 6;
-    int name_w = w >= 400 ? 140 : w / 4;
-    int tl_x = name_w + 10, tl_w = w - tl_x - 10;
-    for (size_t i = 0; i < vm->row_count; i++) {
-        int y = top + (int)i * rh;
-        if (y + rh > h - bottom)
-            break;
-        const purr__vm_row *row = &vm->rows[i];
-        fill(r, i % 2 ? C_ROW_B : C_ROW_A, 0, y, w, rh);
-        if (rh >= 14)
-            text(r, f->ui, row->name, 8, y + (rh - TTF_FontHeight(f->ui)) / 2,
-                 role_color(row->role), LEFT, name_w - 8);
-        timeline(r, f, row, from_ns, to_ns, tl_x, y + 1, tl_w, rh - 2);
-    }
-    /* Time axis: five ticks. */
-    for (int k = 0; k <= 4; k++) {
-        purr_time t = from_ns + (to_ns - from_ns) / 4 * k;
-        int x = x_of(t, from_ns, to_ns, tl_x, tl_w);
-        fill(r, C_DIM, x, h - bottom, 1, 5);
-        char buf[32];
-        short_time(t, buf, sizeof buf);
-        text(r, f->mono, buf, x, h - bottom + 5, C_DIM,
-             k == 0   ? LEFT
-             : k == 4 ? RIGHT
-                      : CENTER,
-             0);
-    }
 }
 
 int

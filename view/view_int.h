@@ -1,13 +1,15 @@
 /* view_int.h - private declarations shared by the window's files.
  *
  * The window is model.c (what is shown: value rows with their histories
- * and the task tree, fed by the live observer or by a recording), render.c
- * (drawing a model onto any SDL_Renderer: a window's or a software
- * renderer on a surface), panel.c (the robot's panel in a frame), draw.h
- * (the drawing primitives render.c and panel.c share), view.c (the live window of `purr run`), scrub.c
- * (`purr view FILE.db`) and plot.c (`purr plot`). Only view.h is used
- * outside this folder; this header is also what the tests in tests/view
- * draw through.
+ * and the task tree's history, fed by the live observer or by a
+ * recording), render.c (drawing a model onto any SDL_Renderer: a
+ * window's or a software renderer on a surface), axis.c (the time axis:
+ * ticks, labels, zoom and pan), panel.c (the robot's panel in a frame),
+ * draw.h (the drawing primitives render.c and panel.c share), view.c (the
+ * live window of `purr run`), playback.c (the state of `purr view`: the
+ * instant, zoom, range and rate, driven by events), scrub.c (`purr view
+ * FILE.db`) and plot.c (`purr plot`). Only view.h is used outside this
+ * folder; this header is also what the tests in tests/view draw through.
  */
 #ifndef PURR_VIEW_INT_H
 #define PURR_VIEW_INT_H
@@ -373,12 +375,6 @@ int purr__plot_svg(const purr__plot *p, const char *path, char *err,
 void purr__render_frame(SDL_Renderer *r, const purr__fonts *f,
                         const purr__view_model *vm, const purr__view_ui *ui,
                         int w, int h);
-
-/* Draws only the value timelines over [from, to] into the whole w x h
- * (`purr plot`). */
-void purr__render_plot(SDL_Renderer *r, const purr__fonts *f,
-                       const purr__view_model *vm, purr_time from_ns,
-                       purr_time to_ns, const char *title, int w, int h);
 
 /* ---------------------------------------------------------------------- */
 /* The time axis (axis.c; also used by plot.c)                             */
