@@ -10,6 +10,7 @@
 #include "purr_cmd.h"
 
 #include <SDL_image.h>
+#include <sqlite3.h>
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -277,4 +278,55 @@ Test(tasks, headless_screenshot_shows_the_whole_run_and_its_tasks)
     purr__vm_close(&vm);
     snprintf(path, sizeof path, "rm -rf %s", dir);
     cr_assert_eq(system(path), 0);
+}
+
+/* Runs sql on the recording at path. */
+static void
+patch(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    char *err = NULL;
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK, "%s",
+                 err ? err : "");
+    sqlite3_close(db);
+}
+
+/* A damaged task event (a kind that is no task event, a record cut
+ * short, a detail the detail table lacks) makes the recording bad input
+ * for `purr view`: one line naming the file and the row, status 2. */
+Test(tasks, a_bad_task_event_is_refused)
+{
+    static const char *const sql[] = {
+        /* The first record's kind byte: 9 is no task event. */
+        "UPDATE task_event_chunk SET data = CAST(x'09' || substr(data, 2) AS "
+        "BLOB)"
+        " WHERE first_seq = (SELECT min(first_seq) FROM task_event_chunk)",
+        /* The last byte gone: the last record runs short. */
+        "UPDATE task_event_chunk SET data = substr(data, 1, length(data) - 1)"
+        " WHERE first_seq = (SELECT min(first_seq) FROM task_event_chunk)",
+        /* Every detail forgotten. */
+        "DELETE FROM detail",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        char db[64];
+        snprintf(db, sizeof db, "bad_tasks.%d.db", (int)getpid());
+        unlink(db);
+        rec_make(db, NULL, NULL);
+        patch(db, sql[i]);
+        purr__view_model vm;
+        purr__vm_init(&vm);
+        purr_diag diag = {0};
+        char title[64];
+        int rc = purr__vm_load_recording(&vm, db, title, sizeof title, &diag);
+        cr_assert_eq(rc, PURR_EFORMAT, "case %zu: %d (%s)", i, rc,
+                     diag.message);
+        cr_assert_str_eq(diag.file, db);
+        cr_assert(strstr(diag.message, i < 2 ? "task_event_chunk" : "detail"),
+                  "case %zu: %s", i, diag.message);
+        purr__vm_close(&vm);
+        const char *argv[] = {db, "--screenshot", "bad_tasks.png"};
+        cr_assert_eq(purr_view_cli_view(3, (char **)argv), 2);
+        unlink(db);
+    }
 }
