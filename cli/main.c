@@ -7,6 +7,7 @@
  * and a scene's `load:` bring.
  */
 #include "cli_int.h"
+#include "serve_int.h"
 
 #ifdef PURR_WITH_VIEW
 #include <purr/view.h>
@@ -26,10 +27,15 @@ static const char usage_main[] =
     "  replay FILE  re-run recordings with their inputs, compare outputs\n"
     "  import LOG   turn a field log (CSV, JSON Lines) into a recording\n"
     "  diff A B     compare two recordings transition by transition\n"
+    "  export FILE  a recording as MCAP (Foxglove), CSV or JSON Lines\n"
+    "  shrink FILE  find a smaller recording failing the same expectation\n"
+    "  sweep SCENE  run a scene once per seed, report the failing seeds\n"
 #ifdef PURR_WITH_VIEW
     "  view FILE    open a recording with a timeline scrubber\n"
     "  plot FILE    draw a recording's timelines into a PNG or an SVG\n"
 #endif
+    "  view FILE --serve PORT\n"
+    "               stream a recording to Foxglove or Lichtblick\n"
     "\n"
     "options:\n"
     "  -h, --help   show this help\n"
@@ -85,6 +91,15 @@ purr_main(int argc, char **argv)
         return purr__cli_import(argc - 1, argv + 1);
     if (strcmp(verb, "diff") == 0)
         return purr__cli_diff(argc - 1, argv + 1);
+    if (strcmp(verb, "export") == 0)
+        return purr__cli_export(argc - 1, argv + 1);
+    if (strcmp(verb, "shrink") == 0)
+        return purr__cli_shrink_main(argc - 1, argv + 1);
+    if (strcmp(verb, "sweep") == 0)
+        return purr__cli_sweep(argc - 1, argv + 1);
+    if (strcmp(verb, "view") == 0 &&
+        purr__cli_serve_wanted(argc - 1, argv + 1))
+        return purr__cli_serve_view(argc - 1, argv + 1);
 #ifdef PURR_WITH_VIEW
     if (strcmp(verb, "view") == 0)
         return purr_view_cli_view(argc - 2, argv + 2);

@@ -299,3 +299,61 @@ purr__cli_note_plugin_changes(purr_recording *rec)
                     p->name, p->path, purr_recording_path(rec));
     }
 }
+
+/* ---------------------------------------------------------------------- */
+/* The random faults' rate scale (purr_sim_options.faults_scale)           */
+/* ---------------------------------------------------------------------- */
+
+bool
+purr__cli_parse_faults_scale(const char *text, double *scale)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(text, &end);
+    /* Digits only (no sign, no "inf", no hex): a plain decimal number. */
+    if (!(text[0] >= '0' && text[0] <= '9') && text[0] != '.')
+        return false;
+    if (*end || errno == ERANGE || !(x >= 0) || x > 1e6)
+        return false;
+    *scale = x;
+    return true;
+}
+
+void
+purr__cli_format_faults_scale(double scale, char *buf, size_t cap)
+{
+    /* The shortest text that reads back as the same double. */
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, scale);
+        if (strtod(buf, NULL) == scale)
+            return;
+    }
+}
+
+int
+purr__cli_meta_faults_scale(purr_recorder *r, const purr_sim *sim)
+{
+    double scale = purr_sim_faults_scale(sim);
+    if (scale == 1.0)
+        return 0; /* the scene's own rates: nothing to say */
+    char text[32];
+    purr__cli_format_faults_scale(scale, text, sizeof text);
+    return purr_recorder_set_meta(r, "faults_scale", text);
+}
+
+int
+purr__cli_recorded_faults_scale(purr_recording *rec, purr_sim_options *so,
+                                purr_diag *diag)
+{
+    const char *text = purr_recording_meta(rec, "faults_scale");
+    if (!text)
+        return 0;
+    if (!purr__cli_parse_faults_scale(text, &so->faults_scale)) {
+        purr_diag_set(diag, purr_recording_path(rec), 0, 0,
+                      "metadata faults_scale is not a number >= 0: '%.60s'",
+                      text);
+        return PURR_EFORMAT;
+    }
+    so->has_faults_scale = true;
+    return 0;
+}

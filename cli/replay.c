@@ -61,12 +61,21 @@ static const char usage_replay[] =
     "compare: replay it with --record to make a baseline, which later\n"
     "replays are checked against.\n"
     "\n"
+    "Every replay also checks the scene's expectations on the replayed\n"
+    "run and prints one PASS/FAIL line per expectation after the\n"
+    "recording's summary, as 'purr run' does (-q: the FAIL lines only); a\n"
+    "failed expectation makes the exit status 1 even when every\n"
+    "transition matched. When the replay stopped early (at a divergence,\n"
+    "or at the cut of an interrupted recording) a note says up to when\n"
+    "they were checked.\n"
+    "\n"
     "options:\n"
     "  --check        demand a comparison (the default whenever the\n"
     "                 recording holds outputs); a recording of inputs only\n"
     "                 is then bad input\n"
     "  --junit OUT.xml\n"
-    "                 write one JUnit testcase per recording (whole or not\n"
+    "                 write one JUnit testcase per recording, and one per\n"
+    "                 expectation in a second testsuite (whole or not\n"
     "                 at all, through a temporary file beside it); an\n"
     "                 existing OUT.xml that is not XML is replaced only\n"
     "                 with --force\n"
@@ -81,7 +90,8 @@ static const char usage_replay[] =
     "  --scene SCENE  run SCENE instead of the recording's scene\n"
     "  --jobs N       replay N recordings at once, in separate processes\n"
     "                 (default 1); the output stays in file order\n"
-    "  -q, --quiet    one line per recording, without the divergence report\n"
+    "  -q, --quiet    one line per recording (and its failed expectations),\n"
+    "                 without the divergence report\n"
     "  --window       watch the replay in a live window (one recording;\n"
     "                 the window's keys pause, step and change the speed)\n"
     "  --speed X|max  virtual seconds per wall second in the window (1, 10,\n"
@@ -93,7 +103,8 @@ static const char usage_replay[] =
     "N transitions kept'. The replay runs to that time only and compares\n"
     "the transitions kept; what comes after them is not compared.\n"
     "\n"
-    "exit status: 0 every recording replayed identically; 1 one diverged\n"
+    "exit status: 0 every recording replayed identically and its\n"
+    "expectations held; 1 one diverged or failed an expectation\n"
     "(a report names the first differing transition, the ten before it\n"
     "and the counts; also within an interrupted recording's kept\n"
     "transitions); 2 bad input (not a recording, a foreign schema or\n"
@@ -128,12 +139,50 @@ typedef struct replay_cli {
  * (most of the run was not checked) nor 1 (nothing diverged). */
 #define PURR__EXIT_INTERRUPTED 4
 
-/* Replays the recording at path; writes its summary (and report) to out,
- * or its one-line error to err. Fills *rep. Returns the exit status. */
+/* Prints the expectations' results of a replay (ex) to out, as `purr run`
+ * does (purr_sim_report's lines); quiet: the failures only. When the run
+ * ended before the recording's end (a divergence stopped it, or the
+ * recording was cut), a note says up to when they were checked, and a
+ * failure that early end decided is shown as not judged. */
+static void
+print_expects(FILE *out, const replay_cli *cli, const purr__replay_expects *ex)
+{
+    if (!ex->ran || (cli->quiet && ex->failed == 0))
+        return;
+    char when[32];
+    purr_time_format(ex->end_ns, when, sizeof when);
+    for (size_t i = 0; i < ex->count; i++) {
+        const purr_expect_result *r = &ex->results[i].r;
+        if (ex->results[i].unjudged) {
+            if (!cli->quiet)
+                fprintf(out, "----  %s: not judged: the replay ended at %s, "
+                             "before the recording did\n",
+                        r->text, when);
+        } else if (r->failed) {
+            fprintf(out, "FAIL  %s: %s\n", r->text, r->detail);
+        } else if (cli->quiet) {
+            continue;
+        } else if (r->detail[0]) {
+            fprintf(out, "PASS  %s (%s)\n", r->text, r->detail);
+        } else {
+            fprintf(out, "PASS  %s\n", r->text);
+        }
+    }
+    if (ex->count && ex->cut)
+        fprintf(out, "  (expectations checked up to %s, where the replay "
+                     "ended)\n",
+                when);
+}
+
+/* Replays the recording at path; writes its summary (and report, and the
+ * expectations' results) to out, or its one-line error to err. Fills *rep
+ * and *ex. Returns the exit status: a failed expectation is 1, as in
+ * `purr run`, whether or not the outputs matched. */
 static int
 replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
-           purr_replay_report *rep)
+           purr_replay_report *rep, purr__replay_expects *ex)
 {
+    memset(ex, 0, sizeof *ex);
     purr_recording *rec;
     purr_diag diag;
     memset(&diag, 0, sizeof diag);
@@ -175,23 +224,28 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
         return 2;
     }
     rc = cli->window
-             ? purr__cli_replay_window(rec, &cli->opts, cli->speed, rep)
-             : purr_replay_scene(rec, &cli->opts, rep);
-    purr_recording_close(rec);
+             ? purr__cli_replay_window(rec, &cli->opts, cli->speed, rep, ex)
+             : purr__cli_replay_scene(rec, &cli->opts, rep, ex);
     if (rep->outcome == PURR_REPLAY_ERROR) {
+        purr_recording_close(rec);
+        purr__replay_expects_free(ex);
         fputs("purr: ", err);
         purr_replay_report_summary(err, rep);
         return rep->output_failed ? 3 : 2;
     }
     purr_replay_report_summary(out, rep);
+    print_expects(out, cli, ex);
+    purr_recording_close(rec);
+    int st = 1;
     if (rc == 0)
-        return 0;
+        st = 0;
     /* Not 1: in CI a cut recording must not read as a behaviour change. */
-    if (rep->outcome == PURR_REPLAY_INTERRUPTED)
-        return PURR__EXIT_INTERRUPTED;
-    if (!cli->quiet)
+    else if (rep->outcome == PURR_REPLAY_INTERRUPTED)
+        st = PURR__EXIT_INTERRUPTED;
+    else if (!cli->quiet)
         purr_replay_report_print(out, rep);
-    return 1;
+    /* A failed expectation is a verdict, as in `purr run`. */
+    return ex->failed ? 1 : st;
 }
 
 /* How bad an exit status is, for the worst of several files: an
@@ -243,10 +297,17 @@ job_start(const replay_cli *cli, job *j, const char *path)
         dup2(fileno(j->out), STDOUT_FILENO);
         dup2(fileno(j->err), STDERR_FILENO);
         purr_replay_report rep;
-        int st = replay_one(cli, path, stdout, stderr, &rep);
+        purr__replay_expects ex;
+        int st = replay_one(cli, path, stdout, stderr, &rep, &ex);
         fflush(stdout);
         fflush(stderr);
-        if (fwrite(&rep, sizeof rep, 1, j->rep) != 1 || fflush(j->rep) != 0)
+        /* The report, then the expectations' results, for the parent's
+         * JUnit file. */
+        if (fwrite(&rep, sizeof rep, 1, j->rep) != 1 ||
+            fwrite(&ex, sizeof ex, 1, j->rep) != 1 ||
+            (ex.count && fwrite(ex.results, sizeof *ex.results, ex.count,
+                                j->rep) != ex.count) ||
+            fflush(j->rep) != 0)
             st = 2;
         _exit(st);
     }
@@ -254,14 +315,37 @@ job_start(const replay_cli *cli, job *j, const char *path)
     return 0;
 }
 
-/* Collects the ended job j: its status and report. */
+/* Reads the expectations' results the child wrote after its report into
+ * *ex. Returns false when they are not whole. */
+static bool
+read_expects(FILE *f, purr__replay_expects *ex)
+{
+    if (fread(ex, sizeof *ex, 1, f) != 1) {
+        memset(ex, 0, sizeof *ex);
+        return false;
+    }
+    ex->results = NULL;
+    if (ex->count == 0)
+        return true;
+    if (ex->count > 1u << 20 ||
+        !(ex->results = calloc(ex->count, sizeof *ex->results)) ||
+        fread(ex->results, sizeof *ex->results, ex->count, f) != ex->count) {
+        purr__replay_expects_free(ex);
+        return false;
+    }
+    return true;
+}
+
+/* Collects the ended job j: its status, report and expectations. */
 static void
-job_finish(job *j, int wstatus, const char *path, purr_replay_report *rep)
+job_finish(job *j, int wstatus, const char *path, purr_replay_report *rep,
+           purr__replay_expects *ex)
 {
     j->pid = -1;
     j->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 2;
     rewind(j->rep);
-    if (fread(rep, sizeof *rep, 1, j->rep) != 1) {
+    memset(ex, 0, sizeof *ex);
+    if (fread(rep, sizeof *rep, 1, j->rep) != 1 || !read_expects(j->rep, ex)) {
         memset(rep, 0, sizeof *rep);
         snprintf(rep->file, sizeof rep->file, "%s", path);
         rep->outcome = PURR_REPLAY_ERROR;
@@ -280,7 +364,8 @@ job_finish(job *j, int wstatus, const char *path, purr_replay_report *rep)
  * status[i]; prints each file's output in file order. */
 static void
 replay_parallel(const replay_cli *cli, char **files, size_t n, long njobs,
-                purr_replay_report *reps, int *status)
+                purr_replay_report *reps, purr__replay_expects *exs,
+                int *status)
 {
     job *jobs = calloc(n, sizeof *jobs);
     if (!jobs) {
@@ -310,7 +395,7 @@ replay_parallel(const replay_cli *cli, char **files, size_t n, long njobs,
         }
         for (size_t i = 0; i < next; i++)
             if (jobs[i].pid == pid) {
-                job_finish(&jobs[i], wstatus, files[i], &reps[i]);
+                job_finish(&jobs[i], wstatus, files[i], &reps[i], &exs[i]);
                 status[i] = jobs[i].status;
                 running--;
             }
@@ -360,20 +445,40 @@ check_outputs(const replay_cli *cli, const char *junit, char **files,
     return st;
 }
 
-/* Writes the JUnit report to path through a temporary file (purr_output);
- * a failure is said on stderr, naming path. Returns 0 or PURR_EIO. */
+/* Writes the JUnit report to path through a temporary file (purr_output):
+ * a testcase per recording, and one per expectation of each replayed
+ * scene; a failure is said on stderr, naming path. Returns 0 or PURR_EIO
+ * (or PURR_ENOMEM). */
 static int
-write_junit(const char *path, const purr_replay_report *reps, size_t n)
+write_junit(const char *path, const purr_replay_report *reps,
+            const purr__replay_expects *exs, size_t n)
 {
+    size_t ncases = 0;
+    for (size_t i = 0; i < n; i++)
+        ncases += exs[i].count;
+    purr_replay_case *cases = calloc(ncases + 1, sizeof *cases);
+    if (!cases) {
+        fprintf(stderr, "purr: %s: out of memory\n", path);
+        return PURR_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t e = 0; e < exs[i].count; e++) {
+            const purr_expect_result *r = &exs[i].results[e].r;
+            cases[k++] = (purr_replay_case){i, r->text, r->failed,
+                                            exs[i].results[e].unjudged,
+                                            r->detail};
+        }
     purr_output out;
     purr_diag diag = {0};
     int rc = purr_output_open(&out, path, &diag);
     if (rc == 0) {
         /* A failed write shows in the stream's error, which close checks
          * and names. */
-        (void)purr_replay_junit_write(out.file, reps, n);
+        (void)purr_replay_junit_write_cases(out.file, reps, n, cases, k);
         rc = purr_output_close(&out, &diag);
     }
+    free(cases);
     if (rc < 0) {
         char line[sizeof diag.file + sizeof diag.message + 64];
         purr_diag_format(&diag, line, sizeof line);
@@ -503,28 +608,34 @@ purr__cli_replay(int argc, char **argv)
         return cst;
     }
     purr_replay_report *reps = calloc(n, sizeof *reps);
+    purr__replay_expects *exs = calloc(n, sizeof *exs);
     int *status = calloc(n, sizeof *status);
-    if (!reps || !status) {
+    if (!reps || !exs || !status) {
         free(files);
         free(reps);
+        free(exs);
         free(status);
         return replay_usage("out of memory", NULL);
     }
     if (njobs > 1 && n > 1) {
-        replay_parallel(&cli, files, n, njobs, reps, status);
+        replay_parallel(&cli, files, n, njobs, reps, exs, status);
     } else {
         for (size_t i = 0; i < n; i++) {
-            status[i] = replay_one(&cli, files[i], stdout, stderr, &reps[i]);
+            status[i] = replay_one(&cli, files[i], stdout, stderr, &reps[i],
+                                   &exs[i]);
             fflush(stdout);
         }
     }
     int worst = 0;
     for (size_t i = 0; i < n; i++)
         worst = severity(status[i]) > severity(worst) ? status[i] : worst;
-    if (junit && write_junit(junit, reps, n) < 0)
+    if (junit && write_junit(junit, reps, exs, n) < 0)
         worst = 3; /* a failed write; the worst status wins */
+    for (size_t i = 0; i < n; i++)
+        purr__replay_expects_free(&exs[i]);
     free(files);
     free(reps);
+    free(exs);
     free(status);
     return worst;
 }

@@ -31,6 +31,10 @@ typedef struct scene_runner {
     const purr_scene *scene; /* the scene to run (borrowed) */
     const char *scene_path;  /* its path, as the new recording names it */
     purr_sim *sim;           /* the run, between open and close */
+    bool ran;                /* run was called: the expectations were
+                                checked (up to where the run ended) */
+    purr__replay_expects *ex; /* out: the expectations' results, taken
+                                 at close (NULL: not wanted) */
     const purr__replay_watch *watch; /* --window, or NULL */
     purr_pace_fn pace;       /* with a watch: the replay's own hook */
     void *pace_ctx;
@@ -79,6 +83,8 @@ sr_open(void *self, const purr_replay_plan *plan, purr_diag *diag)
     so.seed = plan->seed;
     so.shuffle = plan->shuffle;
     so.shuffle_seed = plan->shuffle_seed;
+    if (purr__cli_recorded_faults_scale(sr->rec, &so, diag) < 0)
+        return NULL;
     so.duration_ns = plan->duration_ns;
     so.feed = plan->feed;
     so.feed_arg = plan->feed_arg;
@@ -114,6 +120,7 @@ static int
 sr_run(void *self, purr_diag *diag)
 {
     scene_runner *sr = self;
+    sr->ran = true;
     return purr_sim_run(sr->sim, diag);
 }
 
@@ -144,15 +151,48 @@ sr_describe(void *self, purr_recorder *r, bool finished)
     snprintf(num, sizeof num, "%" PRIu64, purr_sim_seed(sr->sim));
     int rc;
     if ((rc = purr__cli_meta_scene(r, sr->scene, sr->scene_path)) < 0 ||
-        (rc = purr__cli_meta_plugins(r)) < 0)
+        (rc = purr__cli_meta_plugins(r)) < 0 ||
+        (rc = purr__cli_meta_faults_scale(r, sr->sim)) < 0)
         return rc;
     return purr_recorder_set_meta(r, "seed", num);
+}
+
+/* Copies the expectations' results of the run that ended into sr->ex
+ * before the simulation (and the scene the results point into) goes.
+ * When the run ended before the recording did (a divergence stopped it,
+ * or the recording is interrupted), a failure decided at that early end
+ * (a count short of its minimum) says nothing of the recorded run: it is
+ * unjudged. Failures at an instant before the end stand. */
+static void
+take_expects(scene_runner *sr)
+{
+    purr__replay_expects *ex = sr->ex;
+    size_t n = purr_sim_expect_count(sr->sim);
+    ex->results = n ? calloc(n, sizeof *ex->results) : NULL;
+    if (n && !ex->results)
+        return; /* out of memory: as if not run (no lines, no verdict) */
+    ex->end_ns = purr_sim_end_time(sr->sim);
+    const char *end = purr_recording_meta(sr->rec, "end_ns");
+    ex->cut = !purr_recording_is_complete(sr->rec) ||
+              (end && strtoll(end, NULL, 10) > ex->end_ns);
+    for (size_t i = 0; i < n; i++) {
+        purr__expect_line *l = &ex->results[i];
+        l->r = *purr_sim_expect_result(sr->sim, i);
+        l->r.spec = NULL; /* the scene is freed after the run */
+        l->unjudged = ex->cut && l->r.failed && l->r.at_ns >= ex->end_ns;
+        if (l->r.failed && !l->unjudged)
+            ex->failed++;
+    }
+    ex->count = n;
+    ex->ran = true;
 }
 
 static void
 sr_close(void *self)
 {
     scene_runner *sr = self;
+    if (sr->ex && sr->ran)
+        take_expects(sr);
     if (sr->watch && sr->watch->detach)
         sr->watch->detach(sr->watch->ctx);
     purr_sim_free(sr->sim);
@@ -179,17 +219,15 @@ load_named_scene(purr_recording *rec, const char *path, purr_scene **scene,
     return rc;
 }
 
-/* Loads the scene to replay rec with (see the top of the file). *scene
- * (out) receives it and *path (out) the path it goes by. Returns 0, or
- * PURR_EFORMAT / PURR_ENOENT with rep->diag set. */
-static int
-load_scene(purr_recording *rec, const purr_replay_options *opts,
-           purr_scene **scene, char *path, size_t cap,
-           purr_replay_report *rep)
+int
+purr__cli_recorded_scene(purr_recording *rec, const char *scene_path,
+                         purr_scene **scene, char *path, size_t cap,
+                         purr_diag *diag)
 {
-    if (opts->scene_path) {
-        snprintf(path, cap, "%s", opts->scene_path);
-        return purr_scene_load(path, scene, &rep->diag);
+    const char *file = purr_recording_path(rec);
+    if (scene_path) {
+        snprintf(path, cap, "%s", scene_path);
+        return purr_scene_load(path, scene, diag);
     }
     const char *meta = purr_recording_meta(rec, "scene");
     const char *text = purr_recording_meta(rec, "scene_text");
@@ -198,31 +236,29 @@ load_scene(purr_recording *rec, const purr_replay_options *opts,
         /* Diagnostics name the recording's copy, not a file that may not
          * exist here. */
         char where[600];
-        snprintf(where, sizeof where, "%s (scene_text of %s)", path,
-                 purr_recording_path(rec));
+        snprintf(where, sizeof where, "%s (scene_text of %s)", path, file);
         /* Its plug-ins are loaded already (the recorded ones, or
          * --load): the load: key's paths were relative to a file that
          * may not be here. */
         return purr_scene_parse_flags(text, strlen(text), where,
-                                      PURR_SCENE_NO_LOAD, scene, &rep->diag);
+                                      PURR_SCENE_NO_LOAD, scene, diag);
     }
     if (!meta || !meta[0]) {
-        purr_diag_set(&rep->diag, rep->file, 0, 0,
+        purr_diag_set(diag, file, 0, 0,
                       "the recording names no scene (metadata 'scene'); "
                       "give one with --scene");
         return PURR_EFORMAT;
     }
     snprintf(path, cap, "%s", meta);
     if (meta[0] == '/' || access(path, R_OK) == 0)
-        return load_named_scene(rec, path, scene, &rep->diag);
-    const char *file = purr_recording_path(rec);
+        return load_named_scene(rec, path, scene, diag);
     const char *slash = strrchr(file, '/');
     if (slash) {
         snprintf(path, cap, "%.*s/%s", (int)(slash - file), file, meta);
         if (access(path, R_OK) == 0)
-            return load_named_scene(rec, path, scene, &rep->diag);
+            return load_named_scene(rec, path, scene, diag);
     }
-    purr_diag_set(&rep->diag, rep->file, 0, 0,
+    purr_diag_set(diag, file, 0, 0,
                   "the recording's scene %s is not found (from the current "
                   "directory or the recording's); give one with --scene",
                   meta);
@@ -233,20 +269,40 @@ int
 purr_replay_scene(purr_recording *rec, const purr_replay_options *opts,
                   purr_replay_report *rep)
 {
-    return purr__replay_scene_watched(rec, opts, NULL, rep);
+    return purr__cli_replay_scene(rec, opts, rep, NULL);
+}
+
+void
+purr__replay_expects_free(purr__replay_expects *ex)
+{
+    if (!ex)
+        return;
+    free(ex->results);
+    memset(ex, 0, sizeof *ex);
+}
+
+int
+purr__cli_replay_scene(purr_recording *rec, const purr_replay_options *opts,
+                       purr_replay_report *rep, purr__replay_expects *ex)
+{
+    return purr__replay_scene_watched(rec, opts, rep, ex, NULL);
 }
 
 int
 purr__replay_scene_watched(purr_recording *rec, const purr_replay_options *opts,
-                           const purr__replay_watch *watch,
-                           purr_replay_report *rep)
+                           purr_replay_report *rep, purr__replay_expects *ex,
+                           const purr__replay_watch *watch)
 {
+    if (ex)
+        memset(ex, 0, sizeof *ex);
     purr_replay_options none = {0};
     if (!opts)
         opts = &none;
     purr_scene *scene = NULL;
     char path[512];
-    int rc = load_scene(rec, opts, &scene, path, sizeof path, rep);
+    memset(&rep->diag, 0, sizeof rep->diag);
+    int rc = purr__cli_recorded_scene(rec, opts->scene_path, &scene, path,
+                                      sizeof path, &rep->diag);
     if (rc < 0) {
         purr_diag diag = rep->diag;
         memset(rep, 0, sizeof *rep);
@@ -258,7 +314,8 @@ purr__replay_scene_watched(purr_recording *rec, const purr_replay_options *opts,
         return rc;
     }
     scene_runner sr = {
-        .rec = rec, .scene = scene, .scene_path = path, .watch = watch};
+        .rec = rec, .scene = scene, .scene_path = path, .ex = ex,
+        .watch = watch};
     purr_replay_runner runner = {
         .self = &sr,
         .can_shadow = sr_can_shadow,

@@ -39,7 +39,8 @@ watch_detach(void *ctx)
 
 int
 purr__cli_replay_window(purr_recording *rec, const purr_replay_options *opts,
-                        double speed, purr_replay_report *rep)
+                        double speed, purr_replay_report *rep,
+                        purr__replay_expects *ex)
 {
     purr_window_options wo = {0};
     const char *end = purr_recording_meta(rec, "end_ns");
@@ -51,6 +52,8 @@ purr__cli_replay_window(purr_recording *rec, const purr_replay_options *opts,
     wo.duration_ns = end ? (purr_time)strtoll(end, NULL, 10) : 0;
     purr_diag diag = {0};
     watch_ctx wc = {0};
+    if (ex)
+        memset(ex, 0, sizeof *ex);
     /* As `purr run` decides: no display (CI, ssh) unless SDL_VIDEODRIVER
      * names one (dummy, offscreen). */
     bool display = getenv("DISPLAY") || getenv("WAYLAND_DISPLAY") ||
@@ -71,7 +74,7 @@ purr__cli_replay_window(purr_recording *rec, const purr_replay_options *opts,
     purr_window_loop_options(wc.w, &lo);
     purr__replay_watch watch = {lo.pace, lo.pace_ctx, watch_attach,
                                 watch_detach, &wc};
-    int rc = purr__replay_scene_watched(rec, opts, &watch, rep);
+    int rc = purr__replay_scene_watched(rec, opts, rep, ex, &watch);
     if (wc.w) /* the run never opened: nothing detached it */
         purr_window_close(wc.w);
     if (wc.quit)
@@ -84,10 +87,13 @@ purr__cli_replay_window(purr_recording *rec, const purr_replay_options *opts,
 
 int
 purr__cli_replay_window(purr_recording *rec, const purr_replay_options *opts,
-                        double speed, purr_replay_report *rep)
+                        double speed, purr_replay_report *rep,
+                        purr__replay_expects *ex)
 {
     (void)opts;
     (void)speed;
+    if (ex)
+        memset(ex, 0, sizeof *ex);
     memset(rep, 0, sizeof *rep);
     snprintf(rep->file, sizeof rep->file, "%s", purr_recording_path(rec));
     purr_diag_set(&rep->diag, rep->file, 0, 0,

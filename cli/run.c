@@ -20,6 +20,7 @@
  * run's verdict is printed, but what it was to leave behind is missing.
  */
 #include "cli_int.h"
+#include "serve_int.h"
 
 #ifdef PURR_WITH_VIEW
 #include <purr/view.h>
@@ -39,7 +40,9 @@ static const char usage_run[] =
     "                [--record FILE.db [--force]] [--keep] [--load PLUGIN.so]\n"
     "                [--speed X|max] [--shuffle-seed N] "
     "[--check-determinism [--across CMD]] [-q]\n"
-    "                [--real-time]\n"
+    "                [--real-time] [--faults-scale X]\n"
+    "                [--serve [ADDR:]PORT [--serve-wait N]\n"
+    "                [--serve-buffer SIZE]]\n"
     "\n"
     "Runs SCENE on the virtual clock, printing every input and output\n"
     "transition, then one PASS/FAIL line per expectation and a summary.\n"
@@ -76,6 +79,10 @@ static const char usage_run[] =
     "  --shuffle-seed N\n"
     "                 run tasks woken together in a seeded random order\n"
     "                 instead of FIFO order\n"
+    "  --faults-scale X\n"
+    "                 multiply the rate of every random fault (rate-based\n"
+    "                 windows, spikes) by X: 2 doubles them, 0 turns them\n"
+    "                 off (scripted windows stay); the recording keeps X\n"
     "  --check-determinism\n"
     "                 run the scene twice (and, with --shuffle-seed, once\n"
     "                 more under that schedule) and compare them instant\n"
@@ -92,6 +99,16 @@ static const char usage_run[] =
     "                 sleep in real time (use a short --duration); headless.\n"
     "                 The recording says clock=real; 'purr replay' replays\n"
     "                 it on the virtual clock (see 'purr replay --help')\n"
+    "  --serve [ADDR:]PORT\n"
+    "                 stream the run over the Foxglove WebSocket protocol\n"
+    "                 (Foxglove, Lichtblick: open ws://localhost:PORT);\n"
+    "                 on 127.0.0.1 unless ADDR is given; PORT 0 picks a\n"
+    "                 free one (printed on stderr). Served runs go at\n"
+    "                 --speed (default 1) even headless (docs/serve.md)\n"
+    "  --serve-wait N start the run once N clients have subscribed\n"
+    "  --serve-buffer SIZE\n"
+    "                 bytes queued per client (default 8M); a client that\n"
+    "                 reads slower misses messages, counted at the end\n"
     "  -q, --quiet    print only the expectations and the summary\n"
     "  -h, --help     show this help\n"
     "\n"
@@ -117,7 +134,7 @@ takes_value(const char *a)
 {
     static const char *const with[] = {
         "--seed",   "--shuffle-seed", "--duration",  "--speed",
-        "--record", "--load",         "--screenshot"};
+        "--record", "--load",         "--screenshot", "--faults-scale"};
     for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
         if (strcmp(a, with[i]) == 0)
             return true;
@@ -356,6 +373,8 @@ purr__cli_run(int argc, char **argv)
     const char *loads[64];
     size_t nloads = 0;
     const char *across = NULL; /* --across CMD (across.c) */
+    purr__serve_cli serve = {0}; /* --serve (serve.c) */
+    int sv;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         /* An empty value ('') names no file and no number: said here,
@@ -382,6 +401,14 @@ purr__cli_run(int argc, char **argv)
                                    "integer, got '%s'",
                                    argv[i]);
             opts.shuffle = true;
+        } else if (strcmp(a, "--faults-scale") == 0) {
+            if (++i == argc)
+                return usage_error("run: %s needs a value", a);
+            if (!purr__cli_parse_faults_scale(argv[i], &opts.faults_scale))
+                return usage_error("run: --faults-scale expects a number >= "
+                                   "0 (e.g. 0.5, 2), got '%s'",
+                                   argv[i]);
+            opts.has_faults_scale = true;
         } else if (strcmp(a, "--duration") == 0) {
             if (++i == argc)
                 return usage_error("run: %s needs a value", a);
@@ -431,6 +458,10 @@ purr__cli_run(int argc, char **argv)
                 return usage_error("run: %s needs a file name", a);
             screenshot = argv[i];
 #endif
+        } else if ((sv = purr__cli_serve_option(&serve, argc, argv, &i,
+                                                "run")) != 0) {
+            if (sv == 2)
+                return 2;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -465,6 +496,11 @@ purr__cli_run(int argc, char **argv)
                            "runs; drop --real-time%s",
                            "");
     if (record_path && purr__cli_check_output(record_path, "--record"))
+        return 2;
+    if (purr__cli_serve_check(&serve, "run") ||
+        (serve.listen && determinism &&
+         usage_error("run: --serve streams one run; drop "
+                     "--check-determinism%s", "")))
         return 2;
     if (across && !determinism)
         return usage_error("run: --across goes with --check-determinism%s",
@@ -530,11 +566,22 @@ purr__cli_run(int argc, char **argv)
         }
     }
 #endif
+    if (purr__cli_serve_start(&serve, scene->name, 0) != 0) {
+#ifdef PURR_WITH_VIEW
+        purr_window_close(win);
+#endif
+        purr_scene_free(scene);
+        return 2;
+    }
+    /* Served headless, the run goes at --speed; a window paces itself. */
+    purr__cli_serve_pace(&serve, &opts.pace, &opts.pace_ctx,
+                         headless ? speed : 0);
     purr_sim *sim = purr_sim_new(scene, &opts);
     if (!sim) {
 #ifdef PURR_WITH_VIEW
         purr_window_close(win);
 #endif
+        purr__cli_serve_end(&serve, 0);
         purr_scene_free(scene);
         fprintf(stderr, "purr: cannot create a loop\n");
         return 1;
@@ -546,6 +593,8 @@ purr__cli_run(int argc, char **argv)
         purr_window_on_quit(win, stop_run, sim);
     }
 #endif
+    if (serve.server)
+        purr_server_attach(serve.server, purr_sim_loop(sim));
     prog.duration_ns = purr_sim_duration(sim);
     timeline tl = {quiet ? NULL : stdout, 0};
     purr_loop_observe(purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET),
@@ -598,11 +647,13 @@ purr__cli_run(int argc, char **argv)
             snprintf(seed, sizeof seed, "%" PRIu64, opts.shuffle_seed);
             purr_recorder_set_meta(rec, "shuffle_seed", seed);
         }
+        purr__cli_meta_faults_scale(rec, sim);
     }
     if (purr_sim_setup(sim, &diag) < 0) {
         status = print_diag(&diag);
         goto out;
     }
+    purr__cli_serve_wait(&serve);
     double start = wall_seconds();
     prog.start = prog.last = start;
     int rc = purr_sim_run(sim, &diag);
@@ -677,6 +728,7 @@ purr__cli_run(int argc, char **argv)
     else if (recorded)
         printf("recording: %s\n", record_path);
 out:
+    purr__cli_serve_end(&serve, purr_sim_end_time(sim));
     if (rec) /* setup failed after the recorder was attached */
         purr_recorder_close(rec, NULL);
     if (temp && (status == 2 || status == 3 || (status == 0 && !keep)))

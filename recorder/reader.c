@@ -697,7 +697,7 @@ purr_recording_close(purr_recording *rec)
 }
 
 sqlite3 *
-purr__recording_db(purr_recording *rec)
+purr__recording_db(const purr_recording *rec)
 {
     return rec->db;
 }

@@ -27,6 +27,10 @@ void *purr__rec_malloc(size_t size);
 void *purr__rec_realloc(void *p, size_t size);
 char *purr__rec_strdup(const char *s);
 
+/* The reader's SQLite connection to rec (reader.c), for the other reading
+ * files (reader_tasks.c). */
+sqlite3 *purr__recording_db(const purr_recording *rec);
+
 /* Monotonic wall time in ns (for batch ages only; never recorded). */
 int64_t purr__rec_wall_ns(void);
 
@@ -220,9 +224,6 @@ typedef struct purr__rec_tr {
  * tests/fuzz/fuzz_chunk.c). */
 int purr__rec_parse_transition(const uint8_t **p, const uint8_t *end,
                                purr__rec_tr *out);
-
-/* The recording's read-only connection (reader.c; for task_events.c). */
-sqlite3 *purr__recording_db(purr_recording *rec);
 
 /* Writer thread (writer_thread.c). */
 int purr__rec_thread_start(purr_recorder *r);

@@ -1,823 +1,178 @@
-/* import.c - field-log import: a real robot's input log becomes a
+/* import.c - field-log import, the driver: a log source's updates become a
  * recording holding only inputs.
  *
- * Two formats (docs/import.md): CSV with the header "time,value,datum",
- * where datum is in purr_datum_format text form, and JSON Lines, one object
- * {"t": SECONDS, "value": NAME, "datum": JSON} per line, read by the small
- * strict JSON parser below (objects only at the top, numbers, true, false,
- * null, strings, arrays). Times are seconds with decimals ("1.25", read
- * exactly to the ns, no floating point) or durations with a unit ("1.5s",
- * "200ms"; purr_duration_parse).
+ * purr_import_log loads the map (import_map.c) and amends it with the
+ * options, opens a source for the log's format (import_csv.c,
+ * import_jsonl.c, and whatever import_int.h's switch lists), and streams:
+ * a task on a virtual-clock loop pulls one update at a time from the
+ * source, sleeps until its time and sets its input, while the recorder
+ * observes the loop. Nothing of the log is held beyond the source's block
+ * buffer and the current update, so any size of log imports in constant
+ * memory.
  *
- * The whole log is read and checked before anything is written: every
- * value must be one of the schema's inputs and the datum of its type (an
- * int is accepted for a double input and converted), and times must not go
- * backwards. The first bad line ends the import with "LOG:LINE: message".
- * The recording is then made the ordinary way, by the recorder observing a
- * virtual-clock loop on which a task sets each input at its time, into a
- * temporary file that is renamed over the output at the end, so a failed
- * import leaves no partial output behind.
+ * Checks common to every format are made here, on the stream: times must
+ * not go backwards, no gap may exceed max_gap, and a log said to be
+ * relative must not start at what looks like an epoch time (a log of epoch
+ * seconds taken as offsets would be a 55-year run). Absolute times (epoch,
+ * ISO-8601) are made relative to the log's start, and the start goes into
+ * the recording's metadata as start_epoch_ns.
+ *
+ * The recording is written to a temporary file beside the output and
+ * renamed over it at the end: a log that goes bad on its millionth line
+ * leaves no output behind, and an old output whole.
  *
  * Layering: the inputs come as a schema (names, types, initial datums and
  * metadata), so this file knows no scene; the command line builds the
- * schema from a scene (purr_import_scene_log, cli.h). The line parsers are
- * what fuzz_import.c drives.
+ * schema from a scene (purr_import_scene_log, cli.h).
  */
-#include "replay_int.h"
-
+#include "import_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-/* ---------------------------------------------------------------------- */
-/* Times                                                                   */
-/* ---------------------------------------------------------------------- */
-
-int
-purr__import_parse_time(const char *s, size_t len, purr_time *out)
+void
+purr__log_src_close(purr__log_src *src)
 {
-    size_t i = 0;
-    int64_t sec = 0, frac = 0;
-    int ndig = 0, nfrac = 0;
-    while (i < len && s[i] >= '0' && s[i] <= '9') {
-        if (sec > (INT64_MAX / PURR_S - 9) / 10)
-            return PURR_ERANGE;
-        sec = sec * 10 + (s[i++] - '0');
-        ndig++;
-    }
-    if (ndig == 0)
-        return PURR_EFORMAT;
-    if (i < len && s[i] == '.') {
-        i++;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (nfrac < 9) {
-                frac = frac * 10 + (s[i] - '0');
-                nfrac++;
-            }
-            i++;
-            ndig++;
-        }
-        if (ndig == 0 || s[i - 1] == '.')
-            return PURR_EFORMAT;
-    }
-    if (i == len) {
-        while (nfrac++ < 9)
-            frac *= 10;
-        *out = sec * PURR_S + frac;
-        return 0;
-    }
-    /* A unit follows: let the scene's duration syntax read the whole. */
-    char buf[64];
-    if (len >= sizeof buf)
-        return PURR_EFORMAT;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    return purr_duration_parse(buf, out);
+    if (src)
+        src->close(src);
 }
 
-/* Copies at most 40 bytes of [s, s + len) into out (64 bytes) for a
- * message, with every byte outside printable ASCII shown as '?', so that a
- * message stays one line of text whatever the log holds. */
-static const char *
-printable(const char *s, size_t len, char out[64])
+void
+purr__import_note(const purr__import_ctx *ctx, const char *fmt, ...)
 {
-    size_t n = len > 40 ? 40 : len;
-    for (size_t i = 0; i < n; i++)
-        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    out[n] = '\0';
-    if (len > n)
-        memcpy(out + n, "...", 4);
-    return out;
-}
-
-/* ---------------------------------------------------------------------- */
-/* CSV                                                                     */
-/* ---------------------------------------------------------------------- */
-
-static bool
-is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* Trims spaces (and a CR) at both ends of [*s, *s + *len). */
-static void
-trim(const char **s, size_t *len)
-{
-    while (*len && is_space(**s)) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len && is_space((*s)[*len - 1]))
-        (*len)--;
+    if (!ctx->note)
+        return;
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ctx->note(ctx->note_ctx, line);
 }
 
 int
-purr__import_parse_csv_line(const char *line, size_t len,
-                            purr_import_record *rec, char *err,
-                            size_t errcap)
+purr__import_open_source(purr_import_format fmt, const purr__import_ctx *ctx,
+                         purr__log_src **out, purr_diag *diag)
 {
-    const char *c1 = memchr(line, ',', len);
-    const char *c2 = c1 ? memchr(c1 + 1, ',', len - (size_t)(c1 + 1 - line))
-                        : NULL;
-    rec->datum = purr_datum_nil();
-    if (!c2) {
-        snprintf(err, errcap, "expected time,value,datum");
+    switch (fmt) {
+    case PURR_IMPORT_CSV:
+        return purr__import_open_csv(ctx, out, diag);
+    case PURR_IMPORT_JSONL:
+        return purr__import_open_jsonl(ctx, out, diag);
+    case PURR_IMPORT_ROSBAG2:
+        return purr__import_open_rosbag2(ctx, out, diag);
+    case PURR_IMPORT_MCAP:
+        return purr__import_open_mcap(ctx, out, diag);
+    default:
+        purr_diag_set(diag, ctx->path, 0, 0,
+                      "unknown log format (name it .csv or .jsonl, or give "
+                      "the format)");
         return PURR_EFORMAT;
     }
-    const char *t = line, *v = c1 + 1, *d = c2 + 1;
-    size_t tlen = (size_t)(c1 - line), vlen = (size_t)(c2 - v);
-    size_t dlen = len - (size_t)(d - line);
-    trim(&t, &tlen);
-    trim(&v, &vlen);
-    int rc = purr__import_parse_time(t, tlen, &rec->time_ns);
-    if (rc < 0) {
-        char shown[64];
-        snprintf(err, errcap, "bad time '%s' (seconds like 1.25, or a "
-                 "duration like 1.5s or 200ms)", printable(t, tlen, shown));
-        return rc == PURR_ERANGE ? PURR_EFORMAT : rc;
-    }
-    if (vlen == 0 || vlen >= sizeof rec->value) {
-        snprintf(err, errcap, vlen ? "value name too long" : "empty value "
-                                                             "name");
-        return PURR_EFORMAT;
-    }
-    for (size_t i = 0; i < vlen; i++)
-        if ((unsigned char)v[i] < 0x20) {
-            snprintf(err, errcap, "control character in the value name");
-            return PURR_EFORMAT;
-        }
-    memcpy(rec->value, v, vlen);
-    rec->value[vlen] = '\0';
-    size_t off = 0;
-    if (purr_datum_parse(d, dlen, &rec->datum, &off) < 0) {
-        snprintf(err, errcap, "bad datum at column %zu (purr text form, "
-                 "e.g. 42, 1.5, true, \"text\", (1, 2))",
-                 (size_t)(d - line) + off + 1);
-        return PURR_EFORMAT;
-    }
-    return 0;
+}
+
+purr_import_format
+purr_import_format_of(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= 4 && strcmp(path + n - 4, ".csv") == 0)
+        return PURR_IMPORT_CSV;
+    if ((n >= 6 && strcmp(path + n - 6, ".jsonl") == 0) ||
+        (n >= 7 && strcmp(path + n - 7, ".ndjson") == 0))
+        return PURR_IMPORT_JSONL;
+    if (n >= 4 && strcmp(path + n - 4, ".db3") == 0)
+        return PURR_IMPORT_ROSBAG2;
+    if (n >= 5 && strcmp(path + n - 5, ".mcap") == 0)
+        return PURR_IMPORT_MCAP;
+    return PURR_IMPORT_AUTO;
 }
 
 /* ---------------------------------------------------------------------- */
-/* JSON Lines: a strict parser for the subset we need                      */
+/* Streaming the log into the loop                                         */
 /* ---------------------------------------------------------------------- */
-
-typedef struct jp {
-    const char *s;      /* the line */
-    size_t len, pos;    /* its length, the read position */
-    char *err;          /* message buffer */
-    size_t errcap;
-} jp;
-
-static int
-jfail(jp *p, const char *what)
-{
-    snprintf(p->err, p->errcap, "column %zu: %s", p->pos + 1, what);
-    return PURR_EFORMAT;
-}
-
-static void
-jws(jp *p)
-{
-    while (p->pos < p->len &&
-           (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' ||
-            p->s[p->pos] == '\r' || p->s[p->pos] == '\n'))
-        p->pos++;
-}
-
-static bool
-jlit(jp *p, const char *lit)
-{
-    size_t n = strlen(lit);
-    if (p->len - p->pos >= n && memcmp(p->s + p->pos, lit, n) == 0) {
-        p->pos += n;
-        return true;
-    }
-    return false;
-}
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Reads 4 hex digits of a \u escape. Returns the code unit or -1. */
-static long
-jhex4(jp *p)
-{
-    if (p->len - p->pos < 4)
-        return -1;
-    long u = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(p->s[p->pos + (size_t)i]);
-        if (h < 0)
-            return -1;
-        u = u * 16 + h;
-    }
-    p->pos += 4;
-    return u;
-}
-
-/* Parses a JSON string at p->pos (at its '"') into a fresh heap buffer
- * (*out, *outlen; UTF-8). Returns 0 or PURR_EFORMAT. */
-static int
-jstring(jp *p, char **out, size_t *outlen)
-{
-    size_t cap = 32, n = 0;
-    char *b = malloc(cap);
-    if (!b)
-        return PURR_ENOMEM;
-    p->pos++; /* the quote */
-    for (;;) {
-        if (p->pos >= p->len) {
-            free(b);
-            return jfail(p, "unterminated string");
-        }
-        unsigned char c = (unsigned char)p->s[p->pos++];
-        char enc[4];
-        size_t k = 0;
-        if (c == '"')
-            break;
-        if (c < 0x20) {
-            p->pos--;
-            free(b);
-            return jfail(p, "control character in string");
-        }
-        if (c != '\\') {
-            enc[k++] = (char)c;
-        } else {
-            if (p->pos >= p->len) {
-                free(b);
-                return jfail(p, "unterminated string");
-            }
-            char e = p->s[p->pos++];
-            long u;
-            switch (e) {
-            case '"': case '\\': case '/':
-                enc[k++] = e;
-                break;
-            case 'b': enc[k++] = '\b'; break;
-            case 'f': enc[k++] = '\f'; break;
-            case 'n': enc[k++] = '\n'; break;
-            case 'r': enc[k++] = '\r'; break;
-            case 't': enc[k++] = '\t'; break;
-            case 'u':
-                if ((u = jhex4(p)) < 0) {
-                    free(b);
-                    return jfail(p, "bad \\u escape");
-                }
-                if (u >= 0xd800 && u < 0xdc00) {
-                    long lo = -1;
-                    if (jlit(p, "\\u"))
-                        lo = jhex4(p);
-                    if (lo < 0xdc00 || lo > 0xdfff) {
-                        free(b);
-                        return jfail(p, "unpaired surrogate in \\u escape");
-                    }
-                    u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-                } else if (u >= 0xdc00 && u < 0xe000) {
-                    free(b);
-                    return jfail(p, "unpaired surrogate in \\u escape");
-                }
-                if (u < 0x80) {
-                    enc[k++] = (char)u;
-                } else if (u < 0x800) {
-                    enc[k++] = (char)(0xc0 | u >> 6);
-                    enc[k++] = (char)(0x80 | (u & 0x3f));
-                } else if (u < 0x10000) {
-                    enc[k++] = (char)(0xe0 | u >> 12);
-                    enc[k++] = (char)(0x80 | (u >> 6 & 0x3f));
-                    enc[k++] = (char)(0x80 | (u & 0x3f));
-                } else {
-                    enc[k++] = (char)(0xf0 | u >> 18);
-                    enc[k++] = (char)(0x80 | (u >> 12 & 0x3f));
-                    enc[k++] = (char)(0x80 | (u >> 6 & 0x3f));
-                    enc[k++] = (char)(0x80 | (u & 0x3f));
-                }
-                break;
-            default:
-                p->pos--;
-                free(b);
-                return jfail(p, "bad escape in string");
-            }
-        }
-        if (n + k + 1 > cap) {
-            cap *= 2;
-            char *nb = realloc(b, cap);
-            if (!nb) {
-                free(b);
-                return PURR_ENOMEM;
-            }
-            b = nb;
-        }
-        memcpy(b + n, enc, k);
-        n += k;
-    }
-    b[n] = '\0';
-    *out = b;
-    *outlen = n;
-    return 0;
-}
-
-/* Scans a JSON number at p->pos: sets *start, *n and *is_double. */
-static int
-jnumber_scan(jp *p, size_t *start, size_t *n, bool *is_double)
-{
-    size_t i = p->pos;
-    *start = i;
-    *is_double = false;
-    if (i < p->len && p->s[i] == '-')
-        i++;
-    if (i < p->len && p->s[i] == '0') {
-        i++;
-    } else if (i < p->len && p->s[i] >= '1' && p->s[i] <= '9') {
-        while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9')
-            i++;
-    } else {
-        return jfail(p, "bad number");
-    }
-    if (i < p->len && p->s[i] == '.') {
-        *is_double = true;
-        i++;
-        size_t d = i;
-        while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9')
-            i++;
-        if (i == d) {
-            p->pos = i;
-            return jfail(p, "bad number: digits expected after '.'");
-        }
-    }
-    if (i < p->len && (p->s[i] == 'e' || p->s[i] == 'E')) {
-        *is_double = true;
-        i++;
-        if (i < p->len && (p->s[i] == '+' || p->s[i] == '-'))
-            i++;
-        size_t d = i;
-        while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9')
-            i++;
-        if (i == d) {
-            p->pos = i;
-            return jfail(p, "bad number: digits expected in exponent");
-        }
-    }
-    *n = i - *start;
-    p->pos = i;
-    return 0;
-}
-
-/* Parses one JSON value into *d (nil on failure). depth bounds nesting. */
-static int
-jvalue(jp *p, purr_datum *d, int depth)
-{
-    *d = purr_datum_nil();
-    jws(p);
-    if (p->pos >= p->len)
-        return jfail(p, "value expected, the line ended");
-    char c = p->s[p->pos];
-    if (c == '"') {
-        char *s;
-        size_t n;
-        int rc = jstring(p, &s, &n);
-        if (rc < 0)
-            return rc;
-        if (n > UINT32_MAX) {
-            free(s);
-            return jfail(p, "string too long");
-        }
-        *d = purr_datum_string_n(s, n);
-        free(s);
-        return 0;
-    }
-    if (c == '[') {
-        if (depth >= PURR_DATUM_MAX_DEPTH)
-            return jfail(p, "arrays nested too deeply");
-        p->pos++;
-        purr_datum *items = NULL;
-        size_t n = 0, cap = 0;
-        int rc = 0;
-        jws(p);
-        if (p->pos < p->len && p->s[p->pos] == ']') {
-            p->pos++;
-        } else {
-            for (;;) {
-                if (n == cap) {
-                    cap = cap ? cap * 2 : 4;
-                    purr_datum *ni = realloc(items, cap * sizeof *items);
-                    if (!ni) {
-                        rc = PURR_ENOMEM;
-                        break;
-                    }
-                    items = ni;
-                }
-                if ((rc = jvalue(p, &items[n], depth + 1)) < 0)
-                    break;
-                n++;
-                jws(p);
-                if (p->pos < p->len && p->s[p->pos] == ',') {
-                    p->pos++;
-                    continue;
-                }
-                if (p->pos < p->len && p->s[p->pos] == ']') {
-                    p->pos++;
-                    break;
-                }
-                rc = jfail(p, "',' or ']' expected in array");
-                break;
-            }
-        }
-        if (rc == 0)
-            *d = purr_datum_tuple(items, n);
-        for (size_t i = 0; i < n; i++)
-            purr_datum_free(&items[i]);
-        free(items);
-        return rc;
-    }
-    if (jlit(p, "true")) {
-        *d = purr_datum_bool(true);
-        return 0;
-    }
-    if (jlit(p, "false")) {
-        *d = purr_datum_bool(false);
-        return 0;
-    }
-    if (jlit(p, "null"))
-        return 0;
-    if (c == '-' || (c >= '0' && c <= '9')) {
-        size_t start, n;
-        bool dbl;
-        int rc = jnumber_scan(p, &start, &n, &dbl);
-        if (rc < 0)
-            return rc;
-        /* The text form reads JSON numbers the same way: a '.' or an
-         * exponent makes a double, else an int (which must fit int64). */
-        if (purr_datum_parse(p->s + start, n, d, NULL) < 0) {
-            p->pos = start;
-            return jfail(p, dbl ? "number out of range"
-                                : "integer out of int64 range");
-        }
-        return 0;
-    }
-    if (c == '{')
-        return jfail(p, "objects are only allowed at the top level");
-    return jfail(p, "value expected");
-}
-
-int
-purr__import_parse_jsonl_line(const char *line, size_t len,
-                              purr_import_record *rec, char *err,
-                              size_t errcap)
-{
-    jp p = {line, len, 0, err, errcap};
-    bool have_t = false, have_v = false, have_d = false;
-    int rc;
-    rec->datum = purr_datum_nil();
-    jws(&p);
-    if (p.pos >= p.len || p.s[p.pos] != '{')
-        return jfail(&p, "'{' expected");
-    p.pos++;
-    jws(&p);
-    if (p.pos < p.len && p.s[p.pos] == '}')
-        return jfail(&p, "\"t\", \"value\" and \"datum\" expected");
-    for (;;) {
-        jws(&p);
-        if (p.pos >= p.len || p.s[p.pos] != '"') {
-            rc = jfail(&p, "key expected");
-            goto fail;
-        }
-        size_t key_at = p.pos;
-        char *key;
-        size_t klen;
-        if ((rc = jstring(&p, &key, &klen)) < 0)
-            goto fail;
-        jws(&p);
-        if (p.pos >= p.len || p.s[p.pos] != ':') {
-            free(key);
-            rc = jfail(&p, "':' expected");
-            goto fail;
-        }
-        p.pos++;
-        jws(&p);
-        if (strcmp(key, "t") == 0 && !have_t) {
-            free(key);
-            size_t start, n;
-            bool dbl;
-            if (p.pos < p.len && p.s[p.pos] == '"') {
-                /* A string time may carry a unit: "1.5s". */
-                char *ts;
-                size_t tn;
-                if ((rc = jstring(&p, &ts, &tn)) < 0)
-                    goto fail;
-                rc = purr__import_parse_time(ts, tn, &rec->time_ns);
-                free(ts);
-            } else if ((rc = jnumber_scan(&p, &start, &n, &dbl)) < 0) {
-                goto fail;
-            } else {
-                rc = purr__import_parse_time(p.s + start, n, &rec->time_ns);
-            }
-            if (rc < 0) {
-                rc = jfail(&p, "bad time (seconds >= 0 like 1.25, or a "
-                               "string with a unit like \"200ms\")");
-                goto fail;
-            }
-            have_t = true;
-        } else if (strcmp(key, "value") == 0 && !have_v) {
-            free(key);
-            char *name;
-            size_t n;
-            if (p.pos >= p.len || p.s[p.pos] != '"') {
-                rc = jfail(&p, "\"value\" must be a string");
-                goto fail;
-            }
-            if ((rc = jstring(&p, &name, &n)) < 0)
-                goto fail;
-            if (n == 0 || n >= sizeof rec->value || strlen(name) != n) {
-                free(name);
-                rc = jfail(&p, "bad value name");
-                goto fail;
-            }
-            memcpy(rec->value, name, n + 1);
-            free(name);
-            have_v = true;
-        } else if (strcmp(key, "datum") == 0 && !have_d) {
-            free(key);
-            if ((rc = jvalue(&p, &rec->datum, 0)) < 0)
-                goto fail;
-            have_d = true;
-        } else {
-            bool dup = strcmp(key, "t") == 0 || strcmp(key, "value") == 0 ||
-                       strcmp(key, "datum") == 0;
-            free(key);
-            p.pos = key_at;
-            rc = jfail(&p, dup ? "duplicate key"
-                               : "unknown key (expected \"t\", \"value\", "
-                                 "\"datum\")");
-            goto fail;
-        }
-        jws(&p);
-        if (p.pos < p.len && p.s[p.pos] == ',') {
-            p.pos++;
-            continue;
-        }
-        if (p.pos < p.len && p.s[p.pos] == '}') {
-            p.pos++;
-            break;
-        }
-        rc = jfail(&p, "',' or '}' expected");
-        goto fail;
-    }
-    jws(&p);
-    if (p.pos != p.len) {
-        rc = jfail(&p, "text after the object");
-        goto fail;
-    }
-    if (!have_t || !have_v || !have_d) {
-        rc = jfail(&p, !have_t   ? "missing \"t\""
-                       : !have_v ? "missing \"value\""
-                                 : "missing \"datum\"");
-        goto fail;
-    }
-    return 0;
-fail:
-    purr_datum_free(&rec->datum);
-    return rc;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Reading a whole log                                                     */
-/* ---------------------------------------------------------------------- */
-
-/* One input to set. */
-typedef struct in_set {
-    purr_time time_ns;
-    size_t sensor;          /* index in the schema's inputs */
-    purr_datum d;           /* owned */
-} in_set;
 
 typedef struct importer {
     const char *log_path;
     const purr_import_schema *schema;
-    in_set *sets;
-    size_t nsets, cap;
-    purr_value **values;    /* by sensor index, during the run */
-    int run_err;
+    const purr_import_options *opts;
+    const purr__import_map *map;
+    purr__log_src *src;
+    purr__log_rec first;     /* the first update, read before the run */
+    int64_t base_ns;         /* subtracted from the log's times */
+    int64_t last_ns;         /* the last update's time, as in the log */
+    uint64_t last_where;     /* its line */
+    uint64_t count;          /* updates handed to the loop */
+    purr_value **values;     /* by input index, during the run */
+    int err;                 /* the feed's error; diag is set */
+    purr_diag *diag;
 } importer;
 
-/* Reads the whole log at path into *text (out, malloc'd) and *len (out).
- * Only a regular file of at most PURR_IMPORT_MAX_BYTES is read: anything
- * else (/dev/zero, a FIFO, a directory) is refused before its first byte,
- * and a file that grows past the limit while read is refused too.
- * Returns 0 or a code with diag set. */
-static int
-read_file(const char *path, char **text, size_t *len, purr_diag *diag)
+static void
+progress(importer *im)
 {
-    if (!path[0]) {
-        purr_diag_set(diag, "", 0, 0, "no log given (an empty path)");
-        return PURR_ENOENT;
-    }
-    /* O_NONBLOCK: opening a FIFO would wait for a writer. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        purr_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
-        return PURR_ENOENT;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        purr_diag_set(diag, path, 0, 0,
-                      "not a regular file (a log must be a CSV or JSON "
-                      "Lines file)");
-        return PURR_EFORMAT;
-    }
-    FILE *f = st.st_size <= PURR_IMPORT_MAX_BYTES ? fdopen(fd, "rb") : NULL;
-    if (!f) {
-        close(fd);
-        if (st.st_size <= PURR_IMPORT_MAX_BYTES) {
-            purr_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
-            return PURR_ENOENT;
-        }
-        goto too_big;
-    }
-    /* At most one byte past the limit is read: enough to tell. */
-    const size_t most = (size_t)PURR_IMPORT_MAX_BYTES + 1;
-    size_t cap = 65536, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap || n == most)
-            break;
-        cap = cap * 2 < most ? cap * 2 : most;
-        char *nb = realloc(b, cap);
-        if (!nb)
-            free(b);
-        b = nb;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!b)
-        return PURR_ENOMEM;
-    if (n > PURR_IMPORT_MAX_BYTES) {
-        free(b);
-        goto too_big;
-    }
-    if (bad) {
-        free(b);
-        purr_diag_set(diag, path, 0, 0, "read error");
-        return PURR_ENOENT; /* the log cannot be read; EIO is the output's */
-    }
-    *text = b;
-    *len = n;
-    return 0;
-
-too_big:
-    purr_diag_set(diag, path, 0, 0, "larger than %d MiB: not a field log",
-                  PURR_IMPORT_MAX_BYTES >> 20);
-    return PURR_EFORMAT;
+    if (im->opts->progress)
+        im->opts->progress(im->src->bytes_done, im->src->bytes_total,
+                           im->opts->ctx);
 }
 
-/* Finds the input called name, or returns SIZE_MAX. */
-static size_t
-find_sensor(const purr_import_schema *schema, const char *name)
-{
-    for (size_t i = 0; i < schema->count; i++)
-        if (strcmp(schema->inputs[i].name, name) == 0)
-            return i;
-    return SIZE_MAX;
-}
-
-/* Checks one parsed record against the schema and appends it. */
+/* Checks rec's time against the last one (backwards, max_gap). */
 static int
-accept_record(importer *im, long lineno, purr_import_record *rec,
-              purr_time last, purr_diag *diag)
+check_time(importer *im, const purr__log_rec *rec)
 {
-    size_t si = find_sensor(im->schema, rec->value);
-    char shown[64];
-    if (si == SIZE_MAX) {
-        purr_diag_set(diag, im->log_path, lineno, 0,
-                      "unknown value '%s' (not an input of %s)",
-                      printable(rec->value, strlen(rec->value), shown),
-                      im->schema->source ? im->schema->source
-                                         : "the schema");
-        return PURR_EFORMAT;
-    }
-    purr_type want = im->schema->inputs[si].type;
-    if (want == PURR_T_DOUBLE && rec->datum.type == PURR_T_INT)
-        rec->datum = purr_datum_double((double)rec->datum.u.i);
-    if (rec->datum.type != want) {
-        purr_diag_set(diag, im->log_path, lineno, 0,
-                      "value '%s' is %s, the datum is %s",
-                      printable(rec->value, strlen(rec->value), shown),
-                      purr_type_name(want),
-                      purr_type_name((purr_type)rec->datum.type));
-        return PURR_EFORMAT;
-    }
-    if (rec->time_ns < last) {
-        purr_diag_set(diag, im->log_path, lineno, 0,
+    if (im->count == 0)
+        return 0;
+    if (rec->time_ns < im->last_ns) {
+        purr_diag_set(im->diag, im->log_path, (long)rec->where,
+                      (long)rec->time_col,
                       "time goes backwards (%" PRId64 " ns after %" PRId64
-                      " ns)",
-                      rec->time_ns, last);
+                      " ns on line %" PRIu64 ")",
+                      rec->time_ns - im->base_ns, im->last_ns - im->base_ns,
+                      im->last_where);
         return PURR_EFORMAT;
     }
-    if (im->nsets == im->cap) {
-        im->cap = im->cap ? im->cap * 2 : 1024;
-        in_set *ns = realloc(im->sets, im->cap * sizeof *ns);
-        if (!ns)
-            return PURR_ENOMEM;
-        im->sets = ns;
-    }
-    im->sets[im->nsets++] = (in_set){rec->time_ns, si, rec->datum};
-    rec->datum = purr_datum_nil();
-    return 0;
-}
-
-static int
-parse_log(importer *im, const char *text, size_t len, purr_import_format fmt,
-          purr_diag *diag)
-{
-    long lineno = 0;
-    size_t pos = 0;
-    bool header = fmt == PURR_IMPORT_CSV;
-    purr_time last = 0;
-    char err[200];
-
-    if (len == 0) {
-        purr_diag_set(diag, im->log_path, 0, 0, "empty log");
-        return PURR_EFORMAT;
-    }
-    while (pos < len) {
-        const char *line = text + pos;
-        const char *nl = memchr(line, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - line) : len - pos;
-        pos += n + (nl ? 1 : 0);
-        lineno++;
-        const char *t = line;
-        size_t tn = n;
-        trim(&t, &tn);
-        if (tn == 0)
-            continue; /* blank lines are allowed anywhere */
-        if (header) {
-            header = false;
-            if (tn != 16 || memcmp(t, "time,value,datum", 16) != 0) {
-                purr_diag_set(diag, im->log_path, lineno, 0,
-                              "expected the header line time,value,datum");
-                return PURR_EFORMAT;
-            }
-            continue;
-        }
-        purr_import_record rec;
-        int rc = fmt == PURR_IMPORT_CSV
-                     ? purr__import_parse_csv_line(line, n, &rec, err,
-                                                   sizeof err)
-                     : purr__import_parse_jsonl_line(line, n, &rec, err,
-                                                     sizeof err);
-        if (rc < 0) {
-            purr_diag_set(diag, im->log_path, lineno, 0, "%s%s", err,
-                          nl ? "" : " (last line: truncated?)");
-            return rc;
-        }
-        if ((rc = accept_record(im, lineno, &rec, last, diag)) < 0) {
-            purr_datum_free(&rec.datum);
-            return rc;
-        }
-        last = rec.time_ns;
-    }
-    if (header || im->nsets == 0) {
-        purr_diag_set(diag, im->log_path, 0, 0, "empty log: no records");
+    int64_t gap = rec->time_ns - im->last_ns;
+    if (im->map->max_gap_ns > 0 && gap > im->map->max_gap_ns) {
+        char g[40], lim[40];
+        purr_time_format(gap, g, sizeof g);
+        purr_time_format(im->map->max_gap_ns, lim, sizeof lim);
+        purr_diag_set(im->diag, im->log_path, (long)rec->where,
+                      (long)rec->time_col,
+                      "a gap of %s after line %" PRIu64
+                      " is larger than max_gap %s",
+                      g, im->last_where, lim);
         return PURR_EFORMAT;
     }
     return 0;
 }
-
-/* ---------------------------------------------------------------------- */
-/* Writing the recording                                                   */
-/* ---------------------------------------------------------------------- */
 
 static int
 feed(void *arg)
 {
     importer *im = arg;
-    int rc;
-    for (size_t i = 0; i < im->nsets; i++) {
-        in_set *s = &im->sets[i];
-        if (s->time_ns > purr_now() &&
-            (rc = purr_sleep_until(s->time_ns)) < 0)
-            return im->run_err = rc;
-        if ((rc = purr_value_set(im->values[s->sensor], &s->d)) < 0)
-            return im->run_err = rc;
+    purr__log_rec rec = im->first;
+    int rc = 1;
+    while (rc == 1) {
+        if ((rc = check_time(im, &rec)) < 0)
+            return im->err = rc;
+        int64_t at = rec.time_ns - im->base_ns;
+        if (at > purr_now() && (rc = purr_sleep_until(at)) < 0)
+            return rc;
+        if ((rc = purr_value_set(im->values[rec.input], &rec.datum)) < 0)
+            return rc;
+        im->last_ns = rec.time_ns;
+        im->last_where = rec.where;
+        if ((++im->count & 0x3fff) == 0)
+            progress(im);
+        rc = im->src->next(im->src, &rec, im->diag);
     }
+    if (rc < 0)
+        return im->err = rc;
+    progress(im);
     return 0;
 }
 
@@ -837,7 +192,7 @@ import_main(void *arg)
     return feed(im);
 }
 
-/* Records im's inputs into path (a fresh file). */
+/* Records the log's updates into path (a fresh file). */
 static int
 write_recording(importer *im, const char *path, purr_diag *diag)
 {
@@ -861,9 +216,9 @@ write_recording(importer *im, const char *path, purr_diag *diag)
     rc = purr_recorder_attach(r, loop);
     if (rc == 0)
         rc = purr_run(loop, "purr-import", import_main, im);
-    if (rc == 0 && im->run_err)
-        rc = im->run_err;
-    if (rc < 0)
+    if (im->err < 0)
+        rc = im->err; /* the log's fault: diag names the line */
+    else if (rc < 0)
         purr_diag_set(diag, im->log_path, 0, 0, "cannot replay the log: %s",
                       purr_strerror(rc));
     for (const char *const *m = im->schema->meta; m && m[0] && m[1]; m += 2)
@@ -871,9 +226,12 @@ write_recording(importer *im, const char *path, purr_diag *diag)
     purr_recorder_set_meta(r, "clock", "imported");
     purr_recorder_set_meta(r, "created_by", "purr import");
     purr_recorder_set_meta(r, "source", im->log_path);
-    snprintf(buf, sizeof buf, "%" PRId64,
-             im->sets[im->nsets - 1].time_ns + 1);
+    snprintf(buf, sizeof buf, "%" PRId64, im->last_ns - im->base_ns + 1);
     purr_recorder_set_meta(r, "end_ns", buf);
+    if (im->src->absolute) {
+        snprintf(buf, sizeof buf, "%" PRId64, im->base_ns);
+        purr_recorder_set_meta(r, "start_epoch_ns", buf);
+    }
     purr_diag cdiag;
     int crc = purr_recorder_close(r, &cdiag);
     for (size_t i = 0; i < im->schema->count; i++)
@@ -906,16 +264,109 @@ remove_db(const char *path)
     remove_sides(path);
 }
 
-purr_import_format
-purr_import_format_of(const char *path)
+/* ---------------------------------------------------------------------- */
+/* Setting up                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Amends map with what the options say (they win over the map file). */
+static int
+apply_options(purr__import_map *map, const purr_import_options *o,
+              purr_diag *diag)
 {
-    size_t n = strlen(path);
-    if (n >= 4 && strcmp(path + n - 4, ".csv") == 0)
-        return PURR_IMPORT_CSV;
-    if ((n >= 6 && strcmp(path + n - 6, ".jsonl") == 0) ||
-        (n >= 7 && strcmp(path + n - 7, ".ndjson") == 0))
-        return PURR_IMPORT_JSONL;
-    return PURR_IMPORT_AUTO;
+    if (o->time_column) {
+        free(map->time_column);
+        if (!(map->time_column = strdup(o->time_column)))
+            return PURR_ENOMEM;
+        map->time_line = map->time_col = 0;
+    }
+    if (o->time_format &&
+        purr__time_format_parse(o->time_format, &map->time_format) < 0) {
+        purr_diag_set(diag, "", 0, 0,
+                      "unknown time format '%s' (s, ms, us, ns, iso8601)",
+                      o->time_format);
+        return PURR_EINVAL;
+    }
+    if (o->epoch)
+        map->epoch = 1;
+    if (o->max_gap_ns > 0)
+        map->max_gap_ns = o->max_gap_ns;
+    return 0;
+}
+
+static void
+note_to_options(void *ctx, const char *line)
+{
+    const purr_import_options *o = ctx;
+    if (o->note)
+        o->note(line, o->ctx);
+}
+
+/* Formats ns since the Unix epoch as an ISO-8601 UTC time (civil from
+ * days, the inverse of purr__days_from_civil). */
+static void
+format_epoch(int64_t ns, char *buf, size_t cap)
+{
+    int64_t s = ns / PURR_S, frac = ns % PURR_S;
+    if (frac < 0) {
+        frac += PURR_S;
+        s--;
+    }
+    int64_t days = s / 86400, sod = s % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    snprintf(buf, cap,
+             "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64
+             ":%02" PRId64 ":%02" PRId64 ".%09" PRId64 "Z",
+             y, m, d, sod / 3600, sod / 60 % 60, sod % 60, frac);
+}
+
+/* Reads the first update and fixes the time base: 0 for a relative log
+ * (after checking it does not look like epoch times), the start for an
+ * absolute one. */
+static int
+start(importer *im, const purr__import_ctx *ctx, purr_diag *diag)
+{
+    purr__log_src *src = im->src;
+    int rc = src->next(src, &im->first, diag);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        purr_diag_set(diag, im->log_path, 0, 0, "empty log: no records");
+        return PURR_EFORMAT;
+    }
+    int64_t first = src->has_start ? src->start_ns : im->first.time_ns;
+    if (!src->absolute) {
+        if (purr__time_looks_epoch(first)) {
+            purr_diag_set(diag, im->log_path, (long)im->first.where,
+                          (long)im->first.time_col,
+                          "the first time is %" PRId64 " s from the start: "
+                          "it looks like an epoch time (give --epoch, or "
+                          "epoch: true in the map)",
+                          first / PURR_S);
+            return PURR_EFORMAT;
+        }
+        im->base_ns = 0;
+        return 0;
+    }
+    im->base_ns = first;
+    char iso[64];
+    format_epoch(first, iso, sizeof iso);
+    purr__import_note(ctx, "%s: absolute times, made relative to the log's "
+                      "start %s (start_epoch_ns %" PRId64 ")",
+                      im->log_path, iso, first);
+    return 0;
 }
 
 int
@@ -930,6 +381,8 @@ purr_import_log(const char *log_path, const char *out_db,
     purr_import_format fmt = o.format;
     if (fmt == PURR_IMPORT_AUTO)
         fmt = purr_import_format_of(log_path);
+    if (fmt == PURR_IMPORT_AUTO)
+        fmt = purr__import_sniff(log_path);
     if (fmt == PURR_IMPORT_AUTO) {
         purr_diag_set(diag, log_path, 0, 0,
                       "unknown log format (name it .csv or .jsonl, or give "
@@ -938,28 +391,35 @@ purr_import_log(const char *log_path, const char *out_db,
     }
     if (!out_db[0]) {
         purr_diag_set(diag, "", 0, 0,
-                      "no output recording given (an empty "
-                      "path)");
+                      "no output recording given (an empty path)");
         return PURR_EINVAL;
     }
     /* Never over the log itself; an existing file only when asked. */
-    const char *inputs[] = {log_path};
-    int crc = purr_output_check(out_db, inputs, 1, PURR_OUTPUT_RECORDING,
-                                o.overwrite, diag);
-    if (crc < 0)
-        return crc;
+    const char *inputs[] = {log_path, o.map_path};
+    int rc = purr_output_check(out_db, inputs, o.map_path ? 2 : 1,
+                               PURR_OUTPUT_RECORDING, o.overwrite, diag);
+    if (rc < 0)
+        return rc;
     if (strlen(out_db) > 4000) {
         purr_diag_set(diag, out_db, 0, 0, "path too long");
         return PURR_EINVAL;
     }
 
-    int rc;
-    importer im = {.log_path = log_path, .schema = schema};
-    char *text = NULL;
-    size_t len = 0;
-    if ((rc = read_file(log_path, &text, &len, diag)) < 0)
+    purr__import_map map;
+    memset(&map, 0, sizeof map);
+    map.epoch = -1;
+    importer im = {.log_path = log_path, .schema = schema, .opts = &o,
+                   .map = &map, .diag = diag};
+    if (o.map_path &&
+        (rc = purr__import_map_load(o.map_path, schema, &map, diag)) < 0)
         goto done;
-    if ((rc = parse_log(&im, text, len, fmt, diag)) < 0)
+    if ((rc = apply_options(&map, &o, diag)) < 0)
+        goto done;
+    purr__import_ctx ctx = {.path = log_path, .schema = schema, .map = &map,
+                            .note = note_to_options, .note_ctx = &o};
+    if ((rc = purr__import_open_source(fmt, &ctx, &im.src, diag)) < 0)
+        goto done;
+    if ((rc = start(&im, &ctx, diag)) < 0)
         goto done;
 
     /* The temporary file is named as purr_output names its own (a dot
@@ -971,12 +431,6 @@ purr_import_log(const char *log_path, const char *out_db,
              out_db + dirlen, (long)getpid());
     remove_db(tmp);
     rc = write_recording(&im, tmp, diag);
-    if (rc < 0 && diag && strcmp(diag->file, tmp) == 0) {
-        /* The temporary name is ours, not the user's: name the output. */
-        char msg[sizeof diag->message];
-        memcpy(msg, diag->message, sizeof msg);
-        purr_diag_set(diag, out_db, 0, 0, "%s", msg);
-    }
     if (rc == 0) {
         /* rename replaces an old out_db atomically: until it happens the
          * old file is whole. */
@@ -997,10 +451,8 @@ purr_import_log(const char *log_path, const char *out_db,
     }
 
 done:
-    for (size_t i = 0; i < im.nsets; i++)
-        purr_datum_free(&im.sets[i].d);
-    free(im.sets);
+    purr__log_src_close(im.src);
+    purr__import_map_free(&map);
     free(im.values);
-    free(text);
     return rc;
 }

@@ -234,6 +234,48 @@ int
 purr_replay_junit_write(FILE *out, const purr_replay_report *reports,
                         size_t n)
 {
+    return purr_replay_junit_write_cases(out, reports, n, NULL, 0);
+}
+
+/* Writes the testsuite of the runner's own verdicts (the cases). */
+static void
+junit_cases(FILE *out, const purr_replay_report *reports, size_t n,
+            const purr_replay_case *cases, size_t ncases)
+{
+    size_t failures = 0, skipped = 0;
+    for (size_t i = 0; i < ncases; i++) {
+        failures += cases[i].failed && !cases[i].skipped;
+        skipped += cases[i].skipped;
+    }
+    fprintf(out, "  <testsuite name=\"purr-replay-expect\" tests=\"%zu\" "
+                 "failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
+            ncases, failures, skipped);
+    for (size_t i = 0; i < ncases; i++) {
+        const purr_replay_case *c = &cases[i];
+        fputs("    <testcase classname=\"purr.replay.expect\" name=\"", out);
+        xml_escape(out, c->report < n ? reports[c->report].file : "?");
+        fputs(": ", out);
+        xml_escape(out, c->name ? c->name : "");
+        fputs("\">\n", out);
+        if (c->skipped) {
+            fputs("      <skipped message=\"not judged\">", out);
+            xml_escape(out, c->message ? c->message : "");
+            fputs("</skipped>\n", out);
+        } else if (c->failed) {
+            fputs("      <failure message=\"expectation failed\">", out);
+            xml_escape(out, c->message ? c->message : "");
+            fputs("</failure>\n", out);
+        }
+        fputs("    </testcase>\n", out);
+    }
+    fputs("  </testsuite>\n", out);
+}
+
+int
+purr_replay_junit_write_cases(FILE *out, const purr_replay_report *reports,
+                              size_t n, const purr_replay_case *cases,
+                              size_t ncases)
+{
     size_t failures = 0, errors = 0, skipped = 0;
     for (size_t i = 0; i < n; i++) {
         if (reports[i].outcome == PURR_REPLAY_ERROR)
@@ -276,6 +318,9 @@ purr_replay_junit_write(FILE *out, const purr_replay_report *reports,
         }
         fputs("    </testcase>\n", out);
     }
-    fputs("  </testsuite>\n</testsuites>\n", out);
+    fputs("  </testsuite>\n", out);
+    if (ncases)
+        junit_cases(out, reports, n, cases, ncases);
+    fputs("</testsuites>\n", out);
     return ferror(out) ? PURR_EIO : 0;
 }

@@ -38,7 +38,8 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
   # shellcheck disable=SC2086
   clang -g -O1 -fsanitize=fuzzer,$san -I"$root/include" -I"$root/core" \
     -I"$root/recorder" -I"$root/replay" -I"$root/sim" "$src" $libs \
-    $(pkg-config --libs yaml-0.1 libuv sqlite3) -lm -lpthread -o "$out/$name"
+    $(pkg-config --libs yaml-0.1 libuv sqlite3 libzstd liblz4 zlib jansson) \
+    -lm -lpthread -o "$out/$name"
   echo "fuzz.sh: $name for ${seconds}s"
   if [ -d "$corpus" ]; then
     (cd "$out" && "./$name" -max_total_time="$seconds" -max_len=4096 \

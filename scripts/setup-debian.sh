@@ -11,7 +11,8 @@ fi
 pkgs=(build-essential cmake pkg-config libuv1-dev libsqlite3-dev sqlite3
       libcriterion-dev libyaml-dev libsdl2-dev libsdl2-ttf-dev
       libsdl2-image-dev fonts-dejavu-core xvfb xauth valgrind
-      libjansson-dev libwebsockets-dev libzstd-dev liblz4-dev zlib1g-dev
+      libjansson-dev libwebsockets-dev libzstd-dev liblz4-dev zlib1g-dev lz4
+      libzstd-dev:arm64 liblz4-dev:arm64 zlib1g-dev:arm64
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang libclang-rt-14-dev
       libyaml-dev:arm64 libsqlite3-dev:arm64 libuv1-dev:arm64)
 missing=()

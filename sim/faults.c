@@ -29,10 +29,15 @@ add_sat(purr_time a, purr_time b)
     return a >= PURR_TIME_NEVER - b ? PURR_TIME_NEVER : a + b;
 }
 
-/* Time to the next event of a Poisson process at rate per hour, >= 1 ns. */
+/* Time to the next event of a Poisson process at rate per hour, >= 1 ns;
+ * PURR_TIME_NEVER at rate 0 (random faults scaled off), which draws
+ * nothing. Scenes only admit rates above 0, so at the default scale of 1
+ * every draw is the one it always was. */
 static purr_time
 gap(purr__stream *rng, double rate_per_hour)
 {
+    if (!(rate_per_hour > 0))
+        return PURR_TIME_NEVER;
     double rate_per_ns = rate_per_hour / (3600.0 * 1e9);
     double g = -purr_math_log1p(-purr__stream_uniform(rng)) / rate_per_ns;
     if (g > 9.0e18)
@@ -44,12 +49,12 @@ gap(purr__stream *rng, double rate_per_hour)
 static void
 next_random_window(purr__fault *f, purr_time from)
 {
-    f->start_ns = add_sat(from, gap(&f->rng, f->spec->rate_per_hour));
+    f->start_ns = add_sat(from, gap(&f->rng, f->rate_per_hour));
     f->end_ns = add_sat(f->start_ns, f->spec->for_ns);
 }
 
 void
-purr__sensor_faults_init(purr__sensor *s, uint64_t seed)
+purr__sensor_faults_init(purr__sensor *s, uint64_t seed, double faults_scale)
 {
     const purr_sensor_spec *spec = s->spec;
     s->fault_count = spec->fault_count;
@@ -60,6 +65,8 @@ purr__sensor_faults_init(purr__sensor *s, uint64_t seed)
     for (size_t i = 0; i < s->fault_count; i++) {
         purr__fault *f = &s->faults[i];
         f->spec = &spec->faults[i];
+        /* x * 1.0 is x exactly: the default scale changes no bit. */
+        f->rate_per_hour = f->spec->rate_per_hour * faults_scale;
         purr__stream_init(&f->rng, seed, spec->name, PURR__SALT_FAULTS + i);
         f->spike_ns = f->spike_end_ns = PURR_TIME_NEVER;
         if (f->spec->at_ns >= 0) {
@@ -225,7 +232,7 @@ apply_events(purr__sensor *s, purr_time now, purr_time deadline)
                 !blocked_except(s, f))
                 purr__sensor_set(s, &spec->value);
             if (spec->kind == PURR_FAULT_SPIKES) {
-                f->spike_ns = add_sat(now, gap(&f->rng, spec->rate_per_hour));
+                f->spike_ns = add_sat(now, gap(&f->rng, f->rate_per_hour));
                 if (f->spike_ns >= f->end_ns)
                     f->spike_ns = PURR_TIME_NEVER;
             }
@@ -237,7 +244,7 @@ apply_events(purr__sensor *s, purr_time now, purr_time deadline)
         if (f->active && f->spike_ns == now) {
             spike(s, f);
             f->spike_end_ns = add_sat(now, spec->width_ns);
-            f->spike_ns = add_sat(now, gap(&f->rng, spec->rate_per_hour));
+            f->spike_ns = add_sat(now, gap(&f->rng, f->rate_per_hour));
             if (f->spike_ns >= f->end_ns)
                 f->spike_ns = PURR_TIME_NEVER;
         }

@@ -15,6 +15,7 @@
  */
 #include "sim_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ struct purr_sim {
     const purr_scene *scene; /* borrowed, outlives the sim */
     purr_loop *loop;         /* owned; virtual clock */
     uint64_t seed;           /* the scene's or the option's */
+    double faults_scale;     /* random faults' rate scale (1: the
+                                scene's rates) */
     purr_time duration_ns;   /* the scene's or the option's */
     purr_value **values;     /* owned, in creation order; freed in
                                 reverse order */
@@ -79,6 +82,10 @@ purr_sim_new(const purr_scene *scene, const purr_sim_options *opts)
     sim->scene = scene;
     sim->loop = loop;
     sim->seed = opts->has_seed ? opts->seed : scene->seed;
+    sim->faults_scale = 1.0;
+    if (opts->has_faults_scale && isfinite(opts->faults_scale) &&
+        opts->faults_scale >= 0)
+        sim->faults_scale = opts->faults_scale;
     sim->duration_ns =
         opts->duration_ns > 0 ? opts->duration_ns : scene->duration_ns;
     sim->feed = opts->feed;
@@ -100,6 +107,12 @@ uint64_t
 purr_sim_seed(const purr_sim *sim)
 {
     return sim->seed;
+}
+
+double
+purr_sim_faults_scale(const purr_sim *sim)
+{
+    return sim->faults_scale;
 }
 
 purr_time
@@ -328,7 +341,7 @@ setup_parts(purr_sim *sim)
                           PURR__SALT_MODEL);
         purr__stream_init(&s->noise_rng, sim->seed, spec->name,
                           PURR__SALT_NOISE);
-        purr__sensor_faults_init(s, sim->seed);
+        purr__sensor_faults_init(s, sim->seed, sim->faults_scale);
         s->input = sim->input;
         s->input_arg = sim->input_arg;
     }

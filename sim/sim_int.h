@@ -112,6 +112,9 @@ uint64_t purr__fnv1a(const char *s);
 typedef struct purr__fault {
     const purr_fault_spec *spec; /* borrowed from the scene */
     purr__stream rng;            /* random windows and spike times */
+    double rate_per_hour;        /* the spec's rate times the sim's
+                                    faults scale: random windows or
+                                    spikes per hour; 0: none */
     bool active;                 /* inside its window now */
     purr_time start_ns, end_ns;  /* the current or next window;
                                     PURR_TIME_NEVER: no more */
@@ -163,8 +166,10 @@ void purr__sensor_set(purr__sensor *s, const purr_datum *d);
 void purr__sensor_docked_changed(purr__sensor *s, purr_time at_ns,
                                  const purr_datum *old);
 
-/* Sets up s's faults from its spec (streams from seed). */
-void purr__sensor_faults_init(purr__sensor *s, uint64_t seed);
+/* Sets up s's faults from its spec (streams from seed; random rates
+ * multiplied by faults_scale, purr_sim_options). */
+void purr__sensor_faults_init(purr__sensor *s, uint64_t seed,
+                              double faults_scale);
 void purr__sensor_faults_free(purr__sensor *s);
 /* Checkpoint. The sensor's sleep: until deadline (PURR_TIME_NEVER:
  * forever), applying the faults' events that fall before or at it. */

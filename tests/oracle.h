@@ -1,4 +1,4 @@
-/* oracle.h - running an independent implementation (tests/oracles/*.mjs,
+/* oracle.h - running an independent implementation (tests/oracles/NAME.mjs,
  * on node, with the npm packages scripts/setup-oracles.sh installs) from a
  * Criterion test. Link the test with purr_oracle (tests/CMakeLists.txt).
  *

@@ -495,14 +495,6 @@ purr__vm_tasks_at(purr__view_model *vm, purr_time t, size_t *n)
 /* Recordings                                                              */
 /* ---------------------------------------------------------------------- */
 
-static void
-load_task_event(const purr_recorded_task_event *ev, void *ctx)
-{
-    purr__view_model *vm = ctx;
-    purr__vm_add_task_event(vm, ev->time_ns, ev->kind, ev->task_id,
-                            ev->parent_task_id, ev->name, ev->detail);
-}
-
 int
 purr__vm_load_recording(purr__view_model *vm, const char *path, char *title,
                         size_t title_cap, purr_diag *diag)
@@ -547,7 +539,17 @@ purr__vm_load_recording(purr__view_model *vm, const char *path, char *title,
         purr_recording_close(rec);
         return rc;
     }
-    if ((rc = purr_recording_task_events(rec, load_task_event, vm, diag)) < 0) {
+    /* The task tree's history, from the task events. */
+    purr_recording_task_iter ti;
+    if ((rc = purr_recording_task_iter_open(&ti, rec, diag)) < 0) {
+        purr_recording_close(rec);
+        return rc;
+    }
+    while ((rc = purr_recording_task_iter_next(&ti, diag)) == 0)
+        purr__vm_add_task_event(vm, ti.time_ns, ti.kind, ti.task_id,
+                                ti.parent_task_id, ti.task_name, ti.detail);
+    purr_recording_task_iter_close(&ti);
+    if (rc != PURR_ECLOSED) {
         purr_recording_close(rec);
         return rc;
     }

@@ -414,32 +414,59 @@ PURR_API int purr_recording_iter_next(purr_recording_iter *it,
 /* Releases the iteration (the datum and the statement). Idempotent. */
 PURR_API void purr_recording_iter_close(purr_recording_iter *it);
 
-/* One task event of a recording, as purr_recording_task_events gives it. */
-typedef struct purr_recorded_task_event {
-    uint64_t seq;            /* the loop-wide event number */
+/* An iterator over the recorded task events (table task_event_chunk) in
+ * seq order, with each task's name and parent from the task table and a
+ * BLOCKED event's detail from the detail table: caller-owned (STYLE R8,
+ * R12), stepped like purr_recording_iter. A recording made with
+ * no_task_events has none (next returns PURR_ECLOSED at once). The task
+ * and detail tables are loaded at open (a few bytes per task); the events
+ * are read one chunk at a time.
+ *     purr_recording_task_iter it;
+ *     purr_recording_task_iter_open(&it, rec, &diag);
+ *     while ((rc = purr_recording_task_iter_next(&it, &diag)) == 0)
+ *         use(it.time_ns, it.kind, it.task_name);
+ *     purr_recording_task_iter_close(&it);  rc ends as PURR_ECLOSED
+ */
+typedef struct purr_recording_task_iter {
+    /* read-only: the current event, valid until the next call or close */
+    uint64_t seq;            /* loop-wide event number (shared with value
+                                events: task events have gaps) */
     purr_time time_ns;       /* loop time of the event */
-    purr_event_kind kind;    /* PURR_EV_TASK_SPAWNED ... PURR_EV_TASK_ENDED */
+    purr_event_kind kind;    /* PURR_EV_TASK_SPAWNED ... _ENDED */
     uint64_t task_id;        /* the task */
     uint64_t parent_task_id; /* the task owning its nursery (0: none) */
-    const char *name;        /* its name ("" when the task table lacks it);
-                                borrowed for the call */
-    const char *detail;      /* BLOCKED: what it waits for; else NULL;
-                                borrowed for the call */
-    int32_t status;          /* ENDED: its result; WOKEN: the wake code */
-} purr_recorded_task_event;
+    const char *task_name;   /* "" when the task table lacks the task */
+    int32_t status;          /* ENDED: the task's result; WOKEN: the wake
+                                code; else 0 */
+    const char *detail;      /* BLOCKED: what the task waits for; else
+                                NULL */
+    /* private: */
+    purr_recording *rec_;
+    void *stmt_;
+    const uint8_t *chunk_;
+    size_t chunk_len_, pos_;
+    uint32_t left_;
+    void *tasks_, *details_; /* the loaded tables, sorted by id */
+    size_t ntasks_, ndetails_;
+} purr_recording_task_iter;
 
-typedef void (*purr_recorded_task_event_fn)(const purr_recorded_task_event *ev,
-                                            void *ctx);
-
-/* Calls fn(ev, ctx) for every task event of rec, in seq order (none for a
- * recording made with no_task_events). Returns 0.
- * Errors: PURR_EFORMAT when a task_event_chunk row or record is bad (diag
- *   names the row and the byte), or names a detail the detail table
- *   lacks; PURR_EIO when SQLite fails. Events before the bad one have
- *   been given to fn. */
-PURR_API int purr_recording_task_events(purr_recording *rec,
-                                        purr_recorded_task_event_fn fn,
-                                        void *ctx, purr_diag *diag /* out */);
+/* Prepares the iteration and loads the task and detail tables.
+ * Returns 0. Errors: PURR_EIO (SQLite failed), PURR_EFORMAT (a task or
+ * detail row of the wrong type), PURR_ENOMEM; diag (may be NULL) names the
+ * file. */
+PURR_API int purr_recording_task_iter_open(purr_recording_task_iter *it,
+                                           purr_recording *rec,
+                                           purr_diag *diag /* out */);
+/* Steps to the next task event. Returns 0 with an event; PURR_ECLOSED
+ * after the last; PURR_EFORMAT when a task_event_chunk row is bad (a
+ * first_seq below 1, a count not 1 to 2^32-1, a negative first_ns, data
+ * that is not a blob, a record with an unknown kind or that runs past the
+ * data, bytes left over, a time beyond int64) and PURR_EIO when SQLite
+ * fails: diag (may be NULL) names the file and the row. */
+PURR_API int purr_recording_task_iter_next(purr_recording_task_iter *it,
+                                           purr_diag *diag /* out */);
+/* Releases the iteration. Idempotent. */
+PURR_API void purr_recording_task_iter_close(purr_recording_task_iter *it);
 
 /* Names for stored numbers: "input", "output", "internal"; "bool",
  * "int"...; "spawned", "value_set"... Static strings; "?" when unknown. */

@@ -319,35 +319,87 @@ PURR_API int purr_replay_junit_write(FILE *out,
                                      const purr_replay_report *reports,
                                      size_t n);
 
+/* A verdict a replay's runner reached besides the comparison, reported as
+ * a JUnit testcase of its own: for a scene, one of its expectations
+ * checked on the replayed run (`purr replay` prints them as PASS/FAIL
+ * lines). */
+typedef struct purr_replay_case {
+    size_t report;       /* the index of the report (the recording) it
+                            belongs to */
+    const char *name;    /* what was checked, e.g. "always: battery > 5"
+                            (borrowed) */
+    bool failed;
+    bool skipped;        /* neither passed nor failed (e.g. a replay that
+                            ended early could not judge it): reported
+                            <skipped> with message */
+    const char *message; /* failed: what happened (borrowed; may be
+                            NULL) */
+} purr_replay_case;
+
+/* As purr_replay_junit_write, plus a second testsuite, "purr-replay-
+ * expect", holding one testcase per case (named "FILE: NAME", classname
+ * "purr.replay.expect"; a failed case has a <failure>, a skipped one a <skipped>), in the order
+ * given; with ncases 0 the output is purr_replay_junit_write's.
+ * Returns 0. Errors: PURR_EIO when a write to out failed (ferror). */
+PURR_API int purr_replay_junit_write_cases(FILE *out,
+                                           const purr_replay_report *reports,
+                                           size_t n,
+                                           const purr_replay_case *cases,
+                                           size_t ncases);
+
 /* ---------------------------------------------------------------------- */
 /* Field-log import (docs/import.md)                                       */
 /* ---------------------------------------------------------------------- */
 
 /* A real robot's log of its inputs becomes a recording holding only inputs
  * (role input), which `purr replay FILE.db --record baseline.db` then runs
- * the behaviours against. Two formats: CSV with the header line
- * "time,value,datum" (datum in purr_datum_format text form) and JSON Lines
- * ({"t": 1.25, "value": "battery", "datum": 42.5}). Times are seconds from
- * the start of the run, with decimals or with a unit ("1.5s", "200ms"),
- * and must not decrease. */
+ * the behaviours against. Formats: CSV, long (the header line
+ * "time,value,datum", datum in purr_datum_format text form or as a logger
+ * writes it) or wide (a time column and one column per value, empty cells
+ * meaning no update), and JSON Lines ({"t": 1.25, "value": "battery",
+ * "datum": 42.5}). Times are seconds from the start of the run (with
+ * decimals or a unit, "1.5s", "200ms"), or in the unit or ISO-8601 form the
+ * options or a map file name; absolute (epoch) times are made relative to
+ * the log's start. Times must not decrease. The log is streamed: any size
+ * imports in constant memory. */
 
 /* Log formats. */
 typedef enum purr_import_format {
-    PURR_IMPORT_AUTO = 0,   /* by extension: .csv, .jsonl or .ndjson */
+    PURR_IMPORT_AUTO = 0,   /* by extension: .csv, .jsonl, .ndjson, .db3,
+                               .mcap; else by the file's first bytes */
     PURR_IMPORT_CSV = 1,
-    PURR_IMPORT_JSONL = 2
+    PURR_IMPORT_JSONL = 2,
+    PURR_IMPORT_ROSBAG2 = 3, /* rosbag2 SQLite storage (.db3) */
+    PURR_IMPORT_MCAP = 4     /* MCAP (.mcap), CDR or JSON channels */
 } purr_import_format;
 
-/* The largest log purr_import_log reads (1 GiB). The whole log is read
- * and checked before anything is written, and each line costs about as
- * much memory again as its text, so a larger file is refused rather than
- * read until memory runs out. */
-#define PURR_IMPORT_MAX_BYTES (1 << 30)
+/* Receives a note for the user, one line without a newline (the columns
+ * a log has that nothing maps, that times were made relative). */
+typedef void (*purr_import_note_fn)(const char *line, void *ctx);
+/* Receives progress: bytes of the log read so far, of total (0 when
+ * unknown). Called every few thousand updates and once at the end. */
+typedef void (*purr_import_progress_fn)(uint64_t done, uint64_t total,
+                                        void *ctx);
 
-/* Options for purr_import_log; NULL means all defaults. */
+/* Options for purr_import_log; NULL means all defaults. The map and time
+ * settings are those of docs/import.md; a setting given here wins over the
+ * map file's. */
 typedef struct purr_import_options {
     purr_import_format format; /* AUTO: from log_path's extension */
     bool overwrite;            /* replace an existing out_db */
+    const char *map_path;      /* the map file (MAP.yaml), or NULL */
+    const char *time_column;   /* CSV: the time column's name; NULL: the
+                                  map's, else the first column */
+    const char *time_format;   /* "s", "ms", "us", "ns" or "iso8601";
+                                  NULL: the map's, else seconds */
+    bool epoch;                /* the times are absolute (since the Unix
+                                  epoch); they are made relative to the
+                                  first row */
+    purr_time max_gap_ns;      /* a larger gap between updates is an
+                                  error; 0: the map's, else no limit */
+    purr_import_note_fn note;  /* may be NULL */
+    purr_import_progress_fn progress; /* may be NULL */
+    void *ctx;                 /* handed to note and progress */
 } purr_import_options;
 
 /* The format log_path's extension names, or PURR_IMPORT_AUTO. */
@@ -374,26 +426,29 @@ typedef struct purr_import_schema {
 
 /* Imports the log at log_path into a new recording at out_db, with the
  * inputs of schema: every input is an input value (with its type and
- * initial datum) and every log line one transition of it at its time. An
- * int datum for a double input is converted; a datum equal to the value's
- * current one is no transition and leaves no row. Metadata: schema's, then
- * clock "imported", source (the log), created_by "purr import", end_ns
- * (the last time + 1 ns).
- * The whole log is checked before anything is written, and the recording is
- * written to a temporary name next to out_db (".NAME.purr-tmp-PID") and
- * renamed at the end: on failure no output file is left behind (and an
- * existing out_db is kept). out_db is checked first as purr_output_check
- * does for PURR_OUTPUT_RECORDING (recorder.h): never the log itself, and
- * an existing file only with opts->overwrite.
- * diag: may be NULL; receives a one-line reason: "LOG:LINE: message" for a
- *   bad line.
+ * initial datum) and every update of the log one transition of it at its
+ * time. Cells convert as loggers write them (docs/import.md, "Types"); a
+ * datum equal to the value's current one is no transition and leaves no
+ * row. Metadata: schema's, then clock "imported", source (the log),
+ * created_by "purr import", end_ns (the last time + 1 ns) and, for
+ * absolute times, start_epoch_ns (the log's start, decimal ns since the
+ * Unix epoch).
+ * The log is read in blocks as the recording is written (constant memory),
+ * to a temporary name next to out_db (".NAME.purr-tmp-PID") that is renamed
+ * at the end: on failure no output file is left behind (and an existing
+ * out_db is kept). out_db is checked first as purr_output_check does for
+ * PURR_OUTPUT_RECORDING (recorder.h): never the log (or the map) itself,
+ * and an existing file only with opts->overwrite.
+ * diag: may be NULL; receives a one-line reason: "LOG:LINE:COL: message"
+ *   for a bad line, "MAP:LINE:COL: message" for a bad map.
  * Returns 0.
  * Errors: PURR_EFORMAT (a line that does not parse, an unknown value name,
- *   a datum of the wrong type, a time going backwards, an empty log, an
- *   unknown format, a log that is not a regular file or is larger than
- *   PURR_IMPORT_MAX_BYTES), PURR_ENOENT (the log cannot be read), PURR_EEXIST
- *   (out_db exists and opts->overwrite is false, or out_db is the log or
- *   not a regular file), PURR_EIO (the recording
+ *   a cell not of its input's type, a time going backwards or a gap over
+ *   max_gap, epoch-like times in a log said relative, an empty log, an
+ *   unknown format, a log that is not a regular file, a bad map),
+ *   PURR_EINVAL (a bad option), PURR_ENOENT (the log or map cannot be
+ *   read), PURR_EEXIST (out_db exists and opts->overwrite is false, or
+ *   out_db is the log or not a regular file), PURR_EIO (the recording
  *   cannot be written), PURR_ENOMEM.
  * Not a checkpoint: it runs its own loop, so it must not be called inside
  * purr_run. */

@@ -560,6 +560,15 @@ typedef struct purr_sim_options {
                               behaviours sleep in real time (pace is then
                               ignored); for short runs against the wall
                               clock, e.g. to record a real-time run */
+    bool has_faults_scale; /* use faults_scale instead of 1 */
+    double faults_scale;   /* multiplies the rate of every random fault
+                              (rate-based dropout, stuck and delay
+                              windows; spikes): 2 makes them twice as
+                              frequent, 0 turns them off; scripted
+                              windows (at/for) are kept. 1 (the default)
+                              is exactly the scene's rates. A negative or
+                              non-finite scale counts as 1. Recordings
+                              store it (metadata faults_scale) */
 } purr_sim_options;
 
 /* Creates a simulation of scene (borrowed: it must outlive the sim) on a
@@ -602,6 +611,8 @@ PURR_API purr_time purr_sim_end_time(const purr_sim *sim);
 
 /* The seed and duration the simulation uses (after options). */
 PURR_API uint64_t purr_sim_seed(const purr_sim *sim);
+/* The random faults' rate scale the simulation uses (1 by default). */
+PURR_API double purr_sim_faults_scale(const purr_sim *sim);
 PURR_API purr_time purr_sim_duration(const purr_sim *sim);
 
 /* The value named name, or NULL (borrowed; for tests and tools). */

@@ -16,7 +16,9 @@ purr_examples_register(void)
         (rc = purr_sim_register("lazy-pet", purr_example_lazy_pet_setup,
                                 purr_example_lazy_pet_task)) < 0 ||
         (rc = purr_sim_register("reference", purr_example_reference_setup,
-                                purr_example_reference_task)) < 0)
+                                purr_example_reference_task)) < 0 ||
+        (rc = purr_sim_register("courier", purr_example_courier_setup,
+                                purr_example_courier_task)) < 0)
         return rc;
     return 0;
 }

@@ -1,10 +1,11 @@
 /* fuzz_import.c - libFuzzer target for the field-log line parsers
- * (replay/import.c): the CSV and JSON Lines parsers and the time parser
- * on arbitrary bytes. The first byte picks the parser; the rest is the
- * line. A parser must either fill a record whose datum encodes and decodes
+ * (replay/import_jsonl.c, replay/import_time.c): the JSON Lines parser and
+ * the time parser in every format on arbitrary bytes. The first byte picks
+ * the parser; the rest is the line. (CSV logs, whole: fuzz_import_csv.c.)
+ * A parser must either fill a record whose datum encodes and decodes
  * back, or fail with a one-line message, never crash or leak (ASan,
  * UBSan). Built and run by scripts/fuzz.sh. */
-#include "replay_int.h"
+#include "import_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,19 +22,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     purr_import_record rec;
     char err[200];
     int rc;
-    switch (data[0] % 3) {
-    case 0:
-        rc = purr__import_parse_csv_line(line, len, &rec, err, sizeof err);
-        break;
-    case 1:
+    if (data[0] % 2 == 0) {
         rc = purr__import_parse_jsonl_line(line, len, &rec, err, sizeof err);
-        break;
-    default: {
-        purr_time t;
-        if (purr__import_parse_time(line, len, &t) == 0 && t < 0)
-            abort(); /* times are never negative */
+    } else {
+        int64_t t;
+        purr__time_format f = (purr__time_format)(data[0] / 2 % 6);
+        if (purr__time_parse(line, len, f, &t) == 0 && t < 0 &&
+            f != PURR__TIME_ISO8601)
+            abort(); /* relative times are never negative */
         return 0;
-    }
     }
     if (rc < 0) {
         if (strchr(err, '\n'))

@@ -3,7 +3,7 @@
  * "LOG:LINE: message" and leaves no output file behind. */
 #include "rec_test.h"
 
-#include "replay_int.h"
+#include "import_int.h"
 
 #include <purr/cli.h>
 
@@ -191,7 +191,7 @@ expect_bad(const char *name, const char *text, long line,
     char buf[600];
     purr_diag_format(&diag, buf, sizeof buf);
     char prefix[300];
-    snprintf(prefix, sizeof prefix, "%s:%ld: ", log, line);
+    snprintf(prefix, sizeof prefix, "%s:%ld:", log, line);
     if (line > 0)
         cr_assert_eq(strncmp(buf, prefix, strlen(prefix)), 0, "%s", buf);
 }
@@ -200,8 +200,9 @@ Test(import, csv_errors_name_their_line)
 {
     const char *h = "time,value,datum\n0,ticks,1\n";
     char t[512];
+    /* Any other header is a wide log's: here, with no input's column. */
     expect_bad("e1.csv", "tyme,value,datum\n0,ticks,1\n", 1,
-               "header line");
+               "no column is an input of scene");
 #define BAD(line_text, msg)                                                  \
     snprintf(t, sizeof t, "%s%s\n", h, line_text);                           \
     expect_bad("e.csv", t, 3, msg)
@@ -211,16 +212,20 @@ Test(import, csv_errors_name_their_line)
     BAD("1.,ticks,1", "bad time");
     BAD("1.5 parsecs,ticks,1", "bad time");
     BAD("1,,1", "empty value name");
-    BAD("1,ticks,1 2", "bad datum at column");
-    BAD("1,ticks,99999999999999999999", "bad datum");
+    /* A datum that is not of the input's type, in purr's text form or as
+     * a logger writes it, names the input, the type and the text. */
+    BAD("1,ticks,1 2", "value 'ticks': expected int (an integer), got '1 2'");
+    BAD("1,ticks,99999999999999999999", "expected int");
     BAD("1,motor,1", "unknown value 'motor'");
-    BAD("1,ticks,1.5", "value 'ticks' is int, the datum is double");
-    BAD("1,bumper,\"yes\"", "value 'bumper' is bool, the datum is string");
-    BAD("1,label,(1, 2)", "the datum is tuple");
+    BAD("1,ticks,1.5", "value 'ticks': expected int (an integer), got '1.5'");
+    BAD("1,bumper,maybe", "value 'bumper': expected bool (0/1, true/false, "
+                          "yes/no), got 'maybe'");
+    BAD("1,ticks,(1, 2)", "expected int");
+    BAD("1,battery,\"7\"x", "expected double");
 #undef BAD
     expect_bad("e2.csv", "time,value,datum\n2,ticks,1\n1,ticks,2\n", 3,
                "time goes backwards");
-    expect_bad("e3.csv", "time,value,datum\n1,ticks,1\n2,label,\"abc", 3,
+    expect_bad("e3.csv", "time,value,datum\n1,ticks,1\n2,ticks,\"abc", 3,
                "truncated");
     expect_bad("e4.csv", "time,value,datum\n1,ticks,1\n2,ti", 3,
                "truncated");

@@ -249,3 +249,96 @@ Test(faults_error, refused)
                      "'spikes' on a number needs 'size' (how far an outlier "
                      "is)");
 }
+
+/* The walk of random_dropouts_have_exact_length_and_own_stream, with a
+ * scripted dropout too, and spikes: every kind of random fault. */
+#define SCALED                                                                 \
+    "name: r\nduration: 5h\nsensors:\n"                                        \
+    "  - name: w\n"                                                            \
+    "    type: int\n"                                                          \
+    "    model: random_walk\n"                                                 \
+    "    start: 0\n"                                                           \
+    "    step: 1\n"                                                            \
+    "    min: -1000000\n"                                                      \
+    "    max: 1000000\n"                                                       \
+    "    period: 1s\n"                                                         \
+    "    faults:\n"                                                            \
+    "      - {kind: dropout, rate: 2, for: 30s}\n"                             \
+    "      - {kind: dropout, at: 1h, for: 10s}\n"                              \
+    "      - {kind: spikes, rate: 4, size: 1000, width: 1s}\n"
+
+/* Gaps in w's log other than 1 s (dropouts, spikes' returns), and the
+ * readings beyond +-100000 (spikes: the walk never gets that far). */
+static void
+count_faults(const char *log, long long *gaps, long long *spikes)
+{
+    long long prev = 0;
+    *gaps = *spikes = 0;
+    for (const char *line = log; *line; line = strchr(line, '\n') + 1) {
+        long long t, v;
+        cr_assert_eq(sscanf(line, "%lld w = %lld", &t, &v), 2, "%s", line);
+        if (t - prev != PURR_S)
+            ++*gaps;
+        if (v > 500 || v < -500)
+            ++*spikes;
+        prev = t;
+    }
+}
+
+Test(faults, scale_one_changes_nothing)
+{
+    char *plain = run_log(SCALED, NULL);
+    purr_sim_options one = {.has_faults_scale = true, .faults_scale = 1.0};
+    char *scaled = run_log(SCALED, &one);
+    cr_assert_str_eq(plain, scaled, "scale 1 is the scene's own rates");
+    /* A scale that is no scale (negative, NaN) counts as 1. */
+    purr_sim_options bad = {.has_faults_scale = true, .faults_scale = -2};
+    char *neg = run_log(SCALED, &bad);
+    cr_assert_str_eq(plain, neg);
+    free(neg);
+    free(scaled);
+    free(plain);
+}
+
+Test(faults, scale_zero_keeps_only_scripted_windows)
+{
+    purr_sim_options zero = {.has_faults_scale = true, .faults_scale = 0};
+    char *log = run_log(SCALED, &zero);
+    long long gaps, spikes;
+    count_faults(log, &gaps, &spikes);
+    cr_assert_eq(spikes, 0);
+    /* Only the scripted window: updates at 1h..1h+9s are lost, so one gap
+     * (from 3599 s to 3610 s, where the sensor reports again). */
+    cr_assert_eq(gaps, 1, "%lld gaps", gaps);
+    cr_assert(strstr(log, "\n3599" S " w = "));
+    cr_assert(strstr(log, "\n3610" S " w = "));
+    cr_assert_null(strstr(log, "\n3605" S " w = "));
+    free(log);
+}
+
+Test(faults, scale_multiplies_the_rates)
+{
+    /* Over several seeds, scale 4 brings about four times the random
+     * faults of scale 1 (5 seeds of 5 h: ~50 dropouts and ~100 spikes at
+     * scale 1; Poisson: a 3-sigma band is inside 2x..6x). */
+    long long g1 = 0, s1 = 0, g4 = 0, s4 = 0;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        purr_sim_options a = {.has_seed = true, .seed = seed};
+        purr_sim_options b = a;
+        b.has_faults_scale = true;
+        b.faults_scale = 4;
+        long long g, s;
+        char *log = run_log(SCALED, &a);
+        count_faults(log, &g, &s);
+        g1 += g;
+        s1 += s;
+        free(log);
+        log = run_log(SCALED, &b);
+        count_faults(log, &g, &s);
+        g4 += g;
+        s4 += s;
+        free(log);
+    }
+    cr_assert(s4 > 2 * s1 && s4 < 6 * s1, "spikes %lld vs %lld", s4, s1);
+    cr_assert(g4 > 2 * g1 && g4 < 6 * g1, "gaps %lld vs %lld", g4, g1);
+}

@@ -48,6 +48,17 @@ lines(const char *s)
     return purr_count_lines(s);
 }
 
+/* The lines of s that start with prefix ("PASS  ", "FAIL  "): the
+ * expectations' results a replay prints after a recording's summary. */
+static size_t
+expect_lines(const char *s, const char *prefix)
+{
+    size_t n = 0, len = strlen(prefix);
+    for (const char *p = s; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+        n += strncmp(p, prefix, len) == 0;
+    return n;
+}
+
 /* Opens the database file DIR/name read-write; the caller closes it. */
 static sqlite3 *
 open_db(const char *name)
@@ -116,8 +127,16 @@ Test(replay_cli, recording_replays_identically)
                       sizeof err),
                  0, "%s%s", out, err);
     cr_assert(strncmp(out, "a.db: identical (", 17) == 0, "%s", out);
-    cr_assert_eq(lines(out), 1, "%s", out);
+    /* The summary, then the scene's expectations checked on the replayed
+     * run, one line each (pet.yaml's all hold). */
+    cr_assert_eq(lines(out), 1 + expect_lines(out, "PASS  "), "%s", out);
+    cr_assert_gt(expect_lines(out, "PASS  "), 0, "%s", out);
     cr_assert_str_eq(err, "");
+    /* -q: the summary alone, since no expectation failed. */
+    cr_assert_eq(purr("replay -q a.db --check", out, sizeof out, err,
+                      sizeof err),
+                 0, "%s%s", out, err);
+    cr_assert_eq(lines(out), 1, "%s", out);
     /* The seed drives the sensors. This replay runs them again (shadow
      * mode: the recording is of this very scene file): with another seed
      * in the metadata they set their inputs at other times than the
@@ -237,14 +256,39 @@ Test(replay_cli, shuffled_recordings_replay_identically, .timeout = 120)
     }
 }
 
+/* A recording of a run whose expectation failed replays identically (the
+ * behaviour did not change: no divergence), and the replay checks the
+ * expectations again: the same one fails, said as `purr run` says it, and
+ * the exit status is 1, as it was for the run (a field log is a
+ * regression test of the expectations as well as of the outputs). */
 Test(replay_cli, failing_expectations_are_not_a_divergence)
 {
     char out[8192], err[2048];
     record("fails.db", PURR_SCENES_DIR "/fails.yaml", "");
     cr_assert_eq(purr("replay --check fails.db", out, sizeof out, err,
                       sizeof err),
+                 1, "%s%s", out, err);
+    cr_assert(strncmp(out, "fails.db: identical (", 21) == 0, "%s", out);
+    cr_assert_null(strstr(out, "DIVERGED"), "%s", out);
+    cr_assert(strstr(out, "\nFAIL  eventually: docked within 10min after "
+                          "battery < 20: the window opened at "),
+              "%s", out);
+    cr_assert_eq(expect_lines(out, "PASS  "), 2, "%s", out);
+    cr_assert_eq(expect_lines(out, "FAIL  "), 1, "%s", out);
+    /* -q keeps the failure only. */
+    cr_assert_eq(purr("replay -q fails.db", out, sizeof out, err,
+                      sizeof err),
+                 1, "%s%s", out, err);
+    cr_assert_eq(lines(out), 2, "%s", out);
+    cr_assert_eq(expect_lines(out, "FAIL  "), 1, "%s", out);
+    /* The exit status is the worst of the files': a failed expectation
+     * (1) outranks an identical replay (0). */
+    record("pet.db", PURR_SCENES_DIR "/pet.yaml", "");
+    cr_assert_eq(purr("replay -q pet.db fails.db", out, sizeof out, err,
+                      sizeof err),
+                 1, "%s%s", out, err);
+    cr_assert_eq(purr("replay -q pet.db", out, sizeof out, err, sizeof err),
                  0, "%s%s", out, err);
-    cr_assert(strstr(out, "fails.db: identical ("), "%s", out);
 }
 
 Test(replay_cli, flipped_payload_byte_names_the_transition)
@@ -401,7 +445,8 @@ Test(replay_cli, several_files_in_parallel_jobs)
     const char *a = strstr(out, "a.db: identical (");
     const char *c = strstr(out, "c.db: identical (");
     cr_assert(a && c && a < c, "%s", out);
-    cr_assert_eq(lines(out), 2, "%s", out);
+    /* Two summaries, each followed by its scene's expectations. */
+    cr_assert_eq(lines(out), 2 + expect_lines(out, "PASS  "), "%s", out);
     cr_assert_eq(lines(err), 1, "%s", err);
     cr_assert(strstr(err, "purr: b.db: not a purr recording"), "%s", err);
     char path[256], xml[8192];
@@ -417,6 +462,17 @@ Test(replay_cli, several_files_in_parallel_jobs)
                           "name=\"a.db\">"),
               "%s", xml);
     cr_assert(strstr(xml, "name=\"b.db\">\n      <error"), "%s", xml);
+    /* And a testcase per expectation of the replayed scenes, in a second
+     * testsuite: all of pet.yaml's and talk.yaml's hold. */
+    cr_assert(strstr(xml, "<testsuite name=\"purr-replay-expect\" tests=\""),
+              "%s", xml);
+    cr_assert(strstr(xml, "<testcase classname=\"purr.replay.expect\" "
+                          "name=\"a.db: "),
+              "%s", xml);
+    cr_assert(strstr(xml, "<testcase classname=\"purr.replay.expect\" "
+                          "name=\"c.db: "),
+              "%s", xml);
+    cr_assert_null(strstr(xml, "<failure"), "%s", xml);
     /* The same in one process gives the same output. */
     char out1[16384];
     cr_assert_eq(purr("replay a.db b.db c.db", out1, sizeof out1, err,

@@ -432,7 +432,8 @@ Test(scene_error, unknown_shape)
 Test(scene_error, unknown_behaviour)
 {
     sim_assert_error("name: x\nduration: 1h\nbehaviours:\n  - dog\n", 4, 5,
-                     "unknown behaviour 'dog' (registered: pet, talk, lazy-pet, reference)");
+                     "unknown behaviour 'dog' (registered: pet, talk, lazy-pet, reference, "
+                     "courier)");
 }
 
 Test(scene_error, params_must_be_scalars)

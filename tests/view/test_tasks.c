@@ -1,7 +1,7 @@
 /* test_tasks.c - the task tree at a selected instant (purr__vm_tasks_at):
  * against a naive replay of the events over a long history (checkpoints,
  * seeks both ways); a recording's task events read back
- * (purr_recording_task_events) give the very tree the live observer built
+ * (purr_recording_task_iter) give the very tree the live observer built
  * at every instant; and the screenshot at the end of a headless `purr run`
  * shows the whole run and the tasks that were running when it ended (not
  * "tasks (0)"). */
