@@ -159,6 +159,36 @@ int purr__cli_replay_scene(purr_recording *rec,
                            purr__replay_expects *ex /* out */);
 void purr__replay_expects_free(purr__replay_expects *ex);
 
+/* A watcher of a replayed run (`purr replay --window`, replay_window.c):
+ * pace is chained before the replay's own pacing hook; attach(loop, stop,
+ * stop_arg, ctx) is called once the loop exists, before the values are
+ * (posting stop(stop_arg) to the loop ends the run); detach(ctx) before
+ * the loop is freed. */
+typedef struct purr__replay_watch {
+    purr_pace_fn pace;
+    void *pace_ctx;
+    void (*attach)(purr_loop *loop, purr_post_fn stop, void *stop_arg,
+                   void *ctx);
+    void (*detach)(void *ctx);
+    void *ctx;
+} purr__replay_watch;
+
+/* purr__cli_replay_scene with a watcher (NULL: none). */
+int purr__replay_scene_watched(purr_recording *rec,
+                               const purr_replay_options *opts,
+                               purr_replay_report *rep,
+                               purr__replay_expects *ex /* out */,
+                               const purr__replay_watch *watch);
+
+/* `purr replay --window [--speed X]`: replays rec as
+ * purr__cli_replay_scene does, in a live window paced at speed (virtual s per wall s; 0: max).
+ * Returns what purr_replay_scene returns; a window that cannot open is
+ * bad input (rep->diag says why). */
+int purr__cli_replay_window(purr_recording *rec,
+                            const purr_replay_options *opts, double speed,
+                            purr_replay_report *rep,
+                            purr__replay_expects *ex /* out */);
+
 /* Loads the scene a replay of rec runs: scene_path when not NULL, else the
  * recording's copy (metadata scene_text), else the file its metadata
  * `scene` names (from the current directory, then the recording's).

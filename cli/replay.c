@@ -27,6 +27,7 @@ static const char usage_replay[] =
     "usage: purr replay FILE.db... [--check] [--junit OUT.xml]\n"
     "                   [--record NEW.db [--force]] [--scene SCENE]\n"
     "                   [--load PLUGIN.so] [--jobs N] [-q]\n"
+    "                   [--window [--speed X|max]]\n"
     "\n"
     "Re-runs each recording's scene (the copy the recording stores; for\n"
     "older recordings, the file its metadata 'scene' names, from the\n"
@@ -91,6 +92,10 @@ static const char usage_replay[] =
     "                 (default 1); the output stays in file order\n"
     "  -q, --quiet    one line per recording (and its failed expectations),\n"
     "                 without the divergence report\n"
+    "  --window       watch the replay in a live window (one recording;\n"
+    "                 the window's keys pause, step and change the speed)\n"
+    "  --speed X|max  virtual seconds per wall second in the window (1, 10,\n"
+    "                 100 or any positive number; default 1)\n"
     "  -h, --help     show this help\n"
     "\n"
     "A recording whose run was killed (it lacks the mark of a clean\n"
@@ -125,6 +130,8 @@ typedef struct replay_cli {
     bool quiet;               /* summaries only */
     bool loaded;              /* plug-ins were given with --load: use
                                  them instead of the recorded ones */
+    bool window;              /* --window: watch it live */
+    double speed;             /* --speed in the window; 0: max */
 } replay_cli;
 
 /* The exit status of `purr replay` when a recording was interrupted (its
@@ -216,7 +223,9 @@ replay_one(const replay_cli *cli, const char *path, FILE *out, FILE *err,
         purr_replay_report_summary(err, rep);
         return 2;
     }
-    rc = purr__cli_replay_scene(rec, &cli->opts, rep, ex);
+    rc = cli->window
+             ? purr__cli_replay_window(rec, &cli->opts, cli->speed, rep, ex)
+             : purr__cli_replay_scene(rec, &cli->opts, rep, ex);
     if (rep->outcome == PURR_REPLAY_ERROR) {
         purr_recording_close(rec);
         purr__replay_expects_free(ex);
@@ -483,6 +492,7 @@ purr__cli_replay(int argc, char **argv)
 {
     replay_cli cli;
     memset(&cli, 0, sizeof cli);
+    cli.speed = 1;
     const char *junit = NULL;
     long njobs = 1;
     const char *loads[64];
@@ -507,6 +517,18 @@ purr__cli_replay(int argc, char **argv)
             fputs(usage_replay, stdout);
             free(files);
             return 0;
+        } else if (strcmp(a, "--window") == 0) {
+            cli.window = true;
+        } else if (strcmp(a, "--speed") == 0) {
+            char *end = NULL;
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            cli.speed = strcmp(v, "max") == 0 ? 0 : strtod(v, &end);
+            if (strcmp(v, "max") != 0 && (!v[0] || *end || !(cli.speed > 0))) {
+                free(files);
+                return replay_usage("--speed expects a positive number or "
+                                    "max, got",
+                                    v[0] ? v : "nothing");
+            }
         } else if (strcmp(a, "--check") == 0) {
             cli.opts.check = true;
         } else if (strcmp(a, "--load") == 0) {
@@ -555,6 +577,12 @@ purr__cli_replay(int argc, char **argv)
     if (n == 0) {
         free(files);
         return replay_usage("no recording given", NULL);
+    }
+    if (cli.window && n > 1) {
+        free(files);
+        return replay_usage("--window watches one replay; give one "
+                            "recording, not",
+                            "several");
     }
     if (cli.opts.record_path && n > 1) {
         free(files);

@@ -35,7 +35,27 @@ typedef struct scene_runner {
                                 checked (up to where the run ended) */
     purr__replay_expects *ex; /* out: the expectations' results, taken
                                  at close (NULL: not wanted) */
+    const purr__replay_watch *watch; /* --window, or NULL */
+    purr_pace_fn pace;       /* with a watch: the replay's own hook */
+    void *pace_ctx;
 } scene_runner;
+
+/* With a watch: its pacing hook, then the replay's. */
+static void
+sr_pace(purr_loop *loop, purr_time next, void *ctx)
+{
+    scene_runner *sr = ctx;
+    sr->watch->pace(loop, next, sr->watch->pace_ctx);
+    if (sr->pace)
+        sr->pace(loop, next, sr->pace_ctx);
+}
+
+static void
+sr_stop_posted(void *arg)
+{
+    scene_runner *sr = arg;
+    purr_sim_stop(sr->sim);
+}
 
 static bool
 sr_can_shadow(void *self, purr_recording *rec)
@@ -72,11 +92,20 @@ sr_open(void *self, const purr_replay_plan *plan, purr_diag *diag)
     so.input_arg = plan->input_arg;
     so.pace = plan->pace;
     so.pace_ctx = plan->pace_ctx;
+    if (sr->watch) {
+        sr->pace = plan->pace;
+        sr->pace_ctx = plan->pace_ctx;
+        so.pace = sr_pace;
+        so.pace_ctx = sr;
+    }
     if (!(sr->sim = purr_sim_new(sr->scene, &so))) {
         purr_diag_set(diag, purr_recording_path(sr->rec), 0, 0,
                       "cannot create a loop");
         return NULL;
     }
+    if (sr->watch)
+        sr->watch->attach(purr_sim_loop(sr->sim), sr_stop_posted, sr,
+                          sr->watch->ctx);
     return purr_sim_loop(sr->sim);
 }
 
@@ -164,6 +193,8 @@ sr_close(void *self)
     scene_runner *sr = self;
     if (sr->ex && sr->ran)
         take_expects(sr);
+    if (sr->watch && sr->watch->detach)
+        sr->watch->detach(sr->watch->ctx);
     purr_sim_free(sr->sim);
     sr->sim = NULL;
 }
@@ -254,6 +285,14 @@ int
 purr__cli_replay_scene(purr_recording *rec, const purr_replay_options *opts,
                        purr_replay_report *rep, purr__replay_expects *ex)
 {
+    return purr__replay_scene_watched(rec, opts, rep, ex, NULL);
+}
+
+int
+purr__replay_scene_watched(purr_recording *rec, const purr_replay_options *opts,
+                           purr_replay_report *rep, purr__replay_expects *ex,
+                           const purr__replay_watch *watch)
+{
     if (ex)
         memset(ex, 0, sizeof *ex);
     purr_replay_options none = {0};
@@ -275,7 +314,8 @@ purr__cli_replay_scene(purr_recording *rec, const purr_replay_options *opts,
         return rc;
     }
     scene_runner sr = {
-        .rec = rec, .scene = scene, .scene_path = path, .ex = ex};
+        .rec = rec, .scene = scene, .scene_path = path, .ex = ex,
+        .watch = watch};
     purr_replay_runner runner = {
         .self = &sr,
         .can_shadow = sr_can_shadow,

@@ -476,7 +476,8 @@ column_sql(sqlite3_stmt *st, int i, int type, char *buf, size_t cap)
  * initial): the initial datum must decode, and be nil or of the value's
  * type. Returns 0 or PURR_EFORMAT with diag naming the row and field. */
 static int
-check_value(const purr_recording *rec, sqlite3_stmt *st, purr_diag *diag)
+check_value(const purr_recording *rec, sqlite3_stmt *st,
+            purr_datum *initial /* out */, purr_diag *diag)
 {
     int types[6];
     for (int i = 0; i < 6; i++)
@@ -527,14 +528,15 @@ check_value(const purr_recording *rec, sqlite3_stmt *st, purr_diag *diag)
         return PURR_EFORMAT;
     }
     purr_type dtype = (purr_type)d.type;
-    purr_datum_free(&d);
     if (type != PURR_T_NIL && dtype != PURR_T_NIL && dtype != type) {
+        purr_datum_free(&d);
         purr_diag_set(diag, rec->path, 0, 0,
                       "%s: initial is a %s, its type %d says %s", row,
                       purr_type_name(dtype), (int)type,
                       purr_type_name((purr_type)type));
         return PURR_EFORMAT;
     }
+    *initial = d;
     return 0;
 }
 
@@ -570,7 +572,8 @@ load_tables(purr_recording *rec, purr_diag *diag)
         return open_fail(rec, rc, "reading value", diag);
     cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = check_value(rec, st, diag))) {
+        purr_datum initial;
+        if ((rc = check_value(rec, st, &initial, diag))) {
             sqlite3_finalize(st);
             return rc;
         }
@@ -589,6 +592,7 @@ load_tables(purr_recording *rec, purr_diag *diag)
         v->role = (purr_role)sqlite3_column_int(st, 2);
         v->type = (purr_type)sqlite3_column_int(st, 3);
         v->created_ns = sqlite3_column_int64(st, 4);
+        v->initial = initial;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -680,8 +684,10 @@ purr_recording_close(purr_recording *rec)
         free(rec->meta_keys[i]);
         free(rec->meta_vals[i]);
     }
-    for (size_t i = 0; i < rec->nvalues; i++)
+    for (size_t i = 0; i < rec->nvalues; i++) {
         free(rec->value_names[i]);
+        purr_datum_free(&rec->values[i].initial);
+    }
     free(rec->meta_keys);
     free(rec->meta_vals);
     free(rec->values);

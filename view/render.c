@@ -1,15 +1,15 @@
 /* render.c - drawing a view model onto an SDL_Renderer.
  *
- * One frame is a header (title, virtual time, speed), the robot's panel
- * (its body coloured by its mood, eyes, the dock, its sound, the battery
- * and the light), the task tree, one row per value (a marker square, the
- * name, the value at the cursor and its timeline), and a footer (key help
- * or the scrubber). The same code draws into a window, into a software
- * renderer on a surface (tests, --screenshot) and, without the robot, into
- * `purr plot`'s PNG. Drawing reads the model only; it never touches the
- * loop. Text goes through SDL_ttf, rendered afresh each frame: a frame
- * holds a few dozen strings, which the software renderer draws in well
- * under a millisecond each.
+ * One frame is a header (title, virtual time, speed or rate), the robot's
+ * panel (panel.c), the task tree at the instant shown, the time axis
+ * (axis.c) over one row per value (a marker square, the name, the value at
+ * the cursor, a numeric row's value scale, and its timeline), and a footer
+ * (key help, and in `purr view` the scrubber). The same code draws into a
+ * window and into a software renderer on a surface (tests, --screenshot).
+ * Drawing reads the model only; it never touches the loop. Text goes
+ * through SDL_ttf, rendered afresh each frame: a frame holds a few dozen
+ * strings, which the software renderer draws in well under a millisecond
+ * each.
  */
 #include "view_int.h"
 
@@ -80,7 +80,7 @@ purr__layout_compute(purr__layout *lay, int w, int h, size_t nrows,
                      bool scrubber)
 {
     memset(lay, 0, sizeof *lay);
-    int header_h = 40, footer_h = scrubber ? 56 : 26;
+    int header_h = 40, footer_h = scrubber ? 64 : 26;
     int left_w = w * 28 / 100;
     if (left_w < 240)
         left_w = 240;
@@ -95,13 +95,27 @@ purr__layout_compute(purr__layout *lay, int w, int h, size_t nrows,
     lay->robot_cy = header_h + robot_h * 52 / 100;
     lay->robot_r = (left_w < robot_h ? left_w : robot_h) * 20 / 100;
     lay->tasks = (SDL_Rect){0, header_h + robot_h, left_w, body_h - robot_h};
-    lay->rows = (SDL_Rect){left_w, header_h, w - left_w, body_h};
-    int row_h = nrows ? body_h / (int)nrows : 40;
-    lay->row_h = row_h > 40 ? 40 : row_h < 18 ? 18 : row_h;
+    /* The time axis above the rows; rows as tall as fit, up to 64 px
+     * (tall enough for a numeric row's y-axis). */
+    int axis_h = 22;
+    lay->axis = (SDL_Rect){left_w, header_h, w - left_w, axis_h};
+    lay->rows =
+        (SDL_Rect){left_w, header_h + axis_h, w - left_w, body_h - axis_h};
+    int row_h = nrows ? lay->rows.h / (int)nrows : 40;
+    lay->row_h = row_h > 64 ? 64 : row_h < 18 ? 18 : row_h;
     lay->marker_x = left_w + 8;
     lay->marker_w = 10;
-    lay->name_w = 150;
-    lay->value_w = 130;
+    lay->name_w = 140;
+    lay->value_w = 120;
+    lay->scale_w = 52;
+    lay->tl_x = lay->marker_x + lay->marker_w + 8 + lay->name_w + lay->value_w +
+                lay->scale_w;
+    lay->tl_w = lay->rows.x + lay->rows.w - 10 - lay->tl_x;
+    if (lay->tl_w < 10)
+        lay->tl_w = 10;
+    lay->scrub_x = lay->tl_x;
+    lay->scrub_w = lay->tl_w;
+    lay->scrub_y = lay->footer.y + 8;
 }
 
 int
@@ -148,12 +162,107 @@ x_of(purr_time t, purr_time from, purr_time to, int x0, int w)
     return x0 + (int)(k * w + 0.5);
 }
 
+/* The value range a numeric row's timeline spans: what it has seen,
+ * widened by 1 either side when that is a single value. */
+static void
+num_scale(const purr__vm_row *row, double *lo, double *hi)
+{
+    *lo = row->min;
+    *hi = row->max;
+    if (!row->has_range || *hi <= *lo) {
+        *lo -= 1;
+        *hi += 1;
+    }
+}
+
+static bool
+numeric(const purr__vm_row *row)
+{
+    if (row->type == PURR_T_INT || row->type == PURR_T_DOUBLE)
+        return true;
+    return row->type == PURR_T_NIL && row->has_range;
+}
+
+/* A number for a scale label: at most 5 significant digits. */
+static void
+num_label(double v, char *buf, size_t cap)
+{
+    if (v == 0)
+        v = 0; /* no "-0" */
+    snprintf(buf, cap, "%.5g", v);
+}
+
+/* Round values for a y-axis over [lo, hi], at most max of them. */
+static int
+value_ticks(double lo, double hi, int max, double *out)
+{
+    double span = hi - lo;
+    if (!(span > 0))
+        return 0;
+    double step = pow(10, floor(log10(span / max)));
+    static const double mult[] = {1, 2, 5, 10};
+    for (size_t i = 0; i < 4; i++)
+        if (span / (step * mult[i]) <= max) {
+            step *= mult[i];
+            break;
+        }
+    int n = 0;
+    for (double v = ceil(lo / step) * step; v <= hi + step * 1e-9 && n < max;
+         v += step)
+        out[n++] = fabs(v) < step * 1e-9 ? 0 : v;
+    return n;
+}
+
+/* Draws a numeric row's value scale: min and max labels in the scale
+ * column beside the track (x0 is the track's left edge, top and base its
+ * inner top and bottom pixels), or, when the row is tall enough, a y-axis
+ * of round values with ticks and faint grid lines across the track. */
+static void
+value_scale(SDL_Renderer *r, const purr__fonts *f, const purr__vm_row *row,
+            int x0, int w, int top, int base)
+{
+    double lo, hi;
+    num_scale(row, &lo, &hi);
+    char buf[32];
+    int fh = TTF_FontHeight(f->mono);
+    int lx = x0 - 4;
+    if (base - top >= 3 * fh) {
+        double v[8];
+        int n = value_ticks(lo, hi, (base - top) / (fh + 2), v);
+        for (int i = 0; i < n; i++) {
+            int yy = base - (int)((v[i] - lo) / (hi - lo) * (base - top) + 0.5);
+            fill(r, PURR__COLOR_GRID, x0, yy, w, 1);
+            fill(r, C_DIM, x0 - 3, yy, 3, 1);
+            num_label(v[i], buf, sizeof buf);
+            int ty = yy - fh / 2;
+            if (ty < top - 3)
+                ty = top - 3;
+            if (ty + fh > base + 3)
+                ty = base + 3 - fh;
+            text(r, f->mono, buf, lx, ty, C_DIM, RIGHT, 0);
+        }
+        return;
+    }
+    /* Short rows: the extremes only, top and bottom. */
+    num_label(hi, buf, sizeof buf);
+    if (base - top >= 2 * fh - 4) {
+        text(r, f->mono, buf, lx, top - 3, C_DIM, RIGHT, 0);
+        num_label(lo, buf, sizeof buf);
+        text(r, f->mono, buf, lx, base + 3 - fh, C_DIM, RIGHT, 0);
+    } else {
+        char both[72], lob[32];
+        num_label(lo, lob, sizeof lob);
+        snprintf(both, sizeof both, "%s..%s", lob, buf);
+        text(r, f->mono, both, lx, (top + base - fh) / 2, C_DIM, RIGHT, 0);
+    }
+}
+
 /* Draws row's history over [from, to] into the rectangle (x, y, w, h). */
 static void
 timeline(SDL_Renderer *r, const purr__fonts *f, const purr__vm_row *row,
          purr_time from, purr_time to, int x, int y, int w, int h)
 {
-    fill(r, C_TRACK, x, y, w, h);
+    /* The track (and its grid) is drawn by the caller. */
     if (row->count == 0 || to <= from)
         return;
     uint32_t c = role_color(row->role);
@@ -163,11 +272,8 @@ timeline(SDL_Renderer *r, const purr__fonts *f, const purr__vm_row *row,
     i = i ? i - 1 : 0;
     size_t end = upper_bound(row, to);
     int base = y + h - 3, top = y + 3;
-    double lo = row->min, hi = row->max;
-    if (!row->has_range || hi <= lo) {
-        lo -= 1;
-        hi += 1;
-    }
+    double lo, hi;
+    num_scale(row, &lo, &hi);
     int prev_y = -1;
     int col = -1, col_min = 0, col_max = 0; /* numeric: per-pixel extent */
     for (; i < end; i++) {
@@ -250,22 +356,25 @@ timeline(SDL_Renderer *r, const purr__fonts *f, const purr__vm_row *row,
     }
 }
 
-/* Draws the value rows into lay->rows. */
+/* Draws the time axis and the value rows into lay->axis and lay->rows. */
 static void
 rows(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
      const purr__view_ui *ui, const purr__layout *lay)
 {
-    int tl_x = lay->marker_x + lay->marker_w + 8 + lay->name_w + lay->value_w;
-    int tl_w = lay->rows.x + lay->rows.w - 10 - tl_x;
+    int tl_x = lay->tl_x, tl_w = lay->tl_w;
     int rh = lay->row_h;
+    int shown = 0; /* rows that fit */
     for (size_t i = 0; i < vm->row_count; i++) {
-        int y = lay->rows.y + (int)i * rh;
-        if (y + rh > lay->rows.y + lay->rows.h)
-            break; /* no room: the window is too small for every row */
+        if (lay->rows.y + ((int)i + 1) * rh > lay->rows.y + lay->rows.h)
+            break;
+        shown++;
+    }
+    purr__axis axis = {ui->from_ns, ui->to_ns, tl_x, tl_w};
+    fill(r, C_PANEL, lay->axis.x, lay->axis.y, lay->axis.w, lay->axis.h);
+    for (int i = 0; i < shown; i++) {
+        int y = lay->rows.y + i * rh;
         const purr__vm_row *row = &vm->rows[i];
-        uint32_t bg = (int)i == ui->selected ? C_ROW_SEL
-                      : i % 2                ? C_ROW_B
-                                             : C_ROW_A;
+        uint32_t bg = i == ui->selected ? C_ROW_SEL : i % 2 ? C_ROW_B : C_ROW_A;
         fill(r, bg, lay->rows.x, y, lay->rows.w, rh);
         int mh = lay->marker_w < rh - 4 ? lay->marker_w : rh - 4;
         fill(r, PURR__COLOR_MARKER, lay->marker_x, y + (rh - mh) / 2,
@@ -279,15 +388,24 @@ rows(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
         text(r, f->mono, buf, nx + lay->name_w,
              y + (rh - TTF_FontHeight(f->mono)) / 2, C_TEXT, LEFT,
              lay->value_w - 8);
+        fill(r, C_TRACK, tl_x, y + 2, tl_w, rh - 4);
+        /* The time grid under the data. */
+        purr__ticks ticks;
+        purr__axis_ticks(&axis, 90, &ticks);
+        for (int k = 0; k < ticks.count; k++)
+            fill(r, PURR__COLOR_GRID, purr__axis_x(&axis, ticks.t[k]), y + 2, 1,
+                 rh - 4);
+        if (numeric(row))
+            value_scale(r, f, row, tl_x, tl_w, y + 2 + 3, y + rh - 2 - 3);
         timeline(r, f, row, ui->from_ns, ui->to_ns, tl_x, y + 2, tl_w, rh - 4);
-        if ((int)i == ui->selected)
+        if (i == ui->selected)
             outline(r, C_INPUT, lay->rows.x, y, lay->rows.w, rh);
     }
-    if (ui->scrubber && ui->to_ns > ui->from_ns) {
-        int cx = x_of(ui->cursor_ns, ui->from_ns, ui->to_ns, tl_x, tl_w);
-        fill(r, C_CURSOR, cx, lay->rows.y, 1,
-             (int)vm->row_count * rh < lay->rows.h ? (int)vm->row_count * rh
-                                                   : lay->rows.h);
+    purr__axis_draw(r, f, &axis, lay->axis.y + 2, 0, 0);
+    if ((ui->scrubber || ui->cursor_line) && ui->to_ns > ui->from_ns &&
+        ui->cursor_ns >= ui->from_ns && ui->cursor_ns <= ui->to_ns) {
+        int cx = purr__axis_x(&axis, ui->cursor_ns);
+        fill(r, C_CURSOR, cx, lay->axis.y, 1, lay->axis.h + shown * rh);
     }
     if (vm->row_count == 0)
         text(r, f->ui, "no values yet", lay->rows.x + 20, lay->rows.y + 20,
@@ -299,15 +417,15 @@ rows(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
 /* ---------------------------------------------------------------------- */
 
 static int
-task_depth(const purr__view_model *vm, const purr__vm_task *t)
+task_depth(const purr__vm_task *all, size_t n, const purr__vm_task *t)
 {
     int depth = 0;
     uint64_t parent = t->parent_id;
     while (parent && depth < 8) {
         const purr__vm_task *p = NULL;
-        for (size_t i = 0; i < vm->task_count; i++)
-            if (vm->tasks[i].id == parent)
-                p = &vm->tasks[i];
+        for (size_t i = 0; i < n; i++)
+            if (all[i].id == parent)
+                p = &all[i];
         if (!p)
             break;
         depth++;
@@ -318,19 +436,21 @@ task_depth(const purr__view_model *vm, const purr__vm_task *t)
 
 static void
 tasks(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
-      const purr__layout *lay)
+      const purr__view_ui *ui, const purr__layout *lay)
 {
+    const purr__vm_task *all = ui->tasks ? ui->tasks : vm->tasks;
+    size_t n = ui->tasks ? ui->task_count : vm->task_count;
     const SDL_Rect *p = &lay->tasks;
     fill(r, C_PANEL, p->x, p->y, p->w, p->h);
     char buf[96];
-    snprintf(buf, sizeof buf, "tasks (%zu)", vm->task_count);
+    snprintf(buf, sizeof buf, "tasks (%zu)", n);
     text(r, f->ui, buf, p->x + 10, p->y + 6, C_DIM, LEFT, 0);
     int lh = TTF_FontHeight(f->mono) + 2;
     int y = p->y + 28;
     SDL_RenderSetClipRect(r, p);
-    for (size_t i = 0; i < vm->task_count && y + lh <= p->y + p->h; i++) {
-        const purr__vm_task *t = &vm->tasks[i];
-        int x = p->x + 12 + 14 * task_depth(vm, t);
+    for (size_t i = 0; i < n && y + lh <= p->y + p->h; i++) {
+        const purr__vm_task *t = &all[i];
+        int x = p->x + 12 + 14 * task_depth(all, n, t);
         uint32_t c = t->state == PURR__VM_BLOCKED   ? C_DIM
                      : t->state == PURR__VM_RUNNING ? C_GREEN
                                                     : C_OUTPUT;
@@ -364,10 +484,11 @@ header(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
         snprintf(buf, sizeof buf, "%s", now);
     }
     text(r, f->mono, buf, p->w / 2, 12, C_TEXT, CENTER, 0);
-    if (!ui->scrubber) {
-        const char *state = ui->finished ? "finished"
-                            : ui->paused ? "PAUSED"
-                                         : NULL;
+    {
+        const char *state = ui->scrubber   ? (ui->paused ? "paused" : "playing")
+                            : ui->finished ? "finished"
+                            : ui->paused   ? "PAUSED"
+                                           : NULL;
         char sp[32];
         if (ui->speed > 0)
             snprintf(sp, sizeof sp, "%gx", ui->speed);
@@ -376,7 +497,10 @@ header(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
         int w = text(r, f->ui, sp, p->w - 12, 11, C_TEXT, RIGHT, 0);
         if (state)
             text(r, f->ui, state, p->w - 28 - w, 11,
-                 ui->paused ? C_RED : C_GREEN, RIGHT, 0);
+                 ui->paused && !ui->scrubber ? C_RED
+                 : ui->paused                ? C_DIM
+                                             : C_GREEN,
+                 RIGHT, 0);
     }
     if (vm->end_ns > 0) { /* progress along the bottom edge */
         double k = (double)ui->cursor_ns / (double)vm->end_ns;
@@ -395,22 +519,33 @@ footer(SDL_Renderer *r, const purr__fonts *f, const purr__view_ui *ui,
         ui->footer ? ui->footer
                    : "space pause   n / \xe2\x86\x92 step   1-4 speed 1x 10x "
                      "100x max   click the robot to touch it   Tab select "
-                     "input   \xe2\x86\x91 \xe2\x86\x93 change it   Esc quit";
+                     "input   \xe2\x86\x91 \xe2\x86\x93 change it   wheel "
+                     "zoom   drag axis pan   0 follow   Esc quit";
     text(r, f->ui, help, 12, p->y + p->h - 22, C_DIM, LEFT, p->w - 24);
     if (!ui->scrubber || ui->to_ns <= ui->from_ns)
         return;
-    /* The scrubber: a track under the timelines with a handle. */
-    int x = lay->marker_x + lay->marker_w + 8 + lay->name_w + lay->value_w;
-    int w = lay->rows.x + lay->rows.w - 10 - x;
-    fill(r, C_TRACK, x, p->y + 10, w, 10);
-    int hx = x_of(ui->cursor_ns, ui->from_ns, ui->to_ns, x, w);
-    fill(r, C_CURSOR, hx - 4, p->y + 5, 9, 20);
-    char a[32], b[32];
-    purr__format_time(ui->from_ns, a, sizeof a);
-    purr__format_time(ui->to_ns, b, sizeof b);
-    text(r, f->mono, a, x - 8, p->y + 6, C_DIM, RIGHT, 0);
-    text(r, f->mono, b, lay->rows.x + lay->rows.w - 10, p->y + 28, C_DIM, RIGHT,
-         0);
+    /* The scrubber: a track under the timelines spanning the range, the
+     * timelines' window on it, and a handle at the cursor. */
+    purr_time rf = ui->range_from_ns, rt = ui->range_to_ns;
+    if (rf == 0 && rt == 0) {
+        rf = ui->from_ns;
+        rt = ui->to_ns;
+    }
+    purr__axis a = {rf, rt, lay->scrub_x, lay->scrub_w};
+    int ty = lay->scrub_y;
+    fill(r, C_TRACK, a.x, ty, a.w, 10);
+    int wx0 = purr__axis_x(&a, ui->from_ns), wx1 = purr__axis_x(&a, ui->to_ns);
+    fill(r, shade(C_INPUT, 0.45), wx0, ty + 3, wx1 - wx0 > 1 ? wx1 - wx0 : 1,
+         4);
+    int hx = purr__axis_x(&a, ui->cursor_ns);
+    fill(r, C_CURSOR, hx - 4, ty - 4, 9, 18);
+    char b0[32], b1[32], buf[80];
+    purr__format_time(rf, b0, sizeof b0);
+    purr__format_time(rt, b1, sizeof b1);
+    uint32_t lc = ui->restricted ? C_OUTPUT : C_DIM;
+    snprintf(buf, sizeof buf, "%s%s", ui->restricted ? "range " : "", b0);
+    text(r, f->mono, buf, a.x, ty + 13, lc, LEFT, 0);
+    text(r, f->mono, b1, a.x + a.w, ty + 13, lc, RIGHT, 0);
 }
 
 void
@@ -424,70 +559,10 @@ purr__render_frame(SDL_Renderer *r, const purr__fonts *f,
     SDL_RenderClear(r);
     header(r, f, vm, ui, &lay);
     purr__panel_draw(r, f, vm, ui, &lay);
-    tasks(r, f, vm, &lay);
+    tasks(r, f, vm, ui, &lay);
     fill(r, PURR__COLOR_BG, lay.rows.x, lay.rows.y, lay.rows.w, lay.rows.h);
     rows(r, f, vm, ui, &lay);
     footer(r, f, ui, &lay);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Plots                                                                   */
-/* ---------------------------------------------------------------------- */
-
-/* A short label for an axis tick: "90s", "12:30" (min:s) or "6:00:00". */
-static void
-short_time(purr_time t, char *buf, size_t cap)
-{
-    long long ms = (long long)(t / PURR_MS), s = ms / 1000;
-    if (s >= 3600)
-        snprintf(buf, cap, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-    else if (s >= 60)
-        snprintf(buf, cap, "%lld:%02lld", s / 60, s % 60);
-    else if (ms % 1000)
-        snprintf(buf, cap, "%.3gs", (double)ms / 1000);
-    else
-        snprintf(buf, cap, "%llds", s);
-}
-
-void
-purr__render_plot(SDL_Renderer *r, const purr__fonts *f,
-                  const purr__view_model *vm, purr_time from_ns,
-                  purr_time to_ns, const char *title, int w, int h)
-{
-    set_color(r, PURR__COLOR_BG);
-    SDL_RenderClear(r);
-    int top = 30, bottom = 24;
-    text(r, f->ui, title, 10, 7, C_TEXT, LEFT, w - 20);
-    int n = vm->row_count ? (int)vm->row_count : 1;
-    int rh = (h - top - bottom) / n;
-    if (rh < 6)
-        rh = 6;
-    int name_w = w >= 400 ? 140 : w / 4;
-    int tl_x = name_w + 10, tl_w = w - tl_x - 10;
-    for (size_t i = 0; i < vm->row_count; i++) {
-        int y = top + (int)i * rh;
-        if (y + rh > h - bottom)
-            break;
-        const purr__vm_row *row = &vm->rows[i];
-        fill(r, i % 2 ? C_ROW_B : C_ROW_A, 0, y, w, rh);
-        if (rh >= 14)
-            text(r, f->ui, row->name, 8, y + (rh - TTF_FontHeight(f->ui)) / 2,
-                 role_color(row->role), LEFT, name_w - 8);
-        timeline(r, f, row, from_ns, to_ns, tl_x, y + 1, tl_w, rh - 2);
-    }
-    /* Time axis: five ticks. */
-    for (int k = 0; k <= 4; k++) {
-        purr_time t = from_ns + (to_ns - from_ns) / 4 * k;
-        int x = x_of(t, from_ns, to_ns, tl_x, tl_w);
-        fill(r, C_DIM, x, h - bottom, 1, 5);
-        char buf[32];
-        short_time(t, buf, sizeof buf);
-        text(r, f->mono, buf, x, h - bottom + 5, C_DIM,
-             k == 0   ? LEFT
-             : k == 4 ? RIGHT
-                      : CENTER,
-             0);
-    }
 }
 
 int

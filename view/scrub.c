@@ -1,11 +1,13 @@
-/* scrub.c - `purr view FILE.db`: a recording with a timeline scrubber.
+/* scrub.c - `purr view FILE.db`: a recording, played back in a window.
  *
  * Loads the recording into a view model and shows it in the same frame as
- * the live window, with the timelines spanning the whole recording and a
- * cursor: drag anywhere over the timelines or the scrubber, or use the
- * arrow keys, and every value (and the robot) shows its state at the
- * cursor's time. --screenshot draws one frame offscreen instead (no
- * display needed), at --at's time.
+ * the live window: a time axis over the timelines, a cursor at the
+ * selected instant (every value, the robot and the task tree show their
+ * state then, exactly as recorded), and a scrubber over the range. The
+ * state (instant, window, range, rate) is the playback model
+ * (playback.c); this file turns wall time and SDL events into its calls
+ * and draws it. --screenshot draws one frame offscreen instead (no
+ * display needed).
  */
 #include "view_int.h"
 
@@ -16,17 +18,30 @@
 #include <string.h>
 
 static const char usage_view[] =
-    "usage: purr view FILE.db [--at T] [--screenshot OUT.png [--force]]\n"
+    "usage: purr view FILE.db [--from T] [--to T] [--at T] [--play RATE]\n"
+    "                 [--screenshot OUT.png [--force]]\n"
     "\n"
-    "Opens a recording in a window with a timeline scrubber: drag to any\n"
-    "time and every value shows its state then.\n"
+    "Plays a recording back in a window: a time axis over every value's\n"
+    "timeline, a cursor at the selected instant (every value, the robot and\n"
+    "the task tree show their state then, as recorded), and a scrubber.\n"
     "\n"
-    "keys: \xe2\x86\x90 \xe2\x86\x92 previous / next transition, PgUp PgDn "
-    "a tenth of the run,\n"
-    "      Home End the start and the end, Esc quit\n"
+    "keys: space play / pause   1 2 3 4 rate 1x 10x 100x max\n"
+    "      . , (\xe2\x86\x92 \xe2\x86\x90) next / previous transition   n N "
+    "next /\n"
+    "      previous transition of the selected row   \xe2\x86\x91 \xe2\x86\x93 "
+    "select a row\n"
+    "      Home End start / end   PgUp PgDn a tenth of the window\n"
+    "      [ ] the range starts / ends at the cursor   Backspace whole run\n"
+    "      + - zoom   0 whole range   Esc q quit\n"
+    "mouse: drag over the timelines or the scrubber to seek; wheel to zoom\n"
+    "      around the pointer; drag the time axis (or right-drag the\n"
+    "      timelines) to pan; click a row's name to select it\n"
     "\n"
     "options:\n"
-    "  --at T                start at virtual time T (e.g. 90s, 2h)\n"
+    "  --from T, --to T      restrict to the range [T, T] (e.g. 90s, 2h;\n"
+    "                        default: the whole recording)\n"
+    "  --at T                start at virtual time T (default: --from)\n"
+    "  --play RATE           start playing at RATE: 1, 10, 100 or max\n"
     "  --screenshot OUT.png  draw that frame offscreen into a PNG and exit\n"
     "                        (needs no display); written whole or not\n"
     "                        at all, never over the recording itself\n"
@@ -34,9 +49,9 @@ static const char usage_view[] =
     "  -h, --help            show this help\n"
     "\n"
     "exit status: 0 closed normally; 1 no window could be opened; 2 bad\n"
-    "usage, not a recording, or an OUT.png that is the recording or an\n"
-    "existing file other than a PNG (without --force); 3 the PNG could not\n"
-    "be written (an old OUT.png is left as it was)\n";
+    "usage, not a recording, a range outside it, or an OUT.png that is the\n"
+    "recording or an existing file other than a PNG (without --force); 3\n"
+    "the PNG could not be written (an old OUT.png is left as it was)\n";
 
 static int
 view_usage(const char *fmt, const char *arg)
@@ -47,61 +62,176 @@ view_usage(const char *fmt, const char *arg)
     return 2;
 }
 
-/* The next (dir 1) or previous (-1) transition time of any row after or
- * before t, or t when there is none. */
-static purr_time
-next_transition(const purr__view_model *vm, purr_time t, int dir)
+static int
+print_diag(const purr_diag *diag)
 {
-    purr_time best = t;
-    bool found = false;
-    for (size_t i = 0; i < vm->row_count; i++) {
-        const purr__vm_row *row = &vm->rows[i];
-        for (size_t j = 1; j < row->count; j++) {
-            purr_time pt = row->points[j].time_ns;
-            if (dir > 0 && pt > t && (!found || pt < best)) {
-                best = pt;
-                found = true;
-            } else if (dir < 0 && pt < t && (!found || pt > best)) {
-                best = pt;
-                found = true;
-            }
-        }
-    }
-    return best;
+    char line[640];
+    purr_diag_format(diag, line, sizeof line);
+    fprintf(stderr, "purr: %s\n", line);
+    return 2;
 }
 
-/* Maps a mouse x over the timelines to a time. */
-static purr_time
-time_at_x(const purr__layout *lay, const purr__view_ui *ui, int x)
+static const char footer_help[] =
+    "space play/pause   1-4 rate   . , step   n N row step   "
+    "\xe2\x86\x91\xe2\x86\x93 row   wheel zoom   drag axis pan   [ ] range   0 "
+    "unzoom   Esc quit";
+
+/* ---------------------------------------------------------------------- */
+/* A session                                                               */
+/* ---------------------------------------------------------------------- */
+
+int
+purr__scrub_open(purr__scrub *s, const char *path, bool offscreen, int w, int h,
+                 purr_diag *diag)
 {
-    int x0 = lay->marker_x + lay->marker_w + 8 + lay->name_w + lay->value_w;
-    int w = lay->rows.x + lay->rows.w - 10 - x0;
-    double k = w > 0 ? (double)(x - x0) / w : 0;
-    if (k < 0)
-        k = 0;
-    if (k > 1)
-        k = 1;
-    return ui->from_ns + (purr_time)(k * (double)(ui->to_ns - ui->from_ns));
+    memset(s, 0, sizeof *s);
+    purr__vm_init(&s->vm);
+    s->w = w;
+    s->h = h;
+    if (purr__vm_load_recording(&s->vm, path, s->title, sizeof s->title, diag) <
+        0)
+        return 2;
+    purr__pb_init(&s->pb, &s->vm);
+    if (offscreen) {
+        if (SDL_Init(0) < 0)
+            goto sdl_fail;
+        s->sdl_up = true;
+        if (!(s->surf = SDL_CreateRGBSurfaceWithFormat(
+                  0, w, h, 32, SDL_PIXELFORMAT_ARGB8888)) ||
+            !(s->ren = SDL_CreateSoftwareRenderer(s->surf)))
+            goto sdl_fail;
+    } else {
+        if (SDL_Init(SDL_INIT_VIDEO) < 0) {
+            purr_diag_set(diag, "", 0, 0, "view: cannot open a window (%s)",
+                          SDL_GetError());
+            return 1;
+        }
+        s->sdl_up = true;
+        char wt[600];
+        snprintf(wt, sizeof wt, "purr view %s", s->title);
+        if (!(s->win = SDL_CreateWindow(wt, SDL_WINDOWPOS_CENTERED,
+                                        SDL_WINDOWPOS_CENTERED, w, h,
+                                        SDL_WINDOW_RESIZABLE)) ||
+            !(s->ren = SDL_CreateRenderer(s->win, -1, SDL_RENDERER_SOFTWARE)))
+            goto sdl_fail;
+    }
+    if (purr__fonts_open(&s->fonts, diag) < 0)
+        return 1;
+    return 0;
+sdl_fail:
+    purr_diag_set(diag, "", 0, 0, "view: SDL: %s", SDL_GetError());
+    return 1;
+}
+
+void
+purr__scrub_draw(purr__scrub *s)
+{
+    if (s->win)
+        SDL_GetRendererOutputSize(s->ren, &s->w, &s->h);
+    purr__view_ui ui = {0};
+    ui.title = s->title;
+    purr__pb_ui(&s->pb, &ui);
+    ui.footer = s->pb.message[0] ? s->pb.message : footer_help;
+    ui.tasks = purr__vm_tasks_at(&s->vm, s->pb.instant_ns, &ui.task_count);
+    purr__render_frame(s->ren, &s->fonts, &s->vm, &ui, s->w, s->h);
+}
+
+bool
+purr__scrub_turn(purr__scrub *s, int wait_ms)
+{
+    purr__layout lay;
+    purr__layout_compute(&lay, s->w, s->h, s->vm.row_count, true);
+    SDL_Event e;
+    bool any = s->pb.playing ? SDL_PollEvent(&e) != 0
+                             : SDL_WaitEventTimeout(&e, wait_ms) != 0;
+    while (any) {
+        purr__pb_handle(&s->pb, &s->vm, &lay, &e);
+        if (s->pb.quit)
+            return false;
+        any = SDL_PollEvent(&e) != 0;
+    }
+    Uint64 now = SDL_GetTicks64();
+    if (s->pb.playing && s->last_ms)
+        purr__pb_advance(&s->pb, (purr_time)(now - s->last_ms) * PURR_MS);
+    s->last_ms = s->pb.playing ? now : 0;
+    purr__scrub_draw(s);
+    SDL_RenderPresent(s->ren);
+    if (s->pb.playing) {
+        /* About 60 frames a second while playing. */
+        Uint64 spent = SDL_GetTicks64() - now;
+        if (spent < 16)
+            SDL_Delay((Uint32)(16 - spent));
+    }
+    return true;
+}
+
+void
+purr__scrub_close(purr__scrub *s)
+{
+    purr__fonts_close(&s->fonts);
+    if (s->ren)
+        SDL_DestroyRenderer(s->ren);
+    if (s->surf)
+        SDL_FreeSurface(s->surf);
+    if (s->win)
+        SDL_DestroyWindow(s->win);
+    if (TTF_WasInit())
+        TTF_Quit();
+    if (s->sdl_up)
+        SDL_Quit();
+    purr__vm_close(&s->vm);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The command                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* Parses a time option's value into *out. */
+static int
+time_arg(const char *opt, const char *v, purr_time *out)
+{
+    if (purr_duration_parse(v, out) < 0 || *out < 0) {
+        fprintf(stderr,
+                "purr: view: %s expects a time with a unit (e.g. 90s, 2h), "
+                "got '%s' (see 'purr view --help')\n",
+                opt, v);
+        return 2;
+    }
+    return 0;
 }
 
 int
 purr_view_cli_view(int argc, char **argv)
 {
     const char *in = NULL, *shot = NULL;
-    purr_time at = -1;
+    purr_time at = -1, from = -1, to = -1;
+    double rate = -1;
     bool force = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_view, stdout);
             return 0;
-        } else if (strcmp(a, "--at") == 0) {
+        } else if (strcmp(a, "--at") == 0 || strcmp(a, "--from") == 0 ||
+                   strcmp(a, "--to") == 0) {
             if (++i == argc)
                 return view_usage("%s needs a value", a);
-            if (purr_duration_parse(argv[i], &at) < 0)
-                return view_usage("--at expects a time with a unit (e.g. "
-                                  "90s, 2h), got '%s'",
-                                  argv[i]);
+            purr_time *dst = a[2] == 'a' ? &at : a[2] == 'f' ? &from : &to;
+            if (time_arg(a, argv[i], dst))
+                return 2;
+        } else if (strcmp(a, "--play") == 0) {
+            if (++i == argc)
+                return view_usage("%s needs a rate (1, 10, 100 or max)", a);
+            const char *v = argv[i];
+            rate = strcmp(v, "1") == 0     ? 1
+                   : strcmp(v, "10") == 0  ? 10
+                   : strcmp(v, "100") == 0 ? 100
+                   : strcmp(v, "max") == 0 ? 0
+                                           : -1;
+            if (rate < 0)
+                return view_usage("--play expects 1, 10, 100 or max, got '%s'",
+                                  v);
         } else if (strcmp(a, "--screenshot") == 0) {
             if (++i == argc)
                 return view_usage("%s needs a file name", a);
@@ -126,167 +256,55 @@ purr_view_cli_view(int argc, char **argv)
         return view_usage("--force replaces the file of --screenshot; there "
                           "is none%s",
                           "");
+    if (from >= 0 && to >= 0 && from >= to)
+        return view_usage("--from must be before --to%s", "");
 
     purr_diag diag = {0};
     const char *inputs[] = {in};
-    if (shot && purr_output_check(shot, inputs, 1, PURR_OUTPUT_PNG, force,
-                                  &diag) < 0) {
+    if (shot &&
+        purr_output_check(shot, inputs, 1, PURR_OUTPUT_PNG, force, &diag) < 0)
+        return print_diag(&diag);
+    purr__scrub s;
+    int status = purr__scrub_open(&s, in, shot != NULL, 1200, 760, &diag);
+    if (status != 0) {
         char line[640];
         purr_diag_format(&diag, line, sizeof line);
         fprintf(stderr, "purr: %s\n", line);
+        purr__scrub_close(&s);
+        return status;
+    }
+    purr__playback *pb = &s.pb;
+    if (from > pb->end_ns || to > pb->end_ns) {
+        char end[32];
+        purr__format_time(pb->end_ns, end, sizeof end);
+        fprintf(stderr,
+                "purr: view: %s: the range is outside the recording, which "
+                "ends at %s\n",
+                in, end);
+        purr__scrub_close(&s);
         return 2;
     }
-    purr__view_model vm;
-    purr__vm_init(&vm);
-    char title[512];
-    if (purr__vm_load_recording(&vm, in, title, sizeof title, &diag) < 0) {
-        char line[640];
-        purr_diag_format(&diag, line, sizeof line);
-        fprintf(stderr, "purr: %s\n", line);
-        purr__vm_close(&vm);
-        return 2;
-    }
-    purr__view_ui ui = {0};
-    ui.title = title;
-    ui.from_ns = 0;
-    ui.to_ns = vm.end_ns > 0 ? vm.end_ns : PURR_S;
-    ui.cursor_ns = at >= 0 ? (at < ui.to_ns ? at : ui.to_ns) : 0;
-    ui.scrubber = true;
-    ui.selected = -1;
-    ui.footer = "drag to scrub   \xe2\x86\x90 \xe2\x86\x92 previous / next "
-                "transition   PgUp PgDn 10%   Home End   Esc quit";
-
-    int status = 1, ww = 1200, hh = 760;
-    SDL_Window *win = NULL;
-    SDL_Surface *surf = NULL;
-    SDL_Renderer *ren = NULL;
-    purr__fonts fonts = {0};
-    if (shot) {
-        if (SDL_Init(0) < 0 ||
-            !(surf = SDL_CreateRGBSurfaceWithFormat(
-                  0, ww, hh, 32, SDL_PIXELFORMAT_ARGB8888)) ||
-            !(ren = SDL_CreateSoftwareRenderer(surf))) {
-            fprintf(stderr, "purr: view: SDL: %s\n", SDL_GetError());
-            goto out;
-        }
-    } else {
-        if (SDL_Init(SDL_INIT_VIDEO) < 0) {
-            fprintf(stderr, "purr: view: cannot open a window (%s)\n",
-                    SDL_GetError());
-            goto out;
-        }
-        char wt[600];
-        snprintf(wt, sizeof wt, "purr view %s", title);
-        if (!(win = SDL_CreateWindow(wt, SDL_WINDOWPOS_CENTERED,
-                                     SDL_WINDOWPOS_CENTERED, ww, hh,
-                                     SDL_WINDOW_RESIZABLE)) ||
-            !(ren = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE))) {
-            fprintf(stderr, "purr: view: SDL: %s\n", SDL_GetError());
-            goto out;
-        }
-    }
-    if (purr__fonts_open(&fonts, &diag) < 0) {
-        char line[640];
-        purr_diag_format(&diag, line, sizeof line);
-        fprintf(stderr, "purr: %s\n", line);
-        goto out;
+    if (from >= 0 || to >= 0)
+        purr__pb_set_range(pb, from >= 0 ? from : pb->start_ns,
+                           to >= 0 ? to : pb->end_ns);
+    purr__pb_seek(pb, at >= 0 ? at : pb->from_ns);
+    if (rate >= 0) {
+        pb->rate = rate;
+        pb->playing = true;
     }
     if (shot) {
         char err[320];
-        purr__render_frame(ren, &fonts, &vm, &ui, ww, hh);
-        if (purr__save_png(ren, ww, hh, shot, err, sizeof err) < 0) {
+        purr__scrub_draw(&s);
+        status = 0;
+        if (purr__save_png(s.ren, s.w, s.h, shot, err, sizeof err) < 0) {
             fprintf(stderr, "purr: view: %s\n", err);
             status = 3;
-            goto out;
         }
-        status = 0;
-        goto out;
+        purr__scrub_close(&s);
+        return status;
     }
-    bool quit = false, dragging = false, dirty = true;
-    while (!quit) {
-        if (dirty) {
-            SDL_GetRendererOutputSize(ren, &ww, &hh);
-            purr__render_frame(ren, &fonts, &vm, &ui, ww, hh);
-            SDL_RenderPresent(ren);
-            dirty = false;
-        }
-        SDL_Event e;
-        if (!SDL_WaitEvent(&e))
-            break;
-        purr__layout lay;
-        purr__layout_compute(&lay, ww, hh, vm.row_count, true);
-        purr_time span = ui.to_ns - ui.from_ns;
-        switch (e.type) {
-        case SDL_QUIT:
-            quit = true;
-            break;
-        case SDL_WINDOWEVENT:
-            dirty = true;
-            break;
-        case SDL_KEYDOWN:
-            switch (e.key.keysym.sym) {
-            case SDLK_ESCAPE:
-            case SDLK_q:
-                quit = true;
-                break;
-            case SDLK_RIGHT:
-                ui.cursor_ns = next_transition(&vm, ui.cursor_ns, 1);
-                break;
-            case SDLK_LEFT:
-                ui.cursor_ns = next_transition(&vm, ui.cursor_ns, -1);
-                break;
-            case SDLK_PAGEUP:
-                ui.cursor_ns -= span / 10;
-                break;
-            case SDLK_PAGEDOWN:
-                ui.cursor_ns += span / 10;
-                break;
-            case SDLK_HOME:
-                ui.cursor_ns = ui.from_ns;
-                break;
-            case SDLK_END:
-                ui.cursor_ns = ui.to_ns;
-                break;
-            default:
-                break;
-            }
-            if (ui.cursor_ns < ui.from_ns)
-                ui.cursor_ns = ui.from_ns;
-            if (ui.cursor_ns > ui.to_ns)
-                ui.cursor_ns = ui.to_ns;
-            dirty = true;
-            break;
-        case SDL_MOUSEBUTTONDOWN:
-            if (e.button.y >= lay.rows.y) {
-                dragging = true;
-                ui.cursor_ns = time_at_x(&lay, &ui, e.button.x);
-                dirty = true;
-            }
-            break;
-        case SDL_MOUSEMOTION:
-            if (dragging) {
-                ui.cursor_ns = time_at_x(&lay, &ui, e.motion.x);
-                dirty = true;
-            }
-            break;
-        case SDL_MOUSEBUTTONUP:
-            dragging = false;
-            break;
-        default:
-            break;
-        }
-    }
-    status = 0;
-out:
-    purr__fonts_close(&fonts);
-    if (ren)
-        SDL_DestroyRenderer(ren);
-    if (surf)
-        SDL_FreeSurface(surf);
-    if (win)
-        SDL_DestroyWindow(win);
-    TTF_Quit();
-    SDL_Quit();
-    purr__vm_close(&vm);
-    return status;
+    while (purr__scrub_turn(&s, 250))
+        ;
+    purr__scrub_close(&s);
+    return 0;
 }

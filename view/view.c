@@ -58,6 +58,13 @@ struct purr_window {
     purr_time anchor_virt_ns; /* virtual time at the anchor */
     Uint64 last_frame_ms;     /* when we last drew */
     bool drew;                /* at least one frame drawn */
+    bool no_input;            /* never post input sets (options) */
+    bool zoomed;              /* the user zoomed or panned the timelines: */
+    purr_time v0_ns, v1_ns;   /* they show [v0, v1] instead of following */
+    bool panning;             /* dragging the window */
+    int pan_x;                /* where the drag started, */
+    purr_time pan_v0, pan_v1; /* and the window then */
+    purr_time shown_ns;       /* the time of the last frame */
     char err[256];            /* the last failure (purr_window_error) */
 };
 
@@ -88,6 +95,7 @@ purr_window_open(const purr_window_options *opts, purr_diag *diag)
     w->speed = opts->speed > 0 ? opts->speed : 0;
     w->paused = opts->start_paused;
     w->duration_ns = opts->duration_ns;
+    w->no_input = opts->no_input;
     w->selected = -1;
     purr__vm_init(&w->vm);
     w->vm.end_ns = opts->duration_ns;
@@ -254,6 +262,37 @@ release_hold(purr_window *w)
 /* Drawing                                                                 */
 /* ---------------------------------------------------------------------- */
 
+/* The whole run so far: [0, the run's length or now]. */
+static purr_time
+run_span(const purr_window *w, purr_time shown_ns)
+{
+    purr_time end = w->duration_ns > shown_ns ? w->duration_ns : shown_ns;
+    return end > 0 ? end : PURR_S;
+}
+
+/* The time window the timelines show at shown_ns: the user's zoom; else,
+ * finished or offscreen (a screenshot), the whole run; else 1 minute of
+ * virtual time per 1x of speed, filling from the left and then
+ * scrolling; at max speed the whole run. */
+static void
+time_window(const purr_window *w, purr_time shown_ns, bool finished,
+            purr_time *from, purr_time *to)
+{
+    if (w->zoomed) {
+        *from = w->v0_ns;
+        *to = w->v1_ns;
+        return;
+    }
+    if (finished || w->offscreen || w->speed == 0) {
+        *from = 0;
+        *to = run_span(w, shown_ns);
+        return;
+    }
+    purr_time span = (purr_time)(w->speed * 60 * PURR_S);
+    *to = span > shown_ns ? span : shown_ns;
+    *from = *to - span;
+}
+
 static void
 draw(purr_window *w, purr_time shown_ns, bool finished)
 {
@@ -263,27 +302,20 @@ draw(purr_window *w, purr_time shown_ns, bool finished)
     purr__view_ui ui = {0};
     ui.title = w->title;
     ui.cursor_ns = shown_ns;
-    ui.to_ns = shown_ns;
-    purr_time span;
-    if (w->speed > 0) {
-        span = (purr_time)(w->speed * 60 * PURR_S);
-    } else {
-        span = w->duration_ns > 0 ? w->duration_ns : shown_ns;
-        if (span < 60 * PURR_S)
-            span = 60 * PURR_S;
-    }
-    /* The timelines fill from the left until span has passed, then
-     * scroll. */
-    ui.to_ns = span > shown_ns ? span : shown_ns;
-    ui.from_ns = ui.to_ns - span;
+    time_window(w, shown_ns, finished, &ui.from_ns, &ui.to_ns);
     ui.speed = w->speed;
     ui.paused = w->paused;
     ui.finished = finished;
     ui.robot_pressed = w->robot_pressed;
     ui.selected = w->selected;
+    ui.cursor_line = w->zoomed;
+    /* The tasks alive at that instant (at the end of a run: those that
+     * were running when it ended). */
+    ui.tasks = purr__vm_tasks_at(&w->vm, shown_ns, &ui.task_count);
     purr__render_frame(w->ren, &w->fonts, &w->vm, &ui, ww, hh);
     w->last_frame_ms = SDL_GetTicks64();
     w->drew = true;
+    w->shown_ns = shown_ns;
 }
 
 static void
@@ -333,7 +365,7 @@ run_input(void *arg)
 static void
 post_set(purr_window *w, purr__vm_row *row, purr_datum d)
 {
-    if (!row || !row->value || !w->loop) {
+    if (!row || !row->value || !w->loop || w->no_input) {
         purr_datum_free(&d);
         return;
     }
@@ -422,6 +454,22 @@ request_quit(purr_window *w)
         purr_loop_post(w->loop, w->on_quit, w->on_quit_arg);
 }
 
+/* Zooms the timelines by dy wheel notches (up: in) around pixel x. */
+static void
+zoom_at(purr_window *w, const purr__layout *lay, int x, int dy)
+{
+    purr__axis a = {0, 0, lay->tl_x, lay->tl_w};
+    time_window(w, w->shown_ns, false, &a.from_ns, &a.to_ns);
+    double f = 1;
+    for (int i = 0; i < (dy > 0 ? dy : -dy); i++)
+        f *= dy > 0 ? 0.8 : 1.25;
+    w->v0_ns = a.from_ns;
+    w->v1_ns = a.to_ns;
+    purr__axis_zoom(&w->v0_ns, &w->v1_ns, purr__axis_time(&a, x), f, 0,
+                    run_span(w, w->shown_ns));
+    w->zoomed = true;
+}
+
 static void
 handle_event(purr_window *w, const SDL_Event *e, purr_time now)
 {
@@ -459,6 +507,9 @@ handle_event(purr_window *w, const SDL_Event *e, purr_time now)
         case SDLK_TAB:
             select_next_input(w);
             break;
+        case SDLK_0:
+            w->zoomed = false; /* follow the run again */
+            break;
         case SDLK_UP:
             nudge_input(w, 1);
             break;
@@ -469,7 +520,29 @@ handle_event(purr_window *w, const SDL_Event *e, purr_time now)
             break;
         }
         break;
+    case SDL_MOUSEWHEEL: {
+        int x = e->wheel.mouseX, y = e->wheel.mouseY;
+        int dy = e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -e->wheel.y
+                                                              : e->wheel.y;
+        if (dy == 0 || x < lay.tl_x || x >= lay.tl_x + lay.tl_w ||
+            y < lay.axis.y || y >= lay.rows.y + lay.rows.h)
+            break;
+        zoom_at(w, &lay, x, dy);
+        break;
+    }
     case SDL_MOUSEBUTTONDOWN: {
+        int x = e->button.x, y = e->button.y;
+        bool on_axis =
+            x >= lay.tl_x && y >= lay.axis.y && y < lay.axis.y + lay.axis.h;
+        bool on_tl = x >= lay.tl_x && x < lay.tl_x + lay.tl_w &&
+                     y >= lay.rows.y && y < lay.rows.y + lay.rows.h;
+        if (on_axis || (on_tl && e->button.button != SDL_BUTTON_LEFT)) {
+            /* Drag the timelines' window. */
+            time_window(w, w->shown_ns, false, &w->pan_v0, &w->pan_v1);
+            w->panning = true;
+            w->pan_x = x;
+            break;
+        }
         purr__panel_click click;
         if (purr__panel_hit(&w->vm, &lay, e->button.x, e->button.y, &click)) {
             post_set(w, click.row, click.datum);
@@ -488,11 +561,22 @@ handle_event(purr_window *w, const SDL_Event *e, purr_time now)
             w->selected = i;
         break;
     }
+    case SDL_MOUSEMOTION:
+        if (w->panning && lay.tl_w > 0) {
+            double per_px = (double)(w->pan_v1 - w->pan_v0) / lay.tl_w;
+            w->v0_ns = w->pan_v0;
+            w->v1_ns = w->pan_v1;
+            purr__axis_pan(&w->v0_ns, &w->v1_ns,
+                           -(purr_time)((e->motion.x - w->pan_x) * per_px), 0,
+                           run_span(w, w->shown_ns));
+            w->zoomed = true;
+        }
+        break;
     case SDL_MOUSEBUTTONUP:
+        w->panning = false;
         if (w->robot_pressed) {
             w->robot_pressed = false;
-            post_set(w, purr__panel_touch_row(&w->vm),
-                     purr_datum_bool(false));
+            post_set(w, purr__panel_touch_row(&w->vm), purr_datum_bool(false));
         }
         break;
     default:

@@ -294,6 +294,9 @@ typedef struct purr_recorded_value {
     purr_role role;          /* as stored */
     purr_type type;          /* as stored */
     purr_time created_ns;    /* loop time of creation */
+    purr_datum initial;      /* the datum at creation (column initial;
+                                owned by the recording, borrowed until
+                                purr_recording_close) */
 } purr_recorded_value;
 
 /* Opens the recording at path read-only and loads its metadata and value

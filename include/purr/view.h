@@ -153,6 +153,9 @@ typedef struct purr_window_options {
     bool start_paused;     /* wait for space before virtual time moves */
     purr_time duration_ns; /* the run's length, for the header and the
                               timelines' span; 0: unknown */
+    bool no_input;         /* clicks and keys never set inputs (a
+                              replay's window: the recording drives
+                              them) */
     const purr_view_panel *panel; /* the robot panel (copied); NULL:
                                      the neutral robot */
 } purr_window_options;
