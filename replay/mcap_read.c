@@ -11,6 +11,7 @@
  * mcap_read_int.h for the contract.
  */
 #include "mcap_read_int.h"
+#include "mcap_int.h"
 
 #include "purr/core.h"
 
@@ -25,18 +26,6 @@
 #include <zlib.h>
 #include <zstd.h>
 
-enum {
-    OP_HEADER = 0x01,
-    OP_FOOTER = 0x02,
-    OP_SCHEMA = 0x03,
-    OP_CHANNEL = 0x04,
-    OP_MESSAGE = 0x05,
-    OP_CHUNK = 0x06,
-    OP_DATA_END = 0x0f
-};
-
-static const uint8_t magic[8] = {0x89, 'M', 'C', 'A', 'P', '0', '\r', '\n'};
-
 /* The footer record: opcode, length, summary_start, summary_offset_start,
  * summary_crc. */
 #define FOOTER_LEN (1 + 8 + 8 + 8 + 4)
@@ -45,8 +34,8 @@ static int
 fail(purr__mcap_reader *r, int rc, uint64_t off, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(r->err, sizeof r->err, "offset %llu: ",
-                     (unsigned long long)off);
+    int n = snprintf(r->err, sizeof r->err,
+                     "offset %llu: ", (unsigned long long)off);
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof r->err)
         vsnprintf(r->err + n, sizeof r->err - (size_t)n, fmt, ap);
@@ -177,8 +166,7 @@ add_schema(purr__mcap_reader *r, span s, uint64_t off)
             return fail(r, PURR_EFORMAT, off, "Schema record with id 0");
         return 0;
     }
-    purr__mcap_schema *a =
-        realloc(r->schemas, (r->nschemas + 1) * sizeof *a);
+    purr__mcap_schema *a = realloc(r->schemas, (r->nschemas + 1) * sizeof *a);
     if (!a)
         abort();
     r->schemas = a;
@@ -244,22 +232,24 @@ read_summary(purr__mcap_reader *r, uint64_t start, uint64_t end)
     while (rc == 0 && off < end) {
         uint8_t h[9];
         if (end - off < 9)
-            return fail(r, PURR_EFORMAT, off, "truncated record in the "
+            return fail(r, PURR_EFORMAT, off,
+                        "truncated record in the "
                         "summary");
         if ((rc = rd(r, h, 9)) < 0)
             return rc;
         uint64_t len = le(h + 1, 8);
         if (len > end - off - 9)
-            return fail(r, PURR_EFORMAT, off, "record 0x%02x of %llu bytes "
-                        "runs past the end of the summary", h[0],
-                        (unsigned long long)len);
-        if (h[0] == OP_SCHEMA || h[0] == OP_CHANNEL) {
+            return fail(r, PURR_EFORMAT, off,
+                        "record 0x%02x of %llu bytes "
+                        "runs past the end of the summary",
+                        h[0], (unsigned long long)len);
+        if (h[0] == PURR__MCAP_SCHEMA || h[0] == PURR__MCAP_CHANNEL) {
             reserve(&r->buf, &r->buf_cap, (size_t)len);
             if ((rc = rd(r, r->buf, (size_t)len)) < 0)
                 return rc;
             span s = {r->buf, (size_t)len};
-            rc = h[0] == OP_SCHEMA ? add_schema(r, s, off)
-                                   : add_channel(r, s, off);
+            rc = h[0] == PURR__MCAP_SCHEMA ? add_schema(r, s, off)
+                                           : add_channel(r, s, off);
         } else {
             rc = seek_to(r, off + 9 + len);
         }
@@ -296,28 +286,32 @@ purr__mcap_open_file(purr__mcap_reader *r, FILE *f, uint64_t size)
     if (!r->schema_at || !r->channel_at)
         abort();
     if (size < 8 + FOOTER_LEN + 8)
-        return fail(r, PURR_EFORMAT, 0, "not an MCAP file: %llu bytes is "
+        return fail(r, PURR_EFORMAT, 0,
+                    "not an MCAP file: %llu bytes is "
                     "too short for the magics and a footer",
                     (unsigned long long)size);
     uint8_t head[8], tail[FOOTER_LEN + 8];
     int rc = rd(r, head, 8);
     if (rc < 0)
         return rc;
-    if (memcmp(head, magic, 8) != 0)
+    if (memcmp(head, purr__mcap_magic, 8) != 0)
         return fail(r, PURR_EFORMAT, 0, "not an MCAP file (no MCAP magic)");
     r->footer_off = size - 8 - FOOTER_LEN;
     if ((rc = seek_to(r, r->footer_off)) < 0 || (rc = rd(r, tail, sizeof tail)))
         return rc;
-    if (memcmp(tail + FOOTER_LEN, magic, 8) != 0)
-        return fail(r, PURR_EFORMAT, size - 8, "no MCAP magic at the end: "
+    if (memcmp(tail + FOOTER_LEN, purr__mcap_magic, 8) != 0)
+        return fail(r, PURR_EFORMAT, size - 8,
+                    "no MCAP magic at the end: "
                     "the file is truncated (or still being written)");
-    if (tail[0] != OP_FOOTER || le(tail + 1, 8) != FOOTER_LEN - 9)
-        return fail(r, PURR_EFORMAT, r->footer_off, "no Footer record "
+    if (tail[0] != PURR__MCAP_FOOTER || le(tail + 1, 8) != FOOTER_LEN - 9)
+        return fail(r, PURR_EFORMAT, r->footer_off,
+                    "no Footer record "
                     "before the closing magic");
     uint64_t sstart = le(tail + 9, 8);
     uint32_t scrc = (uint32_t)le(tail + 25, 4);
     if (sstart != 0 && (sstart < 8 || sstart > r->footer_off))
-        return fail(r, PURR_EFORMAT, r->footer_off, "the footer's summary "
+        return fail(r, PURR_EFORMAT, r->footer_off,
+                    "the footer's summary "
                     "start %llu is outside the file",
                     (unsigned long long)sstart);
     r->summary_start = sstart;
@@ -326,11 +320,11 @@ purr__mcap_open_file(purr__mcap_reader *r, FILE *f, uint64_t size)
          * CRC itself. */
         uint32_t c;
         uint64_t from = sstart ? sstart : r->footer_off;
-        if ((rc = crc_range(r, from, r->footer_off + FOOTER_LEN - 4, &c)) <
-            0)
+        if ((rc = crc_range(r, from, r->footer_off + FOOTER_LEN - 4, &c)) < 0)
             return rc;
         if (c != scrc)
-            return fail(r, PURR_EFORMAT, from, "summary CRC mismatch "
+            return fail(r, PURR_EFORMAT, from,
+                        "summary CRC mismatch "
                         "(stored %08x, computed %08x): the file is corrupt",
                         scrc, c);
     }
@@ -361,7 +355,8 @@ purr__mcap_open(purr__mcap_reader *r, const char *path)
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        snprintf(r->err, sizeof r->err, "not a regular file (a log must be "
+        snprintf(r->err, sizeof r->err,
+                 "not a regular file (a log must be "
                  "a file)");
         return PURR_EFORMAT;
     }
@@ -429,9 +424,11 @@ inflate_chunk(purr__mcap_reader *r, const char *comp, const uint8_t *src,
             size_t room = (r->chunk_cap < want ? r->chunk_cap : want) - out;
             if (room == 0) {
                 if (r->chunk_cap >= want)
-                    return fail(r, PURR_EFORMAT, off, "zstd chunk "
+                    return fail(r, PURR_EFORMAT, off,
+                                "zstd chunk "
                                 "decompresses past its uncompressed size "
-                                "%zu", want);
+                                "%zu",
+                                want);
                 reserve(&r->chunk, &r->chunk_cap, r->chunk_cap + 1);
                 continue;
             }
@@ -439,19 +436,21 @@ inflate_chunk(purr__mcap_reader *r, const char *comp, const uint8_t *src,
             ZSTD_outBuffer ob = {r->chunk, out + room, out};
             ret = ZSTD_decompressStream(r->zstd, &ob, &ib);
             if (ZSTD_isError(ret))
-                return fail(r, PURR_EFORMAT, off, "zstd chunk does not "
-                            "decompress (%s)", ZSTD_getErrorName(ret));
+                return fail(r, PURR_EFORMAT, off,
+                            "zstd chunk does not "
+                            "decompress (%s)",
+                            ZSTD_getErrorName(ret));
             if (ob.pos == out && ib.pos == in && ret != 0 &&
                 (in == n || ob.pos < ob.size))
-                return fail(r, PURR_EFORMAT, off, "zstd chunk ends before "
+                return fail(r, PURR_EFORMAT, off,
+                            "zstd chunk ends before "
                             "its frame");
             out = ob.pos;
             in = ib.pos;
         }
     } else {
-        if (!r->lz4 &&
-            LZ4F_isError(LZ4F_createDecompressionContext(
-                (LZ4F_dctx **)&r->lz4, LZ4F_VERSION)))
+        if (!r->lz4 && LZ4F_isError(LZ4F_createDecompressionContext(
+                           (LZ4F_dctx **)&r->lz4, LZ4F_VERSION)))
             abort();
         LZ4F_resetDecompressionContext(r->lz4);
         size_t ret = 1;
@@ -459,9 +458,11 @@ inflate_chunk(purr__mcap_reader *r, const char *comp, const uint8_t *src,
             size_t room = (r->chunk_cap < want ? r->chunk_cap : want) - out;
             if (room == 0) {
                 if (r->chunk_cap >= want)
-                    return fail(r, PURR_EFORMAT, off, "lz4 chunk "
+                    return fail(r, PURR_EFORMAT, off,
+                                "lz4 chunk "
                                 "decompresses past its uncompressed size "
-                                "%zu", want);
+                                "%zu",
+                                want);
                 reserve(&r->chunk, &r->chunk_cap, r->chunk_cap + 1);
                 continue;
             }
@@ -469,18 +470,23 @@ inflate_chunk(purr__mcap_reader *r, const char *comp, const uint8_t *src,
             ret = LZ4F_decompress(r->lz4, r->chunk + out, &dn, src + in, &sn,
                                   NULL);
             if (LZ4F_isError(ret))
-                return fail(r, PURR_EFORMAT, off, "lz4 chunk does not "
-                            "decompress (%s)", LZ4F_getErrorName(ret));
+                return fail(r, PURR_EFORMAT, off,
+                            "lz4 chunk does not "
+                            "decompress (%s)",
+                            LZ4F_getErrorName(ret));
             if (dn == 0 && sn == 0 && ret != 0 && (in == n || dn < room))
-                return fail(r, PURR_EFORMAT, off, "lz4 chunk ends before "
+                return fail(r, PURR_EFORMAT, off,
+                            "lz4 chunk ends before "
                             "its frame");
             out += dn;
             in += sn;
         }
     }
     if (out != want)
-        return fail(r, PURR_EFORMAT, off, "%s chunk decompresses to %zu "
-                    "bytes, not its uncompressed size %zu", comp, out, want);
+        return fail(r, PURR_EFORMAT, off,
+                    "%s chunk decompresses to %zu "
+                    "bytes, not its uncompressed size %zu",
+                    comp, out, want);
     return 0;
 }
 
@@ -499,34 +505,40 @@ load_chunk(purr__mcap_reader *r, size_t len, uint64_t off)
         return fail(r, PURR_EFORMAT, off, "truncated Chunk record");
     char comp[16];
     if (clen >= sizeof comp)
-        return fail(r, PURR_EFORMAT, off, "unsupported chunk compression "
-                    "(a %llu-byte name)", (unsigned long long)clen);
+        return fail(r, PURR_EFORMAT, off,
+                    "unsupported chunk compression "
+                    "(a %llu-byte name)",
+                    (unsigned long long)clen);
     memcpy(comp, cp, (size_t)clen);
     comp[clen] = '\0';
     if (usize > PURR__MCAP_MAX_CHUNK)
-        return fail(r, PURR_EFORMAT, off, "chunk of %llu bytes uncompressed "
+        return fail(r, PURR_EFORMAT, off,
+                    "chunk of %llu bytes uncompressed "
                     "is larger than purr reads (%u MiB)",
                     (unsigned long long)usize, PURR__MCAP_MAX_CHUNK >> 20);
     if (comp[0] == '\0') {
         if (rlen != usize)
-            return fail(r, PURR_EFORMAT, off, "uncompressed chunk of %llu "
-                        "bytes says it has %llu", (unsigned long long)rlen,
-                        (unsigned long long)usize);
+            return fail(r, PURR_EFORMAT, off,
+                        "uncompressed chunk of %llu "
+                        "bytes says it has %llu",
+                        (unsigned long long)rlen, (unsigned long long)usize);
         reserve(&r->chunk, &r->chunk_cap, (size_t)rlen);
         memcpy(r->chunk, recs, (size_t)rlen);
     } else if (strcmp(comp, "zstd") == 0 || strcmp(comp, "lz4") == 0) {
-        int rc = inflate_chunk(r, comp, recs, (size_t)rlen, (size_t)usize,
-                               off);
+        int rc = inflate_chunk(r, comp, recs, (size_t)rlen, (size_t)usize, off);
         if (rc < 0)
             return rc;
     } else {
-        return fail(r, PURR_EFORMAT, off, "unsupported chunk compression "
-                    "'%s' (purr reads none, zstd and lz4)", comp);
+        return fail(r, PURR_EFORMAT, off,
+                    "unsupported chunk compression "
+                    "'%s' (purr reads none, zstd and lz4)",
+                    comp);
     }
     if (ucrc != 0) {
         uint32_t c = (uint32_t)crc32(0, r->chunk, (uInt)usize);
         if (c != ucrc)
-            return fail(r, PURR_EFORMAT, off, "chunk CRC mismatch (stored "
+            return fail(r, PURR_EFORMAT, off,
+                        "chunk CRC mismatch (stored "
                         "%08x, computed %08x): the file is corrupt",
                         (unsigned)ucrc, c);
     }
@@ -547,11 +559,11 @@ handle(purr__mcap_reader *r, uint8_t op, span s, uint64_t off,
        purr__mcap_msg *m)
 {
     switch (op) {
-    case OP_SCHEMA:
+    case PURR__MCAP_SCHEMA:
         return add_schema(r, s, off);
-    case OP_CHANNEL:
+    case PURR__MCAP_CHANNEL:
         return add_channel(r, s, off);
-    case OP_MESSAGE: {
+    case PURR__MCAP_MESSAGE: {
         uint64_t ch, seq;
         if (!take_int(&s, 2, &ch) || !take_int(&s, 4, &seq) ||
             !take_int(&s, 8, &m->log_time) ||
@@ -563,7 +575,8 @@ handle(purr__mcap_reader *r, uint8_t op, span s, uint64_t off,
         m->len = s.n;
         m->offset = off;
         if (!purr__mcap_channel_get(r, m->channel_id))
-            return fail(r, PURR_EFORMAT, off, "message on channel %u, which "
+            return fail(r, PURR_EFORMAT, off,
+                        "message on channel %u, which "
                         "no Channel record defined before it",
                         (unsigned)m->channel_id);
         r->messages++;
@@ -584,9 +597,11 @@ purr__mcap_next(purr__mcap_reader *r, purr__mcap_msg *m)
             const uint8_t *p = r->chunk + r->chunk_pos;
             if (left < 9 || le(p + 1, 8) > left - 9) {
                 r->chunk_len = 0;
-                return fail(r, PURR_EFORMAT, r->chunk_off, "a record in the "
+                return fail(r, PURR_EFORMAT, r->chunk_off,
+                            "a record in the "
                             "chunk runs past the chunk's end (at byte %zu "
-                            "of it)", r->chunk_pos);
+                            "of it)",
+                            r->chunk_pos);
             }
             size_t len = (size_t)le(p + 1, 8);
             r->chunk_pos += 9 + len;
@@ -614,34 +629,39 @@ purr__mcap_next(purr__mcap_reader *r, purr__mcap_msg *m)
             return rc;
         uint64_t len = le(h + 1, 8);
         if (len > r->footer_off - off - 9)
-            return fail(r, PURR_EFORMAT, off, "record 0x%02x of %llu bytes "
-                        "runs past the end of the file (%llu bytes)", h[0],
-                        (unsigned long long)len,
+            return fail(r, PURR_EFORMAT, off,
+                        "record 0x%02x of %llu bytes "
+                        "runs past the end of the file (%llu bytes)",
+                        h[0], (unsigned long long)len,
                         (unsigned long long)r->size);
-        if (h[0] == OP_DATA_END) {
+        if (h[0] == PURR__MCAP_DATA_END) {
             uint8_t c[4];
             if (len < 4)
-                return fail(r, PURR_EFORMAT, off, "truncated Data End "
+                return fail(r, PURR_EFORMAT, off,
+                            "truncated Data End "
                             "record");
             if ((rc = rd(r, c, 4)) < 0)
                 return rc;
             uint32_t stored = (uint32_t)le(c, 4);
             if (stored != 0 && stored != crc_before)
-                return fail(r, PURR_EFORMAT, off, "data section CRC mismatch "
+                return fail(r, PURR_EFORMAT, off,
+                            "data section CRC mismatch "
                             "(stored %08x, computed %08x): the file is "
-                            "corrupt", stored, crc_before);
+                            "corrupt",
+                            stored, crc_before);
             r->done = true;
             continue;
         }
-        if (h[0] == OP_FOOTER)
-            return fail(r, PURR_EFORMAT, off, "a Footer record inside the "
+        if (h[0] == PURR__MCAP_FOOTER)
+            return fail(r, PURR_EFORMAT, off,
+                        "a Footer record inside the "
                         "data section");
-        if (h[0] == OP_SCHEMA || h[0] == OP_CHANNEL || h[0] == OP_MESSAGE ||
-            h[0] == OP_CHUNK) {
+        if (h[0] == PURR__MCAP_SCHEMA || h[0] == PURR__MCAP_CHANNEL ||
+            h[0] == PURR__MCAP_MESSAGE || h[0] == PURR__MCAP_CHUNK) {
             reserve(&r->buf, &r->buf_cap, (size_t)len + 1);
             if ((rc = rd(r, r->buf, (size_t)len)) < 0)
                 return rc;
-            if (h[0] == OP_CHUNK) {
+            if (h[0] == PURR__MCAP_CHUNK) {
                 if ((rc = load_chunk(r, (size_t)len, off)) < 0)
                     return rc;
                 continue;

@@ -27,6 +27,7 @@
  * summary.
  */
 #include "export_int.h"
+#include "mcap_int.h"
 
 #include <lz4frame.h>
 #include <stdlib.h>
@@ -86,24 +87,6 @@ purr__buf_free(purr__buf *b)
 /* ---------------------------------------------------------------------- */
 /* Record encoding                                                         */
 /* ---------------------------------------------------------------------- */
-
-enum {
-    OP_HEADER = 0x01,
-    OP_FOOTER = 0x02,
-    OP_SCHEMA = 0x03,
-    OP_CHANNEL = 0x04,
-    OP_MESSAGE = 0x05,
-    OP_CHUNK = 0x06,
-    OP_MESSAGE_INDEX = 0x07,
-    OP_CHUNK_INDEX = 0x08,
-    OP_STATISTICS = 0x0B,
-    OP_METADATA = 0x0C,
-    OP_METADATA_INDEX = 0x0D,
-    OP_SUMMARY_OFFSET = 0x0E,
-    OP_DATA_END = 0x0F
-};
-
-static const uint8_t MAGIC[8] = {0x89, 'M', 'C', 'A', 'P', '0', '\r', '\n'};
 
 static inline void
 le16(uint8_t *p, uint16_t v)
@@ -202,8 +185,7 @@ rec_end(recb *r)
 
 /* A map<string, string> (u32 byte length, then key and value strings). */
 static void
-put_str_map(recb *r, const char *const *keys, const char *const *vals,
-            size_t n)
+put_str_map(recb *r, const char *const *keys, const char *const *vals, size_t n)
 {
     uint64_t bytes = 0;
     for (size_t i = 0; i < n; i++)
@@ -222,37 +204,37 @@ put_str_map(recb *r, const char *const *keys, const char *const *vals,
 /* One message of the current chunk, for its message indexes. */
 typedef struct index_entry {
     uint64_t log_time;
-    uint64_t offset;  /* of the message record in the uncompressed chunk */
+    uint64_t offset; /* of the message record in the uncompressed chunk */
     uint16_t channel;
 } index_entry;
 
 struct purr__mcap {
-    FILE *out;                  /* where records go (not owned) */
+    FILE *out; /* where records go (not owned) */
     purr_export_compression compression;
-    size_t chunk_bytes;         /* close a chunk past this many bytes */
-    uint64_t pos;               /* bytes written to out so far */
-    uLong crc;                  /* running CRC-32 of the data section, then
-                                   (after the data end) of the summary */
-    int err;                    /* sticky: first write error */
+    size_t chunk_bytes; /* close a chunk past this many bytes */
+    uint64_t pos;       /* bytes written to out so far */
+    uLong crc;          /* running CRC-32 of the data section, then
+                           (after the data end) of the summary */
+    int err;            /* sticky: first write error */
 
-    purr__buf rec;              /* scratch: the record being made */
-    purr__buf chunk;            /* the current chunk's records */
-    purr__buf packed;           /* its compressed copy */
-    index_entry *idx;           /* the current chunk's messages */
+    purr__buf rec;    /* scratch: the record being made */
+    purr__buf chunk;  /* the current chunk's records */
+    purr__buf packed; /* its compressed copy */
+    index_entry *idx; /* the current chunk's messages */
     size_t nidx, capidx;
     uint64_t chunk_start_time, chunk_end_time;
-    ZSTD_CCtx *zstd;            /* reused compression context */
+    ZSTD_CCtx *zstd; /* reused compression context */
 
-    purr__buf schemas;          /* every schema record, for the summary */
-    purr__buf channels;         /* every channel record, likewise */
-    purr__buf chunk_indexes;    /* one chunk index record per chunk */
-    purr__buf meta_indexes;     /* one metadata index per metadata record */
+    purr__buf schemas;       /* every schema record, for the summary */
+    purr__buf channels;      /* every channel record, likewise */
+    purr__buf chunk_indexes; /* one chunk index record per chunk */
+    purr__buf meta_indexes;  /* one metadata index per metadata record */
     uint16_t nschemas, nchannels;
     uint32_t nmetadata;
     uint32_t nchunks;
-    uint64_t *counts;           /* messages per channel id (1-based) */
-    uint32_t *sequence;         /* next sequence number per channel */
-    size_t *scratch;            /* per-channel work space of a chunk flush */
+    uint64_t *counts;   /* messages per channel id (1-based) */
+    uint32_t *sequence; /* next sequence number per channel */
+    size_t *scratch;    /* per-channel work space of a chunk flush */
     uint64_t nmessages;
     uint64_t start_time, end_time; /* of all messages */
 };
@@ -348,9 +330,9 @@ int
 purr__mcap_start(purr__mcap *w, const char *profile, const char *library)
 {
     int rc;
-    if ((rc = emit(w, MAGIC, sizeof MAGIC)) < 0)
+    if ((rc = emit(w, purr__mcap_magic, sizeof purr__mcap_magic)) < 0)
         return rc;
-    recb r = rec_begin(&w->rec, OP_HEADER);
+    recb r = rec_begin(&w->rec, PURR__MCAP_HEADER);
     put_str(&r, profile);
     put_str(&r, library);
     if ((rc = rec_end(&r)) < 0)
@@ -366,7 +348,7 @@ purr__mcap_schema(purr__mcap *w, const char *name, const char *encoding,
         return PURR_ERANGE;
     uint16_t id = (uint16_t)(w->nschemas + 1);
     size_t at = w->schemas.len;
-    recb r = rec_begin(&w->schemas, OP_SCHEMA);
+    recb r = rec_begin(&w->schemas, PURR__MCAP_SCHEMA);
     put16(&r, id);
     put_str(&r, name);
     put_str(&r, encoding);
@@ -407,7 +389,7 @@ purr__mcap_channel(purr__mcap *w, int schema_id, const char *topic,
     s[0] = 0;
 
     size_t at = w->channels.len;
-    recb r = rec_begin(&w->channels, OP_CHANNEL);
+    recb r = rec_begin(&w->channels, PURR__MCAP_CHANNEL);
     put16(&r, id);
     put16(&r, (uint16_t)schema_id);
     put_str(&r, topic);
@@ -427,7 +409,7 @@ purr__mcap_metadata(purr__mcap *w, const char *name, const char *const *keys,
                     const char *const *vals, size_t n)
 {
     uint64_t offset = w->pos;
-    recb r = rec_begin(&w->rec, OP_METADATA);
+    recb r = rec_begin(&w->rec, PURR__MCAP_METADATA);
     put_str(&r, name);
     put_str_map(&r, keys, vals, n);
     int rc = rec_end(&r);
@@ -436,7 +418,7 @@ purr__mcap_metadata(purr__mcap *w, const char *name, const char *const *keys,
     uint64_t length = w->rec.len;
     if ((rc = emit_rec(w)) < 0)
         return rc;
-    recb m = rec_begin(&w->meta_indexes, OP_METADATA_INDEX);
+    recb m = rec_begin(&w->meta_indexes, PURR__MCAP_METADATA_INDEX);
     put64(&m, offset);
     put64(&m, length);
     put_str(&m, name);
@@ -476,8 +458,8 @@ compress_chunk(purr__mcap *w, const uint8_t **data /* out */,
         size_t bound = LZ4F_compressFrameBound(c->len, &prefs);
         if ((rc = purr__buf_reserve(&w->packed, bound)) < 0)
             return rc;
-        size_t n = LZ4F_compressFrame(w->packed.data, bound, c->data, c->len,
-                                      &prefs);
+        size_t n =
+            LZ4F_compressFrame(w->packed.data, bound, c->data, c->len, &prefs);
         if (LZ4F_isError(n))
             return w->err = PURR_EIO;
         w->packed.len = n;
@@ -513,7 +495,7 @@ flush_chunk(purr__mcap *w)
         return rc;
 
     uint64_t chunk_start = w->pos;
-    recb r = rec_begin(&w->rec, OP_CHUNK);
+    recb r = rec_begin(&w->rec, PURR__MCAP_CHUNK);
     put64(&r, w->chunk_start_time);
     put64(&r, w->chunk_end_time);
     put64(&r, w->chunk.len);
@@ -573,7 +555,7 @@ flush_chunk(purr__mcap *w)
             continue;
         rec_at[ch] = at;
         offsets[ch] = w->pos + at;
-        base[at] = OP_MESSAGE_INDEX;
+        base[at] = PURR__MCAP_MESSAGE_INDEX;
         le64(base + at + 1, 2 + 4 + 16 * (uint64_t)n);
         le16(base + at + 9, ch);
         le32(base + at + 11, (uint32_t)(16 * n));
@@ -591,7 +573,7 @@ flush_chunk(purr__mcap *w)
     rc = emit_rec(w);
 
     if (rc == 0) {
-        recb ci = rec_begin(&w->chunk_indexes, OP_CHUNK_INDEX);
+        recb ci = rec_begin(&w->chunk_indexes, PURR__MCAP_CHUNK_INDEX);
         put64(&ci, w->chunk_start_time);
         put64(&ci, w->chunk_end_time);
         put64(&ci, chunk_start);
@@ -641,7 +623,7 @@ purr__mcap_message(purr__mcap *w, int channel, uint64_t log_time,
     uint16_t ch = (uint16_t)channel;
     uint8_t *p = w->chunk.data + w->chunk.len;
     w->idx[w->nidx++] = (index_entry){log_time, w->chunk.len, ch};
-    p[0] = OP_MESSAGE;
+    p[0] = PURR__MCAP_MESSAGE;
     le64(p + 1, size - 9);
     le16(p + 9, ch);
     le32(p + 11, w->sequence[ch]++);
@@ -672,7 +654,7 @@ emit_group(purr__mcap *w, const purr__buf *buf, uint8_t op, purr__buf *offs)
     int rc = emit(w, buf->data, buf->len);
     if (rc < 0)
         return rc;
-    recb r = rec_begin(offs, OP_SUMMARY_OFFSET);
+    recb r = rec_begin(offs, PURR__MCAP_SUMMARY_OFFSET);
     put8(&r, op);
     put64(&r, start);
     put64(&r, buf->len);
@@ -686,7 +668,7 @@ purr__mcap_finish(purr__mcap *w)
     if ((rc = flush_chunk(w)) < 0)
         return rc;
 
-    recb r = rec_begin(&w->rec, OP_DATA_END);
+    recb r = rec_begin(&w->rec, PURR__MCAP_DATA_END);
     put32(&r, (uint32_t)w->crc);
     if ((rc = rec_end(&r)) < 0 || (rc = emit_rec(w)) < 0)
         return rc;
@@ -695,7 +677,7 @@ purr__mcap_finish(purr__mcap *w)
     uint64_t summary_start = w->pos;
     w->crc = crc32(0L, Z_NULL, 0);
     purr__buf stats = {0}, offs = {0};
-    recb s = rec_begin(&stats, OP_STATISTICS);
+    recb s = rec_begin(&stats, PURR__MCAP_STATISTICS);
     put64(&s, w->nmessages);
     put16(&s, w->nschemas);
     put32(&s, w->nchannels);
@@ -711,15 +693,15 @@ purr__mcap_finish(purr__mcap *w)
     }
     rc = rec_end(&s);
     if (rc == 0)
-        rc = emit_group(w, &w->schemas, OP_SCHEMA, &offs);
+        rc = emit_group(w, &w->schemas, PURR__MCAP_SCHEMA, &offs);
     if (rc == 0)
-        rc = emit_group(w, &w->channels, OP_CHANNEL, &offs);
+        rc = emit_group(w, &w->channels, PURR__MCAP_CHANNEL, &offs);
     if (rc == 0)
-        rc = emit_group(w, &w->chunk_indexes, OP_CHUNK_INDEX, &offs);
+        rc = emit_group(w, &w->chunk_indexes, PURR__MCAP_CHUNK_INDEX, &offs);
     if (rc == 0)
-        rc = emit_group(w, &w->meta_indexes, OP_METADATA_INDEX, &offs);
+        rc = emit_group(w, &w->meta_indexes, PURR__MCAP_METADATA_INDEX, &offs);
     if (rc == 0)
-        rc = emit_group(w, &stats, OP_STATISTICS, &offs);
+        rc = emit_group(w, &stats, PURR__MCAP_STATISTICS, &offs);
     uint64_t offset_start = w->pos;
     if (rc == 0)
         rc = emit(w, offs.data, offs.len);
@@ -729,7 +711,7 @@ purr__mcap_finish(purr__mcap *w)
         return rc;
 
     uint8_t footer[1 + 8 + 8 + 8 + 4];
-    footer[0] = OP_FOOTER;
+    footer[0] = PURR__MCAP_FOOTER;
     le64(footer + 1, 20);
     le64(footer + 9, summary_start);
     le64(footer + 17, offset_start);
@@ -738,5 +720,5 @@ purr__mcap_finish(purr__mcap *w)
     le32(footer + 25, (uint32_t)w->crc);
     if ((rc = emit(w, footer + 25, 4)) < 0)
         return rc;
-    return emit(w, MAGIC, sizeof MAGIC);
+    return emit(w, purr__mcap_magic, sizeof purr__mcap_magic);
 }
