@@ -18,52 +18,21 @@ static const uint32_t series[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e,
                                   0x9467bd, 0x8c564b, 0xe377c2, 0x17becf,
                                   0xbcbd22, 0x7f7f7f};
 
-/* A tick label for time t, as precise as step needs: "250ms", "90s",
- * "12:30" (min:s) or "6:00" (h:min). */
-static void
-tick_label(purr_time t, purr_time step, char *buf, size_t cap)
-{
-    long long ms = (long long)(t / PURR_MS), s = ms / 1000;
-    if (step < PURR_S)
-        snprintf(buf, cap, "%.3fs", (double)ms / 1000);
-    else if (t < 60 * PURR_S && step < 60 * PURR_S)
-        snprintf(buf, cap, "%llds", s);
-    else if (step < 3600 * PURR_S && s < 3600)
-        snprintf(buf, cap, "%lld:%02lld", s / 60, s % 60);
-    else if (step < 60 * PURR_S)
-        snprintf(buf, cap, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-    else
-        snprintf(buf, cap, "%lld:%02lld", s / 3600, s / 60 % 60);
-}
-
-/* Ticks at multiples of the smallest round step that leaves at most one
- * tick per 90 pixels. */
+/* The time axis's ticks and labels, as the window's (axis.c): round
+ * steps at least 90 pixels apart. */
 static void
 ticks(purr__plot *p)
 {
-    static const double steps_s[] = {
-        0.001, 0.002, 0.005, 0.01,  0.02,  0.05,  0.1,   0.2,    0.5,   1,
-        2,     5,     10,    15,    30,    60,    120,   300,    600,   900,
-        1800,  3600,  7200,  10800, 21600, 43200, 86400, 172800, 604800};
-    purr_time span = p->to_ns - p->from_ns;
-    int most = p->tl_w / 90;
-    if (most < 2)
-        most = 2;
-    if (most > PURR__PLOT_MAX_TICKS - 1)
-        most = PURR__PLOT_MAX_TICKS - 1;
-    purr_time step = 0;
-    for (size_t i = 0; i < sizeof steps_s / sizeof steps_s[0]; i++) {
-        step = (purr_time)(steps_s[i] * 1e9);
-        if (span / step <= most)
-            break;
-    }
-    while (span / step > most) /* beyond a week: whole weeks */
-        step *= 2;
-    purr_time t = (p->from_ns + step - 1) / step * step;
-    for (; t <= p->to_ns && p->tick_count < PURR__PLOT_MAX_TICKS; t += step) {
-        p->ticks[p->tick_count] = t;
-        tick_label(t, step, p->tick_labels[p->tick_count],
-                   sizeof p->tick_labels[0]);
+    purr__axis a = {.from_ns = p->from_ns, .to_ns = p->to_ns, .x = p->tl_x,
+                    .w = p->tl_w};
+    purr__ticks tk;
+    purr__axis_ticks(&a, 90, &tk);
+    for (int k = 0; k < tk.count && p->tick_count < PURR__PLOT_MAX_TICKS;
+         k++) {
+        p->ticks[p->tick_count] = tk.t[k];
+        purr__axis_label(tk.t[k], tk.step_ns, p->to_ns,
+                         p->tick_labels[p->tick_count],
+                         sizeof p->tick_labels[0]);
         p->tick_count++;
     }
 }
