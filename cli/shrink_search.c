@@ -27,7 +27,7 @@
  *   5. values toward the input's initial value (numbers only: round
  *      numbers first), sets that became no-ops dropped, then events
  *      earlier (towards the previous transition's time, round times
- *      first);
+ *      first), each alone, then each with the events after it;
  *   6. cut again.
  * Everything is deterministic: the same recording gives the same result.
  * The number of runs is bounded (max_replays): when the bound is reached
@@ -356,13 +356,23 @@ by_transition(purr__shrink *s, size_t *unit)
 /* Simplifying what remains                                                */
 /* ---------------------------------------------------------------------- */
 
-/* Replaces transition i of s->cur by t and judges the result. */
+/* Replaces transition i of s->cur by t and judges the result. With
+ * rest, the transitions after i move by as much as i did, so the gaps
+ * between them stay (a pulse keeps its length) and the duration with
+ * them. */
 static bool
-try_changed(purr__shrink *s, size_t i, const purr__sh_tr *t, int *err)
+try_changed(purr__shrink *s, size_t i, const purr__sh_tr *t, bool rest,
+            int *err)
 {
     purr__sh_tr *c = copy_cur(s, s->ncur);
+    purr_time by = t->at_ns - c[i].at_ns, duration = s->duration_ns;
     c[i] = *t;
-    return try_candidate(s, c, s->ncur, s->duration_ns, err);
+    if (rest) {
+        for (size_t j = i + 1; j < s->ncur; j++)
+            c[j].at_ns += by;
+        duration += by;
+    }
+    return try_candidate(s, c, s->ncur, duration, err);
 }
 
 /* Transition i with the number x (of its type). */
@@ -390,7 +400,7 @@ round_value(purr__shrink *s, size_t i, int *err)
         if (r == x)
             return;
         purr__sh_tr t = with_number(s, i, r);
-        if (try_changed(s, i, &t, err))
+        if (try_changed(s, i, &t, false, err))
             return;
     }
 }
@@ -420,7 +430,7 @@ simplify_value(purr__shrink *s, size_t i, int *err)
         return;
     purr__sh_tr t = s->cur[i];
     t.d = *init;
-    if (try_changed(s, i, &t, err))
+    if (try_changed(s, i, &t, false, err))
         return;
     double dir = x0 > x ? 1 : -1;
     for (int e = 6; e >= (is_int ? 0 : -3) && *err == 0 && !s->bounded;
@@ -439,7 +449,7 @@ simplify_value(purr__shrink *s, size_t i, int *err)
         while (hi - lo > 1 && *err == 0 && !s->bounded) {
             double mid = floor((lo + hi) / 2);
             t = with_number(s, i, (k1 + dir * mid) * unit);
-            if (try_changed(s, i, &t, err))
+            if (try_changed(s, i, &t, false, err))
                 lo = mid;
             else
                 hi = mid;
@@ -450,14 +460,15 @@ simplify_value(purr__shrink *s, size_t i, int *err)
     round_value(s, i, err);
 }
 
-/* Moves transition i earlier, toward the previous transition's time (or
+/* Moves transition i earlier (with rest, the transitions after it too, by
+ * the same amount), toward the previous transition's time (or
  * 0): to that time if the failure stays; else, for the coarsest unit
  * (1 h, 10 min ... 1 ms) whose multiples between that time and the
  * current one include one that still fails, the earliest failing one (a
  * bisection that assumes later ones fail too; every candidate kept has
  * failed). */
 static void
-simplify_time(purr__shrink *s, size_t i, int *err)
+simplify_time(purr__shrink *s, size_t i, bool rest, int *err)
 {
     static const purr_time units[] = {
         3600 * PURR_S, 600 * PURR_S, 60 * PURR_S,  10 * PURR_S,
@@ -468,7 +479,7 @@ simplify_time(purr__shrink *s, size_t i, int *err)
         return;
     purr__sh_tr t = s->cur[i];
     t.at_ns = floor_ns;
-    if (try_changed(s, i, &t, err))
+    if (try_changed(s, i, &t, rest, err))
         return;
     for (size_t u = 0; u < sizeof units / sizeof units[0] && *err == 0 &&
                        !s->bounded;
@@ -485,7 +496,7 @@ simplify_time(purr__shrink *s, size_t i, int *err)
         while (hi - lo > 1 && *err == 0 && !s->bounded) {
             int64_t mid = lo + (hi - lo) / 2;
             t.at_ns = mid * unit;
-            if (try_changed(s, i, &t, err)) {
+            if (try_changed(s, i, &t, rest, err)) {
                 hi = mid;
                 found = true;
             } else {
@@ -582,8 +593,13 @@ purr__shrink_search(purr__shrink *s)
         simplify_value(s, i, &err);
     drop_no_ops(s, &err);
     progress(s, "values simplified");
+    /* Each event alone, then each with all that follows it: a failure that
+     * needs a pulse of some length (a value set, then reset a second
+     * later) survives only when both move together. */
     for (size_t i = 0; i < s->ncur && err == 0 && !s->bounded; i++)
-        simplify_time(s, i, &err);
+        simplify_time(s, i, false, &err);
+    for (size_t i = 0; i < s->ncur && err == 0 && !s->bounded; i++)
+        simplify_time(s, i, true, &err);
     cut(s, &err);
     progress(s, "events moved earlier");
     if (s->progress && s->tty)
