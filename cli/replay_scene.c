@@ -349,8 +349,13 @@ purr_import_scene_log(const char *log_path, const char *out_db,
                                opts && opts->overwrite, diag);
     if (rc < 0)
         return rc;
+    /* Only the sensors matter here: the behaviours (maybe a team's, in a
+     * plug-in the replay will load) need not be known, nor plug-ins
+     * loaded. */
     purr_scene *scene = NULL;
-    rc = purr_scene_load(scene_path, &scene, diag);
+    rc = purr_scene_load_flags(scene_path,
+                               PURR_SCENE_NO_LOAD | PURR_SCENE_ANY_BEHAVIOUR,
+                               &scene, diag);
     if (rc < 0)
         return rc;
     purr_import_input *inputs =

@@ -830,7 +830,8 @@ parse_behaviour(loader *ld, const yaml_node_t *node, purr_behaviour_spec *b)
     }
     if ((rc = get_string(ld, name, "name", &b->name)) < 0)
         return rc;
-    if (!purr_sim_is_registered(b->name)) {
+    if (!(ld->flags & PURR_SCENE_ANY_BEHAVIOUR) &&
+        !purr_sim_is_registered(b->name)) {
         char names[160];
         purr_sim_registered_names(names, sizeof names);
         return fail(ld, name, "unknown behaviour '%s' (registered: %s)",
@@ -1432,6 +1433,13 @@ purr_scene_parse_flags(const char *text, size_t len, const char *file,
 int
 purr_scene_load(const char *path, purr_scene **scene, purr_diag *diag)
 {
+    return purr_scene_load_flags(path, 0, scene, diag);
+}
+
+int
+purr_scene_load_flags(const char *path, unsigned flags, purr_scene **scene,
+                      purr_diag *diag)
+{
     *scene = NULL;
     if (!path[0]) {
         purr_diag_set(diag, "", 0, 0, "no scene file given (an empty path)");
@@ -1488,7 +1496,7 @@ purr_scene_load(const char *path, purr_scene **scene, purr_diag *diag)
         purr_diag_set(diag, path, 0, 0, "cannot read the scene");
         return PURR_ENOENT;
     }
-    int rc = purr_scene_parse(buf, len, path, scene, diag);
+    int rc = purr_scene_parse_flags(buf, len, path, flags, scene, diag);
     free(buf);
     return rc;
 }

@@ -310,10 +310,20 @@ PURR_API int purr_scene_parse(const char *text, size_t len, const char *file,
  * dlopen arbitrary files. Behaviour names are still checked against the
  * registry. */
 #define PURR_SCENE_NO_LOAD 1u
+/* PURR_SCENE_ANY_BEHAVIOUR: behaviour names are not checked against the
+ * registry, for a caller that reads only the scene's sensors (purr import
+ * needs their names and types, not the behaviours' code). Such a scene
+ * must not be run: purr_sim_new would refuse its unknown behaviours. */
+#define PURR_SCENE_ANY_BEHAVIOUR 2u
 PURR_API int purr_scene_parse_flags(const char *text, size_t len,
                                     const char *file, unsigned flags,
                                     purr_scene **scene /* out */,
                                     purr_diag *diag /* out */);
+
+/* As purr_scene_load, with the flags of purr_scene_parse_flags. */
+PURR_API int purr_scene_load_flags(const char *path, unsigned flags,
+                                   purr_scene **scene /* out */,
+                                   purr_diag *diag /* out */);
 
 /* Frees a scene (NULL accepted). */
 PURR_API void purr_scene_free(purr_scene *scene);

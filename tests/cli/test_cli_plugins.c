@@ -110,6 +110,29 @@ Test(cli_plugins, load_runs_records_and_replays)
                  0, "%s%s", out, err);
 }
 
+/* A field log imported against a scene whose behaviour lives in a
+ * plug-in: import needs the scene's sensors only, so it works without the
+ * plug-in; the replay then runs the behaviour with --load and judges the
+ * expectation. */
+Test(cli_plugins, import_needs_no_plugin)
+{
+    char out[8192], err[2048];
+    scene("s.yaml", "");
+    sh("cp '%s' libgood.so%s", PLUG_GOOD, "");
+    write_file("log.csv", "time,tick\n0,0\n2.5,1\n4,0\n");
+    cr_assert_eq(purr("import log.csv -o field.db --scene s.yaml", out,
+                      sizeof out, err, sizeof err),
+                 0, "%s%s", out, err);
+    /* Without its code the behaviour cannot run: one line, exit 2. */
+    cr_assert_eq(purr("replay field.db", out, sizeof out, err, sizeof err), 2,
+                 "%s%s", out, err);
+    cr_assert(strstr(err, "plug-good"), "%s", err);
+    cr_assert_eq(purr("replay field.db --load ./libgood.so", out, sizeof out,
+                      err, sizeof err),
+                 0, "%s%s", out, err);
+    cr_assert(strstr(out, "PASS  eventually: plugged == 7"), "%s", out);
+}
+
 Test(cli_plugins, changed_or_missing_plugin_is_said)
 {
     char out[8192], err[2048];
