@@ -228,9 +228,8 @@ purr__panel_unit(const purr_view_panel *p, const char *name)
     return NULL;
 }
 
-/* name's place in the highlight list, or -1. */
-static int
-highlight_rank(const purr_view_panel *p, const char *name)
+int
+purr__panel_highlight_rank(const purr_view_panel *p, const char *name)
 {
     for (size_t i = 0; i < p->highlight_count; i++)
         if (strcmp(p->highlight[i], name) == 0)
@@ -241,13 +240,13 @@ highlight_rank(const purr_view_panel *p, const char *name)
 purr__vm_row *
 purr__panel_place_row(purr__view_model *vm, size_t i)
 {
-    int rank = highlight_rank(&vm->panel, vm->rows[i].name);
+    int rank = purr__panel_highlight_rank(&vm->panel, vm->rows[i].name);
     if (rank < 0)
         return &vm->rows[i];
     /* After the highlighted rows that come before it in the list. */
     size_t j = 0;
     while (j < i) {
-        int r = highlight_rank(&vm->panel, vm->rows[j].name);
+        int r = purr__panel_highlight_rank(&vm->panel, vm->rows[j].name);
         if (r < 0 || r > rank)
             break;
         j++;

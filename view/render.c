@@ -376,9 +376,14 @@ rows(SDL_Renderer *r, const purr__fonts *f, const purr__view_model *vm,
         const purr__vm_row *row = &vm->rows[i];
         uint32_t bg = i == ui->selected ? C_ROW_SEL : i % 2 ? C_ROW_B : C_ROW_A;
         fill(r, bg, lay->rows.x, y, lay->rows.w, rh);
+        /* A row the scene highlights (view: highlight) has its marker
+         * and its left edge in the highlight colour. */
+        bool hl = purr__panel_highlight_rank(&vm->panel, row->name) >= 0;
+        if (hl)
+            fill(r, PURR__COLOR_HIGHLIGHT, lay->rows.x, y, 3, rh);
         int mh = lay->marker_w < rh - 4 ? lay->marker_w : rh - 4;
-        fill(r, PURR__COLOR_MARKER, lay->marker_x, y + (rh - mh) / 2,
-             lay->marker_w, mh);
+        fill(r, hl ? PURR__COLOR_HIGHLIGHT : PURR__COLOR_MARKER, lay->marker_x,
+             y + (rh - mh) / 2, lay->marker_w, mh);
         int ty = y + (rh - TTF_FontHeight(f->ui)) / 2;
         int nx = lay->marker_x + lay->marker_w + 8;
         text(r, f->ui, row->name, nx, ty, role_color(row->role), LEFT,

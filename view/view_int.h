@@ -229,6 +229,8 @@ typedef struct purr__view_ui {
 /* Fixed colours the tests check (0xRRGGBB). */
 #define PURR__COLOR_BG 0x1e2127u     /* the window's background */
 #define PURR__COLOR_MARKER 0x56b6c2u /* each value row's marker square */
+#define PURR__COLOR_HIGHLIGHT 0xe5c07bu /* a highlighted row's marker and
+                                           edge (the scene's view:) */
 #define PURR__COLOR_TRACK 0x181a1fu  /* a timeline's empty background */
 #define PURR__COLOR_INPUT 0x61afefu  /* inputs: names, lines and bands */
 #define PURR__COLOR_OUTPUT 0xe5c07bu /* outputs */
@@ -297,6 +299,9 @@ purr__vm_row *purr__panel_touch_row(purr__view_model *vm);
 
 /* The unit of the value named name, or NULL. */
 const char *purr__panel_unit(const purr_view_panel *p, const char *name);
+
+/* name's place in p's highlight list, or -1 when it is not highlighted. */
+int purr__panel_highlight_rank(const purr_view_panel *p, const char *name);
 
 /* Moves the row just added at vm->rows[i] among the highlighted rows,
  * which come first in the panel's highlight order; others keep creation

@@ -144,6 +144,26 @@ Test(panel, highlighted_rows_come_first)
     cr_assert_str_eq(vm.rows[0].name, "motor");
     cr_assert_str_eq(vm.rows[1].name, "bumper");
     cr_assert_str_eq(vm.rows[2].name, "light");
+    /* Drawn: the highlighted rows' markers in the highlight colour, the
+     * other row's in the ordinary one. */
+    offscreen o;
+    offscreen_open(&o, 1200, 760);
+    purr__view_ui ui = {0};
+    ui.title = "test";
+    ui.to_ns = 60 * PURR_S;
+    ui.selected = -1;
+    purr__render_frame(o.ren, &o.fonts, &vm, &ui, o.w, o.h);
+    offscreen_read(&o);
+    purr__layout lay;
+    purr__layout_compute(&lay, o.w, o.h, vm.row_count, false);
+    for (int i = 0; i < 3; i++) {
+        int y = lay.rows.y + i * lay.row_h + lay.row_h / 2;
+        uint32_t want = i < 2 ? PURR__COLOR_HIGHLIGHT : PURR__COLOR_MARKER;
+        cr_assert_eq(offscreen_at(&o, lay.marker_x + lay.marker_w / 2, y), want,
+                     "row %d: marker %06x", i,
+                     offscreen_at(&o, lay.marker_x + lay.marker_w / 2, y));
+    }
+    offscreen_close(&o);
     purr__vm_close(&vm);
 }
 
