@@ -762,6 +762,9 @@ purr_recording_value_find(const purr_recording *rec, const char *name)
 static const purr_recorded_value *
 value_by_id(const purr_recording *rec, uint64_t id)
 {
+    /* Ids are usually 1, 2, 3...: then the value is at id - 1. */
+    if (id - 1 < rec->nvalues && rec->values[id - 1].id == id)
+        return &rec->values[id - 1];
     size_t lo = 0, hi = rec->nvalues;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -806,6 +809,14 @@ purr_recording_iter_open(purr_recording_iter *it, purr_recording *rec)
         return PURR_EIO;
     it->stmt_ = st;
     return 0;
+}
+
+int
+purr_recording_iter_open_raw(purr_recording_iter *it, purr_recording *rec)
+{
+    int rc = purr_recording_iter_open(it, rec);
+    it->raw_ = true;
+    return rc;
 }
 
 /* Reads the n-byte little-endian integer at *p (checked against end) and
@@ -1010,6 +1021,8 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
                       it->seq, it->value->name, it->time_ns, rec->end_ns);
         return PURR_EFORMAT;
     }
+    if (it->raw_)
+        return 0;
     if (purr_datum_decode(it->payload, it->payload_len, &it->datum) < 0) {
         purr_diag_set(diag, rec->path, (long)it->seq, 0,
                       "transition %" PRIu64 " (value %s): corrupt payload "

@@ -24,8 +24,17 @@ typedef struct purr__exp_row {
     purr_time time_ns;       /* recorded time */
     uint32_t vidx;           /* index of its value in the recording */
     uint32_t len;            /* payload length */
-    size_t off;              /* payload offset in the arena */
+    const uint8_t *payload;  /* payload bytes (borrowed: the reader's for
+                                the next one, a ring slot's for a matched
+                                one) */
 } purr__exp_row;
+
+/* A matched expected transition kept for the report's "before" rows. */
+typedef struct purr__exp_kept {
+    purr__exp_row row;       /* row.payload points into buf */
+    uint8_t *buf;
+    size_t cap;
+} purr__exp_kept;
 
 /* An input transition to feed (or, in shadow mode, to substitute). */
 typedef struct purr__in_row {
@@ -68,19 +77,31 @@ typedef struct purr__replay_cfg {
 } purr__replay_cfg;
 
 /* One replay in progress. Invariant: pos expected transitions have
- * matched, in order, and nothing has differed while stopped is false. In
- * shadow mode also: the replay's transitions so far are the recording's
- * first pos + ipos, in seq order, so the next one must be the earlier of
- * exp[pos] and in[ipos]. */
+ * matched, in order, and nothing has differed while stopped is false; exp
+ * is the next expected one (pos + 1st) when exp_valid. In shadow mode
+ * also: the replay's transitions so far are the recording's first pos +
+ * ipos, in seq order, so the next one must be the earlier of exp and
+ * in[ipos].
+ *
+ * The inputs are loaded whole (the feeder checks them all before it sets
+ * any, and shadow mode looks ahead among them); the expected transitions
+ * are read from the recording as the replay matches them, by a second
+ * iterator, so that a replay's memory does not grow with the recording's
+ * length (loading them into arrays was most of a replay's time: fresh
+ * memory is slow to touch). The load reads every transition once first, so
+ * a corrupt one is still found before anything runs. */
 typedef struct purr__replay {
     purr_recording *rec;     /* the recording (borrowed) */
     purr__replay_cfg cfg;
     purr_replay_report *rep; /* filled as the replay goes */
 
-    purr__exp_row *exp;      /* expected transitions, seq order */
-    size_t nexp, exp_cap;
-    uint8_t *arena;          /* their payloads */
-    size_t arena_len, arena_cap;
+    size_t nexp;             /* expected transitions in the recording */
+    purr_recording_iter eit; /* reads them, at exp (when eit_open) */
+    bool eit_open;
+    purr__exp_row exp;       /* the next expected transition */
+    bool exp_valid;          /* false: none left (or the read failed) */
+    purr__exp_kept kept[PURR_REPLAY_CONTEXT]; /* matched number k (from 0)
+                                in kept[k % PURR_REPLAY_CONTEXT] */
     purr__in_row *in;        /* inputs, seq order */
     size_t nin, in_cap;
 

@@ -1,9 +1,11 @@
 /* session.c - what every replay shares: load, feed, compare, report.
  *
- * The recording's transitions are loaded once into two flat arrays: the
- * inputs (decoded, to be set by the feeder task at their times) and the
- * expected non-input transitions (their payload bytes in one arena, to be
- * compared with memcmp). An observer on the replay loop maps each actual
+ * The recording's transitions are read once at load, which checks them
+ * all and keeps the inputs in a flat array (decoded, to be set by the
+ * feeder task at their times); the expected non-input transitions are
+ * read again, one after the other, as the replay matches them (their
+ * payload bytes compared with memcmp), so that only the inputs take
+ * memory. An observer on the replay loop maps each actual
  * value to the recorded value of the same name when it is created, and
  * compares each non-input transition with the next expected one: same
  * value, same time, same encoding. The first difference is kept in the
@@ -47,6 +49,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void *
 xrealloc(void *p, size_t size)
@@ -59,9 +62,91 @@ xrealloc(void *p, size_t size)
     return q;
 }
 
+/* Grows the block p, whose first used bytes are kept, to size bytes. A
+ * large block (the loaded arrays run to tens of MB) is aligned to 2 MiB
+ * and asked for transparent huge pages: writing it then takes one page
+ * fault per 2 MiB instead of one per 4 KiB, which is most of the cost of
+ * loading a recording on machines whose page faults are slow (virtual
+ * machines). */
+static void *
+grow(void *p, size_t used, size_t size)
+{
+    const size_t huge = (size_t)2 << 20;
+#ifdef MADV_HUGEPAGE
+    if (size >= 2 * huge) {
+        void *q;
+        size = (size + huge - 1) / huge * huge;
+        if (posix_memalign(&q, huge, size) != 0) {
+            fprintf(stderr, "purr: out of memory allocating %zu bytes\n",
+                    size);
+            abort();
+        }
+        (void)madvise(q, size, MADV_HUGEPAGE); /* a hint: may be refused */
+        if (used)
+            memcpy(q, p, used);
+        free(p);
+        return q;
+    }
+#else
+    (void)used;
+#endif
+    return xrealloc(p, size);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Loading the recording                                                   */
 /* ---------------------------------------------------------------------- */
+
+/* Reads the next expected transition into r->exp (r->exp_valid false when
+ * there is none). The load read them all once already, so a failure here
+ * means the file changed under the replay: bad input, reported like the
+ * feeder's failures. */
+static void
+exp_next(purr__replay *r)
+{
+    purr_recording_iter *it = &r->eit;
+    purr_diag diag;
+    int rc;
+    r->exp_valid = false;
+    if (!r->eit_open)
+        return;
+    const purr_recorded_value *v0 = purr_recording_value_at(r->rec, 0);
+    while ((rc = purr_recording_iter_next(it, &diag)) == 0) {
+        if (it->value->role == PURR_ROLE_INPUT)
+            continue;
+        r->exp = (purr__exp_row){it->seq, it->time_ns,
+                                 (uint32_t)(it->value - v0),
+                                 (uint32_t)it->payload_len, it->payload};
+        r->exp_valid = true;
+        return;
+    }
+    purr_recording_iter_close(it);
+    r->eit_open = false;
+    if (rc != PURR_ECLOSED && !r->feed_err) {
+        r->rep->diag = diag;
+        r->feed_err = rc;
+        if (r->cfg.stop)
+            r->cfg.stop(r->cfg.stop_ctx);
+    }
+}
+
+/* r->exp matched: keeps it for the report's "before" rows, counts it and
+ * reads the next. */
+static void
+exp_advance(purr__replay *r)
+{
+    purr__exp_kept *k = &r->kept[r->pos % PURR_REPLAY_CONTEXT];
+    if (k->cap < r->exp.len) {
+        k->cap = r->exp.len + 32;
+        k->buf = xrealloc(k->buf, k->cap);
+    }
+    k->row = r->exp;
+    if (r->exp.len)
+        memcpy(k->buf, r->exp.payload, r->exp.len);
+    k->row.payload = k->buf;
+    r->pos++;
+    exp_next(r);
+}
 
 int
 purr__replay_load(purr__replay *r, purr_recording *rec,
@@ -96,7 +181,8 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
         if (it.value->role == PURR_ROLE_INPUT) {
             if (r->nin == r->in_cap) {
                 r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
-                r->in = xrealloc(r->in, r->in_cap * sizeof *r->in);
+                r->in = grow(r->in, r->nin * sizeof *r->in,
+                             r->in_cap * sizeof *r->in);
             }
             /* Move the decoded datum out of the iterator. */
             r->in[r->nin++] = (purr__in_row){it.seq, it.time_ns, vidx,
@@ -105,22 +191,7 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
             it.datum = purr_datum_nil();
             continue;
         }
-        if (r->nexp == r->exp_cap) {
-            r->exp_cap = r->exp_cap ? r->exp_cap * 2 : 1024;
-            r->exp = xrealloc(r->exp, r->exp_cap * sizeof *r->exp);
-        }
-        if (r->arena_len + it.payload_len > r->arena_cap) {
-            size_t cap = r->arena_cap ? r->arena_cap * 2 : 65536;
-            while (cap < r->arena_len + it.payload_len)
-                cap *= 2;
-            r->arena = xrealloc(r->arena, cap);
-            r->arena_cap = cap;
-        }
-        memcpy(r->arena + r->arena_len, it.payload, it.payload_len);
-        r->exp[r->nexp++] = (purr__exp_row){it.seq, it.time_ns, vidx,
-                                            (uint32_t)it.payload_len,
-                                            r->arena_len};
-        r->arena_len += it.payload_len;
+        r->nexp++; /* read again as the replay goes (exp_next) */
     }
     purr_recording_iter_close(&it);
     if (rc != PURR_ECLOSED) {
@@ -131,6 +202,15 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
     rep->interrupted = !purr_recording_is_complete(rec);
     if (!rep->interrupted)
         rep->kept = rep->cut_ns = 0;
+    if (r->nexp) {
+        if ((rc = purr_recording_iter_open_raw(&r->eit, rec)) < 0) {
+            purr_diag_set(&rep->diag, rep->file, 0, 0,
+                          "cannot read the transitions");
+            return rc;
+        }
+        r->eit_open = true;
+        exp_next(r);
+    }
     return 0;
 }
 
@@ -140,8 +220,10 @@ purr__replay_free(purr__replay *r)
     for (size_t i = 0; i < r->nin; i++)
         purr_datum_free(&r->in[i].d);
     free(r->in);
-    free(r->exp);
-    free(r->arena);
+    if (r->eit_open)
+        purr_recording_iter_close(&r->eit);
+    for (size_t i = 0; i < PURR_REPLAY_CONTEXT; i++)
+        free(r->kept[i].buf);
     free(r->by_vidx);
     free(r->vidx_by_id);
     free(r->scratch);
@@ -158,7 +240,7 @@ expected_row(purr__replay *r, purr_replay_row *row, const purr__exp_row *e)
 {
     purr_datum d;
     const purr_recorded_value *v = purr_recording_value_at(r->rec, e->vidx);
-    if (purr_datum_decode(r->arena + e->off, e->len, &d) < 0)
+    if (purr_datum_decode(e->payload, e->len, &d) < 0)
         d = purr_datum_nil(); /* decoded once already by the reader */
     purr__replay_row_set(row, e->seq, e->time_ns, v->name, &d);
     purr_datum_free(&d);
@@ -182,7 +264,7 @@ next_row(const purr__replay *r, const purr__in_row **in /* out */,
          const purr__exp_row **e /* out */)
 {
     *in = r->ipos < r->nin ? &r->in[r->ipos] : NULL;
-    *e = r->pos < r->nexp ? &r->exp[r->pos] : NULL;
+    *e = r->exp_valid ? &r->exp : NULL;
     if (*in && *e) {
         if ((*in)->seq < (*e)->seq)
             *e = NULL;
@@ -248,7 +330,7 @@ exp_matches(purr__replay *r, const purr__exp_row *e, int32_t vidx,
     }
     return (int64_t)e->vidx == vidx &&
            time_matches(r, e->time_ns, ev->time_ns) && e->len == n &&
-           memcmp(r->arena + e->off, r->scratch, n) == 0;
+           memcmp(e->payload, r->scratch, n) == 0;
 }
 
 /* True when actual transition ev, made after every transition the
@@ -313,7 +395,7 @@ observe_shadow(purr__replay *r, const purr_trace *ev)
         return;
     }
     if (e && exp_matches(r, e, vidx, ev)) {
-        r->pos++;
+        exp_advance(r);
         return;
     }
     if (!in && !e && past_cut(r, ev))
@@ -378,14 +460,13 @@ observe(const purr_trace *ev, void *ctx)
             r->rep->extra++;
         return;
     }
-    if (r->pos < r->nexp && exp_matches(r, &r->exp[r->pos], vidx_of(r, v),
-                                        ev)) {
-        r->pos++;
+    if (r->exp_valid && exp_matches(r, &r->exp, vidx_of(r, v), ev)) {
+        exp_advance(r);
         return;
     }
-    if (r->pos == r->nexp && past_cut(r, ev))
+    if (!r->exp_valid && past_cut(r, ev))
         return;
-    differ(r, ev, NULL, r->pos < r->nexp ? &r->exp[r->pos] : NULL);
+    differ(r, ev, NULL, r->exp_valid ? &r->exp : NULL);
 }
 
 void
@@ -603,7 +684,10 @@ fill_before(purr__replay *r)
     size_t idx[PURR_REPLAY_CONTEXT], n = 0;
     while (n < PURR_REPLAY_CONTEXT && (e > 0 || i > 0)) {
         bool take_in =
-            i > 0 && (e == 0 || r->in[i - 1].seq > r->exp[e - 1].seq);
+            i > 0 &&
+            (e == 0 ||
+             r->in[i - 1].seq >
+                 r->kept[(e - 1) % PURR_REPLAY_CONTEXT].row.seq);
         is_in[n] = take_in;
         idx[n++] = take_in ? --i : --e;
     }
@@ -613,7 +697,8 @@ fill_before(purr__replay *r)
         if (is_in[n])
             input_row(r, row, &r->in[idx[n]]);
         else
-            expected_row(r, row, &r->exp[idx[n]]);
+            expected_row(r, row,
+                         &r->kept[idx[n] % PURR_REPLAY_CONTEXT].row);
     }
 }
 
@@ -636,7 +721,7 @@ purr__replay_finish(purr__replay *r, int run_rc)
     }
     if (r->cfg.compare && !r->stopped) {
         const purr__in_row *in = NULL;
-        const purr__exp_row *e = r->pos < r->nexp ? &r->exp[r->pos] : NULL;
+        const purr__exp_row *e = r->exp_valid ? &r->exp : NULL;
         if (r->cfg.shadow)
             next_row(r, &in, &e);
         if (in || e) {

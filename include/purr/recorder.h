@@ -392,6 +392,7 @@ typedef struct purr_recording_iter {
     uint32_t left_;                     /* records left in it */
     uint64_t first_;                    /* its first_seq, for messages */
     bool started_;                      /* a chunk was read */
+    bool raw_;                          /* payloads not decoded */
     purr_time ns_;                      /* time of the last record */
 } purr_recording_iter;
 
@@ -399,6 +400,14 @@ typedef struct purr_recording_iter {
  * prepare the query (diag of the recording is then kept for next). */
 PURR_API int purr_recording_iter_open(purr_recording_iter *it,
                                       purr_recording *rec);
+/* As purr_recording_iter_open, for a pass that needs only the raw
+ * payloads: next leaves datum nil and neither decodes a payload nor checks
+ * its type (the rest is checked as by purr_recording_iter_open), which
+ * makes a transition about twice as fast to read. For a second pass over
+ * a recording whose first pass checked everything (the replay reads the
+ * expected transitions this way as it compares them). */
+PURR_API int purr_recording_iter_open_raw(purr_recording_iter *it,
+                                          purr_recording *rec);
 /* Steps to the next transition. Returns 0 with a row; PURR_ECLOSED after
  * the last row; PURR_EFORMAT when a transition_chunk row is bad (the first
  * does not start at seq 1: "transitions missing"; one does not follow the

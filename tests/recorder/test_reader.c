@@ -322,3 +322,38 @@ Test(reader, chunk_count_beyond_its_records_is_refused)
     purr_assert_err(read_all(path, &rows, &diag), PURR_EFORMAT);
     cr_assert(strstr(diag.message, "left over"), "%s", diag.message);
 }
+
+/* The raw iterator reads the same transitions as the decoding one, with
+ * the same payload bytes, and leaves every datum nil. */
+Test(reader, raw_iterator_reads_the_same_transitions)
+{
+    char path[256];
+    tmp_path(path, sizeof path, "raw.db");
+    thermo_record(path, 20.0);
+    purr_recording *rec;
+    purr_diag diag;
+    purr_assert_ok(purr_recording_open(path, &rec, &diag));
+    purr_recording_iter it, raw;
+    purr_assert_ok(purr_recording_iter_open(&it, rec));
+    purr_assert_ok(purr_recording_iter_open_raw(&raw, rec));
+    int rc, n = 0;
+    while ((rc = purr_recording_iter_next(&it, &diag)) == 0) {
+        purr_assert_ok(purr_recording_iter_next(&raw, &diag));
+        cr_assert_eq(raw.seq, it.seq);
+        cr_assert_eq(raw.time_ns, it.time_ns);
+        cr_assert_eq(raw.task_id, it.task_id);
+        cr_assert_eq(raw.value, it.value);
+        cr_assert_eq(raw.payload_len, it.payload_len);
+        cr_assert(memcmp(raw.payload, it.payload, it.payload_len) == 0);
+        cr_assert_eq(raw.datum.type, PURR_T_NIL);
+        cr_assert_neq(it.datum.type, PURR_T_NIL);
+        n++;
+    }
+    purr_assert_err(rc, PURR_ECLOSED);
+    purr_assert_err(purr_recording_iter_next(&raw, &diag), PURR_ECLOSED);
+    /* 50 readings, 50 counts and the heater's 36 changes. */
+    cr_assert_eq(n, 50 + 50 + 36);
+    purr_recording_iter_close(&it);
+    purr_recording_iter_close(&raw);
+    purr_recording_close(rec);
+}

@@ -146,3 +146,43 @@ Test(replay, unknown_input_value_is_an_error)
                                        "setup");
     purr_recording_close(rec);
 }
+
+/* A run that ends early leaves the rest of the recording missing: the
+ * report names the first transition not made (read from the recording as
+ * the replay goes) and the ten matched before it, in order. */
+Test(replay, early_end_names_the_first_missing_transition)
+{
+    char path[256];
+    purr_replay_report rep;
+    tmp_path(path, sizeof path, "early.db");
+    thermo_record(path, 20.0);
+    purr_recording *rec;
+    purr_diag diag;
+    purr_assert_ok(purr_recording_open(path, &rec, &diag));
+    struct thermo t = {.threshold = 20.0};
+    /* Readings 1-30 (0.1 s to 3.0 s) are fed, 31 (3.1 s) is not. */
+    purr_replay_target target = {.setup = thermo_setup,
+                                 .behaviour = thermo_behaviour,
+                                 .teardown = thermo_teardown,
+                                 .arg = &t,
+                                 .deadline_ns = 3050 * PURR_MS};
+    purr_assert_err(purr_replay_check(rec, &target, &rep), PURR_EDIVERGED);
+    purr_recording_close(rec);
+    cr_assert_eq(rep.outcome, PURR_REPLAY_MISSING);
+    /* Reading 30 was 16 (heater on, then count = 30 at 3.0 s); reading 31
+     * is 23, so the first missing transition is the heater going off,
+     * before count = 31. */
+    cr_assert(rep.has_expected && !rep.has_actual);
+    cr_assert_eq(rep.expected_row.time_ns, 3100 * PURR_MS);
+    cr_assert_str_eq(rep.expected_row.value, "heater");
+    cr_assert_str_eq(rep.expected_row.text, "false");
+    cr_assert_eq(rep.matching + rep.missing, rep.expected);
+    cr_assert_eq(rep.expected, 50 + 36);
+    cr_assert_eq(rep.inputs, 30);
+    cr_assert_eq(rep.nbefore, PURR_REPLAY_CONTEXT);
+    cr_assert_str_eq(rep.before[PURR_REPLAY_CONTEXT - 1].value, "count");
+    cr_assert_str_eq(rep.before[PURR_REPLAY_CONTEXT - 1].text, "30");
+    cr_assert_eq(rep.before[PURR_REPLAY_CONTEXT - 1].time_ns, 3000 * PURR_MS);
+    for (int i = 1; i < PURR_REPLAY_CONTEXT; i++)
+        cr_assert_lt(rep.before[i - 1].seq, rep.before[i].seq);
+}
