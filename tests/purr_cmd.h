@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -65,6 +66,23 @@ purr_cmd_dir_remove(const char *dir)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
+
+/* Defines `static int purr(const char *fmt, ...)`: runs `purr ARGS`
+ * (printf-style) in DIR with purr_cmd_in, stdout into OUT and stderr into
+ * ERR (arrays), and returns the exit status. For tests that build their
+ * arguments. */
+#define PURR_CMD_PRINTF_RUNNER(DIR, OUT, ERR)                                 \
+    static int purr(const char *fmt, ...)                                     \
+        __attribute__((format(printf, 1, 2)));                                \
+    static int purr(const char *fmt, ...)                                     \
+    {                                                                         \
+        char args_[2048];                                                     \
+        va_list ap_;                                                          \
+        va_start(ap_, fmt);                                                   \
+        vsnprintf(args_, sizeof args_, fmt, ap_);                             \
+        va_end(ap_);                                                          \
+        return purr_cmd_in(DIR, args_, OUT, sizeof OUT, ERR, sizeof ERR);     \
+    }
 
 /* The number of lines (newlines) in s. */
 static inline size_t

@@ -48,20 +48,8 @@ teardown(void)
 
 TestSuite(export, .init = setup, .fini = teardown, .timeout = 120);
 
-static int
-purr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Runs `purr ARGS` (printf-style) in dir; returns the exit status. */
-static int
-purr(const char *fmt, ...)
-{
-    char args[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return purr_cmd_in(dir, args, out, sizeof out, err, sizeof err);
-}
+/* purr(fmt, ...): `purr ARGS` in dir (purr_cmd.h). */
+PURR_CMD_PRINTF_RUNNER(dir, out, err)
 
 static void
 path_in(char *buf, size_t cap, const char *name)

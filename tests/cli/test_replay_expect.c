@@ -31,23 +31,8 @@ TestSuite(replay_expect, .init = make_dir, .fini = remove_dir);
 
 static char out[65536], err[8192];
 
-static int
-purr(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static int
-purr(const char *fmt, ...)
-{
-    char args[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return purr_cmd_in(dir, args, out, sizeof out, err, sizeof err);
-}
+/* purr(fmt, ...): `purr ARGS` in dir (purr_cmd.h). */
+PURR_CMD_PRINTF_RUNNER(dir, out, err)
 
 /* The FAIL line of fails.yaml's second expectation, as `purr run` prints
  * it for the recorded run (the reference the replays are held to). */

@@ -37,25 +37,8 @@ TestSuite(shrink, .init = make_dir, .fini = remove_dir);
 
 static char out[65536], err[8192];
 
-/* Runs `cd DIR && purr ARGS` (printf-style); returns the exit status,
- * with stdout in out and stderr in err. */
-static int
-purr(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static int
-purr(const char *fmt, ...)
-{
-    char args[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return purr_cmd_in(dir, args, out, sizeof out, err, sizeof err);
-}
+/* purr(fmt, ...): `purr ARGS` in dir (purr_cmd.h). */
+PURR_CMD_PRINTF_RUNNER(dir, out, err)
 
 /* Records `purr run -q SCENE --record NAME`, whose expectation fails. */
 static void
