@@ -492,16 +492,39 @@ purr__rec_create_views(purr_recorder *r)
     return rc == SQLITE_OK ? 0 : purr__rec_fail_sqlite(r, rc, "creating views");
 }
 
+/* Ends the open transaction after a failure (the sticky error is set). */
+static void
+txn_abort(purr_recorder *r)
+{
+    if (r->txn_open) {
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+        r->txn_open = false;
+    }
+    r->txn_events = 0;
+}
+
 int
-purr__rec_write_batch(purr_recorder *r, rec_batch *b)
+purr__rec_txn_add(purr_recorder *r, rec_batch *b)
 {
     int rc;
     if (r->err || !purr__rec_batch_busy(b) ||
-        atomic_load_explicit(&r->discarding, memory_order_relaxed))
+        atomic_load_explicit(&r->discarding, memory_order_relaxed)) {
+        if (r->err || atomic_load_explicit(&r->discarding,
+                                           memory_order_relaxed))
+            txn_abort(r);
         return r->err;
-    if ((rc = run_stmt(r, r->st_begin, "BEGIN")))
-        return rc;
-    rc = purr__rec_create_views(r);
+    }
+    if (!r->txn_open) {
+        if ((rc = run_stmt(r, r->st_begin, "BEGIN")))
+            return rc;
+        r->txn_open = true;
+        r->txn_events = 0;
+        if ((rc = purr__rec_create_views(r))) {
+            txn_abort(r);
+            return rc;
+        }
+    }
+    rc = 0;
     for (size_t i = 0; i < b->nrows && !rc; i++)
         rc = write_row(r, b, &b->rows[i]);
     pack_batch(r, b);
@@ -509,6 +532,21 @@ purr__rec_write_batch(purr_recorder *r, rec_batch *b)
         rc = write_detail(r, r->ndetails_written);
     for (size_t i = 0; i < r->nwchunks && !rc; i++)
         rc = write_chunk(r, &r->wchunks[i]);
+    r->txn_events += b->nevs;
+    if (rc)
+        txn_abort(r);
+    return rc;
+}
+
+int
+purr__rec_txn_commit(purr_recorder *r)
+{
+    int rc = r->err;
+    if (!r->txn_open || rc ||
+        atomic_load_explicit(&r->discarding, memory_order_relaxed)) {
+        txn_abort(r);
+        return rc;
+    }
     for (size_t i = 0; i < r->nvdirty; i++) {
         uint32_t id = r->vdirty[i];
         r->vstats[id].dirty = false;
@@ -518,8 +556,21 @@ purr__rec_write_batch(purr_recorder *r, rec_batch *b)
     r->nvdirty = 0;
     if (!rc)
         rc = run_stmt(r, r->st_commit, "COMMIT");
-    if (rc)
-        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc) {
+        txn_abort(r);
+        return rc;
+    }
+    r->txn_open = false;
+    r->txn_events = 0;
+    return 0;
+}
+
+int
+purr__rec_write_batch(purr_recorder *r, rec_batch *b)
+{
+    int rc = purr__rec_txn_add(r, b);
+    if (!rc)
+        rc = purr__rec_txn_commit(r);
     return rc;
 }
 
