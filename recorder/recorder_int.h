@@ -96,15 +96,6 @@ typedef struct rec_chunk {
     size_t off, len;
 } rec_chunk;
 
-/* The open chunk of one stream while the writer packs a batch. */
-typedef struct rec_stream {
-    bool open;
-    uint32_t count;
-    uint64_t first_seq, last_seq;
-    int64_t first_ns, last_ns;
-    size_t off;                 /* start of its records in wbuf */
-} rec_stream;
-
 /* A batch: rows of the small tables and the events, in the order they
  * happened, plus the arena holding their bytes. The loop thread fills one
  * (r->cur); full batches go to the writer thread, which packs the events
@@ -168,7 +159,6 @@ struct purr_recorder {
     bool thread_started;
     /* Packing (writer thread): the chunks of the batch being written. */
     rec_bytes wbuf[2];          /* packed records, by stream */
-    rec_stream wst[2];          /* the open chunk of each stream */
     rec_chunk *wchunks;         /* closed chunks */
     size_t nwchunks, wchunks_cap;
     const char **detail_ptrs;   /* details seen: the pointers events

@@ -21,7 +21,7 @@
  *
  * Ownership: from purr__rec_thread_start to purr__rec_thread_stop the
  * thread alone touches the SQLite connection and the packing state (wbuf,
- * wst, wchunks, the detail table: recorder.c). mu
+ * wchunks, the detail table: recorder.c). mu
  * guards the queue, the free list, the counters, stop and r->err (which the
  * thread writes under mu only via its return path below).
  */
