@@ -269,9 +269,14 @@ typedef struct purr__heap_entry {
     size_t slot;                 /* = timer->slot */
 } purr__heap_entry;
 
+/* How many of the earliest timers the loop keeps sorted apart from the
+ * heap (timer.c): a power of two. */
+#define PURR__TFRONT 16
+
 typedef struct purr__timer_slot {
-    size_t pos;                  /* heap index of the entry; for a free slot,
-                                    the next free slot (or SIZE_MAX) */
+    size_t pos;                  /* heap index of the entry, or
+                                    PURR__TSLOT_FRONT; for a free slot, the
+                                    next free slot (or SIZE_MAX) */
     uint64_t seq;                /* = timer->seq */
 } purr__timer_slot;
 
@@ -323,7 +328,11 @@ struct purr_loop {
     uint64_t rng[2];             /* shuffle PRNG state (xorshift128+) */
     bool shuffle;                /* options.shuffle */
     purr_time now_ns;            /* virtual time */
-    purr__heap_entry *heap;      /* timer min-heap by (deadline, seq) */
+    purr__heap_entry tfront[PURR__TFRONT]; /* the earliest armed timers,
+                                    a sorted ring (timer.c) */
+    unsigned tfront_head, tfront_len;
+    purr__heap_entry *heap;      /* the other timers: a min-heap by
+                                    (deadline, seq) */
     void *heap_mem;              /* allocation heap points into (aligned) */
     size_t heap_len, heap_cap;
     purr__timer **tslot_timer;   /* per slot: its armed timer, or NULL */
@@ -515,6 +524,12 @@ static inline bool purr__timer_armed(const purr__timer *t)
 /* A hint from the timer heap that t fires soon (task.c): prefetches what
  * firing t and resuming its task will touch. No visible effect. */
 void purr__timer_prefetch_owner(purr__timer *t);
+/* Whether any timer is armed. */
+static inline bool
+purr__timers_any(const purr_loop *loop)
+{
+    return loop->tfront_len || loop->heap_len;
+}
 /* Earliest deadline, or PURR_TIME_NEVER. */
 purr_time purr__timers_next(const purr_loop *loop);
 /* Fires every timer with deadline <= now, in (deadline, seq) order.
