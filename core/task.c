@@ -137,8 +137,10 @@ reap_zombie(purr_loop *loop)
         return;
     loop->zombie = NULL;
 #ifdef PURR_VALGRIND
-    if (z->valgrind_id) /* id + 1; 0 when not running under valgrind */
+    if (z->valgrind_id) { /* id + 1; 0 when not running under valgrind */
         VALGRIND_STACK_DEREGISTER(z->valgrind_id - 1);
+        z->valgrind_id = 0;
+    }
 #endif
     purr__stack_put(z->pool, z->stack_lo, z->colour);
 }
@@ -471,6 +473,15 @@ purr__task_new(purr_loop *loop, const char *name, bool name_is_literal,
         t->stack_lo = lo;
         t->stack_size = (size_t)((char *)t - (char *)lo);
         t->colour = colour;
+        /* And what every task leaves as it found it: a task ends with its
+         * sleep timer idle, not parked (task_entry asserts it), and with
+         * no valgrind registration once reaped. */
+        purr__timer_init(&t->sleep_timer, sleep_fire);
+        t->waiter = NULL;
+        t->blocked_on = NULL;
+        t->blocked_obj = NULL;
+        t->cancellable = false;
+        t->valgrind_id = 0;
     }
     /* Every other field set one by one: clearing the ~300-byte struct with
      * memset (rep stos on lines that are usually cold) was the largest
@@ -479,9 +490,7 @@ purr__task_new(purr_loop *loop, const char *name, bool name_is_literal,
     t->run_next = NULL;
     t->state = PURR__RUNNABLE;
     t->wake_rc = 0;
-    t->cancellable = false;
     t->started = false;
-    t->waiter = NULL;
     t->scope = NULL;
     t->nursery = NULL;
     t->scope_prev = t->scope_next = NULL;
@@ -492,11 +501,7 @@ purr__task_new(purr_loop *loop, const char *name, bool name_is_literal,
     t->result = 0;
     t->line = line;
     t->id = ++loop->next_task_id;
-    t->blocked_on = NULL;
-    t->blocked_obj = NULL;
-    purr__timer_init(&t->sleep_timer, sleep_fire);
     t->file = file;
-    t->valgrind_id = 0;
     t->cancel_spins = 0;
     t->cancel_what = NULL;
     if (!name) {
@@ -580,6 +585,9 @@ task_entry(void *arg)
         loop->main_result = t->result;
         loop->main_done = true;
     }
+    /* What purr__task_new does not set again when it reuses this slot. */
+    PURR_ASSERT(!purr__timer_armed(&t->sleep_timer) && !t->waiter &&
+                !t->blocked_on && !t->blocked_obj);
     t->state = PURR__DONE;
     loop->zombie = t;
     switch_away(loop, t);
