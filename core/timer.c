@@ -239,9 +239,25 @@ static purr__heap_entry
 heap_take(purr_loop *loop)
 {
     purr__heap_entry top = loop->heap[0];
-    size_t last = --loop->heap_len;
-    if (last > 0)
-        heap_sift_down(loop, 0, loop->heap[last]);
+    size_t n = --loop->heap_len;
+    if (n == 0)
+        return top;
+    /* Bottom-up (Floyd): the hole left at the root goes down to a leaf
+     * along the earliest children, without comparing each level with the
+     * entry that fills it, then the heap's last entry goes into the hole
+     * and up. The last entry came from the bottom, so it seldom moves up
+     * more than a level: one comparison and one unpredictable branch per
+     * level fewer than sifting it down from the root. */
+    purr__heap_entry *heap = loop->heap;
+    const purr__timer_slot *tslot = loop->tslot;
+    purr__heap_entry e = heap[n];
+    size_t i = 0;
+    while (ARITY * i + 1 < n) {
+        size_t best = min_child(heap, tslot, n, i);
+        heap_set(loop, i, heap[best]);
+        i = best;
+    }
+    heap_sift_up(loop, i, e);
     return top;
 }
 
