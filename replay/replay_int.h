@@ -31,9 +31,12 @@ typedef struct purr__exp_row {
 
 /* A matched expected transition kept for the report's "before" rows. */
 typedef struct purr__exp_kept {
-    purr__exp_row row;       /* row.payload points into buf */
-    uint8_t *buf;
-    size_t cap;
+    purr__exp_row row;       /* row.payload points into small (a payload
+                                that fits) or buf */
+    uint8_t small[32];       /* a payload up to 32 bytes, copied without
+                                a capacity check */
+    uint8_t *buf;            /* a longer one (owned) */
+    size_t cap;              /* buf's size */
 } purr__exp_kept;
 
 /* An input transition to feed (or, in shadow mode, to substitute). */
@@ -92,6 +95,8 @@ typedef struct purr__replay_cfg {
  * a corrupt one is still found before anything runs. */
 typedef struct purr__replay {
     purr_recording *rec;     /* the recording (borrowed) */
+    const purr_recorded_value *v0; /* its first value: a value's index
+                                is its offset from v0 */
     purr__replay_cfg cfg;
     purr_replay_report *rep; /* filled as the replay goes */
 
@@ -102,6 +107,8 @@ typedef struct purr__replay {
     bool exp_valid;          /* false: none left (or the read failed) */
     purr__exp_kept kept[PURR_REPLAY_CONTEXT]; /* matched number k (from 0)
                                 in kept[k % PURR_REPLAY_CONTEXT] */
+    unsigned kept_at;        /* pos % PURR_REPLAY_CONTEXT: the next
+                                match's slot */
     purr__in_row *in;        /* inputs, seq order */
     size_t nin, in_cap;
 
@@ -116,8 +123,6 @@ typedef struct purr__replay {
     bool stopped;            /* a difference was found */
     uint64_t produced;       /* non-input transitions of the replay */
     int feed_err;            /* the feeder's failure, rep->diag set */
-    uint8_t *scratch;        /* encoding buffer */
-    size_t scratch_cap;
 } purr__replay;
 
 /* Zeroes r and the report, and loads rec's transitions. Returns 0, or

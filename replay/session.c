@@ -110,12 +110,11 @@ exp_next(purr__replay *r)
     r->exp_valid = false;
     if (!r->eit_open)
         return;
-    const purr_recorded_value *v0 = purr_recording_value_at(r->rec, 0);
     while ((rc = purr_recording_iter_next(it, &diag)) == 0) {
         if (it->value->role == PURR_ROLE_INPUT)
             continue;
         r->exp = (purr__exp_row){it->seq, it->time_ns,
-                                 (uint32_t)(it->value - v0),
+                                 (uint32_t)(it->value - r->v0),
                                  (uint32_t)it->payload_len, it->payload};
         r->exp_valid = true;
         return;
@@ -135,17 +134,192 @@ exp_next(purr__replay *r)
 static void
 exp_advance(purr__replay *r)
 {
-    purr__exp_kept *k = &r->kept[r->pos % PURR_REPLAY_CONTEXT];
-    if (k->cap < r->exp.len) {
-        k->cap = r->exp.len + 32;
-        k->buf = xrealloc(k->buf, k->cap);
+    purr__exp_kept *k = &r->kept[r->kept_at];
+    uint8_t *to = k->small;
+    if (r->exp.len > sizeof k->small) {
+        if (k->cap < r->exp.len) {
+            k->cap = r->exp.len + 32;
+            k->buf = xrealloc(k->buf, k->cap);
+        }
+        to = k->buf;
     }
     k->row = r->exp;
-    if (r->exp.len)
-        memcpy(k->buf, r->exp.payload, r->exp.len);
-    k->row.payload = k->buf;
+    memcpy(to, r->exp.payload, r->exp.len);
+    k->row.payload = to;
     r->pos++;
+    r->kept_at = r->kept_at + 1 == PURR_REPLAY_CONTEXT ? 0 : r->kept_at + 1;
     exp_next(r);
+}
+
+/* The 4 or 8 bytes at p as a little-endian integer (p need not be
+ * aligned). */
+static inline uint64_t
+le_at(const uint8_t *p, unsigned n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n == 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        return x;
+    }
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+#else
+    uint64_t x = 0;
+    for (unsigned i = n; i-- > 0;)
+        x = x << 8 | p[i];
+    return x;
+#endif
+}
+
+/* The size of the valid encoding of a scalar, string or bytes datum at p
+ * (left bytes there), or 0 when it is none of those or not valid. */
+static inline size_t
+flat_size(const uint8_t *p, size_t left)
+{
+    if (left == 0)
+        return 0;
+    switch (p[0]) {
+    case PURR_T_NIL:
+        return 1;
+    case PURR_T_BOOL:
+        return left >= 2 && p[1] <= 1 ? 2 : 0;
+    case PURR_T_INT:
+    case PURR_T_DOUBLE:
+        return left >= 9 ? 9 : 0;
+    case PURR_T_STRING:
+    case PURR_T_BYTES: {
+        if (left < 5)
+            return 0;
+        uint64_t n = le_at(p + 1, 4);
+        return n <= left - 5 ? 5 + (size_t)n : 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* True when payload (len bytes) is certainly a valid encoding of a datum
+ * of type (purr_datum_decode would accept it, of that type): the scalar,
+ * string and bytes encodings, and tuples of those, are walked here as the
+ * recording documents them, allocating nothing (a value of type nil
+ * takes any). False when it is not, or when only decoding can tell
+ * (nested tuples): the caller then decodes. */
+static inline bool
+payload_surely_ok(const uint8_t *payload, size_t len, purr_type type)
+{
+    if (len == 0 || (type != PURR_T_NIL && payload[0] != (uint8_t)type))
+        return false;
+    if (payload[0] != PURR_T_TUPLE)
+        return flat_size(payload, len) == len;
+    if (len < 5)
+        return false;
+    uint64_t n = le_at(payload + 1, 4);
+    size_t pos = 5;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t k = flat_size(payload + pos, len - pos);
+        if (k == 0)
+            return false;
+        pos += k;
+    }
+    return pos == len;
+}
+
+/* Decodes the input transition it holds into *d, checked as the reader
+ * checks it (the payload decodes, as the value's type unless that is
+ * nil): the scalars here, the rest by purr_datum_decode. Returns false
+ * when the transition is bad. */
+static bool
+input_decode(const purr_recording_iter *it, purr_datum *d /* out */)
+{
+    const uint8_t *p = it->payload;
+    purr_type type = it->value->type;
+    if (it->payload_len == 9 && p[0] == (uint8_t)type &&
+        (type == PURR_T_DOUBLE || type == PURR_T_INT)) {
+        uint64_t bits = le_at(p + 1, 8);
+        *d = (purr_datum){.type = (uint8_t)type};
+        memcpy(&d->u, &bits, 8); /* u.i or u.d: both 8 bytes */
+        return true;
+    }
+    if (purr_datum_decode(p, it->payload_len, d) < 0)
+        return false;
+    if (type != PURR_T_NIL && d->type != type) {
+        purr_datum_free(d);
+        return false;
+    }
+    return true;
+}
+
+/* The load's first pass: reads every transition raw, keeps the decoded
+ * inputs and counts the others, checking every payload as
+ * purr_recording_iter_next would (payload_surely_ok, else by decoding):
+ * the expected transitions' datums are not needed, so they are not made.
+ * Returns PURR_ECLOSED once every transition is read; 1 when a payload
+ * is bad (the caller reads again with a decoding iterator, whose message
+ * names it); or the iterator's error with diag set. */
+static int
+load_pass(purr__replay *r, purr_recording_iter *it, purr_diag *diag)
+{
+    purr_replay_report *rep = r->rep;
+    const purr_recorded_value *v0 = purr_recording_value_at(r->rec, 0);
+    int rc;
+    while ((rc = purr_recording_iter_next(it, diag)) == 0) {
+        const purr_recorded_value *v = it->value;
+        rep->kept = it->seq;
+        rep->cut_ns = it->time_ns;
+        if (v->role != PURR_ROLE_INPUT) {
+            if (!payload_surely_ok(it->payload, it->payload_len, v->type)) {
+                purr_datum d;
+                if (purr_datum_decode(it->payload, it->payload_len, &d) <
+                    0)
+                    return 1;
+                bool ok = v->type == PURR_T_NIL || d.type == v->type;
+                purr_datum_free(&d);
+                if (!ok)
+                    return 1;
+            }
+            r->nexp++; /* read again as the replay goes (exp_next) */
+            continue;
+        }
+        if (r->nin == r->in_cap) {
+            r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
+            r->in = grow(r->in, r->nin * sizeof *r->in,
+                         r->in_cap * sizeof *r->in);
+        }
+        purr__in_row *in = &r->in[r->nin];
+        if (!input_decode(it, &in->d))
+            return 1;
+        in->seq = it->seq;
+        in->time_ns = it->time_ns;
+        in->vidx = (uint32_t)(v - v0);
+        in->task_id = it->task_id;
+        in->posted = it->task_id == 0;
+        r->nin++;
+    }
+    return rc;
+}
+
+/* Reads the transitions with a decoding iterator up to the first bad one,
+ * for its message (after load_pass found a bad payload). Returns the
+ * iterator's error, with diag set. */
+static int
+load_diag(purr__replay *r, purr_diag *diag)
+{
+    purr_recording_iter it;
+    int rc;
+    if ((rc = purr_recording_iter_open(&it, r->rec)) < 0)
+        return rc;
+    while ((rc = purr_recording_iter_next(&it, diag)) == 0)
+        ;
+    purr_recording_iter_close(&it);
+    /* The decoder refuses what the check refused: should it not, the
+     * payload is still refused, by the generic message. */
+    if (rc == PURR_ECLOSED) {
+        purr_diag_set(diag, r->rep->file, 0, 0, "corrupt payload");
+        rc = PURR_EFORMAT;
+    }
+    return rc;
 }
 
 int
@@ -161,6 +335,7 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
     memset(&diag, 0, sizeof diag);
     snprintf(rep->file, sizeof rep->file, "%s", purr_recording_path(rec));
     r->rec = rec;
+    r->v0 = purr_recording_value_at(rec, 0);
     r->cfg = *cfg;
     r->rep = rep;
     r->by_vidx = xrealloc(NULL, (purr_recording_value_count(rec) + 1) *
@@ -168,32 +343,15 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
     memset(r->by_vidx, 0,
            (purr_recording_value_count(rec) + 1) * sizeof *r->by_vidx);
 
-    const purr_recorded_value *v0 = purr_recording_value_at(rec, 0);
-    if ((rc = purr_recording_iter_open(&it, rec)) < 0) {
+    if ((rc = purr_recording_iter_open_raw(&it, rec)) < 0) {
         purr_diag_set(&rep->diag, rep->file, 0, 0,
                       "cannot read the transitions");
         return rc;
     }
-    while ((rc = purr_recording_iter_next(&it, &diag)) == 0) {
-        uint32_t vidx = (uint32_t)(it.value - v0);
-        rep->kept = it.seq;
-        rep->cut_ns = it.time_ns;
-        if (it.value->role == PURR_ROLE_INPUT) {
-            if (r->nin == r->in_cap) {
-                r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
-                r->in = grow(r->in, r->nin * sizeof *r->in,
-                             r->in_cap * sizeof *r->in);
-            }
-            /* Move the decoded datum out of the iterator. */
-            r->in[r->nin++] = (purr__in_row){it.seq, it.time_ns, vidx,
-                                             it.datum, it.task_id,
-                                             it.task_id == 0};
-            it.datum = purr_datum_nil();
-            continue;
-        }
-        r->nexp++; /* read again as the replay goes (exp_next) */
-    }
+    rc = load_pass(r, &it, &diag);
     purr_recording_iter_close(&it);
+    if (rc == 1)
+        rc = load_diag(r, &diag);
     if (rc != PURR_ECLOSED) {
         rep->diag = diag;
         return rc;
@@ -226,7 +384,6 @@ purr__replay_free(purr__replay *r)
         free(r->kept[i].buf);
     free(r->by_vidx);
     free(r->vidx_by_id);
-    free(r->scratch);
     memset(r, 0, sizeof *r);
 }
 
@@ -316,21 +473,78 @@ time_matches(const purr__replay *r, purr_time expected, purr_time actual)
     return r->cfg.late_ok ? actual <= expected : actual == expected;
 }
 
+static size_t encoding_at(const uint8_t *p, size_t len, const purr_datum *d);
+
+/* encoding_at for any datum but a tuple (a tuple: 0, the caller's case). */
+static inline __attribute__((always_inline)) size_t
+flat_encoding_at(const uint8_t *p, size_t len, const purr_datum *d)
+{
+    switch (d->type) {
+    case PURR_T_NIL:
+        return 1;
+    case PURR_T_BOOL:
+        return len >= 2 && p[1] == (d->u.b ? 1 : 0) ? 2 : 0;
+    case PURR_T_INT:
+    case PURR_T_DOUBLE: {
+        uint64_t bits;
+        memcpy(&bits, &d->u, 8); /* u.i or u.d: both 8 bytes */
+        return len >= 9 && le_at(p + 1, 8) == bits ? 9 : 0;
+    }
+    case PURR_T_STRING:
+    case PURR_T_BYTES:
+        return len >= 5 && le_at(p + 1, 4) == d->len &&
+                       len - 5 >= d->len &&
+                       (d->len == 0 ||
+                        memcmp(p + 5, d->u.bytes, d->len) == 0)
+                   ? 5 + (size_t)d->len
+                   : 0;
+    default:
+        return 0;
+    }
+}
+
+/* When the len bytes at p begin with purr_datum_encode's encoding of d,
+ * returns its size; else 0 (an encoding is never empty). Compared in
+ * place, field by field, with no encoding made: the bytes are the ones
+ * encode would write (a tag byte; bool 0/1; int and double bits in 8
+ * little-endian bytes; a 4-byte little-endian length or item count and
+ * the bytes or items). */
+static size_t
+encoding_at(const uint8_t *p, size_t len, const purr_datum *d)
+{
+    if (len == 0 || p[0] != d->type)
+        return 0;
+    if (d->type != PURR_T_TUPLE)
+        return flat_encoding_at(p, len, d);
+    if (len < 5 || le_at(p + 1, 4) != d->len)
+        return 0;
+    size_t pos = 5;
+    for (uint32_t i = 0; i < d->len; i++) {
+        const purr_datum *item = &d->u.items[i];
+        size_t k;
+        if (pos == len || p[pos] != item->type)
+            return 0;
+        if (item->type == PURR_T_TUPLE)
+            k = encoding_at(p + pos, len - pos, item);
+        else
+            k = flat_encoding_at(p + pos, len - pos, item);
+        if (k == 0)
+            return 0;
+        pos += k;
+    }
+    return pos;
+}
+
 /* True when the actual transition ev (of recorded value vidx) is expected
- * transition e: same value, time and payload bytes. */
-static bool
+ * transition e: same value, time and payload bytes (the payload is
+ * exactly the encoding of ev's datum). */
+static inline bool
 exp_matches(purr__replay *r, const purr__exp_row *e, int32_t vidx,
             const purr_trace *ev)
 {
-    size_t n = purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
-    if (n > r->scratch_cap) {
-        r->scratch_cap = n + 256;
-        r->scratch = xrealloc(r->scratch, r->scratch_cap);
-        purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
-    }
     return (int64_t)e->vidx == vidx &&
-           time_matches(r, e->time_ns, ev->time_ns) && e->len == n &&
-           memcmp(e->payload, r->scratch, n) == 0;
+           time_matches(r, e->time_ns, ev->time_ns) &&
+           encoding_at(e->payload, e->len, ev->new_value) == e->len;
 }
 
 /* True when actual transition ev, made after every transition the
