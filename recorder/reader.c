@@ -855,9 +855,11 @@ load_le64(const uint8_t *p)
 static inline uint64_t
 field_le(const uint8_t *p, unsigned n)
 {
-    uint64_t x = load_le64(p);
-    /* Two shifts, since a shift by 64 is undefined. */
-    return n ? x << (64 - 8 * n) >> (64 - 8 * n) : 0;
+    static const uint64_t mask[8] = {
+        0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull,
+        0xffffffffffffull, 0xffffffffffffffull};
+    /* n is 0 to 7 (3 header bits): a table, not a shift by 8n. */
+    return load_le64(p) & mask[n];
 }
 
 /* purr__rec_parse_transition, inlined into the iterator's hot path. */
@@ -932,6 +934,14 @@ decode_payload(const uint8_t *payload, size_t len, purr_datum *d /* out */)
     return purr_datum_decode(payload, len, d);
 }
 
+/* Writes the name of the chunk row first_seq = first, for a message (made
+ * only for one: an snprintf per chunk showed in the replay's profile). */
+static void
+chunk_row_name(char *row, size_t size, int64_t first)
+{
+    snprintf(row, size, "transition_chunk row first_seq = %" PRId64, first);
+}
+
 /* Steps to the next chunk row. Returns 0, PURR_ECLOSED after the last, or
  * an error with diag set. */
 static int
@@ -966,11 +976,10 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
     int64_t first = sqlite3_column_int64(st, 0);
     int64_t first_ns = sqlite3_column_int64(st, 1);
     int64_t count = sqlite3_column_int64(st, 2);
-    char row[64];
-    snprintf(row, sizeof row, "transition_chunk row first_seq = %" PRId64,
-             first);
     long line = first > 0 ? (long)first : 0;
     if (first < 1) {
+        char row[64];
+        chunk_row_name(row, sizeof row, first);
         purr_diag_set(diag, rec->path, 0, 0,
                       "%s: first_seq is not a transition number (from 1)",
                       row);
@@ -980,6 +989,8 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
      * does not start at 1, or one that does not start where the last one
      * ended, means rows were lost or altered. */
     if (!it->started_ && first != 1) {
+        char row[64];
+        chunk_row_name(row, sizeof row, first);
         purr_diag_set(diag, rec->path, line, 0,
                       "transitions missing: the first transition is seq "
                       "%" PRId64 ", not 1 (%s)",
@@ -987,6 +998,8 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
         return PURR_EFORMAT;
     }
     if (it->started_ && (uint64_t)first != it->seq + 1) {
+        char row[64];
+        chunk_row_name(row, sizeof row, first);
         purr_diag_set(diag, rec->path, line, 0,
                       "transitions missing: seq %" PRId64
                       " follows seq %" PRIu64 " (%s)",
@@ -1013,6 +1026,8 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
         want = "is not a blob of records";
     }
     if (col) {
+        char row[64];
+        chunk_row_name(row, sizeof row, first);
         purr_diag_set(diag, rec->path, line, 0, "%s: %s %s %s", row,
                       field_name[col],
                       column_sql(st, col, types[col], shown, sizeof shown),
