@@ -39,14 +39,16 @@ typedef struct purr__exp_kept {
     size_t cap;              /* buf's size */
 } purr__exp_kept;
 
-/* An input transition to feed (or, in shadow mode, to substitute). */
+/* An input transition to feed (or, in shadow mode, to substitute). The
+ * fields are ordered to leave no padding (48 bytes): the array of them is
+ * most of a replay's memory, and fresh memory is slow to touch. */
 typedef struct purr__in_row {
     uint64_t seq;            /* recorded seq: for messages, and in shadow
                                 mode its place among all transitions */
     purr_time time_ns;       /* when to set it */
-    uint32_t vidx;           /* its value's index in the recording */
     purr_datum d;            /* the datum (owned) */
     uint64_t task_id;        /* the task that set it in the recorded run */
+    uint32_t vidx;           /* its value's index in the recording */
     bool posted;             /* set from outside any task (task id 0: a
                                 window's input, a thread's post) */
 } purr__in_row;
@@ -115,6 +117,7 @@ typedef struct purr__replay {
     purr_value **by_vidx;    /* actual value per recorded value */
     int32_t *vidx_by_id;     /* recorded index per actual value id (-1:
                                 not in the recording) */
+    purr_value **value_by_id; /* the actual value per id (NULL: none) */
     size_t vidx_cap;
 
     size_t pos;              /* expected transitions matched */
@@ -123,6 +126,10 @@ typedef struct purr__replay {
     bool stopped;            /* a difference was found */
     uint64_t produced;       /* non-input transitions of the replay */
     int feed_err;            /* the feeder's failure, rep->diag set */
+    purr_loop *loop;         /* the loop observed (purr__replay_observe) */
+    purr_tap tap;            /* the tap, when tapped (see session.c) */
+    purr_tap_rec tap_rec;    /* its one-record buffer */
+    bool tapped;             /* tap installed on loop */
 } purr__replay;
 
 /* Zeroes r and the report, and loads rec's transitions. Returns 0, or

@@ -266,8 +266,6 @@ load_pass(purr__replay *r, purr_recording_iter *it, purr_diag *diag)
     int rc;
     while ((rc = purr_recording_iter_next(it, diag)) == 0) {
         const purr_recorded_value *v = it->value;
-        rep->kept = it->seq;
-        rep->cut_ns = it->time_ns;
         if (v->role != PURR_ROLE_INPUT) {
             if (!payload_surely_ok(it->payload, it->payload_len, v->type)) {
                 purr_datum d;
@@ -297,6 +295,9 @@ load_pass(purr__replay *r, purr_recording_iter *it, purr_diag *diag)
         in->posted = it->task_id == 0;
         r->nin++;
     }
+    /* The last transition read (none: 0, 0). */
+    rep->kept = it->seq;
+    rep->cut_ns = it->time_ns;
     return rc;
 }
 
@@ -376,7 +377,8 @@ void
 purr__replay_free(purr__replay *r)
 {
     for (size_t i = 0; i < r->nin; i++)
-        purr_datum_free(&r->in[i].d);
+        if (r->in[i].d.type >= PURR_T_STRING) /* scalars own nothing */
+            purr_datum_free(&r->in[i].d);
     free(r->in);
     if (r->eit_open)
         purr_recording_iter_close(&r->eit);
@@ -384,6 +386,7 @@ purr__replay_free(purr__replay *r)
         free(r->kept[i].buf);
     free(r->by_vidx);
     free(r->vidx_by_id);
+    free(r->value_by_id);
     memset(r, 0, sizeof *r);
 }
 
@@ -450,8 +453,11 @@ map_reserve(purr__replay *r, uint64_t id)
     while (cap <= id)
         cap *= 2;
     r->vidx_by_id = xrealloc(r->vidx_by_id, cap * sizeof *r->vidx_by_id);
-    for (size_t i = r->vidx_cap; i < cap; i++)
+    r->value_by_id = xrealloc(r->value_by_id, cap * sizeof *r->value_by_id);
+    for (size_t i = r->vidx_cap; i < cap; i++) {
         r->vidx_by_id[i] = -1;
+        r->value_by_id[i] = NULL;
+    }
     r->vidx_cap = cap;
 }
 
@@ -636,6 +642,27 @@ check_role(purr__replay *r, purr_value *v, const purr_recorded_value *rv)
         r->cfg.stop(r->cfg.stop_ctx);
 }
 
+static void untap(purr__replay *r);
+
+/* Compares non-input transition ev (feeder mode; the counts are done):
+ * the next expected one matched, or the first difference. */
+static void
+compare_output(purr__replay *r, const purr_trace *ev)
+{
+    if (r->stopped) {
+        if (r->cfg.run_on) /* else the run is ending: not counted */
+            r->rep->extra++;
+        return;
+    }
+    if (r->exp_valid && exp_matches(r, &r->exp, vidx_of(r, ev->value), ev)) {
+        exp_advance(r);
+        return;
+    }
+    if (!r->exp_valid && past_cut(r, ev))
+        return;
+    differ(r, ev, NULL, r->exp_valid ? &r->exp : NULL);
+}
+
 static void
 observe(const purr_trace *ev, void *ctx)
 {
@@ -647,6 +674,10 @@ observe(const purr_trace *ev, void *ctx)
         const purr_recorded_value *rv =
             purr_recording_value_find(r->rec, purr_value_name(v));
         map_reserve(r, id);
+        r->value_by_id[id] = v;
+        /* A tap record holds the low 32 bits of the id only. */
+        if (id > UINT32_MAX && r->tapped)
+            untap(r);
         if (rv) {
             int32_t vidx =
                 (int32_t)(rv - purr_recording_value_at(r->rec, 0));
@@ -667,28 +698,120 @@ observe(const purr_trace *ev, void *ctx)
         observe_shadow(r, ev);
         return;
     }
-    if (input)
-        return;
-    if (r->stopped) {
-        if (r->cfg.run_on) /* else the run is ending: not counted */
-            r->rep->extra++;
+    if (!input)
+        compare_output(r, ev);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The tap: the transitions of scalars without an observer call            */
+/* ---------------------------------------------------------------------- */
+
+/* In feeder mode without run_on (the common replay: purr replay --check,
+ * purr_replay_check) the transitions come through a tap whose buffer holds
+ * one record: the loop appends a scalar's transition (value id, time, type
+ * and bits) and calls tap_full at once, so each is compared as it
+ * happens, as an observer would, without the observer's trace and
+ * dispatch (which cost more than the comparison). A string, bytes or
+ * tuple, and each value's first transition, come through tap_slow with
+ * the trace. A recording of the replay (run_on) keeps the tap for its
+ * recorder, and shadow mode compares inputs' datums: both observe. */
+
+/* True when tap record rec of recorded value vidx is expected transition
+ * e: same value and time, and e's payload is the encoding of the scalar
+ * rec holds (a tag byte; bool 0/1; int or double bits, little-endian). */
+static inline bool
+rec_matches(const purr__replay *r, const purr__exp_row *e, int32_t vidx,
+            const purr_tap_rec *rec)
+{
+    if ((int64_t)e->vidx != vidx || !time_matches(r, e->time_ns,
+                                                  rec->time_ns) ||
+        e->len == 0 || e->payload[0] != rec->type)
+        return false;
+    switch (rec->type) {
+    case PURR_T_NIL:
+        return e->len == 1;
+    case PURR_T_BOOL:
+        return e->len == 2 && e->payload[1] == rec->arg;
+    default: /* int, double */
+        return e->len == 9 && le_at(e->payload + 1, 8) == rec->arg;
+    }
+}
+
+static void
+tap_full(purr_tap *tap)
+{
+    purr__replay *r = tap->ctx;
+    const purr_tap_rec *rec = &tap->buf[0];
+    tap->n = 0;
+    purr_value *v = r->value_by_id[rec->aux];
+    if (purr_value_role(v) == PURR_ROLE_INPUT) {
+        r->rep->inputs++;
         return;
     }
-    if (r->exp_valid && exp_matches(r, &r->exp, vidx_of(r, v), ev)) {
+    r->produced++;
+    if (!r->cfg.compare)
+        return;
+    int32_t vidx = r->vidx_by_id[rec->aux];
+    if (!r->stopped && r->exp_valid && rec_matches(r, &r->exp, vidx, rec)) {
         exp_advance(r);
         return;
     }
-    if (!r->exp_valid && past_cut(r, ev))
-        return;
-    differ(r, ev, NULL, r->exp_valid ? &r->exp : NULL);
+    /* Not the expected one (or nothing left, or stopped): as the
+     * observer, with the trace the record stands for (the value holds the
+     * new datum while the tap runs). */
+    purr_trace ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = PURR_EV_VALUE_SET;
+    ev.time_ns = rec->time_ns;
+    ev.task_id = rec->task_id;
+    ev.value = v;
+    ev.new_value = purr_value_peek(v);
+    ev.value_seq = rec->seq;
+    compare_output(r, &ev);
+}
+
+static void
+tap_slow(purr_tap *tap, const purr_trace *ev)
+{
+    purr__replay *r = tap->ctx;
+    /* The first transition of each value comes here: a value created
+     * before the observer (by the runner's open) is met here. */
+    uint64_t id = purr_value_id(ev->value);
+    map_reserve(r, id);
+    r->value_by_id[id] = ev->value;
+    observe(ev, r);
+}
+
+/* Stops tapping: every transition goes to the observer from now on. */
+static void
+untap(purr__replay *r)
+{
+    purr_loop_tap(r->loop, NULL);
+    r->tapped = false;
+    purr_loop_observe(r->loop, PURR_EV_BIT(PURR_EV_VALUE_SET) |
+                                   PURR_EV_BIT(PURR_EV_VALUE_CREATED),
+                      observe, r);
 }
 
 void
 purr__replay_observe(purr__replay *r, purr_loop *loop)
 {
-    purr_loop_observe(loop, PURR_EV_BIT(PURR_EV_VALUE_SET) |
-                                PURR_EV_BIT(PURR_EV_VALUE_CREATED),
-                      observe, r);
+    uint32_t mask = PURR_EV_BIT(PURR_EV_VALUE_SET) |
+                    PURR_EV_BIT(PURR_EV_VALUE_CREATED);
+    r->loop = loop;
+    if (!r->cfg.shadow && !r->cfg.run_on) {
+        r->tap = (purr_tap){.mask = PURR_EV_BIT(PURR_EV_VALUE_SET),
+                            .buf = &r->tap_rec,
+                            .cap = 1,
+                            .full = tap_full,
+                            .slow = tap_slow,
+                            .ctx = r};
+        /* Another tap (a recorder the caller attached): observe. */
+        r->tapped = purr_loop_tap(loop, &r->tap) == 0;
+        if (r->tapped)
+            mask &= ~PURR_EV_BIT(PURR_EV_VALUE_SET);
+    }
+    purr_loop_observe(loop, mask, observe, r);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -707,6 +830,31 @@ feed_fail(purr__replay *r, const purr__in_row *in, int rc, const char *fmt,
     return r->feed_err = rc;
 }
 
+/* Checks that input row in sets a value of the run's that is an input of
+ * the recorded type. Returns 0, or PURR_EFORMAT with rep->diag set. */
+static int
+check_input(purr__replay *r, const purr__in_row *in, const char *missing)
+{
+    const purr_recorded_value *rv =
+        purr_recording_value_at(r->rec, in->vidx);
+    purr_value *v = r->by_vidx[in->vidx];
+    if (!v)
+        return feed_fail(r, in, PURR_EFORMAT, "input value %s %s",
+                         rv->name, missing);
+    if (purr_value_role(v) != PURR_ROLE_INPUT)
+        return feed_fail(r, in, PURR_EFORMAT,
+                         "input value %s is %s in the replay", rv->name,
+                         purr_role_name(purr_value_role(v)));
+    purr_type t = purr_value_type(v);
+    if (t != PURR_T_NIL && t != (purr_type)in->d.type)
+        return feed_fail(r, in, PURR_EFORMAT,
+                         "input value %s: the recording sets a %s, the "
+                         "replay's value is another type",
+                         rv->name,
+                         purr_type_name((purr_type)in->d.type));
+    return 0;
+}
+
 /* Checked before anything is fed: a recording of another scene is bad
  * input, found at once rather than mid-run. */
 int
@@ -717,27 +865,23 @@ purr__replay_check_inputs(purr__replay *r)
                               : "was not created by the behaviour's setup";
     if (r->feed_err) /* a value of another role (check_role) */
         return r->feed_err;
-    for (size_t i = 0; i < r->nin; i++) {
+    /* What is checked depends only on the value and the datum's type:
+     * bit t of passed[vidx] says that a set of vidx to a datum of type t
+     * passed, so that the next ones are not checked again. */
+    size_t nvalues = purr_recording_value_count(r->rec);
+    uint8_t *passed = xrealloc(NULL, nvalues + 1);
+    memset(passed, 0, nvalues + 1);
+    int rc = 0;
+    for (size_t i = 0; i < r->nin && rc == 0; i++) {
         const purr__in_row *in = &r->in[i];
-        const purr_recorded_value *rv =
-            purr_recording_value_at(r->rec, in->vidx);
-        purr_value *v = r->by_vidx[in->vidx];
-        if (!v)
-            return feed_fail(r, in, PURR_EFORMAT, "input value %s %s",
-                             rv->name, missing);
-        if (purr_value_role(v) != PURR_ROLE_INPUT)
-            return feed_fail(r, in, PURR_EFORMAT,
-                             "input value %s is %s in the replay", rv->name,
-                             purr_role_name(purr_value_role(v)));
-        purr_type t = purr_value_type(v);
-        if (t != PURR_T_NIL && t != (purr_type)in->d.type)
-            return feed_fail(r, in, PURR_EFORMAT,
-                             "input value %s: the recording sets a %s, the "
-                             "replay's value is another type",
-                             rv->name,
-                             purr_type_name((purr_type)in->d.type));
+        unsigned bit = 1u << (in->d.type & 7);
+        if (passed[in->vidx] & bit)
+            continue;
+        passed[in->vidx] |= (uint8_t)bit;
+        rc = check_input(r, in, missing);
     }
-    return 0;
+    free(passed);
+    return rc;
 }
 
 /* A recorded input that was set from outside any task (a window's click,

@@ -186,3 +186,48 @@ Test(replay, early_end_names_the_first_missing_transition)
     for (int i = 1; i < PURR_REPLAY_CONTEXT; i++)
         cr_assert_lt(rep.before[i - 1].seq, rep.before[i].seq);
 }
+
+/* A setup that also records the replayed run (a team's own harness may):
+ * the replay compares through a tap when it can, and the recorder then
+ * finds the tap taken and observes instead. Both must see every
+ * transition. */
+static purr_recorder *g_rerecorder;
+static char g_rerecord_path[256];
+
+static int
+setup_recording(purr_loop *loop, void *arg)
+{
+    purr_recorder_options o = {.overwrite = true};
+    purr_diag diag;
+    g_rerecorder = purr_recorder_open(g_rerecord_path, &o, &diag);
+    cr_assert(g_rerecorder, "open: %s", diag.message);
+    purr_assert_ok(purr_recorder_attach(g_rerecorder, loop));
+    return thermo_setup(loop, arg);
+}
+
+Test(replay, recorder_attached_by_setup_sees_every_transition)
+{
+    char path[256];
+    purr_replay_report rep;
+    tmp_path(path, sizeof path, "orig.db");
+    tmp_path(g_rerecord_path, sizeof g_rerecord_path, "again.db");
+    thermo_record(path, 20.0);
+    purr_recording *rec;
+    purr_diag diag;
+    purr_assert_ok(purr_recording_open(path, &rec, &diag));
+    struct thermo t = {.threshold = 20.0};
+    purr_replay_target target = {.setup = setup_recording,
+                                 .behaviour = thermo_behaviour,
+                                 .teardown = thermo_teardown,
+                                 .arg = &t};
+    purr_assert_ok(purr_replay_check(rec, &target, &rep));
+    purr_assert_ok(purr_recorder_close(g_rerecorder, &diag));
+    cr_assert_eq(rep.outcome, PURR_REPLAY_IDENTICAL);
+    cr_assert_eq(rep.matching, 50 + 36);
+    cr_assert_eq(rep.inputs, 50);
+    int64_t n = purr_recording_transition_count(rec);
+    purr_recording_close(rec);
+    purr_assert_ok(purr_recording_open(g_rerecord_path, &rec, &diag));
+    cr_assert_eq(purr_recording_transition_count(rec), n);
+    purr_recording_close(rec);
+}
