@@ -2,13 +2,15 @@
  *
  * The recording's transitions are read once at load, which checks them
  * all and keeps the inputs in a flat array (decoded, to be set by the
- * feeder task at their times); the expected non-input transitions are
- * read again, one after the other, as the replay matches them (their
- * payload bytes compared with memcmp), so that only the inputs take
- * memory. An observer on the replay loop maps each actual
- * value to the recorded value of the same name when it is created, and
- * compares each non-input transition with the next expected one: same
- * value, same time, same encoding. The first difference is kept in the
+ * feeder task at their times; the other payloads are checked in place,
+ * payload_surely_ok); the expected non-input transitions are read again,
+ * one after the other, as the replay matches them (their payload bytes
+ * compared in place with the actual datum, encoding_at), so that only
+ * the inputs take memory. An observer on the replay loop maps each
+ * actual value to the recorded value of the same name when it is
+ * created, and compares each non-input transition with the next expected
+ * one: same value, same time, same encoding (in feeder mode, a scalar's
+ * transition comes through a tap instead: below, "The tap"). The first difference is kept in the
  * report and the harness's stop function ends the run there (unless it
  * asked to run on, to keep a whole recording of the replay).
  *
