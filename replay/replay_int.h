@@ -74,6 +74,9 @@ typedef struct purr__replay_cfg {
                                 compared in seq order. false: the feeder
                                 sets the inputs and only non-input
                                 transitions are compared */
+    bool stream_inputs;      /* feeder mode (never shadow mode): the
+                                inputs are read as the feeder goes, not
+                                loaded (session.c, "The run pass") */
     const char *missing_input_msg; /* how to say that an input value does
                                 not exist in the replay, e.g. "is not in the
                                 scene" */
@@ -111,8 +114,22 @@ typedef struct purr__replay {
                                 in kept[k % PURR_REPLAY_CONTEXT] */
     unsigned kept_at;        /* pos % PURR_REPLAY_CONTEXT: the next
                                 match's slot */
-    purr__in_row *in;        /* inputs, seq order */
-    size_t nin, in_cap;
+    purr__in_row *in;        /* inputs, seq order (not streaming) */
+    size_t nin, in_cap;      /* nin: the recording's inputs (streaming
+                                too) */
+    uint64_t (*in_first)[8]; /* streaming: per recorded value and datum
+                                type, the seq of its first input (0:
+                                none) */
+    purr__exp_kept *eq;      /* the run pass's expected transitions not
+                                yet matched (a ring: eq_n from eq_head) */
+    size_t eq_cap, eq_head, eq_n;
+    bool exp_queued;         /* r->exp is eq[eq_head]'s (released when the
+                                next is taken) */
+    uint64_t exp_streamed;   /* expected transitions read into eq */
+    purr__in_row *iq;        /* streaming: inputs read but not fed (a
+                                ring: iq_n from iq_head) */
+    size_t iq_cap, iq_head, iq_n;
+    uint64_t in_streamed;    /* inputs read into iq */
 
     purr_value **by_vidx;    /* actual value per recorded value */
     int32_t *vidx_by_id;     /* recorded index per actual value id (-1:

@@ -99,37 +99,7 @@ grow(void *p, size_t used, size_t size)
 /* Loading the recording                                                   */
 /* ---------------------------------------------------------------------- */
 
-/* Reads the next expected transition into r->exp (r->exp_valid false when
- * there is none). The load read them all once already, so a failure here
- * means the file changed under the replay: bad input, reported like the
- * feeder's failures. */
-static void
-exp_next(purr__replay *r)
-{
-    purr_recording_iter *it = &r->eit;
-    purr_diag diag;
-    int rc;
-    r->exp_valid = false;
-    if (!r->eit_open)
-        return;
-    while ((rc = purr_recording_iter_next(it, &diag)) == 0) {
-        if (it->value->role == PURR_ROLE_INPUT)
-            continue;
-        r->exp = (purr__exp_row){it->seq, it->time_ns,
-                                 (uint32_t)(it->value - r->v0),
-                                 (uint32_t)it->payload_len, it->payload};
-        r->exp_valid = true;
-        return;
-    }
-    purr_recording_iter_close(it);
-    r->eit_open = false;
-    if (rc != PURR_ECLOSED && !r->feed_err) {
-        r->rep->diag = diag;
-        r->feed_err = rc;
-        if (r->cfg.stop)
-            r->cfg.stop(r->cfg.stop_ctx);
-    }
-}
+static void exp_next(purr__replay *r);
 
 /* r->exp matched: keeps it for the report's "before" rows, counts it and
  * reads the next. */
@@ -253,6 +223,179 @@ input_decode(const purr_recording_iter *it, purr_datum *d /* out */)
     return true;
 }
 
+/* ---------------------------------------------------------------------- */
+/* The run pass: the recording read as the replay goes                     */
+/* ---------------------------------------------------------------------- */
+
+/* The expected transitions, and in streaming mode the inputs too, are read
+ * by one raw iterator (r->eit) as the run needs them: the comparison asks
+ * for the next expected transition and the feeder for the next input, and
+ * whichever reads past transitions of the other kind leaves them in the
+ * other's queue (the expected ones with their payload copied, since the
+ * chunk it lies in is SQLite's only until the next read; the inputs
+ * decoded). Both queues hold what lies between the two readers, a few
+ * transitions in a replay that goes well, so memory does not grow with
+ * the recording. A queue is a ring whose capacity is a power of two. */
+
+/* Where slot k's payload lies. */
+static inline const uint8_t *
+slot_payload(const purr__exp_kept *k)
+{
+    return k->row.len <= sizeof k->small ? k->small : k->buf;
+}
+
+/* Doubles a ring of cap elements of size each, n of them used from head,
+ * into a fresh array whose used elements start at 0. Returns it. */
+static void *
+ring_grow(void *ring, size_t size, size_t *cap, size_t *head, size_t n)
+{
+    size_t ncap = *cap ? *cap * 2 : 64;
+    uint8_t *q = xrealloc(NULL, ncap * size);
+    const uint8_t *old = ring;
+    for (size_t i = 0; i < n; i++)
+        memcpy(q + i * size, old + ((*head + i) & (*cap - 1)) * size, size);
+    /* Slots past n keep no storage of their own yet. */
+    memset(q + n * size, 0, (ncap - n) * size);
+    free(ring);
+    *cap = ncap;
+    *head = 0;
+    return q;
+}
+
+/* Appends the expected transition it holds to the comparison's queue. */
+static void
+exp_push(purr__replay *r, const purr_recording_iter *it)
+{
+    if (r->eq_n == r->eq_cap) {
+        /* Slots own their long payloads' buffers: those of the free
+         * slots (past eq_n) go, the used ones move. */
+        for (size_t i = r->eq_n; i < r->eq_cap; i++)
+            free(r->eq[(r->eq_head + i) & (r->eq_cap - 1)].buf);
+        r->eq = ring_grow(r->eq, sizeof *r->eq, &r->eq_cap, &r->eq_head,
+                          r->eq_n);
+        if (r->exp_queued) /* r->exp is slot 0: its payload moved */
+            r->exp.payload = slot_payload(&r->eq[0]);
+    }
+    purr__exp_kept *k = &r->eq[(r->eq_head + r->eq_n) & (r->eq_cap - 1)];
+    k->row = (purr__exp_row){it->seq, it->time_ns,
+                             (uint32_t)(it->value - r->v0),
+                             (uint32_t)it->payload_len, NULL};
+    if (k->row.len > sizeof k->small && k->cap < k->row.len) {
+        k->cap = k->row.len + 32;
+        k->buf = xrealloc(k->buf, k->cap);
+    }
+    memcpy((uint8_t *)slot_payload(k), it->payload, k->row.len);
+    r->eq_n++;
+    r->exp_streamed++;
+}
+
+/* Appends the input transition it holds, decoded into d (moved), to the
+ * feeder's queue. */
+static void
+in_push(purr__replay *r, const purr_recording_iter *it, purr_datum d)
+{
+    if (r->iq_n == r->iq_cap)
+        r->iq = ring_grow(r->iq, sizeof *r->iq, &r->iq_cap, &r->iq_head,
+                          r->iq_n);
+    r->iq[(r->iq_head + r->iq_n) & (r->iq_cap - 1)] =
+        (purr__in_row){it->seq, it->time_ns, d, it->task_id,
+                       (uint32_t)(it->value - r->v0), it->task_id == 0};
+    r->iq_n++;
+    r->in_streamed++;
+}
+
+/* Reads the run pass on until it holds the next transition the caller
+ * wants: an expected one queued (in == NULL), or, in streaming mode, the
+ * next input (moved to *in, its datum then the caller's). What it reads
+ * past goes to the other reader's queue (inputs only in streaming mode:
+ * else they were loaded and are passed over). One call reads many
+ * transitions: the loop, not a call per transition. Returns false when
+ * there is none left, or when the read failed: the load read them all
+ * once already, so a failure here means the file changed under the
+ * replay, bad input, reported like the feeder's failures. */
+static bool
+stream_until(purr__replay *r, purr__in_row *in /* out, or NULL */)
+{
+    purr_recording_iter *it = &r->eit;
+    purr_diag diag;
+    int rc;
+    if (!r->eit_open)
+        return false;
+    while ((rc = purr_recording_iter_next(it, &diag)) == 0) {
+        if (it->value->role != PURR_ROLE_INPUT) {
+            exp_push(r, it);
+            if (!in)
+                return true;
+            continue;
+        }
+        if (!r->cfg.stream_inputs)
+            continue;
+        purr_datum d;
+        if (!input_decode(it, &d)) {
+            purr_diag_set(&diag, r->rep->file, (long)it->seq, 0,
+                          "transition %" PRIu64 " (value %s): corrupt "
+                          "payload (%zu bytes; the file changed during the "
+                          "replay)",
+                          it->seq, it->value->name, it->payload_len);
+            rc = PURR_EFORMAT;
+            break;
+        }
+        if (in) {
+            *in = (purr__in_row){it->seq, it->time_ns, d, it->task_id,
+                                 (uint32_t)(it->value - r->v0),
+                                 it->task_id == 0};
+            r->in_streamed++;
+            return true;
+        }
+        in_push(r, it, d);
+    }
+    purr_recording_iter_close(it);
+    r->eit_open = false;
+    if (rc != PURR_ECLOSED && !r->feed_err) {
+        r->rep->diag = diag;
+        r->feed_err = rc;
+        if (r->cfg.stop)
+            r->cfg.stop(r->cfg.stop_ctx);
+    }
+    return false;
+}
+
+/* Makes r->exp the next expected transition (r->exp_valid false when there
+ * is none): releases the current one's slot, then takes the queue's head,
+ * reading on when the queue is empty. */
+static void
+exp_next(purr__replay *r)
+{
+    if (r->exp_queued) {
+        r->eq_head = (r->eq_head + 1) & (r->eq_cap - 1);
+        r->eq_n--;
+        r->exp_queued = false;
+    }
+    r->exp_valid = false;
+    if (r->eq_n == 0 &&
+        (r->exp_streamed == r->nexp || !stream_until(r, NULL)))
+        return;
+    const purr__exp_kept *k = &r->eq[r->eq_head];
+    r->exp = k->row;
+    r->exp.payload = slot_payload(k);
+    r->exp_valid = true;
+    r->exp_queued = true;
+}
+
+/* Streaming mode: moves the next input to *in (its datum then the
+ * caller's), reading on when the queue is empty. Returns false when there
+ * is none left (or the read failed: r->feed_err). */
+static bool
+in_next(purr__replay *r, purr__in_row *in /* out */)
+{
+    if (r->iq_n == 0) /* read on to it: it comes out of no queue */
+        return r->in_streamed < r->nin && stream_until(r, in);
+    *in = r->iq[r->iq_head];
+    r->iq_head = (r->iq_head + 1) & (r->iq_cap - 1);
+    r->iq_n--;
+    return true;
+}
+
 /* The load's first pass: reads every transition raw, keeps the decoded
  * inputs and counts the others, checking every payload as
  * purr_recording_iter_next would (payload_surely_ok, else by decoding):
@@ -280,6 +423,21 @@ load_pass(purr__replay *r, purr_recording_iter *it, purr_diag *diag)
                     return 1;
             }
             r->nexp++; /* read again as the replay goes (exp_next) */
+            continue;
+        }
+        if (r->cfg.stream_inputs) {
+            /* Checked, and noted for purr__replay_check_inputs; read
+             * again as the feeder goes (in_next). */
+            if (!payload_surely_ok(it->payload, it->payload_len, v->type)) {
+                purr_datum d;
+                if (!input_decode(it, &d))
+                    return 1;
+                purr_datum_free(&d);
+            }
+            uint64_t *first = &r->in_first[v - v0][it->payload[0] & 7];
+            if (*first == 0)
+                *first = it->seq;
+            r->nin++;
             continue;
         }
         if (r->nin == r->in_cap) {
@@ -345,6 +503,12 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
                                     sizeof *r->by_vidx);
     memset(r->by_vidx, 0,
            (purr_recording_value_count(rec) + 1) * sizeof *r->by_vidx);
+    if (cfg->stream_inputs) {
+        size_t n = (purr_recording_value_count(rec) + 1) *
+                   sizeof *r->in_first;
+        r->in_first = xrealloc(NULL, n);
+        memset(r->in_first, 0, n);
+    }
 
     if ((rc = purr_recording_iter_open_raw(&it, rec)) < 0) {
         purr_diag_set(&rep->diag, rep->file, 0, 0,
@@ -363,7 +527,7 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
     rep->interrupted = !purr_recording_is_complete(rec);
     if (!rep->interrupted)
         rep->kept = rep->cut_ns = 0;
-    if (r->nexp) {
+    if (r->nexp || (r->cfg.stream_inputs && r->nin)) {
         if ((rc = purr_recording_iter_open_raw(&r->eit, rec)) < 0) {
             purr_diag_set(&rep->diag, rep->file, 0, 0,
                           "cannot read the transitions");
@@ -378,10 +542,20 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
 void
 purr__replay_free(purr__replay *r)
 {
-    for (size_t i = 0; i < r->nin; i++)
+    for (size_t i = 0; r->in && i < r->nin; i++) /* streaming: no in */
         if (r->in[i].d.type >= PURR_T_STRING) /* scalars own nothing */
             purr_datum_free(&r->in[i].d);
     free(r->in);
+    for (size_t i = 0; i < r->iq_n; i++) {
+        purr__in_row *in = &r->iq[(r->iq_head + i) & (r->iq_cap - 1)];
+        if (in->d.type >= PURR_T_STRING)
+            purr_datum_free(&in->d);
+    }
+    free(r->iq);
+    for (size_t i = 0; i < r->eq_cap; i++)
+        free(r->eq[i].buf);
+    free(r->eq);
+    free(r->in_first);
     if (r->eit_open)
         purr_recording_iter_close(&r->eit);
     for (size_t i = 0; i < PURR_REPLAY_CONTEXT; i++)
@@ -857,6 +1031,31 @@ check_input(purr__replay *r, const purr__in_row *in, const char *missing)
     return 0;
 }
 
+/* purr__replay_check_inputs in streaming mode, from what the load noted:
+ * the first input (in seq order) of each value and datum type. The one
+ * reported is the first input that fails, as when the inputs are loaded. */
+static int
+check_streamed_inputs(purr__replay *r, const char *missing)
+{
+    size_t nvalues = purr_recording_value_count(r->rec);
+    purr__in_row worst = {0};
+    for (size_t vidx = 0; vidx < nvalues; vidx++) {
+        purr_value *v = r->by_vidx[vidx];
+        for (unsigned t = 0; t < 8; t++) {
+            uint64_t seq = r->in_first[vidx][t];
+            if (seq == 0 || (worst.seq && worst.seq < seq))
+                continue;
+            purr_type vt = v ? purr_value_type(v) : PURR_T_NIL;
+            if (v && purr_value_role(v) == PURR_ROLE_INPUT &&
+                (vt == PURR_T_NIL || vt == (purr_type)t))
+                continue;
+            worst = (purr__in_row){.seq = seq, .vidx = (uint32_t)vidx};
+            worst.d.type = (uint8_t)t;
+        }
+    }
+    return worst.seq ? check_input(r, &worst, missing) : 0;
+}
+
 /* Checked before anything is fed: a recording of another scene is bad
  * input, found at once rather than mid-run. */
 int
@@ -867,6 +1066,8 @@ purr__replay_check_inputs(purr__replay *r)
                               : "was not created by the behaviour's setup";
     if (r->feed_err) /* a value of another role (check_role) */
         return r->feed_err;
+    if (r->cfg.stream_inputs)
+        return check_streamed_inputs(r, missing);
     /* What is checked depends only on the value and the datum's type:
      * bit t of passed[vidx] says that a set of vidx to a datum of type t
      * passed, so that the next ones are not checked again. */
@@ -925,6 +1126,23 @@ set_input(purr__replay *r, const purr__in_row *in)
     return rc < 0 ? rc : ps.rc;
 }
 
+/* Sets input in at its time. Returns 0, or a failure (the run's
+ * cancellation, or a set that failed: rep->diag then set). */
+static int
+feed(purr__replay *r, const purr__in_row *in)
+{
+    int rc;
+    if (in->time_ns > purr_now() && (rc = purr_sleep_until(in->time_ns)) < 0)
+        return rc;
+    if ((rc = set_input(r, in)) < 0) {
+        const char *name = purr_recording_value_at(r->rec, in->vidx)->name;
+        return feed_fail(r, in, rc, "input value %s: cannot set the "
+                                    "recorded datum: %s",
+                         name, purr_strerror(rc));
+    }
+    return 0;
+}
+
 int
 purr__replay_feeder(void *arg)
 {
@@ -932,19 +1150,20 @@ purr__replay_feeder(void *arg)
     int rc;
     if ((rc = purr__replay_check_inputs(r)) < 0)
         return rc;
-    for (size_t i = 0; i < r->nin; i++) {
-        const purr__in_row *in = &r->in[i];
-        if (in->time_ns > purr_now() &&
-            (rc = purr_sleep_until(in->time_ns)) < 0)
-            return rc;
-        if ((rc = set_input(r, in)) < 0) {
-            const char *name =
-                purr_recording_value_at(r->rec, in->vidx)->name;
-            return feed_fail(r, in, rc, "input value %s: cannot set the "
-                                        "recorded datum: %s",
-                             name, purr_strerror(rc));
+    if (r->cfg.stream_inputs) {
+        purr__in_row in;
+        while (in_next(r, &in)) {
+            rc = feed(r, &in);
+            if (in.d.type >= PURR_T_STRING)
+                purr_datum_free(&in.d);
+            if (rc < 0)
+                return rc;
         }
+        return r->feed_err; /* 0, or the read failed */
     }
+    for (size_t i = 0; i < r->nin; i++)
+        if ((rc = feed(r, &r->in[i])) < 0)
+            return rc;
     return 0;
 }
 

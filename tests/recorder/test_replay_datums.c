@@ -395,3 +395,47 @@ Test(replay_datums, nil_typed_value_takes_any_datum_and_compares_it)
     cr_assert_str_eq(rep.expected_row.text,
                      "(\"word-04\", 4609434218613702656)");
 }
+
+/* The inputs are read as the feeder goes, so their check before the run
+ * works from what the load noted: a recorded int input that the replay
+ * makes a double is refused at its first transition, before anything is
+ * fed. */
+static int
+setup_double_in(purr_loop *loop, void *arg)
+{
+    struct mixer *m = arg;
+    mix_setup(loop, arg);
+    purr_value_free(m->in);
+    m->in = purr_value_new(loop, "in", PURR_ROLE_INPUT, PURR_T_DOUBLE, NULL);
+    return 0;
+}
+
+Test(replay_datums, input_of_another_type_is_refused_before_the_run)
+{
+    char path[256];
+    tmp_path(path, sizeof path, "intype.db");
+    mix_record(path);
+    purr_recording *rec;
+    purr_diag diag;
+    purr_assert_ok(purr_recording_open(path, &rec, &diag));
+    struct mixer m = {.variant = SAME};
+    purr_replay_target target = {.setup = setup_double_in,
+                                 .behaviour = mix_behaviour,
+                                 .teardown = mix_teardown,
+                                 .arg = &m};
+    purr_replay_report rep;
+    purr_assert_err(purr_replay_check(rec, &target, &rep), PURR_EFORMAT);
+    purr_recording_close(rec);
+    cr_assert_eq(rep.outcome, PURR_REPLAY_ERROR);
+    cr_assert_eq(rep.inputs, 0);
+    int64_t first = sql_int(path, "SELECT min(seq) FROM transition WHERE"
+                                  " value_id = (SELECT id FROM value WHERE"
+                                  " name = 'in')");
+    cr_assert_eq(rep.diag.line, first);
+    char want[160];
+    snprintf(want, sizeof want,
+             "transition %lld: input value in: the recording sets a int, "
+             "the replay's value is another type",
+             (long long)first);
+    cr_assert_str_eq(rep.diag.message, want);
+}
