@@ -205,6 +205,15 @@ setup_recording(purr_loop *loop, void *arg)
     return thermo_setup(loop, arg);
 }
 
+/* Closes the recorder before the replay closes its loop. */
+static void
+teardown_recording(void *arg)
+{
+    purr_diag diag;
+    purr_assert_ok(purr_recorder_close(g_rerecorder, &diag));
+    thermo_teardown(arg);
+}
+
 Test(replay, recorder_attached_by_setup_sees_every_transition)
 {
     char path[256];
@@ -218,10 +227,9 @@ Test(replay, recorder_attached_by_setup_sees_every_transition)
     struct thermo t = {.threshold = 20.0};
     purr_replay_target target = {.setup = setup_recording,
                                  .behaviour = thermo_behaviour,
-                                 .teardown = thermo_teardown,
+                                 .teardown = teardown_recording,
                                  .arg = &t};
     purr_assert_ok(purr_replay_check(rec, &target, &rep));
-    purr_assert_ok(purr_recorder_close(g_rerecorder, &diag));
     cr_assert_eq(rep.outcome, PURR_REPLAY_IDENTICAL);
     cr_assert_eq(rep.matching, 50 + 36);
     cr_assert_eq(rep.inputs, 50);
