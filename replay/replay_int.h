@@ -91,13 +91,15 @@ typedef struct purr__replay_cfg {
  * ipos, in seq order, so the next one must be the earlier of exp and
  * in[ipos].
  *
- * The inputs are loaded whole (the feeder checks them all before it sets
- * any, and shadow mode looks ahead among them); the expected transitions
- * are read from the recording as the replay matches them, by a second
- * iterator, so that a replay's memory does not grow with the recording's
- * length (loading them into arrays was most of a replay's time: fresh
- * memory is slow to touch). The load reads every transition once first, so
- * a corrupt one is still found before anything runs. */
+ * The load reads every transition once first, so a corrupt one is still
+ * found before anything runs. Then the expected transitions are read from
+ * the recording as the replay matches them, by a second iterator, so that
+ * a replay's memory does not grow with the recording's length (loading
+ * them into arrays was most of a replay's time: fresh memory is slow to
+ * touch). When shadow mode may apply (it looks ahead among the inputs) the
+ * inputs are loaded whole; otherwise (cfg.stream_inputs) the same second
+ * iterator reads them for the feeder, and the load only notes, per value
+ * and datum type, the first input, for purr__replay_check_inputs. */
 typedef struct purr__replay {
     purr_recording *rec;     /* the recording (borrowed) */
     const purr_recorded_value *v0; /* its first value: a value's index

@@ -1,12 +1,13 @@
 /* session.c - what every replay shares: load, feed, compare, report.
  *
  * The recording's transitions are read once at load, which checks them
- * all and keeps the inputs in a flat array (decoded, to be set by the
- * feeder task at their times; the other payloads are checked in place,
- * payload_surely_ok); the expected non-input transitions are read again,
- * one after the other, as the replay matches them (their payload bytes
- * compared in place with the actual datum, encoding_at), so that only
- * the inputs take memory. An observer on the replay loop maps each
+ * all (the payloads in place, payload_surely_ok) and, when shadow mode may
+ * apply, keeps the inputs in a flat array (decoded); then they are read
+ * again, one after the other, as the run goes ("The run pass"): the
+ * expected non-input transitions as the replay matches them (their
+ * payload bytes compared in place with the actual datum, encoding_at),
+ * and, in streaming mode, the inputs as the feeder sets them, so that a
+ * replay's memory does not grow with the recording. An observer on the replay loop maps each
  * actual value to the recorded value of the same name when it is
  * created, and compares each non-input transition with the next expected
  * one: same value, same time, same encoding (in feeder mode, a scalar's
