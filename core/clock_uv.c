@@ -81,7 +81,7 @@ uvclock_idle(purr_loop *loop)
     pthread_mutex_lock(&loop->post_mu);
     int holds = loop->holds;
     pthread_mutex_unlock(&loop->post_mu);
-    if (!loop->heap_len && !loop->nfdwaits && !holds &&
+    if (!purr__timers_any(loop) && !loop->nfdwaits && !holds &&
         !purr__posts_pending(loop))
         return 0; /* nothing can ever wake anyone */
     uv_run_mode mode = UV_RUN_ONCE;

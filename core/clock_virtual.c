@@ -46,7 +46,7 @@ virtual_advance(purr_loop *loop)
         if (loop->run_head)
             return 1;
     }
-    while (!loop->run_head && loop->heap_len)
+    while (!loop->run_head && purr__timers_any(loop))
         purr__timers_fire_next(loop);
     return loop->run_head != NULL;
 }

@@ -210,13 +210,20 @@ struct purr__start; /* purr_start bookkeeping, on the starter's stack */
  * pointer). Line 0 is what waking a sleeper and switching to it touch, so
  * the timer heap's prefetch of a sleep timer brings in the saved stack
  * pointer as well; line 1 is what parking touches; line 2 what spawning and
- * joining touch; the rest is read only for diagnostics. purr__task_new
- * (task.c) initialises every field explicitly instead of clearing the
- * struct, so a new field must be set there too. */
+ * joining touch; line 3 what spawning writes and reaping reads; line 4 is
+ * touched only for a name that must be copied (and by ASan builds).
+ * A spawn+join of a task named by a literal touches lines 0-3 and nothing
+ * else of the struct: each line is a cache miss when a thousand tasks are
+ * spawned before any runs.
+ * The struct stays where it is while its stack is pooled (the slot's
+ * colour is fixed), so the fields marked "per slot" are set only when the
+ * slot is first carved (purr__task_new). Every other field is set at each
+ * spawn; a new field must be set there too. */
 struct purr_task {
     /* line 0: switching, waking, sleeping */
     purr__ctx ctx;               /* saved registers while not running */
-    purr_loop *loop;             /* owning loop */
+    purr_loop *loop;             /* owning loop (per slot: pools belong to
+                                    one loop) */
     purr_task *run_next;         /* run queue link */
     int state;                   /* enum purr__task_state */
     int wake_rc;                 /* what park returns, set by the waker */
@@ -238,23 +245,30 @@ struct purr_task {
     purr_task *all_prev, *all_next;     /* links in the loop's registry */
     void *arg;                   /* fn's argument */
     uint64_t id;                 /* spawn order, main = 1 */
-    /* colder */
-    purr__stack_pool *pool;      /* pool the stack came from */
-    void *stack_lo;              /* low end of the usable stack */
-    size_t stack_size;           /* usable bytes */
+    /* line 3: spawning and reaping */
+    const char *name;            /* the literal it was given, or name_buf */
+    purr__stack_pool *pool;      /* pool the stack came from (per slot) */
+    void *stack_lo;              /* low end of the usable stack (per slot) */
+    size_t stack_size;           /* usable bytes (per slot) */
     const char *file;            /* spawn site: file */
     int line;                    /* spawn site: line */
+    uint32_t colour;             /* the stack's colour (per slot) */
     unsigned valgrind_id;        /* VALGRIND_STACK_REGISTER id + 1, or 0 */
-    uint32_t colour;             /* the stack's colour (for its pool) */
-    void *asan_fake_stack;       /* ASan fiber bookkeeping */
     uint32_t cancel_spins;       /* checkpoints in a row that returned
                                     PURR_ECANCELED without parking */
     const char *cancel_what;     /* the last such checkpoint (static) */
-    char name[48];               /* copied, truncated */
+    /* line 4: cold */
+    void *asan_fake_stack;       /* ASan fiber bookkeeping (set only in
+                                    ASan builds) */
+    char name_buf[48];           /* a name that was not a literal, copied
+                                    and truncated */
 };
 #if !defined(PURR_CTX_UCONTEXT) && UINTPTR_MAX == UINT64_MAX
 _Static_assert(offsetof(purr_task, waiter) == 64, "line 0 is 64 bytes");
 _Static_assert(offsetof(purr_task, scope_prev) == 128, "line 1 is 64 bytes");
+_Static_assert(offsetof(purr_task, name) == 192, "line 2 is 64 bytes");
+_Static_assert(offsetof(purr_task, asan_fake_stack) == 256,
+               "line 3 is 64 bytes");
 #endif
 
 /* The loop's timer heap (timer.c) is an array of 16-byte entries, each an
@@ -269,9 +283,14 @@ typedef struct purr__heap_entry {
     size_t slot;                 /* = timer->slot */
 } purr__heap_entry;
 
+/* How many of the earliest timers the loop keeps sorted apart from the
+ * heap (timer.c): a power of two. */
+#define PURR__TFRONT 16
+
 typedef struct purr__timer_slot {
-    size_t pos;                  /* heap index of the entry; for a free slot,
-                                    the next free slot (or SIZE_MAX) */
+    size_t pos;                  /* heap index of the entry, or
+                                    PURR__TSLOT_FRONT; for a free slot, the
+                                    next free slot (or SIZE_MAX) */
     uint64_t seq;                /* = timer->seq */
 } purr__timer_slot;
 
@@ -323,7 +342,11 @@ struct purr_loop {
     uint64_t rng[2];             /* shuffle PRNG state (xorshift128+) */
     bool shuffle;                /* options.shuffle */
     purr_time now_ns;            /* virtual time */
-    purr__heap_entry *heap;      /* timer min-heap by (deadline, seq) */
+    purr__heap_entry tfront[PURR__TFRONT]; /* the earliest armed timers,
+                                    a sorted ring (timer.c) */
+    unsigned tfront_head, tfront_len;
+    purr__heap_entry *heap;      /* the other timers: a min-heap by
+                                    (deadline, seq) */
     void *heap_mem;              /* allocation heap points into (aligned) */
     size_t heap_len, heap_cap;
     purr__timer **tslot_timer;   /* per slot: its armed timer, or NULL */
@@ -411,9 +434,9 @@ void purr__wake(purr_task *t, int rc);
 void purr__yield(purr_task *self);
 /* Creates a task (state RUNNABLE, not yet queued, no scope). Returns NULL
  * when no stack could be had. */
-purr_task *purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn,
-                          void *arg, size_t stack_size, const char *file,
-                          int line);
+purr_task *purr__task_new(purr_loop *loop, const char *name,
+                          bool name_is_literal, purr_task_fn fn, void *arg,
+                          size_t stack_size, const char *file, int line);
 /* Queues t at the tail of the run queue. */
 static inline void
 purr__runq_push(purr_loop *loop, purr_task *t)
@@ -515,6 +538,12 @@ static inline bool purr__timer_armed(const purr__timer *t)
 /* A hint from the timer heap that t fires soon (task.c): prefetches what
  * firing t and resuming its task will touch. No visible effect. */
 void purr__timer_prefetch_owner(purr__timer *t);
+/* Whether any timer is armed. */
+static inline bool
+purr__timers_any(const purr_loop *loop)
+{
+    return loop->tfront_len || loop->heap_len;
+}
 /* Earliest deadline, or PURR_TIME_NEVER. */
 purr_time purr__timers_next(const purr_loop *loop);
 /* Fires every timer with deadline <= now, in (deadline, seq) order.

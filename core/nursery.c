@@ -99,14 +99,15 @@ is_unwinding(int rc, purr_scope *s)
 
 int
 purr__spawn(purr_nursery *n, const char *name, purr_task_fn fn, void *arg,
-            const purr_spawn_options *opts, const char *file, int line)
+            const purr_spawn_options *opts, const char *file, int line,
+            int name_is_literal)
 {
     purr_loop *loop = purr__loop;
     PURR_API_CHECK(loop && loop->running, "purr_spawn outside purr_run");
     PURR_API_CHECK(n != NULL && fn != NULL, "purr_spawn: NULL nursery or fn");
     if (n->closed)
         return PURR_ECLOSED;
-    purr_task *t = purr__task_new(loop, name, fn, arg,
+    purr_task *t = purr__task_new(loop, name, name_is_literal != 0, fn, arg,
                                   opts ? opts->stack_size : 0, file, line);
     if (!t)
         return PURR_ENOMEM;
@@ -203,7 +204,7 @@ purr__start(purr_nursery *n, const char *name, purr_task_fn fn, void *arg,
     int rc = purr__check_cancel(self);
     if (rc)
         return rc;
-    rc = purr__spawn(n, name, fn, arg, NULL, file, line);
+    rc = purr__spawn(n, name, fn, arg, NULL, file, line, 0);
     if (rc)
         return rc;
     purr_task *child = n->last_child;

@@ -214,7 +214,7 @@ purr__stack_get(purr__stack_pool *pool, uint32_t *colour)
     /* Stagger stack tops by multiples of 64 B within a page: every slot top
      * has the same page offset, and without this the hot frames of many
      * tasks would alias into the same cache sets. */
-    *colour = (uint32_t)((pool->carved % 48) * 64);
+    *colour = (uint32_t)((pool->carved % 48) * 64) | PURR__STACK_FRESH;
     pool->carved++;
     return lo;
 }

@@ -28,6 +28,9 @@ void purr__stack_pool_init(purr__stack_pool *pool, size_t stack_size);
 /* Stack colours are multiples of 64 below a page: they fit in the low bits
  * of a page-aligned address. */
 #define PURR__COLOUR_MASK ((uintptr_t)4095)
+/* Set in the colour purr__stack_get returns for a slot just carved (never
+ * handed out by this pool before); never stored in the free array. */
+#define PURR__STACK_FRESH 1u
 
 /* purr__stack_get with its usual case, a pooled stack, inlined. */
 static inline void *

@@ -137,8 +137,10 @@ reap_zombie(purr_loop *loop)
         return;
     loop->zombie = NULL;
 #ifdef PURR_VALGRIND
-    if (z->valgrind_id) /* id + 1; 0 when not running under valgrind */
+    if (z->valgrind_id) { /* id + 1; 0 when not running under valgrind */
         VALGRIND_STACK_DEREGISTER(z->valgrind_id - 1);
+        z->valgrind_id = 0;
+    }
 #endif
     purr__stack_put(z->pool, z->stack_lo, z->colour);
 }
@@ -432,8 +434,9 @@ pool_for(purr_loop *loop, size_t size)
 }
 
 purr_task *
-purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn, void *arg,
-               size_t stack_size, const char *file, int line)
+purr__task_new(purr_loop *loop, const char *name, bool name_is_literal,
+               purr_task_fn fn, void *arg, size_t stack_size,
+               const char *file, int line)
 {
     purr__stack_pool *pool = loop->default_pool;
     if (stack_size || !pool) {
@@ -451,54 +454,70 @@ purr__task_new(purr_loop *loop, const char *name, purr_task_fn fn, void *arg,
     void *lo = purr__stack_take(pool, &colour);
     if (!lo)
         return NULL;
+    bool fresh = colour & PURR__STACK_FRESH;
+    colour &= ~(uint32_t)PURR__STACK_FRESH;
     purr__stack_header *h = purr__stack_header_of(lo, pool->stack_size);
     uintptr_t top = (uintptr_t)h - colour;
     purr_task *t = (purr_task *)((top - sizeof(purr_task)) & ~(uintptr_t)63);
 #ifdef PURR_ASAN
     __asan_unpoison_memory_region(lo, pool->stack_size - PURR__STACK_HEADER_SIZE);
+    t->asan_fake_stack = NULL;
 #endif
-    h->task = t;
-    /* Every field set one by one: clearing the ~300-byte struct with memset
-     * (rep stos on lines that are usually cold) was the largest single cost
-     * of a spawn. Keep this list in step with struct purr_task. */
-    t->loop = loop;
+    if (fresh) {
+        /* A slot's colour never changes, so neither does where its struct
+         * is: what depends only on the slot is written once, and the
+         * slot's header line is not touched again. */
+        h->task = t;
+        t->loop = loop;
+        t->pool = pool;
+        t->stack_lo = lo;
+        t->stack_size = (size_t)((char *)t - (char *)lo);
+        t->colour = colour;
+        /* And what every task leaves as it found it: a task ends with its
+         * sleep timer idle, not parked (task_entry asserts it), and with
+         * no valgrind registration once reaped. */
+        purr__timer_init(&t->sleep_timer, sleep_fire);
+        t->waiter = NULL;
+        t->blocked_on = NULL;
+        t->blocked_obj = NULL;
+        t->cancellable = false;
+        t->valgrind_id = 0;
+    }
+    /* Every other field set one by one: clearing the ~300-byte struct with
+     * memset (rep stos on lines that are usually cold) was the largest
+     * single cost of a spawn. Keep this list in step with struct
+     * purr_task. */
     t->run_next = NULL;
     t->state = PURR__RUNNABLE;
     t->wake_rc = 0;
-    t->cancellable = false;
     t->started = false;
-    t->waiter = NULL;
     t->scope = NULL;
     t->nursery = NULL;
     t->scope_prev = t->scope_next = NULL;
     t->sib_prev = t->sib_next = NULL;
-    t->all_prev = t->all_next = NULL;
     t->start = NULL;
     t->fn = fn;
     t->arg = arg;
     t->result = 0;
     t->line = line;
     t->id = ++loop->next_task_id;
-    t->pool = pool;
-    t->stack_lo = lo;
-    t->stack_size = (size_t)((char *)t - (char *)lo);
-    t->blocked_on = NULL;
-    t->blocked_obj = NULL;
-    purr__timer_init(&t->sleep_timer, sleep_fire);
     t->file = file;
-    t->asan_fake_stack = NULL;
-    t->valgrind_id = 0;
-    t->colour = colour;
     t->cancel_spins = 0;
     t->cancel_what = NULL;
-    /* Not snprintf, nor strnlen and memcpy: on a spawn+join of a trivial
-     * task the first was a third of the cost, the others a tenth. */
-    if (!name)
-        name = "task";
-    size_t len = 0;
-    for (; len < sizeof t->name - 1 && name[len]; len++)
-        t->name[len] = name[len];
-    t->name[len] = '\0';
+    if (!name) {
+        t->name = "task";
+    } else if (name_is_literal) {
+        t->name = name; /* lives as long as the program */
+    } else {
+        /* Not snprintf, nor strnlen and memcpy: on a spawn+join of a
+         * trivial task the first was a third of the cost, the others a
+         * tenth. */
+        size_t len = 0;
+        for (; len < sizeof t->name_buf - 1 && name[len]; len++)
+            t->name_buf[len] = name[len];
+        t->name_buf[len] = '\0';
+        t->name = t->name_buf;
+    }
 #ifdef PURR_VALGRIND
     if (RUNNING_ON_VALGRIND) /* stored + 1: valgrind's first id is 0 */
         t->valgrind_id = VALGRIND_STACK_REGISTER(lo, (char *)t) + 1;
@@ -566,6 +585,9 @@ task_entry(void *arg)
         loop->main_result = t->result;
         loop->main_done = true;
     }
+    /* What purr__task_new does not set again when it reuses this slot. */
+    PURR_ASSERT(!purr__timer_armed(&t->sleep_timer) && !t->waiter &&
+                !t->blocked_on && !t->blocked_obj);
     t->state = PURR__DONE;
     loop->zombie = t;
     switch_away(loop, t);
@@ -598,8 +620,9 @@ purr_run(purr_loop *loop, const char *name, purr_task_fn main_fn, void *arg)
     loop->running = true;
     loop->deadlocked = false;
     purr__stack_guard_setup();
-    purr_task *main_task = purr__task_new(loop, name ? name : "main", main_fn,
-                                          arg, 0, __FILE__, __LINE__);
+    purr_task *main_task =
+        purr__task_new(loop, name ? name : "main", name == NULL, main_fn, arg,
+                       0, __FILE__, __LINE__);
     if (!main_task) {
         purr__loop = NULL;
         loop->running = false;

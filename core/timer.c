@@ -19,9 +19,24 @@
  * the entry through the slot, so it is O(log n). Both clocks use this heap;
  * only what "now" means differs.
  *
- * Invariants: for every armed timer t, tslot_timer[t->slot] == t,
- * tslot[t->slot].seq == t->seq and heap[tslot[t->slot].pos].slot ==
- * t->slot; an idle timer has slot == SIZE_MAX. */
+ * The earliest PURR__TFRONT timers are kept apart, sorted, in a ring (the
+ * front): popping is taking the ring's head, and the timers that fire in
+ * the next few steps are known exactly. That is what the front is for.
+ * With thousands of sleepers, firing a timer and resuming its task touch a
+ * page nobody touched since the task fell asleep: a TLB miss, whose page
+ * walk costs 50-150 ns on a virtual machine (nested paging), more than all
+ * the rest of a wake-up. When the front runs short (REFILL_AT left), it is
+ * refilled from the heap and the owners of every timer moved in are
+ * prefetched at once: their page walks overlap, and finish several
+ * wake-ups before the timers fire. A newly armed timer earlier than the
+ * front's last goes into the front (pushing its last back into the heap
+ * when it is full), any other into the heap.
+ *
+ * Invariants: every entry of the front precedes every entry of the heap;
+ * for every armed timer t, tslot_timer[t->slot] == t and tslot[t->slot].seq
+ * == t->seq; if t is in the front, tslot[t->slot].pos == PURR__TSLOT_FRONT,
+ * else heap[tslot[t->slot].pos].slot == t->slot; an idle timer has slot ==
+ * SIZE_MAX. */
 #include "core_int.h"
 
 #include <stdint.h>
@@ -29,6 +44,14 @@
 
 #define ARITY 8 /* min_child's tournament is written for eight */
 #define LINE 64
+/* tslot[].pos of a timer in the front. */
+#define PURR__TSLOT_FRONT (SIZE_MAX - 1)
+/* The front is refilled from the heap when it holds no more than this
+ * many timers: the prefetches of a refill get that many wake-ups to land. */
+#define REFILL_AT 4
+#define FRONT_MASK (PURR__TFRONT - 1)
+_Static_assert((PURR__TFRONT & FRONT_MASK) == 0, "a power of two");
+_Static_assert(REFILL_AT < PURR__TFRONT, "refilling adds entries");
 
 /* Is entry a before entry b in firing order? The deadline test is the one
  * that decides in practice (a compare and a conditional move, no branch on
@@ -158,7 +181,7 @@ heap_grow(purr_loop *loop)
 }
 
 /* Takes a free slot for t, whose seq is set. There is one: slots in use ==
- * heap_len < heap_cap. */
+ * tfront_len + heap_len < heap_cap. */
 static size_t
 slot_take(purr_loop *loop, purr__timer *t)
 {
@@ -184,17 +207,138 @@ slot_release(purr_loop *loop, purr__timer *t)
     t->slot = SIZE_MAX;
 }
 
+/* ---- the front --------------------------------------------------------- */
+
+/* The i-th earliest entry of the front (i < tfront_len). */
+static inline purr__heap_entry *
+front_at(purr_loop *loop, unsigned i)
+{
+    return &loop->tfront[(loop->tfront_head + i) & FRONT_MASK];
+}
+
+/* Starts the page walk and the cache miss for the first line of the timer
+ * of entry e (in its owner: a task struct or a scope). */
+static inline void
+prefetch_timer(const purr_loop *loop, const purr__heap_entry *e)
+{
+    __builtin_prefetch(loop->tslot_timer[e->slot], 1);
+}
+
+/* Pushes e into the heap. */
+static void
+heap_push(purr_loop *loop, purr__heap_entry e)
+{
+    if (loop->heap_len == loop->heap_cap)
+        heap_grow(loop);
+    heap_sift_up(loop, loop->heap_len++, e);
+}
+
+/* Removes and returns the heap's earliest entry (the heap must not be
+ * empty); the slot's position is left to the caller. */
+static purr__heap_entry
+heap_take(purr_loop *loop)
+{
+    purr__heap_entry top = loop->heap[0];
+    size_t n = --loop->heap_len;
+    if (n == 0)
+        return top;
+    /* Bottom-up (Floyd): the hole left at the root goes down to a leaf
+     * along the earliest children, without comparing each level with the
+     * entry that fills it, then the heap's last entry goes into the hole
+     * and up. The last entry came from the bottom, so it seldom moves up
+     * more than a level: one comparison and one unpredictable branch per
+     * level fewer than sifting it down from the root. */
+    purr__heap_entry *heap = loop->heap;
+    const purr__timer_slot *tslot = loop->tslot;
+    purr__heap_entry e = heap[n];
+    size_t i = 0;
+    while (ARITY * i + 1 < n) {
+        size_t best = min_child(heap, tslot, n, i);
+        heap_set(loop, i, heap[best]);
+        i = best;
+    }
+    heap_sift_up(loop, i, e);
+    return top;
+}
+
+/* Inserts e, which precedes the front's last entry or belongs at its end,
+ * in order. A full front first gives its last entry back to the heap. */
+static void
+front_insert(purr_loop *loop, purr__heap_entry e)
+{
+    if (loop->tfront_len == PURR__TFRONT) {
+        purr__heap_entry last = *front_at(loop, PURR__TFRONT - 1);
+        loop->tfront_len--;
+        heap_push(loop, last);
+    }
+    unsigned i = loop->tfront_len++;
+    for (; i > 0; i--) {
+        purr__heap_entry *prev = front_at(loop, i - 1);
+        if (!entry_less(loop->tslot, &e, prev))
+            break;
+        *front_at(loop, i) = *prev;
+    }
+    *front_at(loop, i) = e;
+    loop->tslot[e.slot].pos = PURR__TSLOT_FRONT;
+}
+
+/* Moves the heap's earliest entries to the end of the front until it is
+ * full or the heap is empty, then prefetches their timers. The prefetches
+ * are issued together, after the sifts: a prefetch that misses the TLB
+ * holds up retirement until its page walk is done, so walks overlap only
+ * when their prefetches are a few instructions apart. One refill's batch
+ * then costs about one walk, instead of one walk per wake-up. */
+static void
+front_refill(purr_loop *loop)
+{
+    unsigned first = loop->tfront_len;
+    while (loop->tfront_len < PURR__TFRONT && loop->heap_len) {
+        purr__heap_entry e = heap_take(loop);
+        loop->tslot[e.slot].pos = PURR__TSLOT_FRONT;
+        *front_at(loop, loop->tfront_len++) = e;
+    }
+    for (unsigned i = first; i < loop->tfront_len; i++)
+        prefetch_timer(loop, front_at(loop, i));
+}
+
+/* Removes the front's entry for slot s. */
+static void
+front_remove(purr_loop *loop, size_t s)
+{
+    unsigned n = loop->tfront_len, i = 0;
+    while (i < n && front_at(loop, i)->slot != s)
+        i++;
+    PURR_ASSERT(i < n);
+    if (i == 0) {
+        loop->tfront_head = (loop->tfront_head + 1) & FRONT_MASK;
+    } else {
+        for (; i + 1 < n; i++)
+            *front_at(loop, i) = *front_at(loop, i + 1);
+    }
+    loop->tfront_len = n - 1;
+}
+
+/* ---- arming ------------------------------------------------------------ */
+
 void
 purr__timer_arm(purr_loop *loop, purr__timer *t, purr_time deadline)
 {
     if (purr__timer_armed(t))
         purr__timer_disarm(loop, t);
-    if (loop->heap_len == loop->heap_cap)
-        heap_grow(loop);
+    if (loop->tfront_len + loop->heap_len == loop->heap_cap)
+        heap_grow(loop); /* one slot per armed timer */
     t->deadline_ns = deadline;
     t->seq = loop->timer_seq++;
     purr__heap_entry e = {deadline, slot_take(loop, t)};
-    heap_sift_up(loop, loop->heap_len++, e);
+    unsigned n = loop->tfront_len;
+    /* Into the front when it precedes the front's last, or when the front
+     * has room and e precedes the whole heap. */
+    if ((n && entry_less(loop->tslot, &e, front_at(loop, n - 1))) ||
+        (n < PURR__TFRONT &&
+         (!loop->heap_len || entry_less(loop->tslot, &e, &loop->heap[0]))))
+        front_insert(loop, e);
+    else
+        heap_push(loop, e);
 }
 
 void
@@ -205,7 +349,12 @@ purr__timer_disarm(purr_loop *loop, purr__timer *t)
     PURR_ASSERT(t->slot < loop->tslots_len &&
                 loop->tslot_timer[t->slot] == t);
     size_t i = loop->tslot[t->slot].pos;
+    size_t s = t->slot;
     slot_release(loop, t);
+    if (i == PURR__TSLOT_FRONT) {
+        front_remove(loop, s);
+        return;
+    }
     size_t last = --loop->heap_len;
     if (i == last)
         return;
@@ -219,33 +368,28 @@ purr__timer_disarm(purr_loop *loop, purr__timer *t)
 purr_time
 purr__timers_next(const purr_loop *loop)
 {
+    if (loop->tfront_len)
+        return loop->tfront[loop->tfront_head].deadline_ns;
     return loop->heap_len ? loop->heap[0].deadline_ns : PURR_TIME_NEVER;
 }
 
-/* Pops the earliest timer (the heap must not be empty). */
+/* Pops the earliest timer (one must be armed). */
 static purr__timer *
-heap_pop(purr_loop *loop)
+timer_pop(purr_loop *loop)
 {
-    purr__timer *t = loop->tslot_timer[loop->heap[0].slot];
+    if (loop->tfront_len <= REFILL_AT)
+        front_refill(loop);
+    purr__heap_entry e = loop->tfront[loop->tfront_head];
+    loop->tfront_head = (loop->tfront_head + 1) & FRONT_MASK;
+    unsigned n = --loop->tfront_len;
+    purr__timer *t = loop->tslot_timer[e.slot];
     slot_release(loop, t);
-    size_t last = --loop->heap_len;
-    if (last > 0) {
-        heap_sift_down(loop, 0, loop->heap[last]);
-        /* The timers that fire next belong to tasks (or scopes) that went
-         * cold while they waited: with thousands of sleepers, each wake-up
-         * costs a cache and a TLB miss (a page walk, 50-60 ns on a VM).
-         * Prefetch as a pipeline. The new top fires next; its first line
-         * was prefetched while it sat among the root's children, so its
-         * owner can now prefetch what resuming it will touch. The root's
-         * children hold the next few timers to fire: prefetching all of
-         * them (lines already fetched cost little) starts the page walks
-         * for newcomers early and lets several proceed at once. Hints
-         * only: they change no order. */
-        purr__timer_prefetch_owner(loop->tslot_timer[loop->heap[0].slot]);
-        size_t end = last < ARITY + 1 ? last : ARITY + 1;
-        for (size_t c = 1; c < end; c++)
-            __builtin_prefetch(loop->tslot_timer[loop->heap[c].slot], 1);
-    }
+    /* A hint only, which changes no order: the next timer's line came in
+     * with its refill, so its owner can now load what resuming it will
+     * touch (a task's saved frames). */
+    if (n)
+        purr__timer_prefetch_owner(
+            loop->tslot_timer[loop->tfront[loop->tfront_head].slot]);
     return t;
 }
 
@@ -253,8 +397,8 @@ size_t
 purr__timers_fire(purr_loop *loop, purr_time now)
 {
     size_t n = 0;
-    while (loop->heap_len && loop->heap[0].deadline_ns <= now) {
-        purr__timer *t = heap_pop(loop);
+    while (purr__timers_any(loop) && purr__timers_next(loop) <= now) {
+        purr__timer *t = timer_pop(loop);
         t->fire(t);
         n++;
     }
@@ -264,9 +408,9 @@ purr__timers_fire(purr_loop *loop, purr_time now)
 size_t
 purr__timers_fire_next(purr_loop *loop)
 {
-    if (!loop->heap_len)
+    if (!purr__timers_any(loop))
         return 0;
-    purr_time deadline = loop->heap[0].deadline_ns;
+    purr_time deadline = purr__timers_next(loop);
     if (deadline > loop->now_ns)
         loop->now_ns = deadline;
     return purr__timers_fire(loop, loop->now_ns);

@@ -834,24 +834,112 @@ take_le(const uint8_t **p, const uint8_t *end, unsigned n, uint64_t *out)
     return true;
 }
 
-int
-purr__rec_parse_transition(const uint8_t **pp, const uint8_t *end,
-                           purr__rec_tr *out)
+/* The 8 bytes at p as a little-endian integer (p need not be aligned). */
+static inline uint64_t
+load_le64(const uint8_t *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+#else
+    uint64_t x = 0;
+    for (unsigned i = 8; i-- > 0;)
+        x = x << 8 | p[i];
+    return x;
+#endif
+}
+
+/* The n-byte (0 to 8) little-endian integer at p, read as 8 bytes: the
+ * caller has made sure 8 can be read there. */
+static inline uint64_t
+field_le(const uint8_t *p, unsigned n)
+{
+    static const uint64_t mask[8] = {
+        0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull,
+        0xffffffffffffull, 0xffffffffffffffull};
+    /* n is 0 to 7 (3 header bits): a table, not a shift by 8n. */
+    return load_le64(p) & mask[n];
+}
+
+/* purr__rec_parse_transition, inlined into the iterator's hot path. */
+static inline __attribute__((always_inline)) int
+parse_record(const uint8_t **pp, const uint8_t *end, purr__rec_tr *out)
 {
     const uint8_t *p = *pp;
     if (end - p < 2)
         return PURR_EFORMAT;
     unsigned h = p[0] | (unsigned)p[1] << 8;
     p += 2;
-    if (h >> 12 || !take_le(&p, end, h & 7, &out->len) ||
-        !take_le(&p, end, (h >> 3) & 7, &out->dt) ||
-        !take_le(&p, end, (h >> 6) & 7, &out->task_id) ||
-        !take_le(&p, end, (h >> 9) & 7, &out->value_id) ||
-        out->len > (uint64_t)(end - p) || out->dt > INT64_MAX)
+    if (h >> 12)
+        return PURR_EFORMAT;
+    unsigned n0 = h & 7, n1 = (h >> 3) & 7, n2 = (h >> 6) & 7,
+             n3 = (h >> 9) & 7;
+    /* The four fields take at most 28 bytes: when 7 more than that are
+     * left, each can be read as 8 bytes at once (the decoding's hot path,
+     * every record of a chunk but its last few). */
+    if (end - p >= 36) {
+        out->len = field_le(p, n0);
+        p += n0;
+        out->dt = field_le(p, n1);
+        p += n1;
+        out->task_id = field_le(p, n2);
+        p += n2;
+        out->value_id = field_le(p, n3);
+        p += n3;
+    } else if (!take_le(&p, end, n0, &out->len) ||
+               !take_le(&p, end, n1, &out->dt) ||
+               !take_le(&p, end, n2, &out->task_id) ||
+               !take_le(&p, end, n3, &out->value_id)) {
+        return PURR_EFORMAT;
+    }
+    if (out->len > (uint64_t)(end - p) || out->dt > INT64_MAX)
         return PURR_EFORMAT;
     out->payload = p;
     *pp = p + out->len;
     return 0;
+}
+
+int
+purr__rec_parse_transition(const uint8_t **pp, const uint8_t *end,
+                           purr__rec_tr *out)
+{
+    return parse_record(pp, end, out);
+}
+
+/* Decodes payload (len bytes) into *d as purr_datum_decode does, with the
+ * scalar encodings (a tag byte, then nothing, a 0/1 byte or 8
+ * little-endian bytes) decoded here: they are most transitions, and the
+ * call and the general walk cost more than the decoding. Returns 0 or
+ * PURR_EFORMAT, as purr_datum_decode. */
+static int
+decode_payload(const uint8_t *payload, size_t len, purr_datum *d /* out */)
+{
+    if (len == 9 && payload[0] == PURR_T_DOUBLE) {
+        uint64_t bits = load_le64(payload + 1);
+        double x;
+        memcpy(&x, &bits, sizeof x);
+        *d = (purr_datum){.type = PURR_T_DOUBLE, .u.d = x};
+        return 0;
+    }
+    if (len == 9 && payload[0] == PURR_T_INT) {
+        *d = (purr_datum){.type = PURR_T_INT,
+                          .u.i = (int64_t)load_le64(payload + 1)};
+        return 0;
+    }
+    if (len == 2 && payload[0] == PURR_T_BOOL && payload[1] <= 1) {
+        *d = (purr_datum){.type = PURR_T_BOOL, .u.b = payload[1] == 1};
+        return 0;
+    }
+    return purr_datum_decode(payload, len, d);
+}
+
+/* Writes the name of the chunk row first_seq = first, for a message (made
+ * only for one: an snprintf per chunk showed in the replay's profile). */
+static void
+chunk_row_name(char *row, size_t size, int64_t first)
+{
+    snprintf(row, size, "transition_chunk row first_seq = %" PRId64, first);
 }
 
 /* Steps to the next chunk row. Returns 0, PURR_ECLOSED after the last, or
@@ -888,11 +976,10 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
     int64_t first = sqlite3_column_int64(st, 0);
     int64_t first_ns = sqlite3_column_int64(st, 1);
     int64_t count = sqlite3_column_int64(st, 2);
-    char row[64];
-    snprintf(row, sizeof row, "transition_chunk row first_seq = %" PRId64,
-             first);
     long line = first > 0 ? (long)first : 0;
     if (first < 1) {
+        char row[64];
+        chunk_row_name(row, sizeof row, first);
         purr_diag_set(diag, rec->path, 0, 0,
                       "%s: first_seq is not a transition number (from 1)",
                       row);
@@ -902,6 +989,8 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
      * does not start at 1, or one that does not start where the last one
      * ended, means rows were lost or altered. */
     if (!it->started_ && first != 1) {
+        char row[64];
+        chunk_row_name(row, sizeof row, first);
         purr_diag_set(diag, rec->path, line, 0,
                       "transitions missing: the first transition is seq "
                       "%" PRId64 ", not 1 (%s)",
@@ -909,6 +998,8 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
         return PURR_EFORMAT;
     }
     if (it->started_ && (uint64_t)first != it->seq + 1) {
+        char row[64];
+        chunk_row_name(row, sizeof row, first);
         purr_diag_set(diag, rec->path, line, 0,
                       "transitions missing: seq %" PRId64
                       " follows seq %" PRIu64 " (%s)",
@@ -935,6 +1026,8 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
         want = "is not a blob of records";
     }
     if (col) {
+        char row[64];
+        chunk_row_name(row, sizeof row, first);
         purr_diag_set(diag, rec->path, line, 0, "%s: %s %s %s", row,
                       field_name[col],
                       column_sql(st, col, types[col], shown, sizeof shown),
@@ -952,11 +1045,14 @@ next_chunk(purr_recording_iter *it, purr_diag *diag)
     return 0;
 }
 
-int
-purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
+/* Steps to the next chunk that holds records, after checking that the
+ * current one (if any) held exactly its records. Out of the hot path:
+ * once per chunk. Returns 0, PURR_ECLOSED after the last, or an error
+ * with diag set. */
+static __attribute__((noinline)) int
+iter_next_chunk(purr_recording_iter *it, purr_diag *diag)
 {
     purr_recording *rec = it->rec_;
-    purr_datum_free(&it->datum);
     if (!it->stmt_)
         return PURR_ECLOSED;
     while (it->left_ == 0) {
@@ -974,27 +1070,90 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
         if (rc)
             return rc;
     }
-    uint64_t seq = it->seq + 1;
-    const uint8_t *p = it->chunk_ + it->pos_,
-                  *end = it->chunk_ + it->chunk_len_;
-    purr__rec_tr tr;
-    if (purr__rec_parse_transition(&p, end, &tr) < 0) {
+    return 0;
+}
+
+/* The message for a transition the hot path refused (kind says why:
+ * 0 a corrupt record, 1 a time beyond int64, 2 an unknown value, 3 a time
+ * after end_ns, 4 a corrupt payload, 5 a payload of another type) in
+ * transition seq.
+ * Returns PURR_EFORMAT. */
+static __attribute__((noinline, cold)) int
+iter_fail(purr_recording_iter *it, int kind, uint64_t seq, uint64_t value_id,
+          purr_diag *diag)
+{
+    purr_recording *rec = it->rec_;
+    switch (kind) {
+    case 0:
         purr_diag_set(diag, rec->path, (long)seq, 0,
                       "transition %" PRIu64 ": corrupt record (byte %zu of "
                       "transition_chunk row first_seq = %" PRIu64 ", data)",
                       seq, it->pos_ + 1, it->first_);
-        return PURR_EFORMAT;
-    }
-    /* first_ns >= 0 and dt <= INT64_MAX, so the sum fits in uint64. */
-    uint64_t ns = (uint64_t)it->ns_ + tr.dt;
-    if (ns > INT64_MAX) {
+        break;
+    case 1:
         purr_diag_set(diag, rec->path, (long)seq, 0,
                       "transition %" PRIu64 ": time beyond int64 ns "
                       "(transition_chunk row first_seq = %" PRIu64 ", data)",
                       seq, it->first_);
-        return PURR_EFORMAT;
+        break;
+    case 2:
+        purr_diag_set(diag, rec->path, (long)seq, 0,
+                      "transition %" PRIu64 " names unknown value id %" PRIu64
+                      " (no value row id %" PRIu64 ")",
+                      seq, value_id, value_id);
+        break;
+    case 3:
+        purr_diag_set(diag, rec->path, (long)seq, 0,
+                      "transition %" PRIu64 " (value %s): time %" PRId64
+                      " ns is after the run's end (run row end_ns = "
+                      "%" PRId64 ")",
+                      seq, it->value->name, it->time_ns, rec->end_ns);
+        break;
+    case 4:
+        purr_diag_set(diag, rec->path, (long)seq, 0,
+                      "transition %" PRIu64 " (value %s): corrupt payload "
+                      "(%zu bytes)",
+                      seq, it->value->name, it->payload_len);
+        break;
+    default:
+        purr_diag_set(diag, rec->path, (long)seq, 0,
+                      "transition %" PRIu64 " (value %s): payload is %s, "
+                      "the value is %s",
+                      seq, it->value->name,
+                      purr_type_name((purr_type)it->datum.type),
+                      purr_type_name(it->value->type));
+        purr_datum_free(&it->datum);
+        break;
     }
-    uint64_t value_id = tr.value_id;
+    return PURR_EFORMAT;
+}
+
+/* The hot path: every check is a predicted branch, and the messages are
+ * built out of line (iter_fail) only for a bad transition. */
+int
+purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
+{
+    purr_recording *rec = it->rec_;
+    /* Scalars own nothing: only the others are freed (a call saved per
+     * transition). */
+    if (it->datum.type >= PURR_T_STRING)
+        purr_datum_free(&it->datum);
+    it->datum = (purr_datum){.type = PURR_T_NIL};
+    if (it->left_ == 0) {
+        int rc = iter_next_chunk(it, diag);
+        if (rc)
+            return rc;
+    }
+    const uint8_t *p = it->chunk_ + it->pos_,
+                  *end = it->chunk_ + it->chunk_len_;
+    purr__rec_tr tr;
+    uint64_t seq = it->seq + 1;
+    if (parse_record(&p, end, &tr) < 0)
+        return iter_fail(it, 0, seq, 0, diag);
+    /* first_ns >= 0 and dt <= INT64_MAX, so the sum fits in uint64. */
+    uint64_t ns = (uint64_t)it->ns_ + tr.dt;
+    if (ns > INT64_MAX)
+        return iter_fail(it, 1, seq, 0, diag);
     it->seq = seq;
     it->ns_ = (purr_time)ns;
     it->time_ns = it->ns_;
@@ -1003,43 +1162,19 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
     it->payload_len = (size_t)tr.len;
     it->pos_ = (size_t)(p - it->chunk_);
     it->left_--;
-    it->value = value_by_id(rec, value_id);
-    if (!it->value) {
-        purr_diag_set(diag, rec->path, (long)it->seq, 0,
-                      "transition %" PRIu64 " names unknown value id %" PRIu64
-                      " (no value row id %" PRIu64 ")",
-                      it->seq, value_id, value_id);
-        return PURR_EFORMAT;
-    }
+    it->value = value_by_id(rec, tr.value_id);
+    if (!it->value)
+        return iter_fail(it, 2, seq, tr.value_id, diag);
     /* The run ended at end_ns: a transition after it was not made by the
      * run (a duration of D includes the transitions at D). */
-    if (rec->has_end && it->time_ns > rec->end_ns) {
-        purr_diag_set(diag, rec->path, (long)it->seq, 0,
-                      "transition %" PRIu64 " (value %s): time %" PRId64
-                      " ns is after the run's end (run row end_ns = "
-                      "%" PRId64 ")",
-                      it->seq, it->value->name, it->time_ns, rec->end_ns);
-        return PURR_EFORMAT;
-    }
+    if (rec->has_end && it->time_ns > rec->end_ns)
+        return iter_fail(it, 3, seq, 0, diag);
     if (it->raw_)
         return 0;
-    if (purr_datum_decode(it->payload, it->payload_len, &it->datum) < 0) {
-        purr_diag_set(diag, rec->path, (long)it->seq, 0,
-                      "transition %" PRIu64 " (value %s): corrupt payload "
-                      "(%zu bytes)",
-                      it->seq, it->value->name, it->payload_len);
-        return PURR_EFORMAT;
-    }
-    if (it->value->type != PURR_T_NIL && it->datum.type != it->value->type) {
-        purr_diag_set(diag, rec->path, (long)it->seq, 0,
-                      "transition %" PRIu64 " (value %s): payload is %s, "
-                      "the value is %s",
-                      it->seq, it->value->name,
-                      purr_type_name((purr_type)it->datum.type),
-                      purr_type_name(it->value->type));
-        purr_datum_free(&it->datum);
-        return PURR_EFORMAT;
-    }
+    if (decode_payload(it->payload, it->payload_len, &it->datum) < 0)
+        return iter_fail(it, 4, seq, 0, diag);
+    if (it->value->type != PURR_T_NIL && it->datum.type != it->value->type)
+        return iter_fail(it, 5, seq, 0, diag);
     return 0;
 }
 
@@ -1048,5 +1183,7 @@ purr_recording_iter_close(purr_recording_iter *it)
 {
     sqlite3_finalize(it->stmt_);
     it->stmt_ = NULL;
+    it->chunk_ = NULL; /* SQLite's, freed with the statement */
+    it->left_ = 0;     /* so that next goes to the check of stmt_ */
     purr_datum_free(&it->datum);
 }

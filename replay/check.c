@@ -69,8 +69,9 @@ purr_replay_check(purr_recording *rec, const purr_replay_target *target,
     check c;
     memset(&c, 0, sizeof c);
     c.target = target;
-    purr__replay_cfg cfg = {.compare = true, .stop = stop_check,
-                            .stop_ctx = &c};
+    /* Always feeder mode: the inputs are read as the feeder goes. */
+    purr__replay_cfg cfg = {.compare = true, .stream_inputs = true,
+                            .stop = stop_check, .stop_ctx = &c};
     int rc = purr__replay_load(&c.r, rec, &cfg, rep);
     if (rc < 0) {
         rep->outcome = PURR_REPLAY_ERROR;

@@ -31,19 +31,24 @@ typedef struct purr__exp_row {
 
 /* A matched expected transition kept for the report's "before" rows. */
 typedef struct purr__exp_kept {
-    purr__exp_row row;       /* row.payload points into buf */
-    uint8_t *buf;
-    size_t cap;
+    purr__exp_row row;       /* row.payload points into small (a payload
+                                that fits) or buf */
+    uint8_t small[32];       /* a payload up to 32 bytes, copied without
+                                a capacity check */
+    uint8_t *buf;            /* a longer one (owned) */
+    size_t cap;              /* buf's size */
 } purr__exp_kept;
 
-/* An input transition to feed (or, in shadow mode, to substitute). */
+/* An input transition to feed (or, in shadow mode, to substitute). The
+ * fields are ordered to leave no padding (48 bytes): the array of them is
+ * most of a replay's memory, and fresh memory is slow to touch. */
 typedef struct purr__in_row {
     uint64_t seq;            /* recorded seq: for messages, and in shadow
                                 mode its place among all transitions */
     purr_time time_ns;       /* when to set it */
-    uint32_t vidx;           /* its value's index in the recording */
     purr_datum d;            /* the datum (owned) */
     uint64_t task_id;        /* the task that set it in the recorded run */
+    uint32_t vidx;           /* its value's index in the recording */
     bool posted;             /* set from outside any task (task id 0: a
                                 window's input, a thread's post) */
 } purr__in_row;
@@ -69,6 +74,9 @@ typedef struct purr__replay_cfg {
                                 compared in seq order. false: the feeder
                                 sets the inputs and only non-input
                                 transitions are compared */
+    bool stream_inputs;      /* feeder mode (never shadow mode): the
+                                inputs are read as the feeder goes, not
+                                loaded (session.c, "The run pass") */
     const char *missing_input_msg; /* how to say that an input value does
                                 not exist in the replay, e.g. "is not in the
                                 scene" */
@@ -83,15 +91,19 @@ typedef struct purr__replay_cfg {
  * ipos, in seq order, so the next one must be the earlier of exp and
  * in[ipos].
  *
- * The inputs are loaded whole (the feeder checks them all before it sets
- * any, and shadow mode looks ahead among them); the expected transitions
- * are read from the recording as the replay matches them, by a second
- * iterator, so that a replay's memory does not grow with the recording's
- * length (loading them into arrays was most of a replay's time: fresh
- * memory is slow to touch). The load reads every transition once first, so
- * a corrupt one is still found before anything runs. */
+ * The load reads every transition once first, so a corrupt one is still
+ * found before anything runs. Then the expected transitions are read from
+ * the recording as the replay matches them, by a second iterator, so that
+ * a replay's memory does not grow with the recording's length (loading
+ * them into arrays was most of a replay's time: fresh memory is slow to
+ * touch). When shadow mode may apply (it looks ahead among the inputs) the
+ * inputs are loaded whole; otherwise (cfg.stream_inputs) the same second
+ * iterator reads them for the feeder, and the load only notes, per value
+ * and datum type, the first input, for purr__replay_check_inputs. */
 typedef struct purr__replay {
     purr_recording *rec;     /* the recording (borrowed) */
+    const purr_recorded_value *v0; /* its first value: a value's index
+                                is its offset from v0 */
     purr__replay_cfg cfg;
     purr_replay_report *rep; /* filled as the replay goes */
 
@@ -102,12 +114,29 @@ typedef struct purr__replay {
     bool exp_valid;          /* false: none left (or the read failed) */
     purr__exp_kept kept[PURR_REPLAY_CONTEXT]; /* matched number k (from 0)
                                 in kept[k % PURR_REPLAY_CONTEXT] */
-    purr__in_row *in;        /* inputs, seq order */
-    size_t nin, in_cap;
+    unsigned kept_at;        /* pos % PURR_REPLAY_CONTEXT: the next
+                                match's slot */
+    purr__in_row *in;        /* inputs, seq order (not streaming) */
+    size_t nin, in_cap;      /* nin: the recording's inputs (streaming
+                                too) */
+    uint64_t (*in_first)[8]; /* streaming: per recorded value and datum
+                                type, the seq of its first input (0:
+                                none) */
+    purr__exp_kept *eq;      /* the run pass's expected transitions not
+                                yet matched (a ring: eq_n from eq_head) */
+    size_t eq_cap, eq_head, eq_n;
+    bool exp_queued;         /* r->exp is eq[eq_head]'s (released when the
+                                next is taken) */
+    uint64_t exp_streamed;   /* expected transitions read into eq */
+    purr__in_row *iq;        /* streaming: inputs read but not fed (a
+                                ring: iq_n from iq_head) */
+    size_t iq_cap, iq_head, iq_n;
+    uint64_t in_streamed;    /* inputs read into iq */
 
     purr_value **by_vidx;    /* actual value per recorded value */
     int32_t *vidx_by_id;     /* recorded index per actual value id (-1:
                                 not in the recording) */
+    purr_value **value_by_id; /* the actual value per id (NULL: none) */
     size_t vidx_cap;
 
     size_t pos;              /* expected transitions matched */
@@ -116,8 +145,10 @@ typedef struct purr__replay {
     bool stopped;            /* a difference was found */
     uint64_t produced;       /* non-input transitions of the replay */
     int feed_err;            /* the feeder's failure, rep->diag set */
-    uint8_t *scratch;        /* encoding buffer */
-    size_t scratch_cap;
+    purr_loop *loop;         /* the loop observed (purr__replay_observe) */
+    purr_tap tap;            /* the tap, when tapped (see session.c) */
+    purr_tap_rec tap_rec;    /* its one-record buffer */
+    bool tapped;             /* tap installed on loop */
 } purr__replay;
 
 /* Zeroes r and the report, and loads rec's transitions. Returns 0, or

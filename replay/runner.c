@@ -113,6 +113,11 @@ purr_replay_run(purr_recording *rec, const purr_replay_runner *runner,
                             .missing_input_msg = runner->missing_input_msg};
     const char *clock = purr_recording_meta(rec, "clock");
     cfg.late_ok = clock && strcmp(clock, "real") == 0;
+    /* Shadow mode looks ahead among the inputs: they are loaded when it
+     * may apply, and read as the feeder goes when it cannot. */
+    bool can_shadow = runner->can_shadow &&
+                      runner->can_shadow(runner->self, rec);
+    cfg.stream_inputs = !can_shadow;
     int rc = purr__replay_load(&r, rec, &cfg, rep);
     purr_loop *loop = NULL;
     purr_recorder *recorder = NULL;
@@ -159,8 +164,7 @@ purr_replay_run(purr_recording *rec, const purr_replay_runner *runner,
         plan.duration_ns = rep->cut_ns + 1;
 
     /* With nothing to compare (inputs only) there is no run to shadow. */
-    r.cfg.shadow = r.cfg.compare && runner->can_shadow &&
-                   runner->can_shadow(runner->self, rec);
+    r.cfg.shadow = r.cfg.compare && can_shadow;
     rep->shadow = r.cfg.shadow;
     plan.shadow = r.cfg.shadow;
     if (r.cfg.shadow) {

@@ -1,14 +1,17 @@
 /* session.c - what every replay shares: load, feed, compare, report.
  *
  * The recording's transitions are read once at load, which checks them
- * all and keeps the inputs in a flat array (decoded, to be set by the
- * feeder task at their times); the expected non-input transitions are
- * read again, one after the other, as the replay matches them (their
- * payload bytes compared with memcmp), so that only the inputs take
- * memory. An observer on the replay loop maps each actual
- * value to the recorded value of the same name when it is created, and
- * compares each non-input transition with the next expected one: same
- * value, same time, same encoding. The first difference is kept in the
+ * all (the payloads in place, payload_surely_ok) and, when shadow mode may
+ * apply, keeps the inputs in a flat array (decoded); then they are read
+ * again, one after the other, as the run goes ("The run pass"): the
+ * expected non-input transitions as the replay matches them (their
+ * payload bytes compared in place with the actual datum, encoding_at),
+ * and, in streaming mode, the inputs as the feeder sets them, so that a
+ * replay's memory does not grow with the recording. An observer on the replay loop maps each
+ * actual value to the recorded value of the same name when it is
+ * created, and compares each non-input transition with the next expected
+ * one: same value, same time, same encoding (in feeder mode, a scalar's
+ * transition comes through a tap instead: below, "The tap"). The first difference is kept in the
  * report and the harness's stop function ends the run there (unless it
  * asked to run on, to keep a whole recording of the replay).
  *
@@ -97,28 +100,255 @@ grow(void *p, size_t used, size_t size)
 /* Loading the recording                                                   */
 /* ---------------------------------------------------------------------- */
 
-/* Reads the next expected transition into r->exp (r->exp_valid false when
- * there is none). The load read them all once already, so a failure here
- * means the file changed under the replay: bad input, reported like the
- * feeder's failures. */
+static void exp_next(purr__replay *r);
+
+/* r->exp matched: keeps it for the report's "before" rows, counts it and
+ * reads the next. */
 static void
-exp_next(purr__replay *r)
+exp_advance(purr__replay *r)
+{
+    purr__exp_kept *k = &r->kept[r->kept_at];
+    uint8_t *to = k->small;
+    if (r->exp.len > sizeof k->small) {
+        if (k->cap < r->exp.len) {
+            k->cap = r->exp.len + 32;
+            k->buf = xrealloc(k->buf, k->cap);
+        }
+        to = k->buf;
+    }
+    k->row = r->exp;
+    memcpy(to, r->exp.payload, r->exp.len);
+    k->row.payload = to;
+    r->pos++;
+    r->kept_at = r->kept_at + 1 == PURR_REPLAY_CONTEXT ? 0 : r->kept_at + 1;
+    exp_next(r);
+}
+
+/* The 4 or 8 bytes at p as a little-endian integer (p need not be
+ * aligned). */
+static inline uint64_t
+le_at(const uint8_t *p, unsigned n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n == 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        return x;
+    }
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+#else
+    uint64_t x = 0;
+    for (unsigned i = n; i-- > 0;)
+        x = x << 8 | p[i];
+    return x;
+#endif
+}
+
+/* The size of the valid encoding of a scalar, string or bytes datum at p
+ * (left bytes there), or 0 when it is none of those or not valid. */
+static inline size_t
+flat_size(const uint8_t *p, size_t left)
+{
+    if (left == 0)
+        return 0;
+    switch (p[0]) {
+    case PURR_T_NIL:
+        return 1;
+    case PURR_T_BOOL:
+        return left >= 2 && p[1] <= 1 ? 2 : 0;
+    case PURR_T_INT:
+    case PURR_T_DOUBLE:
+        return left >= 9 ? 9 : 0;
+    case PURR_T_STRING:
+    case PURR_T_BYTES: {
+        if (left < 5)
+            return 0;
+        uint64_t n = le_at(p + 1, 4);
+        return n <= left - 5 ? 5 + (size_t)n : 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* True when payload (len bytes) is certainly a valid encoding of a datum
+ * of type (purr_datum_decode would accept it, of that type): the scalar,
+ * string and bytes encodings, and tuples of those, are walked here as the
+ * recording documents them, allocating nothing (a value of type nil
+ * takes any). False when it is not, or when only decoding can tell
+ * (nested tuples): the caller then decodes. */
+static inline bool
+payload_surely_ok(const uint8_t *payload, size_t len, purr_type type)
+{
+    if (len == 0 || (type != PURR_T_NIL && payload[0] != (uint8_t)type))
+        return false;
+    if (payload[0] != PURR_T_TUPLE)
+        return flat_size(payload, len) == len;
+    if (len < 5)
+        return false;
+    uint64_t n = le_at(payload + 1, 4);
+    size_t pos = 5;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t k = flat_size(payload + pos, len - pos);
+        if (k == 0)
+            return false;
+        pos += k;
+    }
+    return pos == len;
+}
+
+/* Decodes the input transition it holds into *d, checked as the reader
+ * checks it (the payload decodes, as the value's type unless that is
+ * nil): the scalars here, the rest by purr_datum_decode. Returns false
+ * when the transition is bad. */
+static bool
+input_decode(const purr_recording_iter *it, purr_datum *d /* out */)
+{
+    const uint8_t *p = it->payload;
+    purr_type type = it->value->type;
+    if (it->payload_len == 9 && p[0] == (uint8_t)type &&
+        (type == PURR_T_DOUBLE || type == PURR_T_INT)) {
+        uint64_t bits = le_at(p + 1, 8);
+        *d = (purr_datum){.type = (uint8_t)type};
+        memcpy(&d->u, &bits, 8); /* u.i or u.d: both 8 bytes */
+        return true;
+    }
+    if (purr_datum_decode(p, it->payload_len, d) < 0)
+        return false;
+    if (type != PURR_T_NIL && d->type != type) {
+        purr_datum_free(d);
+        return false;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The run pass: the recording read as the replay goes                     */
+/* ---------------------------------------------------------------------- */
+
+/* The expected transitions, and in streaming mode the inputs too, are read
+ * by one raw iterator (r->eit) as the run needs them: the comparison asks
+ * for the next expected transition and the feeder for the next input, and
+ * whichever reads past transitions of the other kind leaves them in the
+ * other's queue (the expected ones with their payload copied, since the
+ * chunk it lies in is SQLite's only until the next read; the inputs
+ * decoded). Both queues hold what lies between the two readers, a few
+ * transitions in a replay that goes well, so memory does not grow with
+ * the recording. A queue is a ring whose capacity is a power of two. */
+
+/* Where slot k's payload lies. */
+static inline const uint8_t *
+slot_payload(const purr__exp_kept *k)
+{
+    return k->row.len <= sizeof k->small ? k->small : k->buf;
+}
+
+/* Doubles a ring of cap elements of size each, n of them used from head,
+ * into a fresh array whose used elements start at 0. Returns it. */
+static void *
+ring_grow(void *ring, size_t size, size_t *cap, size_t *head, size_t n)
+{
+    size_t ncap = *cap ? *cap * 2 : 64;
+    uint8_t *q = xrealloc(NULL, ncap * size);
+    const uint8_t *old = ring;
+    for (size_t i = 0; i < n; i++)
+        memcpy(q + i * size, old + ((*head + i) & (*cap - 1)) * size, size);
+    /* Slots past n keep no storage of their own yet. */
+    memset(q + n * size, 0, (ncap - n) * size);
+    free(ring);
+    *cap = ncap;
+    *head = 0;
+    return q;
+}
+
+/* Appends the expected transition it holds to the comparison's queue. */
+static void
+exp_push(purr__replay *r, const purr_recording_iter *it)
+{
+    if (r->eq_n == r->eq_cap) {
+        /* Slots own their long payloads' buffers: those of the free
+         * slots (past eq_n) go, the used ones move. */
+        for (size_t i = r->eq_n; i < r->eq_cap; i++)
+            free(r->eq[(r->eq_head + i) & (r->eq_cap - 1)].buf);
+        r->eq = ring_grow(r->eq, sizeof *r->eq, &r->eq_cap, &r->eq_head,
+                          r->eq_n);
+        if (r->exp_queued) /* r->exp is slot 0: its payload moved */
+            r->exp.payload = slot_payload(&r->eq[0]);
+    }
+    purr__exp_kept *k = &r->eq[(r->eq_head + r->eq_n) & (r->eq_cap - 1)];
+    k->row = (purr__exp_row){it->seq, it->time_ns,
+                             (uint32_t)(it->value - r->v0),
+                             (uint32_t)it->payload_len, NULL};
+    if (k->row.len > sizeof k->small && k->cap < k->row.len) {
+        k->cap = k->row.len + 32;
+        k->buf = xrealloc(k->buf, k->cap);
+    }
+    memcpy((uint8_t *)slot_payload(k), it->payload, k->row.len);
+    r->eq_n++;
+    r->exp_streamed++;
+}
+
+/* Appends the input transition it holds, decoded into d (moved), to the
+ * feeder's queue. */
+static void
+in_push(purr__replay *r, const purr_recording_iter *it, purr_datum d)
+{
+    if (r->iq_n == r->iq_cap)
+        r->iq = ring_grow(r->iq, sizeof *r->iq, &r->iq_cap, &r->iq_head,
+                          r->iq_n);
+    r->iq[(r->iq_head + r->iq_n) & (r->iq_cap - 1)] =
+        (purr__in_row){it->seq, it->time_ns, d, it->task_id,
+                       (uint32_t)(it->value - r->v0), it->task_id == 0};
+    r->iq_n++;
+    r->in_streamed++;
+}
+
+/* Reads the run pass on until it holds the next transition the caller
+ * wants: an expected one queued (in == NULL), or, in streaming mode, the
+ * next input (moved to *in, its datum then the caller's). What it reads
+ * past goes to the other reader's queue (inputs only in streaming mode:
+ * else they were loaded and are passed over). One call reads many
+ * transitions: the loop, not a call per transition. Returns false when
+ * there is none left, or when the read failed: the load read them all
+ * once already, so a failure here means the file changed under the
+ * replay, bad input, reported like the feeder's failures. */
+static bool
+stream_until(purr__replay *r, purr__in_row *in /* out, or NULL */)
 {
     purr_recording_iter *it = &r->eit;
     purr_diag diag;
     int rc;
-    r->exp_valid = false;
     if (!r->eit_open)
-        return;
-    const purr_recorded_value *v0 = purr_recording_value_at(r->rec, 0);
+        return false;
     while ((rc = purr_recording_iter_next(it, &diag)) == 0) {
-        if (it->value->role == PURR_ROLE_INPUT)
+        if (it->value->role != PURR_ROLE_INPUT) {
+            exp_push(r, it);
+            if (!in)
+                return true;
             continue;
-        r->exp = (purr__exp_row){it->seq, it->time_ns,
-                                 (uint32_t)(it->value - v0),
-                                 (uint32_t)it->payload_len, it->payload};
-        r->exp_valid = true;
-        return;
+        }
+        if (!r->cfg.stream_inputs)
+            continue;
+        purr_datum d;
+        if (!input_decode(it, &d)) {
+            purr_diag_set(&diag, r->rep->file, (long)it->seq, 0,
+                          "transition %" PRIu64 " (value %s): corrupt "
+                          "payload (%zu bytes; the file changed during the "
+                          "replay)",
+                          it->seq, it->value->name, it->payload_len);
+            rc = PURR_EFORMAT;
+            break;
+        }
+        if (in) {
+            *in = (purr__in_row){it->seq, it->time_ns, d, it->task_id,
+                                 (uint32_t)(it->value - r->v0),
+                                 it->task_id == 0};
+            r->in_streamed++;
+            return true;
+        }
+        in_push(r, it, d);
     }
     purr_recording_iter_close(it);
     r->eit_open = false;
@@ -128,24 +358,130 @@ exp_next(purr__replay *r)
         if (r->cfg.stop)
             r->cfg.stop(r->cfg.stop_ctx);
     }
+    return false;
 }
 
-/* r->exp matched: keeps it for the report's "before" rows, counts it and
- * reads the next. */
+/* Makes r->exp the next expected transition (r->exp_valid false when there
+ * is none): releases the current one's slot, then takes the queue's head,
+ * reading on when the queue is empty. */
 static void
-exp_advance(purr__replay *r)
+exp_next(purr__replay *r)
 {
-    purr__exp_kept *k = &r->kept[r->pos % PURR_REPLAY_CONTEXT];
-    if (k->cap < r->exp.len) {
-        k->cap = r->exp.len + 32;
-        k->buf = xrealloc(k->buf, k->cap);
+    if (r->exp_queued) {
+        r->eq_head = (r->eq_head + 1) & (r->eq_cap - 1);
+        r->eq_n--;
+        r->exp_queued = false;
     }
-    k->row = r->exp;
-    if (r->exp.len)
-        memcpy(k->buf, r->exp.payload, r->exp.len);
-    k->row.payload = k->buf;
-    r->pos++;
-    exp_next(r);
+    r->exp_valid = false;
+    if (r->eq_n == 0 &&
+        (r->exp_streamed == r->nexp || !stream_until(r, NULL)))
+        return;
+    const purr__exp_kept *k = &r->eq[r->eq_head];
+    r->exp = k->row;
+    r->exp.payload = slot_payload(k);
+    r->exp_valid = true;
+    r->exp_queued = true;
+}
+
+/* Streaming mode: moves the next input to *in (its datum then the
+ * caller's), reading on when the queue is empty. Returns false when there
+ * is none left (or the read failed: r->feed_err). */
+static bool
+in_next(purr__replay *r, purr__in_row *in /* out */)
+{
+    if (r->iq_n == 0) /* read on to it: it comes out of no queue */
+        return r->in_streamed < r->nin && stream_until(r, in);
+    *in = r->iq[r->iq_head];
+    r->iq_head = (r->iq_head + 1) & (r->iq_cap - 1);
+    r->iq_n--;
+    return true;
+}
+
+/* The load's first pass: reads every transition raw, keeps the decoded
+ * inputs and counts the others, checking every payload as
+ * purr_recording_iter_next would (payload_surely_ok, else by decoding):
+ * the expected transitions' datums are not needed, so they are not made.
+ * Returns PURR_ECLOSED once every transition is read; 1 when a payload
+ * is bad (the caller reads again with a decoding iterator, whose message
+ * names it); or the iterator's error with diag set. */
+static int
+load_pass(purr__replay *r, purr_recording_iter *it, purr_diag *diag)
+{
+    purr_replay_report *rep = r->rep;
+    const purr_recorded_value *v0 = purr_recording_value_at(r->rec, 0);
+    int rc;
+    while ((rc = purr_recording_iter_next(it, diag)) == 0) {
+        const purr_recorded_value *v = it->value;
+        if (v->role != PURR_ROLE_INPUT) {
+            if (!payload_surely_ok(it->payload, it->payload_len, v->type)) {
+                purr_datum d;
+                if (purr_datum_decode(it->payload, it->payload_len, &d) <
+                    0)
+                    return 1;
+                bool ok = v->type == PURR_T_NIL || d.type == v->type;
+                purr_datum_free(&d);
+                if (!ok)
+                    return 1;
+            }
+            r->nexp++; /* read again as the replay goes (exp_next) */
+            continue;
+        }
+        if (r->cfg.stream_inputs) {
+            /* Checked, and noted for purr__replay_check_inputs; read
+             * again as the feeder goes (in_next). */
+            if (!payload_surely_ok(it->payload, it->payload_len, v->type)) {
+                purr_datum d;
+                if (!input_decode(it, &d))
+                    return 1;
+                purr_datum_free(&d);
+            }
+            uint64_t *first = &r->in_first[v - v0][it->payload[0] & 7];
+            if (*first == 0)
+                *first = it->seq;
+            r->nin++;
+            continue;
+        }
+        if (r->nin == r->in_cap) {
+            r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
+            r->in = grow(r->in, r->nin * sizeof *r->in,
+                         r->in_cap * sizeof *r->in);
+        }
+        purr__in_row *in = &r->in[r->nin];
+        if (!input_decode(it, &in->d))
+            return 1;
+        in->seq = it->seq;
+        in->time_ns = it->time_ns;
+        in->vidx = (uint32_t)(v - v0);
+        in->task_id = it->task_id;
+        in->posted = it->task_id == 0;
+        r->nin++;
+    }
+    /* The last transition read (none: 0, 0). */
+    rep->kept = it->seq;
+    rep->cut_ns = it->time_ns;
+    return rc;
+}
+
+/* Reads the transitions with a decoding iterator up to the first bad one,
+ * for its message (after load_pass found a bad payload). Returns the
+ * iterator's error, with diag set. */
+static int
+load_diag(purr__replay *r, purr_diag *diag)
+{
+    purr_recording_iter it;
+    int rc;
+    if ((rc = purr_recording_iter_open(&it, r->rec)) < 0)
+        return rc;
+    while ((rc = purr_recording_iter_next(&it, diag)) == 0)
+        ;
+    purr_recording_iter_close(&it);
+    /* The decoder refuses what the check refused: should it not, the
+     * payload is still refused, by the generic message. */
+    if (rc == PURR_ECLOSED) {
+        purr_diag_set(diag, r->rep->file, 0, 0, "corrupt payload");
+        rc = PURR_EFORMAT;
+    }
+    return rc;
 }
 
 int
@@ -161,39 +497,29 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
     memset(&diag, 0, sizeof diag);
     snprintf(rep->file, sizeof rep->file, "%s", purr_recording_path(rec));
     r->rec = rec;
+    r->v0 = purr_recording_value_at(rec, 0);
     r->cfg = *cfg;
     r->rep = rep;
     r->by_vidx = xrealloc(NULL, (purr_recording_value_count(rec) + 1) *
                                     sizeof *r->by_vidx);
     memset(r->by_vidx, 0,
            (purr_recording_value_count(rec) + 1) * sizeof *r->by_vidx);
+    if (cfg->stream_inputs) {
+        size_t n = (purr_recording_value_count(rec) + 1) *
+                   sizeof *r->in_first;
+        r->in_first = xrealloc(NULL, n);
+        memset(r->in_first, 0, n);
+    }
 
-    const purr_recorded_value *v0 = purr_recording_value_at(rec, 0);
-    if ((rc = purr_recording_iter_open(&it, rec)) < 0) {
+    if ((rc = purr_recording_iter_open_raw(&it, rec)) < 0) {
         purr_diag_set(&rep->diag, rep->file, 0, 0,
                       "cannot read the transitions");
         return rc;
     }
-    while ((rc = purr_recording_iter_next(&it, &diag)) == 0) {
-        uint32_t vidx = (uint32_t)(it.value - v0);
-        rep->kept = it.seq;
-        rep->cut_ns = it.time_ns;
-        if (it.value->role == PURR_ROLE_INPUT) {
-            if (r->nin == r->in_cap) {
-                r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
-                r->in = grow(r->in, r->nin * sizeof *r->in,
-                             r->in_cap * sizeof *r->in);
-            }
-            /* Move the decoded datum out of the iterator. */
-            r->in[r->nin++] = (purr__in_row){it.seq, it.time_ns, vidx,
-                                             it.datum, it.task_id,
-                                             it.task_id == 0};
-            it.datum = purr_datum_nil();
-            continue;
-        }
-        r->nexp++; /* read again as the replay goes (exp_next) */
-    }
+    rc = load_pass(r, &it, &diag);
     purr_recording_iter_close(&it);
+    if (rc == 1)
+        rc = load_diag(r, &diag);
     if (rc != PURR_ECLOSED) {
         rep->diag = diag;
         return rc;
@@ -202,7 +528,7 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
     rep->interrupted = !purr_recording_is_complete(rec);
     if (!rep->interrupted)
         rep->kept = rep->cut_ns = 0;
-    if (r->nexp) {
+    if (r->nexp || (r->cfg.stream_inputs && r->nin)) {
         if ((rc = purr_recording_iter_open_raw(&r->eit, rec)) < 0) {
             purr_diag_set(&rep->diag, rep->file, 0, 0,
                           "cannot read the transitions");
@@ -217,16 +543,27 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
 void
 purr__replay_free(purr__replay *r)
 {
-    for (size_t i = 0; i < r->nin; i++)
-        purr_datum_free(&r->in[i].d);
+    for (size_t i = 0; r->in && i < r->nin; i++) /* streaming: no in */
+        if (r->in[i].d.type >= PURR_T_STRING) /* scalars own nothing */
+            purr_datum_free(&r->in[i].d);
     free(r->in);
+    for (size_t i = 0; i < r->iq_n; i++) {
+        purr__in_row *in = &r->iq[(r->iq_head + i) & (r->iq_cap - 1)];
+        if (in->d.type >= PURR_T_STRING)
+            purr_datum_free(&in->d);
+    }
+    free(r->iq);
+    for (size_t i = 0; i < r->eq_cap; i++)
+        free(r->eq[i].buf);
+    free(r->eq);
+    free(r->in_first);
     if (r->eit_open)
         purr_recording_iter_close(&r->eit);
     for (size_t i = 0; i < PURR_REPLAY_CONTEXT; i++)
         free(r->kept[i].buf);
     free(r->by_vidx);
     free(r->vidx_by_id);
-    free(r->scratch);
+    free(r->value_by_id);
     memset(r, 0, sizeof *r);
 }
 
@@ -293,8 +630,11 @@ map_reserve(purr__replay *r, uint64_t id)
     while (cap <= id)
         cap *= 2;
     r->vidx_by_id = xrealloc(r->vidx_by_id, cap * sizeof *r->vidx_by_id);
-    for (size_t i = r->vidx_cap; i < cap; i++)
+    r->value_by_id = xrealloc(r->value_by_id, cap * sizeof *r->value_by_id);
+    for (size_t i = r->vidx_cap; i < cap; i++) {
         r->vidx_by_id[i] = -1;
+        r->value_by_id[i] = NULL;
+    }
     r->vidx_cap = cap;
 }
 
@@ -316,21 +656,78 @@ time_matches(const purr__replay *r, purr_time expected, purr_time actual)
     return r->cfg.late_ok ? actual <= expected : actual == expected;
 }
 
+static size_t encoding_at(const uint8_t *p, size_t len, const purr_datum *d);
+
+/* encoding_at for any datum but a tuple (a tuple: 0, the caller's case). */
+static inline __attribute__((always_inline)) size_t
+flat_encoding_at(const uint8_t *p, size_t len, const purr_datum *d)
+{
+    switch (d->type) {
+    case PURR_T_NIL:
+        return 1;
+    case PURR_T_BOOL:
+        return len >= 2 && p[1] == (d->u.b ? 1 : 0) ? 2 : 0;
+    case PURR_T_INT:
+    case PURR_T_DOUBLE: {
+        uint64_t bits;
+        memcpy(&bits, &d->u, 8); /* u.i or u.d: both 8 bytes */
+        return len >= 9 && le_at(p + 1, 8) == bits ? 9 : 0;
+    }
+    case PURR_T_STRING:
+    case PURR_T_BYTES:
+        return len >= 5 && le_at(p + 1, 4) == d->len &&
+                       len - 5 >= d->len &&
+                       (d->len == 0 ||
+                        memcmp(p + 5, d->u.bytes, d->len) == 0)
+                   ? 5 + (size_t)d->len
+                   : 0;
+    default:
+        return 0;
+    }
+}
+
+/* When the len bytes at p begin with purr_datum_encode's encoding of d,
+ * returns its size; else 0 (an encoding is never empty). Compared in
+ * place, field by field, with no encoding made: the bytes are the ones
+ * encode would write (a tag byte; bool 0/1; int and double bits in 8
+ * little-endian bytes; a 4-byte little-endian length or item count and
+ * the bytes or items). */
+static size_t
+encoding_at(const uint8_t *p, size_t len, const purr_datum *d)
+{
+    if (len == 0 || p[0] != d->type)
+        return 0;
+    if (d->type != PURR_T_TUPLE)
+        return flat_encoding_at(p, len, d);
+    if (len < 5 || le_at(p + 1, 4) != d->len)
+        return 0;
+    size_t pos = 5;
+    for (uint32_t i = 0; i < d->len; i++) {
+        const purr_datum *item = &d->u.items[i];
+        size_t k;
+        if (pos == len || p[pos] != item->type)
+            return 0;
+        if (item->type == PURR_T_TUPLE)
+            k = encoding_at(p + pos, len - pos, item);
+        else
+            k = flat_encoding_at(p + pos, len - pos, item);
+        if (k == 0)
+            return 0;
+        pos += k;
+    }
+    return pos;
+}
+
 /* True when the actual transition ev (of recorded value vidx) is expected
- * transition e: same value, time and payload bytes. */
-static bool
+ * transition e: same value, time and payload bytes (the payload is
+ * exactly the encoding of ev's datum). */
+static inline bool
 exp_matches(purr__replay *r, const purr__exp_row *e, int32_t vidx,
             const purr_trace *ev)
 {
-    size_t n = purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
-    if (n > r->scratch_cap) {
-        r->scratch_cap = n + 256;
-        r->scratch = xrealloc(r->scratch, r->scratch_cap);
-        purr_datum_encode(ev->new_value, r->scratch, r->scratch_cap);
-    }
     return (int64_t)e->vidx == vidx &&
-           time_matches(r, e->time_ns, ev->time_ns) && e->len == n &&
-           memcmp(e->payload, r->scratch, n) == 0;
+           time_matches(r, e->time_ns, ev->time_ns) &&
+           encoding_at(e->payload, e->len, ev->new_value) == e->len;
 }
 
 /* True when actual transition ev, made after every transition the
@@ -422,6 +819,27 @@ check_role(purr__replay *r, purr_value *v, const purr_recorded_value *rv)
         r->cfg.stop(r->cfg.stop_ctx);
 }
 
+static void untap(purr__replay *r);
+
+/* Compares non-input transition ev (feeder mode; the counts are done):
+ * the next expected one matched, or the first difference. */
+static void
+compare_output(purr__replay *r, const purr_trace *ev)
+{
+    if (r->stopped) {
+        if (r->cfg.run_on) /* else the run is ending: not counted */
+            r->rep->extra++;
+        return;
+    }
+    if (r->exp_valid && exp_matches(r, &r->exp, vidx_of(r, ev->value), ev)) {
+        exp_advance(r);
+        return;
+    }
+    if (!r->exp_valid && past_cut(r, ev))
+        return;
+    differ(r, ev, NULL, r->exp_valid ? &r->exp : NULL);
+}
+
 static void
 observe(const purr_trace *ev, void *ctx)
 {
@@ -433,6 +851,10 @@ observe(const purr_trace *ev, void *ctx)
         const purr_recorded_value *rv =
             purr_recording_value_find(r->rec, purr_value_name(v));
         map_reserve(r, id);
+        r->value_by_id[id] = v;
+        /* A tap record holds the low 32 bits of the id only. */
+        if (id > UINT32_MAX && r->tapped)
+            untap(r);
         if (rv) {
             int32_t vidx =
                 (int32_t)(rv - purr_recording_value_at(r->rec, 0));
@@ -453,28 +875,120 @@ observe(const purr_trace *ev, void *ctx)
         observe_shadow(r, ev);
         return;
     }
-    if (input)
-        return;
-    if (r->stopped) {
-        if (r->cfg.run_on) /* else the run is ending: not counted */
-            r->rep->extra++;
+    if (!input)
+        compare_output(r, ev);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The tap: the transitions of scalars without an observer call            */
+/* ---------------------------------------------------------------------- */
+
+/* In feeder mode without run_on (the common replay: purr replay --check,
+ * purr_replay_check) the transitions come through a tap whose buffer holds
+ * one record: the loop appends a scalar's transition (value id, time, type
+ * and bits) and calls tap_full at once, so each is compared as it
+ * happens, as an observer would, without the observer's trace and
+ * dispatch (which cost more than the comparison). A string, bytes or
+ * tuple, and each value's first transition, come through tap_slow with
+ * the trace. A recording of the replay (run_on) keeps the tap for its
+ * recorder, and shadow mode compares inputs' datums: both observe. */
+
+/* True when tap record rec of recorded value vidx is expected transition
+ * e: same value and time, and e's payload is the encoding of the scalar
+ * rec holds (a tag byte; bool 0/1; int or double bits, little-endian). */
+static inline bool
+rec_matches(const purr__replay *r, const purr__exp_row *e, int32_t vidx,
+            const purr_tap_rec *rec)
+{
+    if ((int64_t)e->vidx != vidx || !time_matches(r, e->time_ns,
+                                                  rec->time_ns) ||
+        e->len == 0 || e->payload[0] != rec->type)
+        return false;
+    switch (rec->type) {
+    case PURR_T_NIL:
+        return e->len == 1;
+    case PURR_T_BOOL:
+        return e->len == 2 && e->payload[1] == rec->arg;
+    default: /* int, double */
+        return e->len == 9 && le_at(e->payload + 1, 8) == rec->arg;
+    }
+}
+
+static void
+tap_full(purr_tap *tap)
+{
+    purr__replay *r = tap->ctx;
+    const purr_tap_rec *rec = &tap->buf[0];
+    tap->n = 0;
+    purr_value *v = r->value_by_id[rec->aux];
+    if (purr_value_role(v) == PURR_ROLE_INPUT) {
+        r->rep->inputs++;
         return;
     }
-    if (r->exp_valid && exp_matches(r, &r->exp, vidx_of(r, v), ev)) {
+    r->produced++;
+    if (!r->cfg.compare)
+        return;
+    int32_t vidx = r->vidx_by_id[rec->aux];
+    if (!r->stopped && r->exp_valid && rec_matches(r, &r->exp, vidx, rec)) {
         exp_advance(r);
         return;
     }
-    if (!r->exp_valid && past_cut(r, ev))
-        return;
-    differ(r, ev, NULL, r->exp_valid ? &r->exp : NULL);
+    /* Not the expected one (or nothing left, or stopped): as the
+     * observer, with the trace the record stands for (the value holds the
+     * new datum while the tap runs). */
+    purr_trace ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = PURR_EV_VALUE_SET;
+    ev.time_ns = rec->time_ns;
+    ev.task_id = rec->task_id;
+    ev.value = v;
+    ev.new_value = purr_value_peek(v);
+    ev.value_seq = rec->seq;
+    compare_output(r, &ev);
+}
+
+static void
+tap_slow(purr_tap *tap, const purr_trace *ev)
+{
+    purr__replay *r = tap->ctx;
+    /* The first transition of each value comes here: a value created
+     * before the observer (by the runner's open) is met here. */
+    uint64_t id = purr_value_id(ev->value);
+    map_reserve(r, id);
+    r->value_by_id[id] = ev->value;
+    observe(ev, r);
+}
+
+/* Stops tapping: every transition goes to the observer from now on. */
+static void
+untap(purr__replay *r)
+{
+    purr_loop_tap(r->loop, NULL);
+    r->tapped = false;
+    purr_loop_observe(r->loop, PURR_EV_BIT(PURR_EV_VALUE_SET) |
+                                   PURR_EV_BIT(PURR_EV_VALUE_CREATED),
+                      observe, r);
 }
 
 void
 purr__replay_observe(purr__replay *r, purr_loop *loop)
 {
-    purr_loop_observe(loop, PURR_EV_BIT(PURR_EV_VALUE_SET) |
-                                PURR_EV_BIT(PURR_EV_VALUE_CREATED),
-                      observe, r);
+    uint32_t mask = PURR_EV_BIT(PURR_EV_VALUE_SET) |
+                    PURR_EV_BIT(PURR_EV_VALUE_CREATED);
+    r->loop = loop;
+    if (!r->cfg.shadow && !r->cfg.run_on) {
+        r->tap = (purr_tap){.mask = PURR_EV_BIT(PURR_EV_VALUE_SET),
+                            .buf = &r->tap_rec,
+                            .cap = 1,
+                            .full = tap_full,
+                            .slow = tap_slow,
+                            .ctx = r};
+        /* Another tap (a recorder the caller attached): observe. */
+        r->tapped = purr_loop_tap(loop, &r->tap) == 0;
+        if (r->tapped)
+            mask &= ~PURR_EV_BIT(PURR_EV_VALUE_SET);
+    }
+    purr_loop_observe(loop, mask, observe, r);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -493,6 +1007,56 @@ feed_fail(purr__replay *r, const purr__in_row *in, int rc, const char *fmt,
     return r->feed_err = rc;
 }
 
+/* Checks that input row in sets a value of the run's that is an input of
+ * the recorded type. Returns 0, or PURR_EFORMAT with rep->diag set. */
+static int
+check_input(purr__replay *r, const purr__in_row *in, const char *missing)
+{
+    const purr_recorded_value *rv =
+        purr_recording_value_at(r->rec, in->vidx);
+    purr_value *v = r->by_vidx[in->vidx];
+    if (!v)
+        return feed_fail(r, in, PURR_EFORMAT, "input value %s %s",
+                         rv->name, missing);
+    if (purr_value_role(v) != PURR_ROLE_INPUT)
+        return feed_fail(r, in, PURR_EFORMAT,
+                         "input value %s is %s in the replay", rv->name,
+                         purr_role_name(purr_value_role(v)));
+    purr_type t = purr_value_type(v);
+    if (t != PURR_T_NIL && t != (purr_type)in->d.type)
+        return feed_fail(r, in, PURR_EFORMAT,
+                         "input value %s: the recording sets a %s, the "
+                         "replay's value is another type",
+                         rv->name,
+                         purr_type_name((purr_type)in->d.type));
+    return 0;
+}
+
+/* purr__replay_check_inputs in streaming mode, from what the load noted:
+ * the first input (in seq order) of each value and datum type. The one
+ * reported is the first input that fails, as when the inputs are loaded. */
+static int
+check_streamed_inputs(purr__replay *r, const char *missing)
+{
+    size_t nvalues = purr_recording_value_count(r->rec);
+    purr__in_row worst = {0};
+    for (size_t vidx = 0; vidx < nvalues; vidx++) {
+        purr_value *v = r->by_vidx[vidx];
+        for (unsigned t = 0; t < 8; t++) {
+            uint64_t seq = r->in_first[vidx][t];
+            if (seq == 0 || (worst.seq && worst.seq < seq))
+                continue;
+            purr_type vt = v ? purr_value_type(v) : PURR_T_NIL;
+            if (v && purr_value_role(v) == PURR_ROLE_INPUT &&
+                (vt == PURR_T_NIL || vt == (purr_type)t))
+                continue;
+            worst = (purr__in_row){.seq = seq, .vidx = (uint32_t)vidx};
+            worst.d.type = (uint8_t)t;
+        }
+    }
+    return worst.seq ? check_input(r, &worst, missing) : 0;
+}
+
 /* Checked before anything is fed: a recording of another scene is bad
  * input, found at once rather than mid-run. */
 int
@@ -503,27 +1067,25 @@ purr__replay_check_inputs(purr__replay *r)
                               : "was not created by the behaviour's setup";
     if (r->feed_err) /* a value of another role (check_role) */
         return r->feed_err;
-    for (size_t i = 0; i < r->nin; i++) {
+    if (r->cfg.stream_inputs)
+        return check_streamed_inputs(r, missing);
+    /* What is checked depends only on the value and the datum's type:
+     * bit t of passed[vidx] says that a set of vidx to a datum of type t
+     * passed, so that the next ones are not checked again. */
+    size_t nvalues = purr_recording_value_count(r->rec);
+    uint8_t *passed = xrealloc(NULL, nvalues + 1);
+    memset(passed, 0, nvalues + 1);
+    int rc = 0;
+    for (size_t i = 0; i < r->nin && rc == 0; i++) {
         const purr__in_row *in = &r->in[i];
-        const purr_recorded_value *rv =
-            purr_recording_value_at(r->rec, in->vidx);
-        purr_value *v = r->by_vidx[in->vidx];
-        if (!v)
-            return feed_fail(r, in, PURR_EFORMAT, "input value %s %s",
-                             rv->name, missing);
-        if (purr_value_role(v) != PURR_ROLE_INPUT)
-            return feed_fail(r, in, PURR_EFORMAT,
-                             "input value %s is %s in the replay", rv->name,
-                             purr_role_name(purr_value_role(v)));
-        purr_type t = purr_value_type(v);
-        if (t != PURR_T_NIL && t != (purr_type)in->d.type)
-            return feed_fail(r, in, PURR_EFORMAT,
-                             "input value %s: the recording sets a %s, the "
-                             "replay's value is another type",
-                             rv->name,
-                             purr_type_name((purr_type)in->d.type));
+        unsigned bit = 1u << (in->d.type & 7);
+        if (passed[in->vidx] & bit)
+            continue;
+        passed[in->vidx] |= (uint8_t)bit;
+        rc = check_input(r, in, missing);
     }
-    return 0;
+    free(passed);
+    return rc;
 }
 
 /* A recorded input that was set from outside any task (a window's click,
@@ -565,6 +1127,23 @@ set_input(purr__replay *r, const purr__in_row *in)
     return rc < 0 ? rc : ps.rc;
 }
 
+/* Sets input in at its time. Returns 0, or a failure (the run's
+ * cancellation, or a set that failed: rep->diag then set). */
+static int
+feed(purr__replay *r, const purr__in_row *in)
+{
+    int rc;
+    if (in->time_ns > purr_now() && (rc = purr_sleep_until(in->time_ns)) < 0)
+        return rc;
+    if ((rc = set_input(r, in)) < 0) {
+        const char *name = purr_recording_value_at(r->rec, in->vidx)->name;
+        return feed_fail(r, in, rc, "input value %s: cannot set the "
+                                    "recorded datum: %s",
+                         name, purr_strerror(rc));
+    }
+    return 0;
+}
+
 int
 purr__replay_feeder(void *arg)
 {
@@ -572,19 +1151,20 @@ purr__replay_feeder(void *arg)
     int rc;
     if ((rc = purr__replay_check_inputs(r)) < 0)
         return rc;
-    for (size_t i = 0; i < r->nin; i++) {
-        const purr__in_row *in = &r->in[i];
-        if (in->time_ns > purr_now() &&
-            (rc = purr_sleep_until(in->time_ns)) < 0)
-            return rc;
-        if ((rc = set_input(r, in)) < 0) {
-            const char *name =
-                purr_recording_value_at(r->rec, in->vidx)->name;
-            return feed_fail(r, in, rc, "input value %s: cannot set the "
-                                        "recorded datum: %s",
-                             name, purr_strerror(rc));
+    if (r->cfg.stream_inputs) {
+        purr__in_row in;
+        while (in_next(r, &in)) {
+            rc = feed(r, &in);
+            if (in.d.type >= PURR_T_STRING)
+                purr_datum_free(&in.d);
+            if (rc < 0)
+                return rc;
         }
+        return r->feed_err; /* 0, or the read failed */
     }
+    for (size_t i = 0; i < r->nin; i++)
+        if ((rc = feed(r, &r->in[i])) < 0)
+            return rc;
     return 0;
 }
 

@@ -488,17 +488,27 @@ typedef struct purr_spawn_options {
 } purr_spawn_options;
 
 /* Spawns fn(arg) as a child of n, queued to run after the tasks already
- * runnable (start_soon). name is copied. Not a checkpoint.
+ * runnable (start_soon). name is copied (a string literal, which lives as
+ * long as the program, is kept by pointer instead). Not a checkpoint.
  * Returns 0; PURR_ENOMEM when no stack could be had; PURR_ECLOSED when n
  * has already finished. Use the purr_spawn macro, which records the spawn
  * site for diagnostics. */
 PURR_API int purr__spawn(purr_nursery *n, const char *name, purr_task_fn fn,
                          void *arg, const purr_spawn_options *opts,
-                         const char *file, int line);
+                         const char *file, int line, int name_is_literal);
+/* Whether name is a string literal: then the task keeps the pointer and
+ * spawning copies nothing. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PURR__LITERAL(name) __builtin_constant_p(name)
+#else
+#define PURR__LITERAL(name) 0
+#endif
 #define purr_spawn(n, name, fn, arg)                                         \
-    purr__spawn((n), (name), (fn), (arg), NULL, __FILE__, __LINE__)
+    purr__spawn((n), (name), (fn), (arg), NULL, __FILE__, __LINE__,          \
+                PURR__LITERAL(name))
 #define purr_spawn_ex(n, name, fn, arg, opts)                                \
-    purr__spawn((n), (name), (fn), (arg), (opts), __FILE__, __LINE__)
+    purr__spawn((n), (name), (fn), (arg), (opts), __FILE__, __LINE__,        \
+                PURR__LITERAL(name))
 
 /* Checkpoint. Trio's nursery.start: spawns fn(arg) in n and waits until the
  * child calls purr_started(value); returns 0 and stores that value in

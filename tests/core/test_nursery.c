@@ -1037,3 +1037,60 @@ Test(nursery, task_ids_follow_spawn_order)
     reset();
     purr_assert_ok(purr_test_run(main_identity, NULL));
 }
+
+/* A name from a buffer the spawner reuses is copied at spawn (truncated to
+ * 47 bytes); a literal is kept as it is. Each task reads its own name when
+ * it runs, after the spawner has overwritten the buffer for the next one,
+ * and the stacks are reused round after round (a pooled slot keeps its
+ * struct, so nothing of the previous task's name may show through). */
+static char name_seen[6][64];
+
+static int
+note_name(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    snprintf(name_seen[i], sizeof name_seen[i], "%s",
+             purr_task_name(purr_task_current()));
+    return 0;
+}
+
+static int
+names_body(purr_nursery *n, void *arg)
+{
+    int round = (int)(intptr_t)arg;
+    char buf[80];
+    for (int i = 0; i < 4; i++) {
+        snprintf(buf, sizeof buf, "worker-%d-%d", round, i);
+        purr_assert_ok(purr_spawn(n, buf, note_name, (void *)(intptr_t)i));
+    }
+    memset(buf, 'x', sizeof buf - 1);
+    buf[sizeof buf - 1] = '\0';
+    purr_assert_ok(purr_spawn(n, buf, note_name, (void *)(intptr_t)4));
+    purr_assert_ok(purr_spawn(n, "literal", note_name, (void *)(intptr_t)5));
+    strcpy(buf, "overwritten");
+    return 0;
+}
+
+static int
+main_names(void *arg)
+{
+    (void)arg;
+    for (int round = 0; round < 3; round++) {
+        memset(name_seen, 0, sizeof name_seen);
+        purr_assert_ok(purr_nursery_run(names_body, (void *)(intptr_t)round));
+        for (int i = 0; i < 4; i++) {
+            char want[32];
+            snprintf(want, sizeof want, "worker-%d-%d", round, i);
+            cr_assert_str_eq(name_seen[i], want);
+        }
+        cr_assert_eq(strlen(name_seen[4]), 47);
+        cr_assert_eq(strspn(name_seen[4], "x"), 47);
+        cr_assert_str_eq(name_seen[5], "literal");
+    }
+    return 0;
+}
+
+Test(nursery, task_names_are_copied_unless_literal)
+{
+    purr_assert_ok(purr_test_run(main_names, NULL));
+}

@@ -504,3 +504,105 @@ Test(sleep, long_simulated_run_takes_virtual_hours)
 {
     purr_assert_ok(purr_test_run(main_long_run, NULL));
 }
+
+/* ---------------------------------------------------------------------- */
+/* Order through many re-arms                                              */
+/* ---------------------------------------------------------------------- */
+
+/* 300 tasks, 60 rounds each. In a round a task takes an arming number
+ * (a counter shared by all tasks, bumped at every arm, so it is the
+ * order the core sees the arms in) for a scope deadline in half the
+ * rounds, then one for a sleep; durations mix a few microseconds (timers
+ * that land among the next to fire, ahead of timers armed long before),
+ * equal values (ties) and tens of milliseconds. When the scope's deadline
+ * comes first the scope wakes the task and the sleep's timer is taken out;
+ * when the sleep ends first the scope's timer is taken out on exit. Every
+ * wake is noted with the time and the arming number of the timer that
+ * fired: times must be exact and the notes sorted by (time, arming
+ * number), which is the order the core promises. */
+#define RE_TASKS 300
+#define RE_ROUNDS 60
+
+struct rewake {
+    purr_time at;
+    uint64_t armed;
+};
+
+static struct rewake rewakes[RE_TASKS * RE_ROUNDS];
+static int nrewakes;
+static uint64_t arms;
+
+static purr_time
+re_duration(uint64_t *rng)
+{
+    *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t x = *rng >> 33;
+    switch (x % 4) {
+    case 0:
+        return (purr_time)(1 + x / 4 % 20) * PURR_US;
+    case 1:
+        return 5 * PURR_US; /* ties */
+    default:
+        return (purr_time)(1 + x / 4 % 40000) * PURR_US;
+    }
+}
+
+static int
+rearm_task(void *arg)
+{
+    uint64_t rng = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
+    for (int round = 0; round < RE_ROUNDS; round++) {
+        bool scoped = (rng >> 40) & 1;
+        purr_scope s;
+        purr_time scope_at = PURR_TIME_NEVER;
+        uint64_t scope_arm = 0;
+        if (scoped) {
+            scope_at = purr_now() + re_duration(&rng);
+            scope_arm = arms++;
+            purr_scope_enter(&s, scope_at);
+        }
+        purr_time sleep_at = purr_now() + re_duration(&rng);
+        uint64_t sleep_arm = arms++;
+        int rc = purr_sleep_until(sleep_at);
+        bool by_scope = scoped && scope_at <= sleep_at;
+        cr_assert_eq(purr_now(), by_scope ? scope_at : sleep_at);
+        purr_assert_err(rc, by_scope ? PURR_ECANCELED : 0);
+        cr_assert_lt(nrewakes, RE_TASKS * RE_ROUNDS);
+        rewakes[nrewakes++] =
+            (struct rewake){purr_now(), by_scope ? scope_arm : sleep_arm};
+        if (scoped)
+            purr_assert_ok(purr_scope_exit(&s));
+    }
+    return 0;
+}
+
+static int
+body_rearm(purr_nursery *n, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < RE_TASKS; i++)
+        purr_assert_ok(
+            purr_spawn(n, "rearm", rearm_task, (void *)(uintptr_t)i));
+    return 0;
+}
+
+static int
+main_rearm(void *arg)
+{
+    (void)arg;
+    purr_assert_ok(purr_nursery_run(body_rearm, NULL));
+    cr_assert_eq(nrewakes, RE_TASKS * RE_ROUNDS);
+    for (int k = 1; k < nrewakes; k++) {
+        const struct rewake *p = &rewakes[k - 1], *w = &rewakes[k];
+        cr_assert(p->at < w->at || (p->at == w->at && p->armed < w->armed),
+                  "wake %d (t=%lld, arm %llu) after (t=%lld, arm %llu)", k,
+                  (long long)w->at, (unsigned long long)w->armed,
+                  (long long)p->at, (unsigned long long)p->armed);
+    }
+    return 0;
+}
+
+Test(sleep, timers_keep_their_order_through_many_rearms)
+{
+    purr_assert_ok(purr_test_run(main_rearm, NULL));
+}
