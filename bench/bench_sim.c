@@ -8,6 +8,15 @@
  * growth), sim_record_bytes_per_transition, and sim_day_wall_norec.
  * RSS is sampled from the virtual clock's pacing hook, which runs between
  * time jumps and changes nothing in the run.
+ *
+ * Then the recorder's cost as ratios, recording over not recording, each
+ * the best of three more runs of a quarter of the duration (wall time
+ * moves 2x with the machine's load; CPU time much less):
+ * sim_record_slowdown (wall time), sim_record_slowdown_loop_cpu (the loop
+ * thread's CPU time: the wall-time ratio when the recorder's writer thread
+ * has a core to itself) and sim_record_slowdown_process_cpu (loop and
+ * writer threads over the loop alone: the wall-time ratio when it has
+ * none). Open and close are inside the timed span.
  */
 #include <purr/purr.h>
 #include <purr/recorder.h>
@@ -19,6 +28,7 @@
 
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <time.h>
 
 typedef struct sampler {
     purr_time quarter_ns; /* when to sample */
@@ -40,6 +50,20 @@ sample(purr_loop *loop, purr_time next_deadline, void *ctx)
 
 static uint64_t transitions;
 
+/* CPU time of the calling thread or of the whole process, in s. */
+static double
+cpu_s(clockid_t which)
+{
+    struct timespec ts;
+    clock_gettime(which, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The last run's CPU seconds: the loop thread's and the process's. */
+static double g_loop_cpu, g_proc_cpu;
+/* The last run's wall time from before the recorder's open, in s. */
+static double g_wall;
+
 static void
 count(const purr_trace *ev, void *ctx)
 {
@@ -49,7 +73,8 @@ count(const purr_trace *ev, void *ctx)
 }
 
 /* Runs the scene for duration; records to path when not NULL. Returns the
- * wall time in s. */
+ * wall time in s from after the recorder's open to after its close (sets
+ * g_wall, g_loop_cpu and g_proc_cpu from before the open). */
 static double
 run(const purr_scene *scene, purr_time duration, const char *path,
     sampler *smp, uint64_t *recorded)
@@ -62,6 +87,9 @@ run(const purr_scene *scene, purr_time duration, const char *path,
     transitions = 0;
     purr_loop_observe(purr_sim_loop(sim), PURR_EV_BIT(PURR_EV_VALUE_SET),
                       count, NULL);
+    double w0 = bench_now_ns();
+    double c0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
+    double p0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
     if (path) {
         purr_recorder_options ro = {.overwrite = true};
         rec = purr_recorder_open(path, &ro, &d);
@@ -83,11 +111,27 @@ run(const purr_scene *scene, purr_time duration, const char *path,
             exit(1);
         }
     }
-    double wall = (bench_now_ns() - t0) / 1e9;
+    double t1 = bench_now_ns();
+    double wall = (t1 - t0) / 1e9;
+    g_wall = (t1 - w0) / 1e9;
+    g_loop_cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    g_proc_cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - p0;
     if (purr_sim_expect_failures(sim))
         purr_sim_report(sim, stderr);
     purr_sim_free(sim);
     return wall;
+}
+
+/* Deletes the recording at path and anything beside it. */
+static void
+remove_recording(const char *path)
+{
+    char side[80];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
 }
 
 int
@@ -117,8 +161,9 @@ main(int argc, char **argv)
     if (stat(path, &st) == 0)
         bytes = (long long)st.st_size;
     printf("%" PRIu64 " transitions (%" PRIu64 " recorded), %.0f s virtual, "
-           "%.1f MB recording\n",
-           transitions, recorded, virt, (double)bytes / 1e6);
+           "%.1f MB recording; CPU: loop thread %.3f s, process %.3f s\n",
+           transitions, recorded, virt, (double)bytes / 1e6, g_loop_cpu,
+           g_proc_cpu);
     bench_report("sim_day_wall", wall * (86400.0 / virt), "s");
     bench_report("sim_speedup", virt / wall, "x");
     bench_report("sim_peak_rss", (double)bench_peak_rss_kib(), "KiB");
@@ -126,15 +171,34 @@ main(int argc, char **argv)
                  "KiB");
     bench_report("sim_record_bytes_per_transition",
                  recorded ? (double)bytes / (double)recorded : 0, "bytes");
-    unlink(path);
-    char side[80];
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    remove_recording(path);
     sampler none = {PURR_TIME_NEVER, PURR_TIME_NEVER, 0, 0};
     double norec = run(scene, duration, NULL, &none, NULL);
     bench_report("sim_day_wall_norec", norec * (86400.0 / virt), "s");
+
+    /* The ratios: best of three each, interleaved, on a quarter of the
+     * duration; each recording to a new file (the previous one deleted
+     * untimed, as above). */
+    double best[2][3] = {{1e9, 1e9, 1e9}, {1e9, 1e9, 1e9}};
+    for (int rep = 0; rep < 3; rep++) {
+        for (int on = 0; on < 2; on++) {
+            sampler s = {PURR_TIME_NEVER, PURR_TIME_NEVER, 0, 0};
+            run(scene, duration / 4, on ? path : NULL, &s, &recorded);
+            double got[3] = {g_wall, g_loop_cpu, g_proc_cpu};
+            for (int k = 0; k < 3; k++)
+                best[on][k] = got[k] < best[on][k] ? got[k] : best[on][k];
+            if (on)
+                remove_recording(path);
+        }
+    }
+    printf("a quarter of the duration, best of 3: wall %.3f s off, %.3f s "
+           "on; loop thread CPU %.3f s off, %.3f s on; process CPU %.3f s "
+           "on\n",
+           best[0][0], best[1][0], best[0][1], best[1][1], best[1][2]);
+    bench_report("sim_record_slowdown", best[1][0] / best[0][0], "x");
+    bench_report("sim_record_slowdown_loop_cpu", best[1][1] / best[0][1], "x");
+    bench_report("sim_record_slowdown_process_cpu", best[1][2] / best[0][1],
+                 "x");
     purr_scene_free(scene);
     return 0;
 }

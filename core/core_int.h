@@ -586,9 +586,40 @@ purr__tap_commit(purr_loop *loop)
     purr_tap *tap = loop->tap;
     if (++tap->n == tap->cap)
         tap->full(tap);
-}/* Emits a task event if someone observes it. */
-void purr__emit_task(purr_loop *loop, purr_event_kind kind, purr_task *t,
-                     int status, const char *detail);
+}
+/* The observers' part of purr__emit_task (observe.c): the event numbered
+ * seq at now. */
+void purr__emit_task_observers(purr_loop *loop, purr_event_kind kind,
+                               purr_task *t, int status, const char *detail,
+                               uint64_t seq, purr_time now);
+/* Emits a task event to the tap and the observers that take its kind.
+ * Inline, because the tap's record is the whole of the work when a
+ * recorder is all that listens (blocked and woken: two per transition in
+ * a typical run); the observers are called out of line. */
+static inline void
+purr__emit_task(purr_loop *loop, purr_event_kind kind, purr_task *t,
+                int status, const char *detail)
+{
+    uint32_t bit = PURR_EV_BIT(kind);
+    uint64_t seq = ++loop->event_seq;
+    purr_time now = purr__now(loop); /* once: tap and observers agree */
+    purr_tap *tap = loop->tap;
+    if (tap && (tap->mask & bit)) {
+        purr_tap_rec *rec = &tap->buf[tap->n];
+        rec->kind = (uint8_t)kind;
+        rec->type = 0;
+        rec->reserved = 0;
+        rec->aux = (uint32_t)status;
+        rec->seq = seq;
+        rec->time_ns = now;
+        rec->task_id = t->id;
+        rec->arg = (uint64_t)(uintptr_t)detail;
+        if (++tap->n == tap->cap)
+            tap->full(tap);
+    }
+    if (loop->obs_mask & bit)
+        purr__emit_task_observers(loop, kind, t, status, detail, seq, now);
+}
 
 /* Translates an errno value into a purr code. */
 int purr__err_from_errno(int err);

@@ -74,26 +74,10 @@ purr__emit_numbered(purr_loop *loop, purr_trace *ev)
 
 
 void
-purr__emit_task(purr_loop *loop, purr_event_kind kind, purr_task *t,
-                int status, const char *detail)
+purr__emit_task_observers(purr_loop *loop, purr_event_kind kind,
+                          purr_task *t, int status, const char *detail,
+                          uint64_t seq, purr_time now)
 {
-    uint32_t bit = PURR_EV_BIT(kind);
-    uint64_t seq = ++loop->event_seq;
-    purr_time now = purr__now(loop); /* once: tap and observers agree */
-    if (loop->tap && (loop->tap->mask & bit)) {
-        purr_tap_rec *rec = purr__tap_slot(loop);
-        rec->kind = (uint8_t)kind;
-        rec->type = 0;
-        rec->reserved = 0;
-        rec->aux = (uint32_t)status;
-        rec->seq = seq;
-        rec->time_ns = now;
-        rec->task_id = t->id;
-        rec->arg = (uint64_t)(uintptr_t)detail;
-        purr__tap_commit(loop);
-    }
-    if (!(loop->obs_mask & bit))
-        return;
     /* Every field is set explicitly: a memset of the whole struct became
      * a `rep stos`, whose start-up cost was the largest part of emitting
      * a task event. */

@@ -300,9 +300,26 @@ value_trace(purr_value *v, purr_event_kind kind, const purr_datum *old,
     ev->detail = NULL;
 }
 
+/* The tap's slow path for a transition: the trace through tap->slow (a
+ * datum a record cannot hold, or the tap's first look at v). */
+static void __attribute__((noinline))
+tap_transition_slow(purr_value *v, const purr_datum *old, uint64_t seq,
+                    uint64_t task_id)
+{
+    purr_loop *loop = v->loop;
+    v->tap_epoch = loop->tap_epoch;
+    purr_trace ev;
+    value_trace(v, PURR_EV_VALUE_SET, old, seq, &ev);
+    ev.task_id = task_id;
+    ev.nursery = ev.task ? ev.task->nursery : NULL;
+    ev.parent_task_id =
+        ev.nursery ? purr__nursery_owner_id(ev.nursery) : 0;
+    loop->tap->slow(loop->tap, &ev);
+}
+
 /* Sends a transition to the tap: a record when it can hold the datum and
  * the tap has met the value, else the trace through tap->slow. */
-static void
+static inline void
 tap_transition(purr_value *v, const purr_datum *old, uint64_t seq)
 {
     purr_loop *loop = v->loop;
@@ -320,33 +337,41 @@ tap_transition(purr_value *v, const purr_datum *old, uint64_t seq)
         memcpy(&arg, &v->cur.u, sizeof arg);
         break;
     default:
-        goto slow;
-    }
-    if (v->tap_epoch == loop->tap_epoch) {
-        purr_tap_rec *rec = purr__tap_slot(loop);
-        rec->kind = PURR_EV_VALUE_SET;
-        rec->type = (uint8_t)v->cur.type;
-        rec->reserved = 0;
-        rec->aux = (uint32_t)v->id;
-        rec->seq = v->last_seq;
-        rec->time_ns = v->changed_at;
-        rec->task_id = task_id;
-        rec->arg = arg;
-        purr__tap_commit(loop);
+        tap_transition_slow(v, old, seq, task_id);
         return;
     }
-slow:
-    v->tap_epoch = loop->tap_epoch;
-    purr_trace ev;
-    value_trace(v, PURR_EV_VALUE_SET, old, seq, &ev);
-    ev.task_id = task_id;
-    ev.nursery = ev.task ? ev.task->nursery : NULL;
-    ev.parent_task_id =
-        ev.nursery ? purr__nursery_owner_id(ev.nursery) : 0;
-    loop->tap->slow(loop->tap, &ev);
+    if (__builtin_expect(v->tap_epoch != loop->tap_epoch, 0)) {
+        tap_transition_slow(v, old, seq, task_id);
+        return;
+    }
+    purr_tap *tap = loop->tap;
+    purr_tap_rec *rec = &tap->buf[tap->n];
+    rec->kind = PURR_EV_VALUE_SET;
+    rec->type = (uint8_t)v->cur.type;
+    rec->reserved = 0;
+    rec->aux = (uint32_t)v->id;
+    rec->seq = v->last_seq;
+    rec->time_ns = v->changed_at;
+    rec->task_id = task_id;
+    rec->arg = arg;
+    if (++tap->n == tap->cap)
+        tap->full(tap);
 }
 
-static void
+/* The observers' part of emit_value. */
+static void __attribute__((noinline))
+emit_value_observers(purr_value *v, purr_event_kind kind,
+                     const purr_datum *old, uint64_t seq)
+{
+    purr_trace ev;
+    value_trace(v, kind, old, seq, &ev);
+    purr__emit_numbered(v->loop, &ev);
+}
+
+/* Emits a value event to the tap and the observers. Inline (as
+ * purr__emit_task): a transition's tap record is all the work when a
+ * recorder alone listens. */
+static inline __attribute__((always_inline)) void
 emit_value(purr_value *v, purr_event_kind kind, const purr_datum *old)
 {
     purr_loop *loop = v->loop;
@@ -354,11 +379,8 @@ emit_value(purr_value *v, purr_event_kind kind, const purr_datum *old)
     uint64_t seq = ++loop->event_seq;
     if (loop->tap && (loop->tap->mask & bit))
         tap_transition(v, old, seq);
-    if (!(loop->obs_mask & bit))
-        return;
-    purr_trace ev;
-    value_trace(v, kind, old, seq, &ev);
-    purr__emit_numbered(loop, &ev);
+    if (loop->obs_mask & bit)
+        emit_value_observers(v, kind, old, seq);
 }
 
 purr_value *

@@ -189,26 +189,48 @@ put_le(uint8_t *p, uint64_t x, unsigned n)
     return p + n;
 }
 
-/* Closes stream k's open chunk. */
-static void
-close_stream(purr_recorder *r, int k)
+/* The packing state of one stream while pack_batch runs: the open chunk
+ * and where the next record goes. A local of pack_batch that never
+ * escapes, so that the compiler keeps it in registers: the records are
+ * stored through byte pointers, which may alias anything in memory, so
+ * state kept in *r would be reloaded after every store. */
+typedef struct packer {
+    uint8_t *base;              /* r->wbuf[k].p */
+    uint8_t *p;                 /* where the next record goes */
+    uint8_t *start;             /* the open chunk's first record */
+    uint64_t first_seq, last_seq;
+    int64_t first_ns, last_ns;
+    uint32_t count;
+    bool open;
+} packer;
+
+/* Appends the chunk of count records at base + off, len bytes, to
+ * r->wchunks. */
+static void __attribute__((noinline))
+push_chunk(purr_recorder *r, int k, uint32_t count, uint64_t first_seq,
+           int64_t first_ns, size_t off, size_t len)
 {
-    rec_stream *s = &r->wst[k];
-    if (!s->open)
-        return;
-    s->open = false;
     if (r->nwchunks == r->wchunks_cap) {
         r->wchunks_cap = r->wchunks_cap ? r->wchunks_cap * 2 : 16;
         r->wchunks =
             purr__rec_realloc(r->wchunks, r->wchunks_cap * sizeof *r->wchunks);
     }
-    r->wchunks[r->nwchunks++] =
-        (rec_chunk){.stream = (uint8_t)k,
-                    .count = s->count,
-                    .first_seq = s->first_seq,
-                    .first_ns = s->first_ns,
-                    .off = s->off,
-                    .len = r->wbuf[k].len - s->off};
+    r->wchunks[r->nwchunks++] = (rec_chunk){.stream = (uint8_t)k,
+                                            .count = count,
+                                            .first_seq = first_seq,
+                                            .first_ns = first_ns,
+                                            .off = off,
+                                            .len = len};
+}
+
+/* Closes stream k's open chunk, if any. */
+static inline void
+close_chunk(purr_recorder *r, int k, packer *s)
+{
+    if (s->open)
+        push_chunk(r, k, s->count, s->first_seq, s->first_ns,
+                   (size_t)(s->start - s->base), (size_t)(s->p - s->start));
+    s->open = false;
 }
 
 /* Reserves room for n more bytes (plus the 8 put_le may write past the
@@ -225,39 +247,30 @@ reserve(rec_bytes *w, size_t n)
     }
 }
 
-/* Opens a chunk of stream k at (seq, t). */
-static void
-open_stream(purr_recorder *r, int k, uint64_t seq, int64_t t)
+/* Makes s's next record, of at most need bytes, for the event at (seq, t)
+ * the start of a new chunk when it cannot join the open one: the chunk
+ * would pass CHUNK_BYTES, or the event does not follow on (time going
+ * back, or a time step too wide for 7 bytes; for task events a seq not
+ * past the last one or a step too wide; for transitions a seq that is not
+ * the next one); or when no chunk is open. (A step that went backwards is
+ * huge as an unsigned number, so one shift tests both.) */
+static inline void
+record_room(purr_recorder *r, int k, packer *s, size_t need, uint64_t seq,
+            int64_t t)
 {
-    r->wst[k] = (rec_stream){.open = true,
-                             .first_seq = seq,
-                             .last_seq = seq,
-                             .first_ns = t,
-                             .last_ns = t,
-                             .off = r->wbuf[k].len};
-}
-
-/* Returns where a record of at most need bytes for the event at (seq, t)
- * goes in stream k (pack_batch reserved the room), first closing the open
- * chunk when the event cannot join it: the chunk would pass CHUNK_BYTES,
- * or the event does not follow on (for transitions a seq that is not the
- * next one; time going back; a step too wide for 7 bytes); and opening one
- * when none is open. */
-static inline uint8_t *
-record_room(purr_recorder *r, int k, size_t need, uint64_t seq, int64_t t)
-{
-    rec_stream *s = &r->wst[k];
-    rec_bytes *w = &r->wbuf[k];
-    if (__builtin_expect(
-            !s->open || w->len - s->off + need > CHUNK_BYTES ||
-                t < s->last_ns || (uint64_t)(t - s->last_ns) >> 56 ||
-                seq <= s->last_seq || (seq - s->last_seq) >> 56 ||
-                (k == STREAM_TRANSITION && seq != s->last_seq + 1),
-            0)) {
-        close_stream(r, k);
-        open_stream(r, k, seq, t);
+    uint64_t dseq = seq - s->last_seq;
+    bool seq_breaks = k == STREAM_TRANSITION ? dseq != 1
+                                             : dseq == 0 || dseq >> 56;
+    if (__builtin_expect(!s->open || s->p + need > s->start + CHUNK_BYTES ||
+                             (uint64_t)(t - s->last_ns) >> 56 || seq_breaks,
+                         0)) {
+        close_chunk(r, k, s);
+        s->open = true;
+        s->start = s->p;
+        s->count = 0;
+        s->first_seq = s->last_seq = seq;
+        s->first_ns = s->last_ns = t;
     }
-    return w->p + w->len;
 }
 
 /* Counts a transition of value id at t in its value_stats row. */
@@ -286,7 +299,8 @@ count_transition(purr_recorder *r, uint32_t id, int64_t t)
 
 /* Packs one transition (schema.sql: transition_chunk). */
 static inline void
-pack_transition(purr_recorder *r, const rec_batch *b, const rec_ev *e)
+pack_transition(purr_recorder *r, packer *s, const rec_batch *b,
+                const rec_ev *e)
 {
     size_t plen;
     switch (e->type) {
@@ -304,9 +318,9 @@ pack_transition(purr_recorder *r, const rec_batch *b, const rec_ev *e)
         plen = (uint32_t)e->arg;
         break;
     }
-    uint8_t *p0 = record_room(r, STREAM_TRANSITION, 2 + 4 * 8 + plen, e->seq,
-                              e->time_ns);
-    rec_stream *s = &r->wst[STREAM_TRANSITION];
+    record_room(r, STREAM_TRANSITION, s, 2 + 4 * 8 + plen, e->seq,
+                e->time_ns);
+    uint8_t *p0 = s->p;
     uint64_t dt = (uint64_t)(e->time_ns - s->last_ns);
     unsigned n_len = le_width(plen), n_dt = le_width(dt),
              n_task = le_width(e->task_id), n_value = le_width(e->aux);
@@ -322,14 +336,13 @@ pack_transition(purr_recorder *r, const rec_batch *b, const rec_ev *e)
     } else {
         /* The encoding of a scalar: its tag, then its value bytes. */
         p[0] = e->type;
-        if (plen > 1)
-            put_le(p + 1, e->arg, (unsigned)plen - 1);
+        put_le(p + 1, e->arg, (unsigned)plen - 1);
     }
-    r->wbuf[STREAM_TRANSITION].len = (size_t)(p + plen - r->wbuf[0].p);
-    count_transition(r, e->aux, e->time_ns);
+    s->p = p + plen;
     s->last_seq = e->seq;
     s->last_ns = e->time_ns;
     s->count++;
+    count_transition(r, e->aux, e->time_ns);
 }
 
 /* The detail id of text (1, 2, ... in the order first seen; the writer
@@ -368,13 +381,12 @@ detail_id(purr_recorder *r, const char *text)
 
 /* Packs one task event (schema.sql: task_event_chunk). */
 static inline void
-pack_task_event(purr_recorder *r, const rec_ev *e)
+pack_task_event(purr_recorder *r, packer *s, const rec_ev *e)
 {
     uint32_t detail =
         e->arg ? detail_id(r, (const char *)(uintptr_t)e->arg) : 0;
-    uint8_t *p0 = record_room(r, STREAM_TASK_EVENT, 3 + 5 * 8, e->seq,
-                              e->time_ns);
-    rec_stream *s = &r->wst[STREAM_TASK_EVENT];
+    record_room(r, STREAM_TASK_EVENT, s, 3 + 5 * 8, e->seq, e->time_ns);
+    uint8_t *p0 = s->p;
     uint64_t dseq = e->seq - s->last_seq,
              dt = (uint64_t)(e->time_ns - s->last_ns);
     int32_t status = (int32_t)e->aux;
@@ -391,20 +403,18 @@ pack_task_event(purr_recorder *r, const rec_ev *e)
     p = put_le(p, dt, n_dt);
     p = put_le(p, e->task_id, n_task);
     p = put_le(p, zz, n_status);
-    p = put_le(p, detail, n_detail);
-    r->wbuf[STREAM_TASK_EVENT].len = (size_t)(p - r->wbuf[1].p);
+    s->p = put_le(p, detail, n_detail);
     s->last_seq = e->seq;
     s->last_ns = e->time_ns;
     s->count++;
 }
 
-/* Packs b's events into chunks (r->wchunks, over r->wbuf). A batch is one
- * transaction, and chunks never straddle one, so packing starts afresh. */
+/* Packs b's events into chunks (r->wchunks, over r->wbuf). Chunks never
+ * straddle a batch, so packing starts afresh. */
 static void
 pack_batch(purr_recorder *r, const rec_batch *b)
 {
     r->wbuf[0].len = r->wbuf[1].len = 0;
-    r->wst[0].open = r->wst[1].open = false;
     r->nwchunks = 0;
     /* Every record fits in 43 bytes plus its payload in the arena. */
     reserve(&r->wbuf[0], b->nevs * 43 + b->arena_len);
@@ -416,15 +426,19 @@ pack_batch(purr_recorder *r, const rec_batch *b)
         }
         r->w_last_ns = b->evs[b->nevs - 1].time_ns;
     }
-    for (size_t i = 0; i < b->nevs; i++) {
-        const rec_ev *e = &b->evs[i];
+    packer tr = {.base = r->wbuf[0].p, .p = r->wbuf[0].p};
+    packer te = {.base = r->wbuf[1].p, .p = r->wbuf[1].p};
+    const rec_ev *e = b->evs, *end = b->evs + b->nevs;
+    for (; e < end; e++) {
         if (e->kind == PURR_EV_VALUE_SET)
-            pack_transition(r, b, e);
+            pack_transition(r, &tr, b, e);
         else
-            pack_task_event(r, e);
+            pack_task_event(r, &te, e);
     }
-    close_stream(r, STREAM_TRANSITION);
-    close_stream(r, STREAM_TASK_EVENT);
+    close_chunk(r, STREAM_TRANSITION, &tr);
+    close_chunk(r, STREAM_TASK_EVENT, &te);
+    r->wbuf[0].len = (size_t)(tr.p - tr.base);
+    r->wbuf[1].len = (size_t)(te.p - te.base);
 }
 
 /* Writes value id's value_stats row. Returns 0 or the sticky error. */
@@ -492,16 +506,39 @@ purr__rec_create_views(purr_recorder *r)
     return rc == SQLITE_OK ? 0 : purr__rec_fail_sqlite(r, rc, "creating views");
 }
 
+/* Ends the open transaction after a failure (the sticky error is set). */
+static void
+txn_abort(purr_recorder *r)
+{
+    if (r->txn_open) {
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+        r->txn_open = false;
+    }
+    r->txn_events = 0;
+}
+
 int
-purr__rec_write_batch(purr_recorder *r, rec_batch *b)
+purr__rec_txn_add(purr_recorder *r, rec_batch *b)
 {
     int rc;
     if (r->err || !purr__rec_batch_busy(b) ||
-        atomic_load_explicit(&r->discarding, memory_order_relaxed))
+        atomic_load_explicit(&r->discarding, memory_order_relaxed)) {
+        if (r->err || atomic_load_explicit(&r->discarding,
+                                           memory_order_relaxed))
+            txn_abort(r);
         return r->err;
-    if ((rc = run_stmt(r, r->st_begin, "BEGIN")))
-        return rc;
-    rc = purr__rec_create_views(r);
+    }
+    if (!r->txn_open) {
+        if ((rc = run_stmt(r, r->st_begin, "BEGIN")))
+            return rc;
+        r->txn_open = true;
+        r->txn_events = 0;
+        if ((rc = purr__rec_create_views(r))) {
+            txn_abort(r);
+            return rc;
+        }
+    }
+    rc = 0;
     for (size_t i = 0; i < b->nrows && !rc; i++)
         rc = write_row(r, b, &b->rows[i]);
     pack_batch(r, b);
@@ -509,6 +546,21 @@ purr__rec_write_batch(purr_recorder *r, rec_batch *b)
         rc = write_detail(r, r->ndetails_written);
     for (size_t i = 0; i < r->nwchunks && !rc; i++)
         rc = write_chunk(r, &r->wchunks[i]);
+    r->txn_events += b->nevs;
+    if (rc)
+        txn_abort(r);
+    return rc;
+}
+
+int
+purr__rec_txn_commit(purr_recorder *r)
+{
+    int rc = r->err;
+    if (!r->txn_open || rc ||
+        atomic_load_explicit(&r->discarding, memory_order_relaxed)) {
+        txn_abort(r);
+        return rc;
+    }
     for (size_t i = 0; i < r->nvdirty; i++) {
         uint32_t id = r->vdirty[i];
         r->vstats[id].dirty = false;
@@ -518,8 +570,21 @@ purr__rec_write_batch(purr_recorder *r, rec_batch *b)
     r->nvdirty = 0;
     if (!rc)
         rc = run_stmt(r, r->st_commit, "COMMIT");
-    if (rc)
-        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc) {
+        txn_abort(r);
+        return rc;
+    }
+    r->txn_open = false;
+    r->txn_events = 0;
+    return 0;
+}
+
+int
+purr__rec_write_batch(purr_recorder *r, rec_batch *b)
+{
+    int rc = purr__rec_txn_add(r, b);
+    if (!rc)
+        rc = purr__rec_txn_commit(r);
     return rc;
 }
 

@@ -96,15 +96,6 @@ typedef struct rec_chunk {
     size_t off, len;
 } rec_chunk;
 
-/* The open chunk of one stream while the writer packs a batch. */
-typedef struct rec_stream {
-    bool open;
-    uint32_t count;
-    uint64_t first_seq, last_seq;
-    int64_t first_ns, last_ns;
-    size_t off;                 /* start of its records in wbuf */
-} rec_stream;
-
 /* A batch: rows of the small tables and the events, in the order they
  * happened, plus the arena holding their bytes. The loop thread fills one
  * (r->cur); full batches go to the writer thread, which packs the events
@@ -168,7 +159,6 @@ struct purr_recorder {
     bool thread_started;
     /* Packing (writer thread): the chunks of the batch being written. */
     rec_bytes wbuf[2];          /* packed records, by stream */
-    rec_stream wst[2];          /* the open chunk of each stream */
     rec_chunk *wchunks;         /* closed chunks */
     size_t nwchunks, wchunks_cap;
     const char **detail_ptrs;   /* details seen: the pointers events
@@ -186,6 +176,11 @@ struct purr_recorder {
     int64_t w_first_ns, w_last_ns; /* ... the first's and last's times */
     bool views_pending;         /* the views are still to be created (by
                                    the writer's first transaction) */
+    bool txn_open;              /* a transaction is open: batches added,
+                                   not yet committed */
+    size_t txn_events;          /* events added to it */
+    size_t txn_batches;         /* batches added to it (writer thread) */
+    int64_t txn_started_ns;     /* wall time its first batch started */
     pthread_mutex_t mu;
     pthread_cond_t cv_work;     /* signalled: a batch is ready / stop */
     pthread_cond_t cv_free;     /* signalled: a batch was written */
@@ -194,6 +189,8 @@ struct purr_recorder {
     size_t nbatches;            /* allocated so far (cur included) */
     size_t max_batches;         /* back-pressure bound */
     uint64_t handed, written;   /* batches queued / written and committed */
+    uint64_t commit_wanted;     /* commit once the queue is empty: the
+                                   handed count a flush waits for */
     bool stop;                  /* close asked the thread to end */
 
 };
@@ -203,9 +200,17 @@ struct purr_recorder {
  * Called by whoever owns the connection. */
 int purr__rec_fail_sqlite(purr_recorder *r, int rc, const char *what);
 
-/* Writes every row of b in one transaction (writer thread, or the owner
- * when no thread runs). Returns 0 or the sticky error. */
+/* Writes every row of b in one transaction (the owner, when no thread
+ * runs). Returns 0 or the sticky error. */
 int purr__rec_write_batch(purr_recorder *r, rec_batch *b);
+/* Writes b's rows and packed events into the open transaction, opening one
+ * if none is (whoever owns the connection). b may be reused afterwards:
+ * nothing of it is kept. Returns 0 or the sticky error (the transaction
+ * is then rolled back). */
+int purr__rec_txn_add(purr_recorder *r, rec_batch *b);
+/* Commits the open transaction (with the value_stats rows it changed), if
+ * one is open. Returns 0 or the sticky error. */
+int purr__rec_txn_commit(purr_recorder *r);
 
 /* Creates the views if they are pending (in the open transaction, if
  * any). Returns 0 or the sticky error. Whoever owns the connection. */

@@ -80,11 +80,13 @@ typedef struct purr_recorder purr_recorder;
 /* Options for purr_recorder_open. Zero-initialise and set what you need;
  * NULL means all defaults. */
 typedef struct purr_recorder_options {
-    size_t batch_rows;      /* rows per transaction; 0 = 10000 */
+    size_t batch_rows;      /* events (and rows) per batch handed to the
+                               writer thread, which commits every 4
+                               batches; 0 = 16384 */
     purr_time batch_age_ns; /* wall time after which an open batch is
-                               committed; 0 = 250 ms. Checked every 64 rows
-                               (virtual clock) or by the writer thread
-                               (real clock) */
+                               handed over and committed; 0 = 250 ms.
+                               Checked every 256 events (virtual clock)
+                               or by the writer thread (real clock) */
     bool no_task_events;    /* do not record task events or the task table */
     bool no_text;           /* no effect since schema version 3, whose
                                views compute the text from the payload;
