@@ -110,22 +110,33 @@ thermo_record_main(void *arg)
     return rc == PURR_ECANCELED ? 0 : rc;
 }
 
-/* Records the thermostat with threshold into path. */
+/* Runs main_fn(arg) on a new virtual-clock loop recorded to path (an
+ * existing file replaced), with end_ns as the recording's end; teardown(arg)
+ * runs after the run, before the recorder is closed. */
 static inline void
-thermo_record(const char *path, double threshold)
+rec_record_run(const char *path, const char *end_ns, purr_task_fn main_fn,
+               void *arg, void (*teardown)(void *))
 {
-    struct thermo t = {.threshold = threshold};
     purr_recorder_options o = {.overwrite = true};
     purr_diag diag;
     purr_loop *loop = purr_loop_new(NULL);
     purr_recorder *r = purr_recorder_open(path, &o, &diag);
     cr_assert(r, "open: %s", diag.message);
     purr_assert_ok(purr_recorder_attach(r, loop));
-    purr_assert_ok(purr_recorder_set_meta(r, "end_ns", "6000000000"));
-    purr_assert_ok(purr_run(loop, "main", thermo_record_main, &t));
-    thermo_teardown(&t);
+    purr_assert_ok(purr_recorder_set_meta(r, "end_ns", end_ns));
+    purr_assert_ok(purr_run(loop, "main", main_fn, arg));
+    teardown(arg);
     purr_assert_ok(purr_recorder_close(r, &diag));
     cr_assert_eq(purr_loop_close(loop), 0);
+}
+
+/* Records the thermostat with threshold into path. */
+static inline void
+thermo_record(const char *path, double threshold)
+{
+    struct thermo t = {.threshold = threshold};
+    rec_record_run(path, "6000000000", thermo_record_main, &t,
+                   thermo_teardown);
 }
 
 /* A fresh directory for the test's files; path receives dir/name. */

@@ -341,18 +341,9 @@ Test(replay, divergence_among_inputs_of_one_instant)
     char path[256];
     tmp_path(path, sizeof path, "pair.db");
     struct pair p = {0};
-    purr_recorder_options o = {.overwrite = true};
-    purr_diag diag;
-    purr_loop *loop = purr_loop_new(NULL);
-    purr_recorder *r = purr_recorder_open(path, &o, &diag);
-    cr_assert(r, "open: %s", diag.message);
-    purr_assert_ok(purr_recorder_attach(r, loop));
-    purr_assert_ok(purr_recorder_set_meta(r, "end_ns", "3000000000"));
-    purr_assert_ok(purr_run(loop, "main", pair_record_main, &p));
-    pair_teardown(&p);
-    purr_assert_ok(purr_recorder_close(r, &diag));
-    purr_loop_close(loop);
+    rec_record_run(path, "3000000000", pair_record_main, &p, pair_teardown);
 
+    purr_diag diag;
     purr_recording *rec;
     purr_assert_ok(purr_recording_open(path, &rec, &diag));
     purr_replay_report rep;

@@ -155,17 +155,7 @@ static void
 mix_record(const char *path)
 {
     struct mixer m = {.variant = SAME};
-    purr_recorder_options o = {.overwrite = true};
-    purr_diag diag;
-    purr_loop *loop = purr_loop_new(NULL);
-    purr_recorder *r = purr_recorder_open(path, &o, &diag);
-    cr_assert(r, "open: %s", diag.message);
-    purr_assert_ok(purr_recorder_attach(r, loop));
-    purr_assert_ok(purr_recorder_set_meta(r, "end_ns", "2000000000"));
-    purr_assert_ok(purr_run(loop, "main", mix_record_main, &m));
-    mix_teardown(&m);
-    purr_assert_ok(purr_recorder_close(r, &diag));
-    cr_assert_eq(purr_loop_close(loop), 0);
+    rec_record_run(path, "2000000000", mix_record_main, &m, mix_teardown);
 }
 
 /* Replays path with the given variant of the mixer. */
