@@ -17,6 +17,9 @@
  * has a core to itself) and sim_record_slowdown_process_cpu (loop and
  * writer threads over the loop alone: the wall-time ratio when it has
  * none). Open and close are inside the timed span.
+ *
+ * Usage: bench_sim [DURATION [rec|norec]]; with rec or norec it runs only
+ * that one run of DURATION and prints its times (for a profiler).
  */
 #include <purr/purr.h>
 #include <purr/recorder.h>
@@ -140,8 +143,12 @@ main(int argc, char **argv)
     purr_time duration = 24 * 3600 * PURR_S;
     if (purr_examples_register() < 0)
         return 2;
-    if (argc > 1 && purr_sim_duration_parse(argv[1], &duration) < 0) {
-        fprintf(stderr, "usage: bench_sim [DURATION, e.g. 24h]\n");
+    int only = 0; /* 1: only the recording run, -1: only the other */
+    if (argc > 2)
+        only = !strcmp(argv[2], "rec") ? 1 : !strcmp(argv[2], "norec") ? -1 : 2;
+    if (argc > 3 || only == 2 ||
+        (argc > 1 && purr_sim_duration_parse(argv[1], &duration) < 0)) {
+        fprintf(stderr, "usage: bench_sim [DURATION, e.g. 24h [rec|norec]]\n");
         return 2;
     }
     purr_scene *scene;
@@ -154,6 +161,15 @@ main(int argc, char **argv)
     snprintf(path, sizeof path, "/tmp/purr-bench-sim-%d.db", (int)getpid());
     sampler smp = {duration / 4, duration, 0, 0};
     uint64_t recorded = 0;
+    if (only) {
+        double w = run(scene, duration, only > 0 ? path : NULL, &smp, &recorded);
+        printf("%s: wall %.3f s, loop thread CPU %.3f s, process CPU %.3f s\n",
+               only > 0 ? "recording" : "not recording", w, g_loop_cpu,
+               g_proc_cpu);
+        remove_recording(path);
+        purr_scene_free(scene);
+        return 0;
+    }
     double wall = run(scene, duration, path, &smp, &recorded);
     double virt = (double)duration / 1e9;
     struct stat st;

@@ -29,6 +29,15 @@ purr__rec_malloc(size_t size)
 }
 
 void *
+purr__rec_malloc_aligned(size_t align, size_t size)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, align, size ? size : 1))
+        oom(size);
+    return p;
+}
+
+void *
 purr__rec_realloc(void *p, size_t size)
 {
     void *q = realloc(p, size ? size : 1);

@@ -593,20 +593,23 @@ purr__rec_write_batch(purr_recorder *r, rec_batch *b)
 /* ---------------------------------------------------------------------- */
 
 /* The tap's full callback, and the recorder's own after each append on
- * the virtual clock: every AGE_STRIDE events (tap.cap, writer_thread.c)
- * the batch is handed over if it is full or older than batch_age_ns, else
- * it may take AGE_STRIDE more. Loop thread. */
+ * the virtual clock: every REC_AGE_STRIDE events (tap.cap,
+ * writer_thread.c) the stage is flushed to the batch, and the batch is
+ * handed over if it is full or older than batch_age_ns, else it may take
+ * REC_AGE_STRIDE more. Loop thread. */
 static void
 tap_full(purr_tap *tap)
 {
     purr_recorder *r = tap->ctx;
-    if (tap->n + r->cur->nrows >= r->opts.batch_rows ||
-        purr__rec_wall_ns() - r->cur->started_ns >= r->opts.batch_age_ns) {
+    purr__rec_stage_flush(r);
+    rec_batch *b = r->cur;
+    if (b->nevs + b->nrows >= r->opts.batch_rows ||
+        purr__rec_wall_ns() - b->started_ns >= r->opts.batch_age_ns) {
         purr__rec_handoff(r);
         return;
     }
-    size_t cap = tap->n + REC_AGE_STRIDE;
-    tap->cap = cap < r->opts.batch_rows ? cap : r->opts.batch_rows;
+    size_t room = r->opts.batch_rows - b->nevs;
+    tap->cap = room < REC_AGE_STRIDE ? room : REC_AGE_STRIDE;
 }
 
 /* Starts an append: on the real clock takes mu (append_end releases it)
@@ -934,6 +937,7 @@ free_recorder(purr_recorder *r)
     free(r->tmp_path);
     free(r->path);
     free(r->value_seen);
+    free(r->stage);
     free(r->wbuf[0].p);
     free(r->wbuf[1].p);
     free(r->wchunks);
@@ -1217,6 +1221,7 @@ purr_recorder_open(const char *path, const purr_recorder_options *opts,
             goto fail;
         }
     }
+    r->stage = purr__rec_malloc_aligned(64, REC_AGE_STRIDE * sizeof *r->stage);
     purr__rec_cur_open(r, purr__rec_batch_new(r));
     r->nbatches = 1;
     append_meta(r, "purr_version", purr_version_string());
@@ -1286,7 +1291,11 @@ purr_recorder_attach(purr_recorder *r, purr_loop *loop)
     pthread_mutex_lock(&r->mu);
     r->real = real;
     if (real) {
+        /* No stage: the writer may take r->cur at any moment. No events
+         * were appended yet, only rows. */
         r->max_batches = 64;
+        r->tap.buf = r->cur->evs;
+        r->tap.n = 0;
         r->tap.cap = r->opts.batch_rows;
     }
     pthread_mutex_unlock(&r->mu);

@@ -24,6 +24,8 @@ extern const char purr__recorder_schema[];
 
 /* Allocation that aborts on failure, naming the size (as the core does). */
 void *purr__rec_malloc(size_t size);
+/* align a power of two, at least sizeof (void *); free with free(). */
+void *purr__rec_malloc_aligned(size_t align, size_t size);
 void *purr__rec_realloc(void *p, size_t size);
 char *purr__rec_strdup(const char *s);
 
@@ -105,8 +107,9 @@ typedef struct rec_batch {
     rec_row *rows;              /* rows_cap rows */
     size_t nrows, rows_cap;
     rec_ev *evs;                /* batch_rows events, allocated once */
-    size_t nevs;                /* set at hand-over; while the batch is
-                                   r->cur the count is r->tap.n */
+    size_t nevs;                /* events in evs; while the batch is
+                                   r->cur, r->tap.n more are on their way
+                                   (the stage, or evs on the real clock) */
     uint8_t *arena;             /* byte strings and non-scalar payloads */
     size_t arena_len, arena_cap;
     int64_t started_ns;         /* wall time of the first row or event */
@@ -143,10 +146,15 @@ struct purr_recorder {
     bool real;                  /* real clock: appends lock mu, because
                                    the writer may take an old cur batch */
     rec_batch *cur;             /* the batch being filled */
-    purr_tap tap;               /* its events: buf = cur->evs, n of them;
-                                   installed in the loop on the virtual
-                                   clock, the recorder's own cursor on
-                                   both */
+    purr_tap tap;               /* the events not yet in cur->evs: on
+                                   the virtual clock buf = stage, n of
+                                   them (cur->nevs are in cur already); on
+                                   the real clock buf = cur->evs and n
+                                   counts them all. Installed in the loop
+                                   on the virtual clock, the recorder's
+                                   own cursor on both */
+    rec_ev *stage;              /* REC_AGE_STRIDE events, 64-byte aligned
+                                   (owned): see purr__rec_stage_flush */
     uint64_t seq_at_attach;     /* the loop's transitions before attach */
     bool *value_seen;           /* by purr_value_id: row already queued */
     size_t value_seen_cap;
@@ -239,6 +247,9 @@ bool purr__rec_batch_busy(const rec_batch *b);
 bool purr__rec_cur_busy(const purr_recorder *r);
 /* Makes b the current batch (r->cur and the tap's buffer). Same rule. */
 void purr__rec_cur_open(purr_recorder *r, rec_batch *b);
+/* On the virtual clock, moves the staged events (r->tap) to the end of
+ * r->cur->evs. Owner thread. */
+void purr__rec_stage_flush(purr_recorder *r);
 /* Takes r->cur away (setting its nevs) and returns it. Same rule. */
 rec_batch *purr__rec_cur_take(purr_recorder *r);
 /* Empties b for reuse. */
