@@ -30,7 +30,7 @@
 #include <stdlib.h>
 
 /* ---------------------------------------------------------------------- */
-/* Assertions and panics                                                 */
+/* Assertions and panics                                                  */
 /* ---------------------------------------------------------------------- */
 
 _Noreturn void purr__panic(const char *file, int line, const char *func,
