@@ -7,6 +7,7 @@
 #define PURR_VALUE_INT_H
 
 #include "core_int.h"
+#include "datum_int.h"
 #include "purr/value.h"
 
 #include <string.h>
@@ -80,14 +81,8 @@ typedef struct purr__vwaiter {
  * datum functions reduce to a struct copy or a field compare; these do that
  * inline and call the general functions only for strings, bytes and
  * tuples, with exactly the same results (purr_datum_copy of a scalar is a
- * plain copy, and purr_datum_free of one only resets it to nil). */
-
-/* purr_datum_nil, inline. */
-static inline purr_datum
-purr__datum_nil(void)
-{
-    return (purr_datum){.type = PURR_T_NIL};
-}
+ * plain copy, and purr_datum_free of one only resets it to nil).
+ * purr__datum_nil is in datum_int.h. */
 
 /* Owns no storage: nil, bool, int or double. */
 static inline bool
