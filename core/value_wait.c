@@ -180,7 +180,10 @@ purr_value_wait_transition(purr_value *v, purr_match m, purr_datum *new_out,
                            purr_datum *old_out)
 {
     purr_task *self = purr__self(__func__);
-    bool bound = purr__match_bind(&m, v, __func__);
+    /* The flag test inline, as in purr__value_wait: most matches need no
+     * binding, and then there is no call. */
+    bool bound = __builtin_expect(m.flags_ != 0, 0) &&
+                 purr__match_bind(&m, v, __func__);
     purr__vwaiter w;
     vwaiter_init(&w, v, self, PURR__W_TRANS, &m, NULL);
     purr__waitq_push(&v->waiters, &w.w);
