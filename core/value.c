@@ -5,10 +5,10 @@
  * the order they began to wait (value_wait.c parks them there). A set that
  * is a transition runs, synchronously and in that order, the value
  * waiters' predicates, then the transition waiters', then wakes the tasks
- * that matched in queue order (rule 5), then updates the values derived
- * from this one (ASYNCVALUE.md rule 3).
+ * that matched in queue order, then updates the values derived from this
+ * one: the order include/purr/value.h promises for the whole family.
  *
- * Coalescing (rule 4): a waiter whose predicate matches is woken, but stays
+ * Coalescing: a waiter whose predicate matches is woken, but stays
  * on the queue until its task actually runs; every later set that matches
  * its predicate before then replaces the datum it captured. So each waiter
  * receives the last value of the step that matched its own predicate.

@@ -4,7 +4,7 @@
  * value's one wait queue, and parks; value.c's transition evaluates the
  * waiters' predicates and wakes them. A waiter unlinks itself when it
  * resumes; cancellation unlinks a parked waiter, after which its predicate
- * is never evaluated again (rule 9). A wait with held_for parks a second
+ * is never evaluated again. A wait with held_for parks a second
  * time, as a hold, until the match has lasted held_for or a set breaks
  * it. */
 #include "core_int.h"
