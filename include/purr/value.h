@@ -217,7 +217,7 @@ PURR_API PURR_MUST_CHECK int purr_value_wait_transition(purr_value *v, purr_matc
 /* ---------------------------------------------------------------------- */
 
 /* Every iterator starts with this header; purr_iter_move_on_after and
- * purr_iter_fail_after (rule 13) set a timeout for each next() call (the
+ * purr_iter_fail_after set a timeout for each next() call (the
  * loop body is not covered): when a next() waits longer, the iteration ends
  * (PURR_ECLOSED) or fails (PURR_ETIMEDOUT). */
 typedef struct purr_iter {
@@ -229,7 +229,7 @@ typedef struct purr_iter {
 PURR_API void purr_iter_move_on_after(purr_iter *it, purr_time timeout);
 PURR_API void purr_iter_fail_after(purr_iter *it, purr_time timeout);
 
-/* eventual_values (rule 10), level-triggered. The first next returns the
+/* eventual_values, level-triggered. The first next returns the
  * current value at once, without a checkpoint, if it matches; else it waits
  * for a match. Each later next returns at once if the value has changed
  * since the last item and matches; else it waits for a matching value that
@@ -261,7 +261,7 @@ PURR_API PURR_MUST_CHECK int purr_eventual_next(purr_eventual *it,
                                 const purr_datum **item /* out */);
 PURR_API void purr_eventual_close(purr_eventual *it);
 
-/* transitions (rule 11), edge-triggered: (new, old) of the transitions that
+/* transitions, edge-triggered: (new, old) of the transitions that
  * happen while the consumer is parked in next. Transitions during the loop
  * body are dropped, including the last one (unlike eventual values): a slow
  * consumer misses what happened while it was busy, as in trio-util.
@@ -284,7 +284,7 @@ PURR_API PURR_MUST_CHECK int purr_transitions_next(purr_transitions *it,
                                    const purr_datum **old_value /* out */);
 PURR_API void purr_transitions_close(purr_transitions *it);
 
-/* periodic (rule 12): the first item comes at once (elapsed 0, delta -1
+/* periodic: the first item comes at once (elapsed 0, delta -1
  * meaning none); each next at the previous item's start + period. After an
  * overrun the schedule re-bases on the actual start: no catch-up burst and
  * no snapping to the grid (period 1 s with bodies of 0.3, 1.5, 0.3, 2.2 s
@@ -317,7 +317,7 @@ typedef void (*purr_transform_fn)(const purr_datum *in, purr_datum *out,
 
 /* open_transform: a value (role internal, type nil = any) holding fn(src),
  * computed at the first open and updated inside each transition of src; it
- * has a transition only when the result changes (rule 14).
+ * has a transition only when the result changes.
  * Shared, as trio-util's: one derived value per (src, fn, arg). Opening it
  * again with the same fn and arg returns the same value (named by the
  * first open; name is then ignored) and counts one more user, so fn runs
@@ -355,7 +355,7 @@ PURR_API int purr_value_field(const purr_value *composed, const char *name);
 PURR_API void purr_value_detach(purr_value *derived);
 
 /* ---------------------------------------------------------------------- */
-/* RepeatedEvent (rule 18)                                                 */
+/* RepeatedEvent                                                 */
 /* ---------------------------------------------------------------------- */
 
 /* A counter underneath (an int value named after the event, role

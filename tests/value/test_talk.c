@@ -1,5 +1,5 @@
-/* test_talk.c - the PyCon talk's example, in C (ASYNCVALUE.md, last
- * section), and the text form of its datums.
+/* test_talk.c - the PyCon talk's example, in C (the
+ * trio-util talk's closing example), and the text form of its datums.
  *
  * Two values ("idle 😢", "idle 😆") are set by a fetch task started in a
  * nursery; the main task composes them and loops over eventual_values of

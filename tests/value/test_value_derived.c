@@ -1,5 +1,5 @@
 /* test_value_derived.c - derived values: open_transform and compose_values
- * (ASYNCVALUE.md rules 14-16).
+ * (docs/values.md).
  *
  * Every test runs on the virtual clock. Transforms count their calls, so a
  * test can tell exactly when a derived value was recomputed; observers and

@@ -1,6 +1,6 @@
 /* test_value_set.c - setting values: equality, what a set does, in which
  * order, coalescing, wake order, the observer stream, types, and sets from
- * another thread (ASYNCVALUE.md rules 1-5, 16-17).
+ * another thread (docs/values.md).
  *
  * Every test but the last runs on the virtual clock: times are exact and
  * the order things happen in is deterministic. Tests record what predicates,
