@@ -189,7 +189,7 @@ PURR_API purr_match purr_match_field(const char *name, purr_match m);
 /* Waiting                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* Checkpoint. Waits until v matches m (rules 4, 6, 7):
+/* Checkpoint. Waits until v matches m:
  * - if v matches now, passes one checkpoint and returns the value it saw;
  * - else parks and returns the last value that matched before it ran;
  * - held_for > 0: the value must then keep matching for held_for ns. The
@@ -307,7 +307,7 @@ PURR_API PURR_MUST_CHECK int purr_periodic_next(purr_periodic *it,
 PURR_API void purr_periodic_close(purr_periodic *it);
 
 /* ---------------------------------------------------------------------- */
-/* Derived values (rules 14-16)                                            */
+/* Derived values                                                         */
 /* ---------------------------------------------------------------------- */
 
 /* Computes *out from in. out starts as nil; the function stores a new datum
@@ -395,7 +395,7 @@ PURR_API PURR_MUST_CHECK int purr_events_next(purr_events *it);
 PURR_API void purr_events_close(purr_events *it);
 
 /* ---------------------------------------------------------------------- */
-/* Combinators (rules 19, 20)                                              */
+/* Combinators                                                            */
 /* ---------------------------------------------------------------------- */
 
 /* Checkpoint. Runs fns[i](args[i]) as tasks in a nursery; the first to

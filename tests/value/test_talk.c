@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* What the fetch task learns, and when. Both pets fall asleep at 3 s, in
- * one step: the loop sees only the final pair (rule 4). */
+ * one step: the loop sees only the final pair. */
 static const struct news {
     purr_time at;
     int pet;              /* 0: kitty, 1: puppy */

@@ -479,7 +479,7 @@ main_two_updates(void *arg)
     purr_assert_ok(w[0].rc);
     cr_assert_eq(item_int(&w[0].got, 0), 1);
     cr_assert_eq(item_int(&w[0].got, 1), 0);
-    /* The transition waiter coalesces them (rule 4): the last pair. */
+    /* The transition waiter coalesces them: the last pair. */
     purr_assert_ok(w[1].rc);
     cr_assert_eq(item_int(&w[1].got, 0), 1);
     cr_assert_eq(item_int(&w[1].got, 1), 1);

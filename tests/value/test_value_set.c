@@ -488,7 +488,7 @@ order_step(scenario *s)
     cr_assert_str_eq(order_log, "V1,V2,T1,T2,D1,D2");
     order_log[0] = '\0';
     purr_assert_ok(purr_checkpoint());
-    /* The woken tasks run in the order they began to wait (rule 5). */
+    /* The woken tasks run in the order they began to wait. */
     cr_assert_str_eq(order_log, "T1,V1,V2,T2");
     purr_value_free(d2);
     return 0;
@@ -745,7 +745,7 @@ Test(value, rule05_shuffle_permutes_woken_waiters_by_seed)
 }
 
 /* ---------------------------------------------------------------------- */
-/* The observer stream (rule 16 for plain values)                          */
+/* The observer stream (for plain values)                          */
 /* ---------------------------------------------------------------------- */
 
 static int
