@@ -88,10 +88,13 @@ void
 purr__cdr_type_norm(const char *name, char *out, size_t cap)
 {
     const char *m = strstr(name, "/msg/");
-    if (m)
+    if (m) {
         snprintf(out, cap, "%.*s/%s", (int)(m - name), name, m + 5);
-    else
-        snprintf(out, cap, "%s", name);
+    } else if (cap) { /* truncated to cap - 1 bytes, as snprintf would */
+        size_t n = strnlen(name, cap - 1);
+        memcpy(out, name, n);
+        out[n] = '\0';
+    }
 }
 
 bool
