@@ -4,8 +4,14 @@
  * Lines come from the block reader (import_read.c), so a log of any size
  * is read in constant memory. Each line is read by the small strict JSON
  * parser below (objects only at the top, numbers, true, false, null,
- * strings, arrays as tuples): it says exactly where a line goes wrong. The
- * value's name is looked up in the map (values:) and then among the
+ * strings, arrays as tuples): it says exactly where a line goes wrong.
+ * Why not jansson, which purr uses for every other JSON: jansson (2.14)
+ * hands numbers over as doubles, and "t" must be read from its decimal
+ * text to be exact: near an epoch time like 1733500000.123456789 doubles
+ * are 238 ns apart, and two logs that differ by a nanosecond must not
+ * import the same.
+ *
+ * The value's name is looked up in the map (values:) and then among the
  * schema's inputs; the datum must have the input's type, except that an
  * int is accepted for a double input and converted. "t" is read in the
  * map's time format (seconds, or a duration with a unit, by default).
