@@ -166,6 +166,44 @@ Test(import, format_option_overrides_the_extension)
     purr_assert_ok(purr_import_scene_log(log, db, scene, &o, &diag));
 }
 
+/* Times are read from their decimal text, not through a double: near an
+ * epoch time doubles are 238 ns apart, yet rows a nanosecond apart stay a
+ * nanosecond apart. */
+Test(import, jsonl_epoch_times_are_exact_to_the_nanosecond)
+{
+    static const char LOG[] =
+        "{\"t\": 1733500000.123456789, \"value\": \"ticks\", \"datum\": 1}\n"
+        "{\"t\": 1733500000.12345679, \"value\": \"ticks\", \"datum\": 2}\n"
+        "{\"t\": 1733500000.123456791, \"value\": \"ticks\", \"datum\": 3}\n";
+    /* Made relative to the first (options.epoch). */
+    static const purr_time want[] = {0, 1, 2};
+    char scene[256], log[256], db[256];
+    purr_diag diag;
+    write_file(scene, sizeof scene, "scene.yaml", SCENE);
+    write_file(log, sizeof log, "epoch.jsonl", LOG);
+    tmp_path(db, sizeof db, "epoch.db");
+    purr_import_options o = {.epoch = true};
+    int rc = purr_import_scene_log(log, db, scene, &o, &diag);
+    cr_assert_eq(rc, 0, "%s:%ld: %s", diag.file, diag.line, diag.message);
+    purr_recording *rec;
+    purr_assert_ok(purr_recording_open(db, &rec, &diag));
+    cr_assert_str_eq(purr_recording_meta(rec, "start_epoch_ns"),
+                     "1733500000123456789");
+    purr_recording_iter it;
+    purr_assert_ok(purr_recording_iter_open(&it, rec));
+    size_t i = 0;
+    while ((rc = purr_recording_iter_next(&it, &diag)) == 0) {
+        cr_assert_lt(i, 3);
+        cr_assert_eq(it.time_ns, want[i], "row %zu: %lld", i,
+                     (long long)it.time_ns);
+        i++;
+    }
+    purr_assert_err(rc, PURR_ECLOSED);
+    cr_assert_eq(i, 3);
+    purr_recording_iter_close(&it);
+    purr_recording_close(rec);
+}
+
 /* Imports text (as name) and expects "LOG:LINE: ...message..." and no
  * output file. */
 static void
