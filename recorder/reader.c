@@ -348,6 +348,25 @@ immutable_uri(const char *path)
     return uri;
 }
 
+/* Asks SQLite to read rec's file through a memory mapping rather than a
+ * pread per page: a replay reads every chunk twice (its load and its run
+ * pass), and the mapping spares each page a system call and a copy out
+ * of the page cache, a tenth of a replay's time. A hint: SQLite reads as
+ * before where it cannot map. The file read is one that nothing writes
+ * in place: a finished recording (purr replaces a recording by renaming
+ * a new file over it, so the mapped one stays whole) or the private copy
+ * of a killed run's. Only cutting the file short in place while it is
+ * read (truncate(1)) would make the mapping fault, where pread would have
+ * seen a short read. */
+static void
+map_db(purr_recording *rec)
+{
+    /* SQLite's default upper bound (SQLITE_MAX_MMAP_SIZE): larger files
+     * are mapped up to it and read beyond it. */
+    (void)sqlite3_exec(rec->db, "PRAGMA mmap_size = 2147418112", NULL, NULL,
+                       NULL);
+}
+
 /* Opens rec->path for reading without writing beside it (the file
  * comment): a copy when with_wal, else the file itself. Returns 0 or a
  * code with diag set. */
@@ -369,6 +388,8 @@ open_db(purr_recording *rec, bool with_wal, purr_diag *diag)
             rc = open_fail(rec, rc, "opening", diag);
     }
     free(wal);
+    if (rc == 0)
+        map_db(rec);
     return rc;
 }
 
