@@ -1199,6 +1199,78 @@ purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
     return 0;
 }
 
+/* purr_recording_iter_next_rows by purr_recording_iter_next: one row. */
+static int
+one_row(purr_recording_iter *it, purr_recording_row *rows, purr_diag *diag)
+{
+    int rc = purr_recording_iter_next(it, diag);
+    if (rc)
+        return rc;
+    rows[0] = (purr_recording_row){it->time_ns, it->task_id, it->value,
+                                   it->payload, it->payload_len};
+    return 1;
+}
+
+/* The raw hot path for many transitions at once: the loop of
+ * purr_recording_iter_next, with the iterator's state in locals and no
+ * call per transition. A transition it would refuse ends the rows before
+ * it; the call after that one reads it with purr_recording_iter_next,
+ * which refuses it with its own message. */
+int
+purr_recording_iter_next_rows(purr_recording_iter *it, purr_recording_row *rows,
+                              size_t cap, purr_diag *diag)
+{
+    purr_recording *rec = it->rec_;
+    if (cap == 0)
+        return PURR_EINVAL;
+    if (!it->raw_ || it->left_ == 0)
+        return one_row(it, rows, diag);
+    const uint8_t *base = it->chunk_, *p = base + it->pos_,
+                  *end = base + it->chunk_len_;
+    const purr_recorded_value *values = rec->values;
+    const uint64_t nvalues = rec->nvalues;
+    /* No end_ns: the largest time, which every time passes. */
+    const uint64_t end_ns = rec->has_end ? (uint64_t)rec->end_ns : INT64_MAX;
+    uint64_t ns = (uint64_t)it->ns_;
+    /* The count must fit the result: a chunk holds at most 2^32 - 1. */
+    size_t max = cap < it->left_ ? cap : it->left_, n = 0;
+    if (max > INT32_MAX)
+        max = INT32_MAX;
+    while (n < max) {
+        const uint8_t *q = p;
+        purr__rec_tr tr;
+        if (parse_record(&q, end, &tr) < 0)
+            break;
+        /* first_ns >= 0 and dt <= INT64_MAX: the sum fits in uint64. */
+        uint64_t t = ns + tr.dt;
+        const purr_recorded_value *v;
+        if (tr.value_id - 1 < nvalues && values[tr.value_id - 1].id ==
+                                             tr.value_id)
+            v = &values[tr.value_id - 1];
+        else
+            v = value_by_id(rec, tr.value_id);
+        if (t > end_ns || !v) /* the time past int64 too */
+            break;
+        rows[n++] = (purr_recording_row){(purr_time)t, tr.task_id, v,
+                                         tr.payload, (size_t)tr.len};
+        ns = t;
+        p = q;
+    }
+    if (n == 0) /* the next transition is refused: next says why */
+        return one_row(it, rows, diag);
+    const purr_recording_row *last = &rows[n - 1];
+    it->left_ -= (uint32_t)n;
+    it->pos_ = (size_t)(p - base);
+    it->seq += n;
+    it->ns_ = (purr_time)ns;
+    it->time_ns = last->time_ns;
+    it->task_id = last->task_id;
+    it->value = last->value;
+    it->payload = last->payload;
+    it->payload_len = last->payload_len;
+    return (int)n;
+}
+
 void
 purr_recording_iter_close(purr_recording_iter *it)
 {
