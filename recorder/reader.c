@@ -1223,8 +1223,13 @@ purr_recording_iter_next_rows(purr_recording_iter *it, purr_recording_row *rows,
     purr_recording *rec = it->rec_;
     if (cap == 0)
         return PURR_EINVAL;
-    if (!it->raw_ || it->left_ == 0)
+    if (!it->raw_)
         return one_row(it, rows, diag);
+    if (it->left_ == 0) {
+        int rc = iter_next_chunk(it, diag);
+        if (rc)
+            return rc;
+    }
     const uint8_t *base = it->chunk_, *p = base + it->pos_,
                   *end = base + it->chunk_len_;
     const purr_recorded_value *values = rec->values;
