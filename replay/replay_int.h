@@ -146,6 +146,8 @@ typedef struct purr__replay {
     int32_t *vidx_by_id;     /* recorded index per actual value id (-1:
                                 not in the recording) */
     purr_value **value_by_id; /* the actual value per id (NULL: none) */
+    uint8_t *input_by_id;    /* 1: the actual value of that id is an
+                                input */
     size_t vidx_cap;
 
     size_t pos;              /* expected transitions matched */
