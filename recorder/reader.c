@@ -210,6 +210,24 @@ check_value(const purr_recording *rec, sqlite3_stmt *st,
     return 0;
 }
 
+/* Makes rec->by_id, the values by id, when the ids are dense enough for
+ * the table to stay small (they are the loop's value ids: 1, 2, 3...
+ * unless values were made before the recorder was attached). */
+static void
+index_values(purr_recording *rec)
+{
+    uint64_t max = rec->nvalues ? rec->values[rec->nvalues - 1].id : 0;
+    if (rec->nvalues == 0 || max > 4 * (uint64_t)rec->nvalues + 1024)
+        return;
+    rec->nby_id = (size_t)max + 1;
+    rec->by_id = purr__rec_malloc(rec->nby_id * sizeof *rec->by_id);
+    memset(rec->by_id, 0, rec->nby_id * sizeof *rec->by_id);
+    /* Sorted by id: of two rows with one id, the first wins, as in the
+     * binary search. */
+    for (size_t i = rec->nvalues; i-- > 0;)
+        rec->by_id[rec->values[i].id] = &rec->values[i];
+}
+
 /* Loads the run and value tables. Returns 0 or a code with diag set. */
 static int
 load_tables(purr_recording *rec, purr_diag *diag)
@@ -267,6 +285,7 @@ load_tables(purr_recording *rec, purr_diag *diag)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return purr__rec_open_fail(rec, rc, "reading value", diag);
+    index_values(rec);
 
     /* The other tables are not read here, but a recording without them is
      * not one of ours. */
@@ -361,6 +380,7 @@ purr_recording_close(purr_recording *rec)
     free(rec->meta_keys);
     free(rec->meta_vals);
     free(rec->values);
+    free(rec->by_id);
     free(rec->value_names);
     free(rec->path);
     free(rec);

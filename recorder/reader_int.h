@@ -24,6 +24,10 @@ struct purr_recording {
     purr_recorded_value *values;    /* value rows, in id order */
     char **value_names;             /* their names (owned) */
     size_t nvalues;
+    const purr_recorded_value **by_id; /* by value id, below nby_id
+                                       (NULL: none), when the ids are
+                                       dense (else NULL: searched) */
+    size_t nby_id;
     bool complete;                  /* a clean close ended the recording
                                        (purr_recording_is_complete); set
                                        at open from the run rows */
@@ -70,6 +74,10 @@ const char *purr__rec_column_sql(sqlite3_stmt *st, int i, int type,
 static inline const purr_recorded_value *
 value_by_id(const purr_recording *rec, uint64_t id)
 {
+    if (id < rec->nby_id)
+        return rec->by_id[id];
+    if (rec->by_id) /* it holds every id */
+        return NULL;
     /* Ids are usually 1, 2, 3...: then the value is at id - 1. */
     if (id - 1 < rec->nvalues && rec->values[id - 1].id == id)
         return &rec->values[id - 1];

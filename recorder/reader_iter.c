@@ -437,8 +437,8 @@ purr_recording_iter_next_rows(purr_recording_iter *it, purr_recording_row *rows,
     }
     const uint8_t *base = it->chunk_, *p = base + it->pos_,
                   *end = base + it->chunk_len_;
-    const purr_recorded_value *values = rec->values;
-    const uint64_t nvalues = rec->nvalues;
+    const purr_recorded_value *const *by_id = rec->by_id;
+    const uint64_t nby_id = rec->nby_id;
     /* No end_ns: the largest time, which every time passes. */
     const uint64_t end_ns = rec->has_end ? (uint64_t)rec->end_ns : INT64_MAX;
     uint64_t ns = (uint64_t)it->ns_;
@@ -453,12 +453,9 @@ purr_recording_iter_next_rows(purr_recording_iter *it, purr_recording_row *rows,
             break;
         /* first_ns >= 0 and dt <= INT64_MAX: the sum fits in uint64. */
         uint64_t t = ns + tr.dt;
-        const purr_recorded_value *v;
-        if (tr.value_id - 1 < nvalues && values[tr.value_id - 1].id ==
-                                             tr.value_id)
-            v = &values[tr.value_id - 1];
-        else
-            v = value_by_id(rec, tr.value_id);
+        const purr_recorded_value *v = tr.value_id < nby_id
+                                            ? by_id[tr.value_id]
+                                            : value_by_id(rec, tr.value_id);
         if (t > end_ns || !v) /* the time past int64 too */
             break;
         rows[n++] = (purr_recording_row){(purr_time)t, tr.task_id, v,
