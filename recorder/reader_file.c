@@ -296,7 +296,7 @@ immutable_uri(const char *path)
 /* Asks SQLite to read rec's file through a memory mapping rather than a
  * pread per page: a replay reads every chunk twice (its load and its run
  * pass), and the mapping spares each page a system call and a copy out
- * of the page cache, a tenth of a replay's time. A hint: SQLite reads as
+ * of the page cache (about 8 % of a replay's time). A hint: SQLite reads as
  * before where it cannot map. The file read is one that nothing writes
  * in place: a finished recording (purr replaces a recording by renaming
  * a new file over it, so the mapped one stays whole) or the private copy
