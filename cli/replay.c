@@ -2,7 +2,7 @@
  * inputs and compare every transition (purr_replay_scene).
  *
  * Parses its own arguments, prints bad input as one line on stderr
- * (purr_diag_format, STYLE R6) and returns the exit status.
+ * (purr_diag_format) and returns the exit status.
  *
  * `purr replay` runs several recordings in parallel processes (--jobs N):
  * each child writes its stdout, its stderr and its report into three

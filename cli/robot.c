@@ -71,7 +71,7 @@ struct purr_robot {
     purr_time end_ns;       /* when the run ended (loop time) */
 };
 
-/* API misuse (STYLE R6): no public panic exists outside core, so this
+/* API misuse: no public panic exists outside core, so this
  * aborts the way core's does, naming the function. */
 static _Noreturn void
 misuse(const char *func, const char *msg)

@@ -15,7 +15,7 @@
  * with --keep), so a failure can be replayed and viewed.
  * Exit status: 0 every expectation held; 1 an expectation or a behaviour
  * failed, or --check-determinism found a difference; 2 bad usage or a bad
- * scene (one line on stderr, as STYLE R6 asks); 3 an output (the
+ * scene (one line on stderr, as the project asks of bad input); 3 an output (the
  * recording, the screenshot) could not be written, which outranks 1: the
  * run's verdict is printed, but what it was to leave behind is missing.
  */

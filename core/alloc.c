@@ -1,6 +1,6 @@
 /* alloc.c - the core's allocator wrappers and the fault-injection hook.
  *
- * Out-of-memory in the core is a panic naming the requested size (STYLE R6),
+ * Out-of-memory in the core is a panic naming the requested size,
  * except in the few constructors documented as fallible, which use the
  * purr__try_* forms. purr__alloc_fail_after(n) makes the n-th allocation
  * from now fail, so tests can drive every fallible constructor's failure

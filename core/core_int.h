@@ -30,7 +30,7 @@
 #include <stdlib.h>
 
 /* ---------------------------------------------------------------------- */
-/* Assertions and panics (STYLE R6, R7)                                    */
+/* Assertions and panics                                                  */
 /* ---------------------------------------------------------------------- */
 
 _Noreturn void purr__panic(const char *file, int line, const char *func,
@@ -241,23 +241,21 @@ struct purr_task {
     purr_task_fn fn;             /* body */
     /* line 2: spawning and joining */
     purr_task *scope_prev, *scope_next; /* links in scope's task list */
-    purr_task *sib_prev, *sib_next;     /* links in nursery's child list */
-    purr_task *all_prev, *all_next;     /* links in the loop's registry */
     void *arg;                   /* fn's argument */
     uint64_t id;                 /* spawn order, main = 1 */
-    /* line 3: spawning and reaping */
     const char *name;            /* the literal it was given, or name_buf */
-    purr__stack_pool *pool;      /* pool the stack came from (per slot) */
-    void *stack_lo;              /* low end of the usable stack (per slot) */
-    size_t stack_size;           /* usable bytes (per slot) */
     const char *file;            /* spawn site: file */
     int line;                    /* spawn site: line */
-    uint32_t colour;             /* the stack's colour (per slot) */
-    unsigned valgrind_id;        /* VALGRIND_STACK_REGISTER id + 1, or 0 */
     uint32_t cancel_spins;       /* checkpoints in a row that returned
                                     PURR_ECANCELED without parking */
     const char *cancel_what;     /* the last such checkpoint (static) */
-    /* line 4: cold */
+    /* line 3: the slot's own (set when the stack is first used; reaping
+     * reads them), then cold */
+    purr__stack_pool *pool;      /* pool the stack came from */
+    void *stack_lo;              /* low end of the usable stack */
+    size_t stack_size;           /* usable bytes */
+    uint32_t colour;             /* the stack's colour */
+    unsigned valgrind_id;        /* VALGRIND_STACK_REGISTER id + 1, or 0 */
     void *asan_fake_stack;       /* ASan fiber bookkeeping (set only in
                                     ASan builds) */
     char name_buf[48];           /* a name that was not a literal, copied
@@ -266,9 +264,7 @@ struct purr_task {
 #if !defined(PURR_CTX_UCONTEXT) && UINTPTR_MAX == UINT64_MAX
 _Static_assert(offsetof(purr_task, waiter) == 64, "line 0 is 64 bytes");
 _Static_assert(offsetof(purr_task, scope_prev) == 128, "line 1 is 64 bytes");
-_Static_assert(offsetof(purr_task, name) == 192, "line 2 is 64 bytes");
-_Static_assert(offsetof(purr_task, asan_fake_stack) == 256,
-               "line 3 is 64 bytes");
+_Static_assert(offsetof(purr_task, pool) == 192, "line 2 is 64 bytes");
 #endif
 
 /* The loop's timer heap (timer.c) is an array of 16-byte entries, each an
@@ -364,8 +360,8 @@ struct purr_loop {
     purr__stack_pool *pools;     /* stack pools, one per stack size */
     purr__stack_pool *default_pool; /* the pool of default_stack, once made */
     size_t default_stack;        /* options.stack_size */
-    purr_task *all_head, *all_tail; /* live tasks in spawn order */
-    size_t ntasks;
+    size_t ntasks;               /* live tasks (each on its innermost
+                                    scope's task list) */
     uint64_t next_task_id;
     purr_task *main;             /* main task of the current purr_run */
     bool main_done;              /* the main task has returned */

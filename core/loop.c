@@ -7,6 +7,7 @@
 #include "core_int.h"
 #include "stack_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 purr_loop *
@@ -123,21 +124,66 @@ state_name(int state)
     }
 }
 
+static void
+dump_task(const purr_task *t, FILE *out)
+{
+    fprintf(out, "  #%llu '%s' (spawned at %s:%d): %s",
+            (unsigned long long)t->id, t->name, t->file ? t->file : "?",
+            t->line, state_name(t->state));
+    if (t->state == PURR__BLOCKED && t->blocked_on)
+        fprintf(out, " on %s", t->blocked_on);
+    if (t->state == PURR__BLOCKED && purr__timer_armed(&t->sleep_timer))
+        fprintf(out, " until t=%lldns", (long long)t->sleep_timer.deadline_ns);
+    fputc('\n', out);
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+    const purr_task *x = *(const purr_task *const *)a;
+    const purr_task *y = *(const purr_task *const *)b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The scope after s in a depth-first walk of the tree under root (NULL at
+ * the end): no recursion, however deep the nesting. */
+static const purr_scope *
+scope_walk_next(const purr_scope *s, const purr_scope *root)
+{
+    if (s->first_child_)
+        return s->first_child_;
+    while (s != root && !s->next_sibling_)
+        s = s->parent;
+    return s == root ? NULL : s->next_sibling_;
+}
+
 void
 purr_loop_dump(const purr_loop *loop, FILE *out)
 {
     fprintf(out, "purr: %zu task(s):\n", loop->ntasks);
-    for (const purr_task *t = loop->all_head; t; t = t->all_next) {
-        fprintf(out, "  #%llu '%s' (spawned at %s:%d): %s",
-                (unsigned long long)t->id, t->name, t->file ? t->file : "?",
-                t->line, state_name(t->state));
-        if (t->state == PURR__BLOCKED && t->blocked_on)
-            fprintf(out, " on %s", t->blocked_on);
-        if (t->state == PURR__BLOCKED && purr__timer_armed(&t->sleep_timer))
-            fprintf(out, " until t=%lldns",
-                    (long long)t->sleep_timer.deadline_ns);
-        fputc('\n', out);
+    if (!loop->ntasks)
+        return;
+    /* Every live task is on the task list of its innermost scope, and
+     * every scope hangs under the root scope: the walk finds them all,
+     * and sorting by id lists them in spawn order. Without memory for the
+     * sort they are listed in walk order. */
+    const purr_task **all = purr__try_malloc(loop->ntasks * sizeof *all);
+    size_t n = 0;
+    const purr_scope *root = &loop->root_scope;
+    for (const purr_scope *s = root; s; s = scope_walk_next(s, root)) {
+        for (const purr_task *t = s->first_task_; t; t = t->scope_next) {
+            if (all && n < loop->ntasks)
+                all[n++] = t;
+            else if (!all)
+                dump_task(t, out);
+        }
     }
+    if (!all)
+        return;
+    qsort(all, n, sizeof *all, by_id);
+    for (size_t i = 0; i < n; i++)
+        dump_task(all[i], out);
+    free(all);
 }
 
 /* ---------------------------------------------------------------------- */

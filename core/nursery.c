@@ -1,7 +1,9 @@
 /* nursery.c - nurseries: scopes that own child tasks (Trio semantics).
  *
  * A nursery lives on the stack of the task that runs purr_nursery_run. It is
- * a cancel scope plus a list of children in spawn order. The body runs in
+ * a cancel scope plus a count of children (the children themselves are on
+ * the task lists of the scopes they are in, scope.c, which is all that
+ * cancelling them or listing them needs). The body runs in
  * the calling task; children run as their own tasks, whose scope chain
  * continues into the nursery's scope, so cancelling the nursery (or anything
  * around it) reaches them. When the body returns, the owner parks until the
@@ -23,7 +25,9 @@
 struct purr_nursery {
     purr_scope scope;              /* the nursery's cancel scope */
     purr_task *owner;              /* task running purr_nursery_run */
-    purr_task *first_child, *last_child; /* children in spawn order */
+    purr_task *last_child;         /* the child spawned last (purr_start
+                                      reads it): children are on the
+                                      scope lists, not on a list here */
     size_t nchildren;              /* alive children */
     int first_error;               /* first failure, 0 if none */
     purr_nursery_report *report;   /* caller's report, or NULL */
@@ -112,12 +116,6 @@ purr__spawn(purr_nursery *n, const char *name, purr_task_fn fn, void *arg,
     if (!t)
         return PURR_ENOMEM;
     t->nursery = n;
-    t->sib_prev = n->last_child;
-    t->sib_next = NULL;
-    if (n->last_child)
-        n->last_child->sib_next = t;
-    else
-        n->first_child = t;
     n->last_child = t;
     n->nchildren++;
     t->scope = &n->scope;
@@ -146,14 +144,8 @@ purr__nursery_child_done(purr_task *t)
     } else if (t->result < 0 && !is_unwinding(t->result, &n->scope)) {
         record_error(n, t, t->result);
     }
-    if (t->sib_prev)
-        t->sib_prev->sib_next = t->sib_next;
-    else
-        n->first_child = t->sib_next;
-    if (t->sib_next)
-        t->sib_next->sib_prev = t->sib_prev;
-    else
-        n->last_child = t->sib_prev;
+    if (n->last_child == t)
+        n->last_child = NULL;
     n->nchildren--;
     if (n->nchildren == 0 && n->owner_waiting) {
         n->owner_waiting = false;

@@ -494,7 +494,6 @@ purr__task_new(purr_loop *loop, const char *name, bool name_is_literal,
     t->scope = NULL;
     t->nursery = NULL;
     t->scope_prev = t->scope_next = NULL;
-    t->sib_prev = t->sib_next = NULL;
     t->start = NULL;
     t->fn = fn;
     t->arg = arg;
@@ -523,29 +522,10 @@ purr__task_new(purr_loop *loop, const char *name, bool name_is_literal,
         t->valgrind_id = VALGRIND_STACK_REGISTER(lo, (char *)t) + 1;
 #endif
     purr__ctx_make(&t->ctx, lo, t->stack_size, task_entry, t);
-    /* registry, in spawn order */
-    t->all_prev = loop->all_tail;
-    if (loop->all_tail)
-        loop->all_tail->all_next = t;
-    else
-        loop->all_head = t;
-    loop->all_tail = t;
+    /* Counted only: a live task is always on the task list of its
+     * innermost scope, and purr_loop_dump finds them all there. */
     loop->ntasks++;
     return t;
-}
-
-static void
-registry_remove(purr_loop *loop, purr_task *t)
-{
-    if (t->all_prev)
-        t->all_prev->all_next = t->all_next;
-    else
-        loop->all_head = t->all_next;
-    if (t->all_next)
-        t->all_next->all_prev = t->all_prev;
-    else
-        loop->all_tail = t->all_prev;
-    loop->ntasks--;
 }
 
 static void
@@ -579,7 +559,7 @@ task_entry(void *arg)
     }
     if (purr__observing(loop, PURR_EV_TASK_ENDED))
         purr__emit_task(loop, PURR_EV_TASK_ENDED, t, t->result, NULL);
-    registry_remove(loop, t);
+    loop->ntasks--;
     if (t == loop->main) {
         /* Read by purr_run after this stack has gone back to the pool. */
         loop->main_result = t->result;

@@ -3,7 +3,7 @@
  * An 8-ary min-heap ordered by (deadline_ns, seq). seq is a per-loop
  * counter taken when a timer is armed, so timers with the same deadline fire
  * in the order they were armed: (deadline_ns, seq) is a total order that
- * never depends on addresses, which keeps runs reproducible (STYLE R14), and
+ * never depends on addresses, which keeps runs reproducible, and
  * any correct heap pops timers in exactly that order.
  *
  * Timers live in task structs and scopes spread over thousands of stack

@@ -1,11 +1,13 @@
 /* value_int.h - private structures of the AsyncValue family.
  *
- * Shared by value.c (values, waits, derived values), value_iter.c
- * (iterators, periodic, RepeatedEvent) and combinators.c. */
+ * Shared by value.c (values, setting), value_wait.c (waits),
+ * value_match.c (matches), value_derived.c (transforms and compositions),
+ * value_iter.c (iterators, periodic, RepeatedEvent) and combinators.c. */
 #ifndef PURR_VALUE_INT_H
 #define PURR_VALUE_INT_H
 
 #include "core_int.h"
+#include "datum_int.h"
 #include "purr/value.h"
 
 #include <string.h>
@@ -79,14 +81,8 @@ typedef struct purr__vwaiter {
  * datum functions reduce to a struct copy or a field compare; these do that
  * inline and call the general functions only for strings, bytes and
  * tuples, with exactly the same results (purr_datum_copy of a scalar is a
- * plain copy, and purr_datum_free of one only resets it to nil). */
-
-/* purr_datum_nil, inline. */
-static inline purr_datum
-purr__datum_nil(void)
-{
-    return (purr_datum){.type = PURR_T_NIL};
-}
+ * plain copy, and purr_datum_free of one only resets it to nil).
+ * purr__datum_nil is in datum_int.h. */
 
 /* Owns no storage: nil, bool, int or double. */
 static inline bool
@@ -175,8 +171,11 @@ purr__match_subject(const purr_match *m, const purr_datum *x)
     return &x->u.items[m->field_index_];
 }
 
-/* Does x satisfy m and differ from *not_equal (when not NULL)? */
-static inline bool
+/* Does x satisfy m and differ from *not_equal (when not NULL)? Always
+ * inline: every set runs it for each value waiter, and a wait for each
+ * look at the value (value_wait.c is too small a unit for GCC to choose
+ * that by itself). */
+static inline __attribute__((always_inline)) bool
 purr__match_value(const purr_match *m, const purr_datum *not_equal,
                   const purr_datum *x)
 {
@@ -188,6 +187,13 @@ purr__match_value(const purr_match *m, const purr_datum *not_equal,
     return y && m->fn(y, m->arg);
 }
 
+/* Does x satisfy a value waiter (m, and differing from *not_equal)? */
+static inline __attribute__((always_inline)) bool
+purr__vwaiter_matches(const purr__vwaiter *w, const purr_datum *x)
+{
+    return purr__match_value(w->m, w->not_equal, x);
+}
+
 /* Makes *m ready for a wait on v (func names the caller for messages):
  * resolves a field name and points arg at *m, which must stay put until
  * purr__match_unbind. Returns true if it did bind (the caller unbinds),
@@ -195,7 +201,11 @@ purr__match_value(const purr_match *m, const purr_datum *not_equal,
  * iterator, which outlives the wait). */
 bool purr__match_bind(purr_match *m, const purr_value *v, const char *func);
 /* Ends what purr__match_bind began. */
-void purr__match_unbind(purr_match *m);
+static inline void
+purr__match_unbind(purr_match *m)
+{
+    m->flags_ &= ~(uint32_t)PURR__M_BOUND;
+}
 
 /* wait_value with an extra "differs from *not_equal" condition (used by
  * eventual values so that consecutive items never repeat). unmatched: the
@@ -208,6 +218,24 @@ int purr__value_wait(purr_value *v, purr_match m, const purr_datum *not_equal,
  * captured (owned). */
 int purr__value_wait_changed(purr_value *v, const purr_match *m,
                              const purr_datum *not_equal, purr_datum *out);
+/* purr__capture's general case (value.c), out of line. */
+void purr__capture_slow(purr_datum *slot, const purr_datum *d);
+
+/* Makes *slot (owned) a copy of d, which every waiter that matches a set
+ * does (value.c's transition, value_wait.c's hold): scalars inline, the
+ * rest in purr__capture_slow. */
+static inline void
+purr__capture(purr_datum *slot, const purr_datum *d)
+{
+    if (purr__datum_is_scalar(d) && purr__datum_is_scalar(slot))
+        *slot = *d;
+    else
+        purr__capture_slow(slot, d);
+}
+
+/* Computes a derived value's datum from its sources' current values
+ * (value_derived.c; value.c's transition calls it for each dependant). */
+purr_datum purr__derived_compute(purr__derived *dv);
 /* Creates a value holding initial (owned). */
 purr_value *purr__value_create(purr_loop *loop, const char *name,
                                purr_role role, purr_type type,

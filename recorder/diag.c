@@ -1,6 +1,6 @@
 /* diag.c - purr_diag messages, small allocation helpers and name tables.
  *
- * Bad recordings produce a purr_diag (STYLE R6, core.h): the file, the row
+ * Bad recordings produce a purr_diag (core.h): the file, the row
  * when there is one, and a one-line message; purr_diag_print writes it. Allocation failures in the
  * recorder abort naming the size, as in the core: the recorder's buffers
  * are small and a failure there leaves nothing sensible to do.

@@ -7,7 +7,7 @@
  *
  * The metadata and the value table are small and loaded at open; the
  * transitions, which may be millions, are stepped through a caller-owned
- * iterator (STYLE R12, reader_iter.c) that decodes one payload at a time.
+ * iterator (reader_iter.c) that decodes one payload at a time.
  *
  * Every field the reader or a replay relies on is checked where it is
  * read, and a bad one is refused with a message naming the table, the row

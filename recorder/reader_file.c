@@ -4,7 +4,7 @@
  * Before SQLite sees the file, its 100-byte header is checked by hand:
  * SQLite accepts a text file until the first query and reads a truncated
  * file until it meets the missing pages, and a bad recording must be
- * refused at once with a message naming the file (STYLE R6).
+ * refused at once with a message naming the file.
  *
  * Reading never writes beside the recording (recordings are committed to
  * git and read in CI, also from read-only checkouts). A plain read-only

@@ -2,7 +2,7 @@
  * transition_chunk rows and decoding their records.
  *
  * The transitions, which may be millions, are packed in chunks
- * (schema.sql) and stepped through a caller-owned iterator (STYLE R12)
+ * (schema.sql) and stepped through a caller-owned iterator
  * that decodes one payload at a time, or, raw, many records a call
  * (purr_recording_iter_next_rows). Every field is checked as it is read,
  * and a bad one refused with a message naming the table, the row and the

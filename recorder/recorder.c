@@ -1,9 +1,11 @@
-/* recorder.c - the recorder: events become fixed-size records, records
- * become packed chunks and rows of a recording.
+/* recorder.c - the recorder's owner side: open, attach, close, and the
+ * loop thread's appends (events become fixed-size records in batches).
+ * The writer thread packs them into chunks and rows (write_batch.c,
+ * writer_thread.c); the file's life is in rec_file.c.
  *
  * purr_recorder_open creates the file from the embedded schema's tables
  * (WAL mode while recording, synchronous=OFF), prepares every statement
- * once (STYLE R17) and starts the writer thread (writer_thread.c). From
+ * once and starts the writer thread (writer_thread.c). From
  * then on the loop thread never touches SQLite. Each event becomes one
  * 40-byte rec_ev in the current batch: on the virtual clock the loop
  * appends blocked, woken and scalar transitions itself through the tap
@@ -58,11 +60,6 @@
 
 #define DEFAULT_BATCH_ROWS 16384
 #define DEFAULT_BATCH_AGE_NS (250 * PURR_MS)
-/* A chunk's records stay under this many bytes: small enough that the
- * views' unpacking (which re-reads the chunk per record) stays quick and
- * that four chunk rows fill a 16 KiB page, large enough that SQLite's
- * per-row cost is a few ns per event. */
-#define CHUNK_BYTES 4000
 
 /* ---------------------------------------------------------------------- */
 /* Errors                                                                  */
@@ -90,502 +87,6 @@ purr__rec_fail_sqlite(purr_recorder *r, int rc, const char *what)
         atomic_store(&r->failed, true);
     }
     return r->err;
-}
-
-/* Runs one prepared statement that returns no rows, then resets it.
- * Returns 0 or the sticky error. */
-static int
-run_stmt(purr_recorder *r, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    int rc2 = sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return purr__rec_fail_sqlite(r, rc2 != SQLITE_OK ? rc2 : rc, what);
-    return 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Writing a batch (writer thread)                                         */
-/* ---------------------------------------------------------------------- */
-
-/* Binds len bytes at p as text or blob to parameter i; REC_NULL means
- * NULL. SQLITE_STATIC is right here: the batch's arena outlives the step
- * that reads it, and every parameter is bound again before the next step. */
-static int
-bind_bytes(sqlite3_stmt *st, int i, const void *p, uint32_t len, bool blob)
-{
-    if (len == REC_NULL)
-        return sqlite3_bind_null(st, i);
-    if (blob)
-        return sqlite3_bind_blob(st, i, len ? p : "", (int)len,
-                                 SQLITE_STATIC);
-    return sqlite3_bind_text(st, i, len ? p : "", (int)len, SQLITE_STATIC);
-}
-
-/* Writes one row of a small table. Returns 0 or the sticky error. */
-static int
-write_row(purr_recorder *r, const rec_batch *b, const rec_row *row)
-{
-    sqlite3_stmt *st;
-    const char *what;
-    const uint8_t *s1 = b->arena + row->s1_off, *s2 = b->arena + row->s2_off;
-    int rc = SQLITE_OK;
-
-    switch (row->kind) {
-    case ROW_VALUE:
-        st = r->st_value;
-        what = "inserting a value";
-        rc |= sqlite3_bind_int64(st, 1, (sqlite3_int64)row->id);
-        rc |= bind_bytes(st, 2, s1, row->s1_len, false);
-        rc |= sqlite3_bind_int(st, 3, row->status);
-        rc |= sqlite3_bind_int(st, 4, row->small);
-        rc |= sqlite3_bind_int64(st, 5, row->time_ns);
-        rc |= bind_bytes(st, 6, s2, row->s2_len, true);
-        break;
-    case ROW_TASK:
-        st = r->st_task;
-        what = "inserting a task";
-        rc |= sqlite3_bind_int64(st, 1, (sqlite3_int64)row->id);
-        rc |= bind_bytes(st, 2, s1, row->s1_len, false);
-        rc |= sqlite3_bind_int64(st, 3, (sqlite3_int64)row->aux);
-        break;
-    case ROW_META:
-        st = r->st_meta;
-        what = "setting run metadata";
-        rc |= bind_bytes(st, 1, s1, row->s1_len, false);
-        rc |= bind_bytes(st, 2, s2, row->s2_len, false);
-        break;
-    default:
-        return 0;
-    }
-    /* Bind calls return SQLITE_OK (0) or an error; OR-ing keeps "any
-     * failed" without a branch per column. */
-    if (rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return purr__rec_fail_sqlite(r, SQLITE_ERROR, what);
-    }
-    return run_stmt(r, st, what);
-}
-
-/* ---- packing (writer thread) ------------------------------------------- */
-
-/* Bytes needed for x as a little-endian integer without leading zero
- * bytes: 0 for 0, else 1 to 8. */
-static inline unsigned
-le_width(uint64_t x)
-{
-    return x ? (unsigned)(71 - __builtin_clzll(x)) >> 3 : 0;
-}
-
-/* Stores the n low bytes of x little-endian at p (writing 8 bytes: the
- * caller leaves 8 bytes of room) and returns the end. */
-static inline uint8_t *
-put_le(uint8_t *p, uint64_t x, unsigned n)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    x = __builtin_bswap64(x);
-#endif
-    memcpy(p, &x, sizeof x);
-    return p + n;
-}
-
-/* The packing state of one stream while pack_batch runs: the open chunk
- * and where the next record goes. A local of pack_batch that never
- * escapes, so that the compiler keeps it in registers: the records are
- * stored through byte pointers, which may alias anything in memory, so
- * state kept in *r would be reloaded after every store. */
-typedef struct packer {
-    uint8_t *base;              /* r->wbuf[k].p */
-    uint8_t *p;                 /* where the next record goes */
-    uint8_t *start;             /* the open chunk's first record */
-    uint64_t first_seq, last_seq;
-    int64_t first_ns, last_ns;
-    uint32_t count;
-    bool open;
-} packer;
-
-/* Appends the chunk of count records at base + off, len bytes, to
- * r->wchunks. */
-static void __attribute__((noinline))
-push_chunk(purr_recorder *r, int k, uint32_t count, uint64_t first_seq,
-           int64_t first_ns, size_t off, size_t len)
-{
-    if (r->nwchunks == r->wchunks_cap) {
-        r->wchunks_cap = r->wchunks_cap ? r->wchunks_cap * 2 : 16;
-        r->wchunks =
-            purr__rec_realloc(r->wchunks, r->wchunks_cap * sizeof *r->wchunks);
-    }
-    r->wchunks[r->nwchunks++] = (rec_chunk){.stream = (uint8_t)k,
-                                            .count = count,
-                                            .first_seq = first_seq,
-                                            .first_ns = first_ns,
-                                            .off = off,
-                                            .len = len};
-}
-
-/* Closes stream k's open chunk, if any. */
-static inline void
-close_chunk(purr_recorder *r, int k, packer *s)
-{
-    if (s->open)
-        push_chunk(r, k, s->count, s->first_seq, s->first_ns,
-                   (size_t)(s->start - s->base), (size_t)(s->p - s->start));
-    s->open = false;
-}
-
-/* Reserves room for n more bytes (plus the 8 put_le may write past the
- * end) in w. */
-static void
-reserve(rec_bytes *w, size_t n)
-{
-    if (w->len + n + 8 > w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 65536;
-        while (cap < w->len + n + 8)
-            cap *= 2;
-        w->p = purr__rec_realloc(w->p, cap);
-        w->cap = cap;
-    }
-}
-
-/* Makes s's next record, of at most need bytes, for the event at (seq, t)
- * the start of a new chunk when it cannot join the open one: the chunk
- * would pass CHUNK_BYTES, or the event does not follow on (time going
- * back, or a time step too wide for 7 bytes; for task events a seq not
- * past the last one or a step too wide; for transitions a seq that is not
- * the next one); or when no chunk is open. (A step that went backwards is
- * huge as an unsigned number, so one shift tests both.) */
-static inline void
-record_room(purr_recorder *r, int k, packer *s, size_t need, uint64_t seq,
-            int64_t t)
-{
-    uint64_t dseq = seq - s->last_seq;
-    bool seq_breaks = k == STREAM_TRANSITION ? dseq != 1
-                                             : dseq == 0 || dseq >> 56;
-    if (__builtin_expect(!s->open || s->p + need > s->start + CHUNK_BYTES ||
-                             (uint64_t)(t - s->last_ns) >> 56 || seq_breaks,
-                         0)) {
-        close_chunk(r, k, s);
-        s->open = true;
-        s->start = s->p;
-        s->count = 0;
-        s->first_seq = s->last_seq = seq;
-        s->first_ns = s->last_ns = t;
-    }
-}
-
-/* Counts a transition of value id at t in its value_stats row. */
-static inline void
-count_transition(purr_recorder *r, uint32_t id, int64_t t)
-{
-    if (id >= r->nvstats) {
-        size_t n = r->nvstats ? r->nvstats * 2 : 64;
-        while (n <= id)
-            n *= 2;
-        r->vstats = purr__rec_realloc(r->vstats, n * sizeof *r->vstats);
-        memset(r->vstats + r->nvstats, 0,
-               (n - r->nvstats) * sizeof *r->vstats);
-        r->vdirty = purr__rec_realloc(r->vdirty, n * sizeof *r->vdirty);
-        r->nvstats = n;
-    }
-    struct rec_vstat *v = &r->vstats[id];
-    if (v->transitions++ == 0)
-        v->first_ns = t;
-    v->last_ns = t;
-    if (!v->dirty) {
-        v->dirty = true;
-        r->vdirty[r->nvdirty++] = id;
-    }
-}
-
-/* Packs one transition (schema.sql: transition_chunk). */
-static inline void
-pack_transition(purr_recorder *r, packer *s, const rec_batch *b,
-                const rec_ev *e)
-{
-    size_t plen;
-    switch (e->type) {
-    case PURR_T_NIL:
-        plen = 1;
-        break;
-    case PURR_T_BOOL:
-        plen = 2;
-        break;
-    case PURR_T_INT:
-    case PURR_T_DOUBLE:
-        plen = 9;
-        break;
-    default:
-        plen = (uint32_t)e->arg;
-        break;
-    }
-    record_room(r, STREAM_TRANSITION, s, 2 + 4 * 8 + plen, e->seq,
-                e->time_ns);
-    uint8_t *p0 = s->p;
-    uint64_t dt = (uint64_t)(e->time_ns - s->last_ns);
-    unsigned n_len = le_width(plen), n_dt = le_width(dt),
-             n_task = le_width(e->task_id), n_value = le_width(e->aux);
-    uint16_t h = (uint16_t)(n_len | n_dt << 3 | n_task << 6 | n_value << 9);
-    p0[0] = (uint8_t)h;
-    p0[1] = (uint8_t)(h >> 8);
-    uint8_t *p = put_le(p0 + 2, plen, n_len);
-    p = put_le(p, dt, n_dt);
-    p = put_le(p, e->task_id, n_task);
-    p = put_le(p, e->aux, n_value);
-    if (e->type == REC_ARENA) {
-        memcpy(p, b->arena + (e->arg >> 32), plen);
-    } else {
-        /* The encoding of a scalar: its tag, then its value bytes. */
-        p[0] = e->type;
-        put_le(p + 1, e->arg, (unsigned)plen - 1);
-    }
-    s->p = p + plen;
-    s->last_seq = e->seq;
-    s->last_ns = e->time_ns;
-    s->count++;
-    count_transition(r, e->aux, e->time_ns);
-}
-
-/* The detail id of text (1, 2, ... in the order first seen; the writer
- * inserts the detail row with the batch). Event records carry the string
- * constant's address, so the pointer usually identifies the text; equal
- * texts at other addresses still share an id, and ids never depend on
- * addresses. Writer thread. */
-static uint32_t
-detail_id(purr_recorder *r, const char *text)
-{
-    for (size_t i = 0; i < r->ndetail_ptrs; i++)
-        if (r->detail_ptrs[i] == text)
-            return r->detail_codes[i];
-    uint32_t id = 0;
-    for (size_t i = 0; i < r->ndetails && !id; i++)
-        if (strcmp(r->detail_texts[i], text) == 0)
-            id = (uint32_t)i + 1;
-    if (!id) {
-        r->detail_texts = purr__rec_realloc(
-            r->detail_texts, (r->ndetails + 1) * sizeof *r->detail_texts);
-        r->detail_texts[r->ndetails++] = purr__rec_strdup(text);
-        id = (uint32_t)r->ndetails;
-    }
-    /* Remember a bounded number of pointers: events carrying fresh
-     * buffers each time take the strcmp path, never unbounded memory. */
-    if (r->ndetail_ptrs < 64) {
-        r->detail_ptrs = purr__rec_realloc(
-            r->detail_ptrs, (r->ndetail_ptrs + 1) * sizeof *r->detail_ptrs);
-        r->detail_codes = purr__rec_realloc(
-            r->detail_codes, (r->ndetail_ptrs + 1) * sizeof *r->detail_codes);
-        r->detail_ptrs[r->ndetail_ptrs] = text;
-        r->detail_codes[r->ndetail_ptrs++] = id;
-    }
-    return id;
-}
-
-/* Packs one task event (schema.sql: task_event_chunk). */
-static inline void
-pack_task_event(purr_recorder *r, packer *s, const rec_ev *e)
-{
-    uint32_t detail =
-        e->arg ? detail_id(r, (const char *)(uintptr_t)e->arg) : 0;
-    record_room(r, STREAM_TASK_EVENT, s, 3 + 5 * 8, e->seq, e->time_ns);
-    uint8_t *p0 = s->p;
-    uint64_t dseq = e->seq - s->last_seq,
-             dt = (uint64_t)(e->time_ns - s->last_ns);
-    int32_t status = (int32_t)e->aux;
-    uint64_t zz = (uint32_t)(e->aux << 1) ^ (uint32_t)(status >> 31);
-    unsigned n_dseq = le_width(dseq), n_dt = le_width(dt),
-             n_task = le_width(e->task_id), n_status = le_width(zz),
-             n_detail = le_width(detail);
-    uint16_t h = (uint16_t)(n_dseq | n_dt << 3 | n_task << 6 | n_status << 9 |
-                            n_detail << 12);
-    p0[0] = e->kind;
-    p0[1] = (uint8_t)h;
-    p0[2] = (uint8_t)(h >> 8);
-    uint8_t *p = put_le(p0 + 3, dseq, n_dseq);
-    p = put_le(p, dt, n_dt);
-    p = put_le(p, e->task_id, n_task);
-    p = put_le(p, zz, n_status);
-    s->p = put_le(p, detail, n_detail);
-    s->last_seq = e->seq;
-    s->last_ns = e->time_ns;
-    s->count++;
-}
-
-/* Packs b's events into chunks (r->wchunks, over r->wbuf). Chunks never
- * straddle a batch, so packing starts afresh. */
-static void
-pack_batch(purr_recorder *r, const rec_batch *b)
-{
-    r->wbuf[0].len = r->wbuf[1].len = 0;
-    r->nwchunks = 0;
-    /* Every record fits in 43 bytes plus its payload in the arena. */
-    reserve(&r->wbuf[0], b->nevs * 43 + b->arena_len);
-    reserve(&r->wbuf[1], b->nevs * 43);
-    if (b->nevs) {
-        if (!r->w_any) {
-            r->w_any = true;
-            r->w_first_ns = b->evs[0].time_ns;
-        }
-        r->w_last_ns = b->evs[b->nevs - 1].time_ns;
-    }
-    packer tr = {.base = r->wbuf[0].p, .p = r->wbuf[0].p};
-    packer te = {.base = r->wbuf[1].p, .p = r->wbuf[1].p};
-    const rec_ev *e = b->evs, *end = b->evs + b->nevs;
-    for (; e < end; e++) {
-        if (e->kind == PURR_EV_VALUE_SET)
-            pack_transition(r, &tr, b, e);
-        else
-            pack_task_event(r, &te, e);
-    }
-    close_chunk(r, STREAM_TRANSITION, &tr);
-    close_chunk(r, STREAM_TASK_EVENT, &te);
-    r->wbuf[0].len = (size_t)(tr.p - tr.base);
-    r->wbuf[1].len = (size_t)(te.p - te.base);
-}
-
-/* Writes value id's value_stats row. Returns 0 or the sticky error. */
-static int
-write_stats(purr_recorder *r, uint32_t id)
-{
-    sqlite3_stmt *st = r->st_stats;
-    const struct rec_vstat *v = &r->vstats[id];
-    int rc = sqlite3_bind_int64(st, 1, id) |
-             sqlite3_bind_int64(st, 2, (sqlite3_int64)v->transitions) |
-             sqlite3_bind_int64(st, 3, v->first_ns) |
-             sqlite3_bind_int64(st, 4, v->last_ns);
-    if (rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return purr__rec_fail_sqlite(r, SQLITE_ERROR, "counting transitions");
-    }
-    return run_stmt(r, st, "counting transitions");
-}
-
-/* Inserts detail row i + 1. Returns 0 or the sticky error. */
-static int
-write_detail(purr_recorder *r, size_t i)
-{
-    sqlite3_stmt *st = r->st_detail;
-    const char *text = r->detail_texts[i];
-    int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)i + 1) |
-             sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-    if (rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return purr__rec_fail_sqlite(r, SQLITE_ERROR, "inserting a detail");
-    }
-    return run_stmt(r, st, "inserting a detail");
-}
-
-/* Writes one chunk row. Returns 0 or the sticky error. */
-static int
-write_chunk(purr_recorder *r, const rec_chunk *c)
-{
-    sqlite3_stmt *st =
-        c->stream == STREAM_TRANSITION ? r->st_tchunk : r->st_echunk;
-    const char *what = c->stream == STREAM_TRANSITION
-                           ? "inserting transitions"
-                           : "inserting task events";
-    int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)c->first_seq) |
-             sqlite3_bind_int64(st, 2, c->first_ns) |
-             sqlite3_bind_int64(st, 3, c->count) |
-             sqlite3_bind_blob(st, 4, r->wbuf[c->stream].p + c->off,
-                               (int)c->len, SQLITE_STATIC);
-    if (rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return purr__rec_fail_sqlite(r, SQLITE_ERROR, what);
-    }
-    return run_stmt(r, st, what);
-}
-
-int
-purr__rec_create_views(purr_recorder *r)
-{
-    if (!r->views_pending || r->err ||
-        atomic_load_explicit(&r->discarding, memory_order_relaxed))
-        return r->err;
-    r->views_pending = false;
-    const char *views = strstr(purr__recorder_schema, "\n" REC_VIEWS_MARK);
-    int rc = sqlite3_exec(r->db, views, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : purr__rec_fail_sqlite(r, rc, "creating views");
-}
-
-/* Ends the open transaction after a failure (the sticky error is set). */
-static void
-txn_abort(purr_recorder *r)
-{
-    if (r->txn_open) {
-        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
-        r->txn_open = false;
-    }
-    r->txn_events = 0;
-}
-
-int
-purr__rec_txn_add(purr_recorder *r, rec_batch *b)
-{
-    int rc;
-    if (r->err || !purr__rec_batch_busy(b) ||
-        atomic_load_explicit(&r->discarding, memory_order_relaxed)) {
-        if (r->err || atomic_load_explicit(&r->discarding,
-                                           memory_order_relaxed))
-            txn_abort(r);
-        return r->err;
-    }
-    if (!r->txn_open) {
-        if ((rc = run_stmt(r, r->st_begin, "BEGIN")))
-            return rc;
-        r->txn_open = true;
-        r->txn_events = 0;
-        if ((rc = purr__rec_create_views(r))) {
-            txn_abort(r);
-            return rc;
-        }
-    }
-    rc = 0;
-    for (size_t i = 0; i < b->nrows && !rc; i++)
-        rc = write_row(r, b, &b->rows[i]);
-    pack_batch(r, b);
-    for (; r->ndetails_written < r->ndetails && !rc; r->ndetails_written++)
-        rc = write_detail(r, r->ndetails_written);
-    for (size_t i = 0; i < r->nwchunks && !rc; i++)
-        rc = write_chunk(r, &r->wchunks[i]);
-    r->txn_events += b->nevs;
-    if (rc)
-        txn_abort(r);
-    return rc;
-}
-
-int
-purr__rec_txn_commit(purr_recorder *r)
-{
-    int rc = r->err;
-    if (!r->txn_open || rc ||
-        atomic_load_explicit(&r->discarding, memory_order_relaxed)) {
-        txn_abort(r);
-        return rc;
-    }
-    for (size_t i = 0; i < r->nvdirty; i++) {
-        uint32_t id = r->vdirty[i];
-        r->vstats[id].dirty = false;
-        if (!rc)
-            rc = write_stats(r, id);
-    }
-    r->nvdirty = 0;
-    if (!rc)
-        rc = run_stmt(r, r->st_commit, "COMMIT");
-    if (rc) {
-        txn_abort(r);
-        return rc;
-    }
-    r->txn_open = false;
-    r->txn_events = 0;
-    return 0;
-}
-
-int
-purr__rec_write_batch(purr_recorder *r, rec_batch *b)
-{
-    int rc = purr__rec_txn_add(r, b);
-    if (!rc)
-        rc = purr__rec_txn_commit(r);
-    return rc;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -905,32 +406,6 @@ static const char SQL_STATS[] =
 static const char SQL_META[] =
     "INSERT OR REPLACE INTO run (key, value) VALUES (?1, ?2)";
 
-/* Finalizes every statement (NULL ones are skipped). */
-static void
-finalize_stmts(purr_recorder *r)
-{
-    sqlite3_stmt **sts[] = {&r->st_value,  &r->st_tchunk, &r->st_task,
-                            &r->st_echunk, &r->st_meta,   &r->st_detail,
-                            &r->st_stats,  &r->st_begin,  &r->st_commit};
-    for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++) {
-        sqlite3_finalize(*sts[i]);
-        *sts[i] = NULL;
-    }
-}
-
-/* Closes the connection after finalizing every statement. */
-static void
-close_db(purr_recorder *r)
-{
-    finalize_stmts(r);
-    if (r->db) {
-        int rc = sqlite3_close(r->db);
-        if (rc != SQLITE_OK)
-            purr__rec_fail_sqlite(r, rc, "closing");
-        r->db = NULL;
-    }
-}
-
 static void
 free_recorder(purr_recorder *r)
 {
@@ -966,158 +441,6 @@ exec_sql(purr_recorder *r, const char *sql)
 }
 
 /* ---------------------------------------------------------------------- */
-/* The file: where SQLite writes, and how a recording is published         */
-/* ---------------------------------------------------------------------- */
-
-/* Records a failed system call about file as the sticky error (PURR_EIO,
- * with errno's text; the first error wins). Returns PURR_EIO. */
-static int
-fail_sys(purr_recorder *r, const char *what, const char *file)
-{
-    int e = errno;
-    if (!r->err) {
-        r->err = PURR_EIO;
-        purr_diag_set(&r->diag, r->path, 0, 0, "%s %s: %s", what, file,
-                      strerror(e));
-        atomic_store(&r->failed, true);
-    }
-    return PURR_EIO;
-}
-
-/* The file SQLite writes: the temporary file when replacing, else path. */
-static const char *
-written_path(const purr_recorder *r)
-{
-    return r->tmp_path ? r->tmp_path : r->path;
-}
-
-/* Deletes the SQLite files beside file: its -wal, -shm and -journal, and
- * file itself unless only_beside. A missing one is no error. Returns 0 or
- * PURR_EIO (the sticky error names the first file that could not go). */
-static int
-remove_db_files(purr_recorder *r, const char *file, bool only_beside)
-{
-    static const char *const suffix[] = {"-wal", "-shm", "-journal", ""};
-    size_t cap = strlen(file) + 16;
-    char *p = purr__rec_malloc(cap);
-    int rc = 0;
-    /* The database last: a -wal without its database is harmless, the
-     * other way round a recording could lose committed data. */
-    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-        if (only_beside && !suffix[i][0])
-            break;
-        snprintf(p, cap, "%s%s", file, suffix[i]);
-        if (unlink(p) != 0 && errno != ENOENT)
-            rc = fail_sys(r, "cannot remove", p);
-    }
-    free(p);
-    return rc;
-}
-
-/* Creates the file SQLite will write and sets r->tmp_path. A new path is
- * claimed with O_EXCL (so two recorders never share a file) and written in
- * place: a killed run leaves its gap-free prefix there. An existing path
- * (opts.overwrite) is left untouched until close: SQLite writes a
- * temporary file ".NAME.purr-tmp-XXXXXX" in path's directory (the same
- * file system, so close can rename it over path atomically; a dot file, so
- * a leftover of a killed run is recognisable and out of the way), with the
- * replaced file's permission bits. Returns 0, or a PURR_E* code with diag
- * filled. */
-static int
-create_file(purr_recorder *r, purr_diag *diag /* out */)
-{
-    const char *path = r->path;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) {
-        close(fd);
-        /* A -wal left beside a deleted recording would be read into the
-         * new one. */
-        if (remove_db_files(r, path, true)) {
-            *diag = r->diag;
-            unlink(path);
-            return PURR_EIO;
-        }
-        return 0;
-    }
-    struct stat st;
-    if (errno != EEXIST) {
-        purr_diag_set(diag, path, 0, 0, "cannot create: %s", strerror(errno));
-        return errno == ENOENT || errno == ENOTDIR ? PURR_ENOENT : PURR_EIO;
-    }
-    if (!r->opts.overwrite) {
-        purr_diag_set(diag, path, 0, 0, "already exists");
-        return PURR_EEXIST;
-    }
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        purr_diag_set(diag, path, 0, 0, "cannot replace: is a directory");
-        return PURR_EEXIST;
-    }
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path) + 1 : 0;
-    size_t cap = strlen(path) + 32;
-    char *tmp = purr__rec_malloc(cap);
-    snprintf(tmp, cap, "%.*s.%s.purr-tmp-XXXXXX", dirlen, path, path + dirlen);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        purr_diag_set(diag, path, 0, 0, "cannot create a temporary file %s: %s",
-                      tmp, strerror(errno));
-        free(tmp);
-        return PURR_EIO;
-    }
-    /* mkstemp makes it 0600; the replacement reads as the old file did. */
-    if (stat(path, &st) == 0)
-        fchmod(fd, st.st_mode & 07777);
-    close(fd);
-    r->tmp_path = tmp;
-    return 0;
-}
-
-/* Makes the written file a single self-contained file and closes it: after
- * the statements are finalized, journal_mode=DELETE checkpoints the WAL
- * into the file and deletes the -wal and -shm. *single receives whether
- * that happened: it does not when another connection has the file open
- * (SQLITE_BUSY), which is no error here (the file is whole, with its -wal
- * beside it until that connection ends); every other failure becomes the
- * sticky error. Returns the sticky error. */
-static int
-finish_db(purr_recorder *r, bool *single /* out */)
-{
-    *single = false;
-    finalize_stmts(r);
-    if (!r->db)
-        return r->err;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(r->db, "PRAGMA journal_mode=DELETE", -1, &st,
-                                NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *single = strcmp((const char *)sqlite3_column_text(st, 0),
-                         "delete") == 0;
-    else if ((rc & 0xff) != SQLITE_BUSY)
-        purr__rec_fail_sqlite(r, rc, "PRAGMA journal_mode=DELETE");
-    sqlite3_finalize(st);
-    close_db(r);
-    return r->err;
-}
-
-/* Renames the finished temporary file over path, which replaces the old
- * recording in one step, then deletes the -wal and -shm a killed run of
- * the old one may have left beside path: SQLite would read that -wal into
- * the new file (whatever its header says; the reader ignores it, the
- * sqlite3 shell does not). Returns 0 or the sticky error; on a failed
- * rename the temporary file is still there. */
-static int
-publish(purr_recorder *r)
-{
-    if (rename(r->tmp_path, r->path) != 0)
-        return fail_sys(r, "cannot rename", r->tmp_path);
-    free(r->tmp_path);
-    r->tmp_path = NULL;
-    return remove_db_files(r, r->path, true);
-}
-
-/* ---------------------------------------------------------------------- */
 /* Open, attach, metadata, close                                           */
 /* ---------------------------------------------------------------------- */
 
@@ -1140,10 +463,10 @@ purr_recorder_open(const char *path, const purr_recorder_options *opts,
     if (r->opts.batch_age_ns <= 0)
         r->opts.batch_age_ns = DEFAULT_BATCH_AGE_NS;
 
-    if (create_file(r, diag))
+    if (purr__rec_create_file(r, diag))
         goto fail_free;
 
-    int rc = sqlite3_open_v2(written_path(r), &r->db,
+    int rc = sqlite3_open_v2(purr__rec_written_path(r), &r->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                  SQLITE_OPEN_NOMUTEX,
                              NULL);
@@ -1246,8 +569,8 @@ purr_recorder_open(const char *path, const purr_recorder_options *opts,
 fail:
     /* Nothing of a failed open stays: the file it created goes (a
      * replaced recording is untouched). */
-    close_db(r);
-    remove_db_files(r, written_path(r), false);
+    purr__rec_close_db(r);
+    purr__rec_remove_db_files(r, purr__rec_written_path(r), false);
     *diag = r->diag; /* the first error */
 fail_free:
     free_recorder(r);
@@ -1372,7 +695,7 @@ purr_recorder_close(purr_recorder *r, purr_diag *diag)
     /* A new file is made single even after an error: it keeps what was
      * committed, as a killed run's would. */
     bool single;
-    finish_db(r, &single);
+    purr__rec_finish_db(r, &single);
     if (r->tmp_path) {
         /* Renaming a file whose -wal is still beside it would lose that
          * -wal's commits. */
@@ -1383,11 +706,11 @@ purr_recorder_close(purr_recorder *r, purr_diag *diag)
             r->err = PURR_EBUSY;
         }
         if (!r->err)
-            publish(r);
+            purr__rec_publish(r);
         /* A failed replacement leaves the old file as it was, and no
          * temporary file. */
         if (r->tmp_path && r->err)
-            remove_db_files(r, r->tmp_path, false);
+            purr__rec_remove_db_files(r, r->tmp_path, false);
     }
     int err = r->err;
     if (err && diag)
@@ -1405,11 +728,11 @@ purr_recorder_discard(purr_recorder *r, purr_diag *diag)
     /* The writer drops what is still queued instead of writing it. */
     atomic_store(&r->discarding, true);
     purr__rec_thread_stop(r);
-    close_db(r);
+    purr__rec_close_db(r);
     /* What went wrong while recording no longer matters; only whether the
      * files could be deleted does. */
     r->err = 0;
-    int err = remove_db_files(r, written_path(r), false);
+    int err = purr__rec_remove_db_files(r, purr__rec_written_path(r), false);
     if (err && diag)
         *diag = r->diag;
     free_recorder(r);

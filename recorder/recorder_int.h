@@ -239,6 +239,26 @@ typedef struct purr__rec_tr {
 int purr__rec_parse_transition(const uint8_t **p, const uint8_t *end,
                                purr__rec_tr *out);
 
+/* The file and the connection (rec_file.c). */
+/* Finalizes every statement and closes r->db (a failure becomes the sticky
+ * error). */
+void purr__rec_close_db(purr_recorder *r);
+/* The file SQLite writes: the temporary file when replacing, else path. */
+const char *purr__rec_written_path(const purr_recorder *r);
+/* Deletes file's -wal, -shm and -journal, and file itself unless
+ * only_beside. Returns 0 or PURR_EIO (the sticky error names it). */
+int purr__rec_remove_db_files(purr_recorder *r, const char *file,
+                              bool only_beside);
+/* Creates the file SQLite will write (new: in place; existing and
+ * opts.overwrite: a temporary file beside it, r->tmp_path). Returns 0 or a
+ * PURR_E* code with diag filled. */
+int purr__rec_create_file(purr_recorder *r, purr_diag *diag);
+/* Checkpoints the WAL into the file and closes the connection; *single
+ * says whether the -wal and -shm are gone. Returns the sticky error. */
+int purr__rec_finish_db(purr_recorder *r, bool *single);
+/* Renames the temporary file over path. Returns 0 or the sticky error. */
+int purr__rec_publish(purr_recorder *r);
+
 /* Writer thread (writer_thread.c). */
 int purr__rec_thread_start(purr_recorder *r);
 /* Whether b (handed over, nevs set) holds anything to write. */

@@ -2,7 +2,7 @@
  * from the tables present, the topics, their definitions, and the
  * messages in timestamp order through one stepped statement.
  *
- * SQLite is used read-only and the way it documents it (STYLE R17): each
+ * SQLite is used read-only and the way it documents it: each
  * statement prepared once, every rc checked, errors made one line from
  * sqlite3_errmsg. See rosbag2_int.h for the versions and the contract.
  */

@@ -22,7 +22,7 @@ void purr__sim_vdiag(purr_diag *diag, const char *file, long line, long column,
                      const char *fmt, va_list ap);
 
 /* malloc/calloc/strdup that panic with the size when memory runs out, as
- * the core does (STYLE R6). */
+ * the core does. */
 void *purr__sim_calloc(size_t n, size_t size);
 void *purr__sim_realloc(void *p, size_t size);
 char *purr__sim_strdup(const char *s);

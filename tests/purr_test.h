@@ -6,7 +6,7 @@
  * loop and checks the loop closes cleanly afterwards. purr_test_run_captured
  * runs code that is meant to crash (a misuse panic, a stack overflow) in a
  * forked child and hands back its stderr, so crash tests can assert on the
- * message (STYLE R18). */
+ * message. */
 #ifndef PURR_TEST_H
 #define PURR_TEST_H
 

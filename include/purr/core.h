@@ -123,7 +123,7 @@ PURR_API const char *purr_err_name(int err);
 /* Diagnostics                                                             */
 /* ---------------------------------------------------------------------- */
 
-/* A message about bad input (STYLE R6): which file, where in it, and what
+/* A message about bad input: which file, where in it, and what
  * is wrong. Scene files give line and column; recordings give the row
  * (transition seq) as line and 0 as column; 0 means "not applicable". The
  * command-line tools print it as one line and exit with status 2. */

@@ -31,7 +31,7 @@
  * The reader (purr_recording_*) opens a recording read-only, refuses files
  * that are not purr recordings of this schema version with a one-line
  * purr_diag naming the file, and iterates over the transitions in sequence
- * order (STYLE R12). Reading never writes into the recording's directory:
+ * order. Reading never writes into the recording's directory:
  * the file, and a killed run's -wal and -shm, keep their bytes, and no
  * -wal or -shm appears, also in a read-only directory.
  *
@@ -40,7 +40,7 @@
  * the check for recordings); it lives here, the lowest layer every writer
  * links.
  *
- * This header includes no SQLite header (STYLE R2).
+ * This header includes no SQLite header.
  */
 #ifndef PURR_RECORDER_H
 #define PURR_RECORDER_H
@@ -244,7 +244,7 @@ PURR_API int purr_output_check(const char *path, const char *const *others,
                                size_t n, purr_output_kind kind, bool force,
                                purr_diag *diag /* out */);
 
-/* An output being written: caller-owned (STYLE R8), from purr_output_open
+/* An output being written: caller-owned, from purr_output_open
  * to purr_output_close or purr_output_discard. */
 typedef struct purr_output {
     /* read-only: */
@@ -368,8 +368,7 @@ purr_recording_value_find(const purr_recording *rec, const char *name);
 /* The number of transitions stored. Errors: as iterator next. */
 PURR_API int64_t purr_recording_transition_count(purr_recording *rec);
 
-/* An iterator over the transitions in seq order: caller-owned (STYLE R8,
- * R12); the fields after "read-only" hold the current row after next
+/* An iterator over the transitions in seq order: caller-owned; the fields after "read-only" hold the current row after next
  * returns 0.
  *     purr_recording_iter it;
  *     purr_recording_iter_open(&it, rec);
@@ -452,8 +451,7 @@ PURR_API void purr_recording_iter_close(purr_recording_iter *it);
 
 /* An iterator over the recorded task events (table task_event_chunk) in
  * seq order, with each task's name and parent from the task table and a
- * BLOCKED event's detail from the detail table: caller-owned (STYLE R8,
- * R12), stepped like purr_recording_iter. A recording made with
+ * BLOCKED event's detail from the detail table: caller-owned, stepped like purr_recording_iter. A recording made with
  * no_task_events has none (next returns PURR_ECLOSED at once). The task
  * and detail tables are loaded at open (a few bytes per task); the events
  * are read one chunk at a time.

@@ -45,7 +45,7 @@
  * from the loop's own (a task, an observer, a posted function). A robot
  * runs once.
  *
- * This header includes no libuv, SQLite or libyaml header (STYLE R2).
+ * This header includes no libuv, SQLite or libyaml header.
  */
 #ifndef PURR_ROBOT_H
 #define PURR_ROBOT_H

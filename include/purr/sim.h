@@ -12,11 +12,11 @@
  * (seed, sensor name), so adding a sensor never changes the others; sensors
  * and behaviours are started in scene order; nothing reads the wall clock.
  *
- * Errors in scene files are bad input (STYLE R6): the functions return
+ * Errors in scene files are bad input: the functions return
  * PURR_EFORMAT (or PURR_ENOENT for a missing file) and fill a purr_diag with
  * the file, the 1-based line and column, and what was expected.
  *
- * This header includes no libyaml header (STYLE R2).
+ * This header includes no libyaml header.
  */
 #ifndef PURR_SIM_H
 #define PURR_SIM_H

@@ -189,7 +189,7 @@ PURR_API purr_match purr_match_field(const char *name, purr_match m);
 /* Waiting                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* Checkpoint. Waits until v matches m (rules 4, 6, 7):
+/* Checkpoint. Waits until v matches m:
  * - if v matches now, passes one checkpoint and returns the value it saw;
  * - else parks and returns the last value that matched before it ran;
  * - held_for > 0: the value must then keep matching for held_for ns. The
@@ -217,7 +217,7 @@ PURR_API PURR_MUST_CHECK int purr_value_wait_transition(purr_value *v, purr_matc
 /* ---------------------------------------------------------------------- */
 
 /* Every iterator starts with this header; purr_iter_move_on_after and
- * purr_iter_fail_after (rule 13) set a timeout for each next() call (the
+ * purr_iter_fail_after set a timeout for each next() call (the
  * loop body is not covered): when a next() waits longer, the iteration ends
  * (PURR_ECLOSED) or fails (PURR_ETIMEDOUT). */
 typedef struct purr_iter {
@@ -229,7 +229,7 @@ typedef struct purr_iter {
 PURR_API void purr_iter_move_on_after(purr_iter *it, purr_time timeout);
 PURR_API void purr_iter_fail_after(purr_iter *it, purr_time timeout);
 
-/* eventual_values (rule 10), level-triggered. The first next returns the
+/* eventual_values, level-triggered. The first next returns the
  * current value at once, without a checkpoint, if it matches; else it waits
  * for a match. Each later next returns at once if the value has changed
  * since the last item and matches; else it waits for a matching value that
@@ -261,7 +261,7 @@ PURR_API PURR_MUST_CHECK int purr_eventual_next(purr_eventual *it,
                                 const purr_datum **item /* out */);
 PURR_API void purr_eventual_close(purr_eventual *it);
 
-/* transitions (rule 11), edge-triggered: (new, old) of the transitions that
+/* transitions, edge-triggered: (new, old) of the transitions that
  * happen while the consumer is parked in next. Transitions during the loop
  * body are dropped, including the last one (unlike eventual values): a slow
  * consumer misses what happened while it was busy, as in trio-util.
@@ -284,7 +284,7 @@ PURR_API PURR_MUST_CHECK int purr_transitions_next(purr_transitions *it,
                                    const purr_datum **old_value /* out */);
 PURR_API void purr_transitions_close(purr_transitions *it);
 
-/* periodic (rule 12): the first item comes at once (elapsed 0, delta -1
+/* periodic: the first item comes at once (elapsed 0, delta -1
  * meaning none); each next at the previous item's start + period. After an
  * overrun the schedule re-bases on the actual start: no catch-up burst and
  * no snapping to the grid (period 1 s with bodies of 0.3, 1.5, 0.3, 2.2 s
@@ -307,7 +307,7 @@ PURR_API PURR_MUST_CHECK int purr_periodic_next(purr_periodic *it,
 PURR_API void purr_periodic_close(purr_periodic *it);
 
 /* ---------------------------------------------------------------------- */
-/* Derived values (rules 14-16)                                            */
+/* Derived values                                                         */
 /* ---------------------------------------------------------------------- */
 
 /* Computes *out from in. out starts as nil; the function stores a new datum
@@ -317,7 +317,7 @@ typedef void (*purr_transform_fn)(const purr_datum *in, purr_datum *out,
 
 /* open_transform: a value (role internal, type nil = any) holding fn(src),
  * computed at the first open and updated inside each transition of src; it
- * has a transition only when the result changes (rule 14).
+ * has a transition only when the result changes.
  * Shared, as trio-util's: one derived value per (src, fn, arg). Opening it
  * again with the same fn and arg returns the same value (named by the
  * first open; name is then ignored) and counts one more user, so fn runs
@@ -355,7 +355,7 @@ PURR_API int purr_value_field(const purr_value *composed, const char *name);
 PURR_API void purr_value_detach(purr_value *derived);
 
 /* ---------------------------------------------------------------------- */
-/* RepeatedEvent (rule 18)                                                 */
+/* RepeatedEvent                                                 */
 /* ---------------------------------------------------------------------- */
 
 /* A counter underneath (an int value named after the event, role
@@ -395,7 +395,7 @@ PURR_API PURR_MUST_CHECK int purr_events_next(purr_events *it);
 PURR_API void purr_events_close(purr_events *it);
 
 /* ---------------------------------------------------------------------- */
-/* Combinators (rules 19, 20)                                              */
+/* Combinators                                                            */
 /* ---------------------------------------------------------------------- */
 
 /* Checkpoint. Runs fns[i](args[i]) as tasks in a nursery; the first to

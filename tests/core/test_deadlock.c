@@ -213,6 +213,110 @@ Test(deadlock, main_task_alone)
 }
 
 /* ---------------------------------------------------------------------- */
+/* The report finds tasks wherever they are                                */
+/* ---------------------------------------------------------------------- */
+
+/* Tasks in inner cancel scopes, in a nested nursery and under purr_start's
+ * hidden scope: the report lists each once, in spawn order, whatever the
+ * scope it is blocked in. */
+
+static purr_event never_set;
+
+static int
+waits_in_scope(void *arg)
+{
+    (void)arg;
+    purr_scope outer, inner;
+    purr_scope_enter(&outer, PURR_TIME_NEVER);
+    purr_scope_enter(&inner, PURR_TIME_NEVER);
+    int rc = purr_event_wait(&never_set);
+    purr_scope_exit(&inner);
+    purr_scope_exit(&outer);
+    return rc;
+}
+
+static int
+waits(void *arg)
+{
+    (void)arg;
+    return purr_event_wait(&never_set);
+}
+
+static int
+inner_body(purr_nursery *n, void *arg)
+{
+    (void)arg;
+    purr_assert_ok(purr_spawn(n, "b1", waits_in_scope, NULL));
+    purr_assert_ok(purr_spawn(n, "b2", waits, NULL));
+    return purr_event_wait(&never_set);
+}
+
+static int
+runs_inner_nursery(void *arg)
+{
+    (void)arg;
+    return purr_nursery_run(inner_body, NULL);
+}
+
+static int
+never_started(void *arg)
+{
+    (void)arg;
+    return purr_event_wait(&never_set); /* never calls purr_started */
+}
+
+static int
+outer_body(purr_nursery *n, void *arg)
+{
+    (void)arg;
+    purr_assert_ok(purr_spawn(n, "a1", waits_in_scope, NULL));
+    purr_assert_ok(purr_spawn(n, "a2", runs_inner_nursery, NULL));
+    return purr_start(n, "a3", never_started, NULL, NULL);
+}
+
+static int
+main_nested(void *arg)
+{
+    (void)arg;
+    purr_event_init(&never_set);
+    return purr_nursery_run(outer_body, NULL);
+}
+
+Test(deadlock, report_lists_tasks_of_every_scope_in_spawn_order)
+{
+    struct report_buf r;
+    purr_loop_options opts;
+    report_open(&r, &opts);
+    purr_assert_err(purr_test_run_opts(&opts, main_nested, NULL),
+                    PURR_EDEADLOCK);
+    report_close(&r);
+    /* a3 is spawned by purr_start before a2 runs and spawns b1 and b2. */
+    static const char *const order[] = {"test-main", "a1", "a2", "a3",
+                                        "b1", "b2"};
+    size_t n = sizeof order / sizeof order[0];
+    char head[32];
+    snprintf(head, sizeof head, "purr: %zu task(s):", n);
+    cr_assert_not_null(strstr(r.text, head), "%s", r.text);
+    const char *prev = r.text;
+    for (size_t i = 0; i < n; i++) {
+        char line[256];
+        const char *at = line_of(r.text, order[i], line, sizeof line);
+        cr_assert_gt(at, prev, "'%s' out of spawn order:\n%s", order[i],
+                     r.text);
+        prev = at;
+        char quoted[16];
+        snprintf(quoted, sizeof quoted, "'%s'", order[i]);
+        cr_assert_null(strstr(at + 1, quoted), "'%s' listed twice:\n%s",
+                       order[i], r.text);
+        char id[16];
+        snprintf(id, sizeof id, "#%zu ", i + 1);
+        cr_assert_not_null(strstr(line, id), "line: %s", line);
+        cr_assert_not_null(strstr(line, "blocked"), "line: %s", line);
+    }
+    report_free(&r);
+}
+
+/* ---------------------------------------------------------------------- */
 /* What is not a deadlock                                                  */
 /* ---------------------------------------------------------------------- */
 

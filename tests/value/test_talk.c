@@ -1,5 +1,5 @@
-/* test_talk.c - the PyCon talk's example, in C (ASYNCVALUE.md, last
- * section), and the text form of its datums.
+/* test_talk.c - the PyCon talk's example, in C (the
+ * trio-util talk's closing example), and the text form of its datums.
  *
  * Two values ("idle 😢", "idle 😆") are set by a fetch task started in a
  * nursery; the main task composes them and loops over eventual_values of
@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* What the fetch task learns, and when. Both pets fall asleep at 3 s, in
- * one step: the loop sees only the final pair (rule 4). */
+ * one step: the loop sees only the final pair. */
 static const struct news {
     purr_time at;
     int pet;              /* 0: kitty, 1: puppy */

@@ -1,5 +1,5 @@
 /* test_value_derived.c - derived values: open_transform and compose_values
- * (ASYNCVALUE.md rules 14-16).
+ * (docs/values.md).
  *
  * Every test runs on the virtual clock. Transforms count their calls, so a
  * test can tell exactly when a derived value was recomputed; observers and
@@ -479,7 +479,7 @@ main_two_updates(void *arg)
     purr_assert_ok(w[0].rc);
     cr_assert_eq(item_int(&w[0].got, 0), 1);
     cr_assert_eq(item_int(&w[0].got, 1), 0);
-    /* The transition waiter coalesces them (rule 4): the last pair. */
+    /* The transition waiter coalesces them: the last pair. */
     purr_assert_ok(w[1].rc);
     cr_assert_eq(item_int(&w[1].got, 0), 1);
     cr_assert_eq(item_int(&w[1].got, 1), 1);

@@ -1,6 +1,6 @@
 /* test_value_family.c - the other members of the family: AsyncBool,
  * RepeatedEvent, wait_any / wait_all, move_on_when and run_and_cancelling
- * (ASYNCVALUE.md rules 17-20).
+ * (docs/values.md).
  *
  * Every test runs on the virtual clock. Tasks record what they returned
  * and when; the tests assert exact times, results and counts. */

@@ -1,5 +1,5 @@
 /* test_value_iter.c - iterators over values: eventual_values, transitions,
- * periodic, and per-next timeouts (ASYNCVALUE.md rules 10-13).
+ * periodic, and per-next timeouts (docs/values.md).
  *
  * Every test runs on the virtual clock. A script task sets a value at exact
  * times (entries with the same time are one step); the consumer, in the

@@ -1,6 +1,6 @@
 /* test_value_set.c - setting values: equality, what a set does, in which
  * order, coalescing, wake order, the observer stream, types, and sets from
- * another thread (ASYNCVALUE.md rules 1-5, 16-17).
+ * another thread (docs/values.md).
  *
  * Every test but the last runs on the virtual clock: times are exact and
  * the order things happen in is deterministic. Tests record what predicates,
@@ -488,7 +488,7 @@ order_step(scenario *s)
     cr_assert_str_eq(order_log, "V1,V2,T1,T2,D1,D2");
     order_log[0] = '\0';
     purr_assert_ok(purr_checkpoint());
-    /* The woken tasks run in the order they began to wait (rule 5). */
+    /* The woken tasks run in the order they began to wait. */
     cr_assert_str_eq(order_log, "T1,V1,V2,T2");
     purr_value_free(d2);
     return 0;
@@ -745,7 +745,7 @@ Test(value, rule05_shuffle_permutes_woken_waiters_by_seed)
 }
 
 /* ---------------------------------------------------------------------- */
-/* The observer stream (rule 16 for plain values)                          */
+/* The observer stream (for plain values)                          */
 /* ---------------------------------------------------------------------- */
 
 static int

@@ -1,6 +1,5 @@
 /* test_value_wait.c - waiting on values: wait_value with and without a
- * hold, wait_transition, and cancellation of waiters (ASYNCVALUE.md rules
- * 6-9).
+ * hold, wait_transition, and cancellation of waiters (docs/values.md).
  *
  * Every test runs on the virtual clock. A "script" task sets a value at
  * exact times (entries with the same time are set in one step, with no

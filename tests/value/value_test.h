@@ -2,7 +2,7 @@
  *
  * A script sets one int value at exact virtual times; entries with the same
  * time are set in one step, with no checkpoint between them, which is how
- * the tests produce "several sets in one step" (ASYNCVALUE.md rule 4). */
+ * the tests produce "several sets in one step" (docs/values.md). */
 #ifndef PURR_VALUE_TEST_H
 #define PURR_VALUE_TEST_H
 
