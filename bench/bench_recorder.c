@@ -35,8 +35,9 @@
  * setting a command string), one mode machine (a string, from the alarms
  * composed) and one uptime counter (an int at 1 Hz).
  *
- * Usage: bench_recorder [DIR] [write|robot|replay] - DIR for the files
- * (/tmp); replay replays the recording a robot run left there. */
+ * Usage: bench_recorder [DIR] [write|robot|replay|replay1] - DIR for the
+ * files (/tmp); replay replays the recording a robot run left there;
+ * replay1 replays it once and nothing else (for a profiler). */
 #include "bench_util.h"
 
 #include <math.h>
@@ -476,6 +477,38 @@ bench_replay(const char *path, double behaviour_cpu)
     return rc == 0 ? 0 : 1;
 }
 
+/* Replays the 1 h recording at path once, with no other work around it
+ * (bench_recorder DIR replay1: a profiler's view of the replay alone).
+ * Returns 0 when the replay was identical. */
+static int
+replay_once(const char *path)
+{
+    purr_recording *rec;
+    purr_diag diag;
+    if (purr_recording_open(path, &rec, &diag) < 0) {
+        purr_diag_print(stderr, &diag);
+        return 1;
+    }
+    struct robot rb;
+    memset(&rb, 0, sizeof rb);
+    g_robot = &rb;
+    purr_replay_target target = {.setup = robot_setup,
+                                 .behaviour = robot_behaviour,
+                                 .teardown = robot_teardown,
+                                 .arg = &rb};
+    purr_replay_report rep;
+    double t0 = bench_now_ns();
+    int rc = purr_replay_check(rec, &target, &rep);
+    double t1 = bench_now_ns();
+    if (rc < 0)
+        purr_replay_report_print(stderr, &rep);
+    printf("replay: %llu compared + %llu inputs fed in %.3f s (%s)\n",
+           (unsigned long long)rep.matching, (unsigned long long)rep.inputs,
+           (t1 - t0) / 1e9, rc == 0 ? "identical" : "DIVERGED");
+    purr_recording_close(rec);
+    return rc == 0 ? 0 : 1;
+}
+
 static int
 bench_robot(const char *path)
 {
@@ -556,6 +589,11 @@ main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/bench_recorder_robot.db", dir);
         g_duration = 3600 * PURR_S;
         status = bench_replay(path, 0);
+    }
+    if (strcmp(only, "replay1") == 0) { /* one replay, for a profiler */
+        snprintf(path, sizeof path, "%s/bench_recorder_robot.db", dir);
+        g_duration = 3600 * PURR_S;
+        status = replay_once(path);
     }
     return status;
 }

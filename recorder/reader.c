@@ -1,28 +1,13 @@
-/* reader.c - reading recordings: open, metadata, values, transitions.
+/* reader.c - reading recordings: open, metadata, values.
  *
- * A recording is opened read-only. Before SQLite sees the file, its 100-byte
- * header is checked by hand: SQLite accepts a text file until the first
- * query and reads a truncated file until it meets the missing pages, and a
- * bad recording must be refused at once with a message naming the file
- * (STYLE R6). Then the schema version is checked, and every query the reader
- * uses is prepared: a missing table or column (a foreign schema) fails
- * there, again before any row is read.
- *
- * Reading never writes beside the recording (recordings are committed to
- * git and read in CI, also from read-only checkouts). A plain read-only
- * open would: a WAL-mode reader creates -wal and -shm, and writes read
- * marks into the -shm. So a file that is whole by itself (a finished
- * recording, in rollback mode; or a WAL-mode one without a -wal) is opened
- * with the URI parameter immutable=1, which makes SQLite take no locks and
- * look for no journal; and a killed run's file, whose -wal holds committed
- * data, is copied with that -wal into a private temporary directory and the
- * copy is read (SQLite makes its -shm there). A -wal beside a file whose
- * header says rollback mode is stale (left by a replaced recording: see
- * publish in recorder.c) and is ignored.
+ * A recording is opened read-only (reader_file.c opens the file and checks
+ * its header). Then the schema version is checked, and every query the
+ * reader uses is prepared: a missing table or column (a foreign schema)
+ * fails there, again before any row is read.
  *
  * The metadata and the value table are small and loaded at open; the
  * transitions, which may be millions, are stepped through a caller-owned
- * iterator (STYLE R12) that decodes one payload at a time.
+ * iterator (reader_iter.c) that decodes one payload at a time.
  *
  * Every field the reader or a replay relies on is checked where it is
  * read, and a bad one is refused with a message naming the table, the row
@@ -30,55 +15,23 @@
  * or damaged recording must never replay as identical, nor as a
  * misleading divergence. At open: the run rows complete, start_ns and
  * end_ns, and every column of every value row (the initial datum must
- * decode, as the value's type). While iterating: each chunk's first_seq
- * (the first is 1, each follows the last without a gap), count, first_ns
- * and data, each record, and each transition's time (no later than
- * end_ns).
+ * decode, as the value's type). The transitions are checked as they are
+ * read (reader_iter.c).
  *
  * Whether the recording is complete (a clean close wrote complete = 1) is
  * decided at open; an interrupted one reads like any other, as the prefix
  * it holds.
  */
-#include "recorder_int.h"
+#include "reader_int.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-struct purr_recording {
-    char *path;                     /* as given to open (owned) */
-    sqlite3 *db;                    /* read-only connection */
-    char *copy_dir;                 /* the private directory holding the
-                                       copy of a killed run's file and
-                                       -wal that db reads, deleted at
-                                       close (owned); NULL when db reads
-                                       path itself */
-    char **meta_keys, **meta_vals;  /* run rows, in key order (owned) */
-    size_t nmeta;
-    purr_recorded_value *values;    /* value rows, in id order */
-    char **value_names;             /* their names (owned) */
-    size_t nvalues;
-    bool complete;                  /* a clean close ended the recording
-                                       (purr_recording_is_complete); set
-                                       at open from the run rows */
-    bool has_end;                   /* run row end_ns is present: then no */
-    purr_time end_ns;               /* transition may come after it */
-    int64_t stats_total;            /* the transitions value_stats counts,
-                                       committed with the chunks: the
-                                       iteration must end at this seq */
-};
 
 static const char SQL_RUN[] = "SELECT key, value FROM run ORDER BY key";
 static const char SQL_VALUES[] =
     "SELECT id, name, role, type, created_ns, initial FROM value ORDER BY id";
-static const char SQL_TRANSITIONS[] =
-    "SELECT first_seq, first_ns, count, data FROM transition_chunk"
-    " ORDER BY first_seq";
 static const char SQL_CHUNKS[] =
     "SELECT first_seq, first_ns, count, data FROM task_event_chunk LIMIT 0";
 static const char SQL_DETAILS[] = "SELECT id, text FROM detail LIMIT 0";
@@ -86,291 +39,6 @@ static const char SQL_STATS[] =
     "SELECT value_id, transitions, first_ns, last_ns FROM value_stats LIMIT 0";
 static const char SQL_TASKS[] =
     "SELECT id, name, parent_task_id, spawn_site FROM task LIMIT 0";
-
-static uint32_t
-be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           p[3];
-}
-
-/* Checks the file's SQLite header and size, and tells whether the file
- * must be read with its -wal: its header says WAL mode (file format
- * versions 2) and a -wal is there. Returns 0 or a PURR_E* code with diag
- * filled. */
-static int
-check_header(const char *path, bool *with_wal /* out */, purr_diag *diag)
-{
-    static const char magic[16] = "SQLite format 3";
-    uint8_t h[100];
-    struct stat stbuf;
-    if (!path[0]) {
-        purr_diag_set(diag, "", 0, 0, "no recording given (an empty path)");
-        return PURR_ENOENT;
-    }
-    /* Refused unless regular before SQLite sees it: a directory, a device
-     * (/dev/zero) or a FIFO is no recording. O_NONBLOCK, because opening
-     * a FIFO would wait for a writer. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        purr_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
-        return PURR_ENOENT;
-    }
-    if (fstat(fd, &stbuf) != 0 || !S_ISREG(stbuf.st_mode)) {
-        bool dir = fstat(fd, &stbuf) == 0 && S_ISDIR(stbuf.st_mode);
-        close(fd);
-        purr_diag_set(diag, path, 0, 0,
-                      "not a purr recording: not a regular file%s",
-                      dir ? " (a directory)" : "");
-        return PURR_EFORMAT;
-    }
-    size_t n = 0;
-    while (n < sizeof h) {
-        ssize_t got = read(fd, h + n, sizeof h - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-    }
-    close(fd);
-    if (n < sizeof h) {
-        purr_diag_set(diag, path, 0, 0,
-                       n == 0 ? "not a purr recording: empty file"
-                              : "not a purr recording: truncated file "
-                                "(%zu bytes)",
-                       n);
-        return PURR_EFORMAT;
-    }
-    if (memcmp(h, magic, sizeof magic) != 0) {
-        purr_diag_set(diag, path, 0, 0,
-                       "not a purr recording: not an SQLite database");
-        return PURR_EFORMAT;
-    }
-    *with_wal = false;
-    if (h[18] == 2 && h[19] == 2) {
-        size_t cap = strlen(path) + 8;
-        char *wal = purr__rec_malloc(cap);
-        snprintf(wal, cap, "%s-wal", path);
-        struct stat ws;
-        int wrc = stat(wal, &ws);
-        *with_wal = wrc == 0 || errno != ENOENT;
-        if (wrc == 0 && !S_ISREG(ws.st_mode)) {
-            purr_diag_set(diag, path, 0, 0, "its -wal %s is not a regular file",
-                          wal);
-            free(wal);
-            return PURR_EFORMAT;
-        }
-        free(wal);
-    }
-    /* Page size 1 means 65536. The in-header page count is valid only when
-     * the change counter (offset 24) equals version-valid-for (92). With a
-     * -wal, the file alone may be shorter than its header says: a killed
-     * checkpoint writes page 1 first, and the -wal holds every page. */
-    uint64_t page = ((uint32_t)h[16] << 8) | h[17];
-    if (page == 1)
-        page = 65536;
-    uint64_t pages = be32(h + 28);
-    if (!*with_wal && page >= 512 && be32(h + 24) == be32(h + 92) &&
-        pages > 0 && (uint64_t)stbuf.st_size < pages * page) {
-        purr_diag_set(diag, path, 0, 0,
-                       "truncated recording: %" PRIu64 " bytes, its header "
-                       "says %" PRIu64,
-                       (uint64_t)stbuf.st_size, pages * page);
-        return PURR_EFORMAT;
-    }
-    return 0;
-}
-
-/* Turns an SQLite failure while opening into a code and a diag. */
-static int
-open_fail(purr_recording *rec, int rc, const char *what, purr_diag *diag)
-{
-    int code = PURR_EIO;
-    const char *msg = rec->db ? sqlite3_errmsg(rec->db) : sqlite3_errstr(rc);
-    switch (rc & 0xff) {
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-        code = PURR_EFORMAT;
-        purr_diag_set(diag, rec->path, 0, 0, "corrupt recording: %s: %s", what,
-                       msg);
-        return code;
-    case SQLITE_ERROR: /* no such table / column */
-        code = PURR_EFORMAT;
-        purr_diag_set(diag, rec->path, 0, 0,
-                       "not a purr recording (foreign schema): %s", msg);
-        return code;
-    case SQLITE_CANTOPEN:
-        code = PURR_ENOENT;
-        break;
-    }
-    purr_diag_set(diag, rec->path, 0, 0, "%s: %s", what, msg);
-    return code;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Opening without writing                                                 */
-/* ---------------------------------------------------------------------- */
-
-/* The name of the copy in rec's private directory, plus suffix (owned by
- * the caller). */
-static char *
-copy_name(const purr_recording *rec, const char *suffix)
-{
-    size_t cap = strlen(rec->copy_dir) + 32;
-    char *p = purr__rec_malloc(cap);
-    snprintf(p, cap, "%s/recording.db%s", rec->copy_dir, suffix);
-    return p;
-}
-
-/* Deletes the private copy and its directory (the -shm is SQLite's). */
-static void
-remove_copy(purr_recording *rec)
-{
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    if (!rec->copy_dir)
-        return;
-    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-        char *p = copy_name(rec, suffix[i]);
-        unlink(p);
-        free(p);
-    }
-    rmdir(rec->copy_dir);
-    free(rec->copy_dir);
-    rec->copy_dir = NULL;
-}
-
-/* Copies the file src to dst, which must not exist. Returns 0 or an errno
- * value. */
-static int
-copy_file(const char *src, const char *dst)
-{
-    enum { BUF = 1 << 16 };
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return errno;
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0) {
-        int e = errno;
-        close(in);
-        return e;
-    }
-    char *buf = purr__rec_malloc(BUF);
-    int e = 0;
-    for (;;) {
-        ssize_t n = read(in, buf, BUF);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            e = n < 0 ? errno : 0;
-            break;
-        }
-        for (ssize_t off = 0; off < n && !e;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w >= 0)
-                off += w;
-            else if (errno != EINTR)
-                e = errno;
-        }
-        if (e)
-            break;
-    }
-    free(buf);
-    close(in);
-    if (close(out) != 0 && !e)
-        e = errno;
-    return e;
-}
-
-/* Opens a private copy of rec->path and its -wal (wal): makes the
- * directory, copies both, opens the copy read-only. Returns 0, or a code
- * with diag set (the copy is then removed by purr_recording_close). */
-static int
-open_copy(purr_recording *rec, const char *wal, purr_diag *diag)
-{
-    const char *tmpdir = getenv("TMPDIR");
-    if (!tmpdir || !tmpdir[0])
-        tmpdir = "/tmp";
-    size_t cap = strlen(tmpdir) + 32;
-    char *dir = purr__rec_malloc(cap);
-    snprintf(dir, cap, "%s/purr-read-XXXXXX", tmpdir);
-    if (!mkdtemp(dir)) {
-        purr_diag_set(diag, rec->path, 0, 0,
-                      "cannot copy the recording and its -wal to read "
-                      "them: %s: %s",
-                      dir, strerror(errno));
-        free(dir);
-        return PURR_EIO;
-    }
-    rec->copy_dir = dir;
-    char *db = copy_name(rec, ""), *db_wal = copy_name(rec, "-wal");
-    const char *failed = rec->path;
-    int e = copy_file(rec->path, db);
-    if (!e) {
-        failed = wal;
-        e = copy_file(wal, db_wal);
-    }
-    int rc = 0;
-    if (e) {
-        purr_diag_set(diag, rec->path, 0, 0,
-                      "cannot copy %s to read it with its -wal: %s", failed,
-                      strerror(e));
-        rc = e == ENOENT || e == EACCES ? PURR_ENOENT : PURR_EIO;
-    } else if ((rc = sqlite3_open_v2(db, &rec->db, SQLITE_OPEN_READONLY,
-                                     NULL)) != SQLITE_OK) {
-        rc = open_fail(rec, rc, "opening", diag);
-    }
-    free(db);
-    free(db_wal);
-    return rc;
-}
-
-/* The URI that opens path with immutable=1 (owned by the caller). Every
- * byte outside [A-Za-z0-9/._~-] is %-escaped, so that '?', '#' and '%' in
- * a name stay part of it, and so is a second leading '/', which would
- * start an authority. */
-static char *
-immutable_uri(const char *path)
-{
-    static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
-                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._~-";
-    size_t n = strlen(path);
-    char *uri = purr__rec_malloc(3 * n + 32), *q = uri;
-    q += sprintf(q, "file:");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)path[i];
-        if (c && strchr(safe, c) && !(i == 1 && c == '/'))
-            *q++ = (char)c;
-        else
-            q += sprintf(q, "%%%02X", c);
-    }
-    strcpy(q, "?immutable=1");
-    return uri;
-}
-
-/* Opens rec->path for reading without writing beside it (the file
- * comment): a copy when with_wal, else the file itself. Returns 0 or a
- * code with diag set. */
-static int
-open_db(purr_recording *rec, bool with_wal, purr_diag *diag)
-{
-    size_t cap = strlen(rec->path) + 8;
-    char *wal = purr__rec_malloc(cap);
-    snprintf(wal, cap, "%s-wal", rec->path);
-    int rc;
-    if (with_wal) {
-        rc = open_copy(rec, wal, diag);
-    } else {
-        char *uri = immutable_uri(rec->path);
-        rc = sqlite3_open_v2(uri, &rec->db,
-                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-        free(uri);
-        if (rc != SQLITE_OK)
-            rc = open_fail(rec, rc, "opening", diag);
-    }
-    free(wal);
-    return rc;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Open, metadata and values                                               */
@@ -443,8 +111,8 @@ check_run(purr_recording *rec, purr_diag *diag)
 /* Writes column i of st, whose stored type is type (sqlite3_column_type
  * before any conversion), as SQL shows it into buf: a number, 'text',
  * x'hex' (at most 16 bytes shown) or NULL. */
-static const char *
-column_sql(sqlite3_stmt *st, int i, int type, char *buf, size_t cap)
+const char *
+purr__rec_column_sql(sqlite3_stmt *st, int i, int type, char *buf, size_t cap)
 {
     switch (type) {
     case SQLITE_NULL:
@@ -512,7 +180,7 @@ check_value(const purr_recording *rec, sqlite3_stmt *st,
     if (field >= 0) {
         purr_diag_set(diag, rec->path, 0, 0, "%s: %s %s %s", row,
                       field_name[field],
-                      column_sql(st, field, types[field], shown,
+                      purr__rec_column_sql(st, field, types[field], shown,
                                  sizeof shown),
                       want[field]);
         return PURR_EFORMAT;
@@ -524,7 +192,9 @@ check_value(const purr_recording *rec, sqlite3_stmt *st,
         purr_diag_set(diag, rec->path, 0, 0,
                       "%s: initial %s is not a datum in the payload "
                       "encoding",
-                      row, column_sql(st, 5, types[5], shown, sizeof shown));
+                      row,
+                      purr__rec_column_sql(st, 5, types[5], shown,
+                                           sizeof shown));
         return PURR_EFORMAT;
     }
     purr_type dtype = (purr_type)d.type;
@@ -540,6 +210,24 @@ check_value(const purr_recording *rec, sqlite3_stmt *st,
     return 0;
 }
 
+/* Makes rec->by_id, the values by id, when the ids are dense enough for
+ * the table to stay small (they are the loop's value ids: 1, 2, 3...
+ * unless values were made before the recorder was attached). */
+static void
+index_values(purr_recording *rec)
+{
+    uint64_t max = rec->nvalues ? rec->values[rec->nvalues - 1].id : 0;
+    if (rec->nvalues == 0 || max > 4 * (uint64_t)rec->nvalues + 1024)
+        return;
+    rec->nby_id = (size_t)max + 1;
+    rec->by_id = purr__rec_malloc(rec->nby_id * sizeof *rec->by_id);
+    memset(rec->by_id, 0, rec->nby_id * sizeof *rec->by_id);
+    /* Sorted by id: of two rows with one id, the first wins, as in the
+     * binary search. */
+    for (size_t i = rec->nvalues; i-- > 0;)
+        rec->by_id[rec->values[i].id] = &rec->values[i];
+}
+
 /* Loads the run and value tables. Returns 0 or a code with diag set. */
 static int
 load_tables(purr_recording *rec, purr_diag *diag)
@@ -547,7 +235,7 @@ load_tables(purr_recording *rec, purr_diag *diag)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(rec->db, SQL_RUN, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return open_fail(rec, rc, "reading run", diag);
+        return purr__rec_open_fail(rec, rc, "reading run", diag);
     size_t cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (rec->nmeta == cap) {
@@ -563,13 +251,13 @@ load_tables(purr_recording *rec, purr_diag *diag)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return open_fail(rec, rc, "reading run", diag);
+        return purr__rec_open_fail(rec, rc, "reading run", diag);
     if ((rc = check_run(rec, diag)))
         return rc;
 
     if ((rc = sqlite3_prepare_v2(rec->db, SQL_VALUES, -1, &st, NULL)) !=
         SQLITE_OK)
-        return open_fail(rec, rc, "reading value", diag);
+        return purr__rec_open_fail(rec, rc, "reading value", diag);
     cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         purr_datum initial;
@@ -596,17 +284,18 @@ load_tables(purr_recording *rec, purr_diag *diag)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return open_fail(rec, rc, "reading value", diag);
+        return purr__rec_open_fail(rec, rc, "reading value", diag);
+    index_values(rec);
 
     /* The other tables are not read here, but a recording without them is
      * not one of ours. */
-    const char *checks[] = {SQL_TRANSITIONS, SQL_CHUNKS, SQL_TASKS,
+    const char *checks[] = {REC_SQL_TRANSITIONS, SQL_CHUNKS, SQL_TASKS,
                             SQL_DETAILS, SQL_STATS};
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         rc = sqlite3_prepare_v2(rec->db, checks[i], -1, &st, NULL);
         sqlite3_finalize(st);
         if (rc != SQLITE_OK)
-            return open_fail(rec, rc, "checking the schema", diag);
+            return purr__rec_open_fail(rec, rc, "checking the schema", diag);
     }
     /* Every commit writes value_stats with its chunks, so its count says
      * where the transitions end: a chunk deleted at the end (or all of
@@ -626,7 +315,7 @@ load_tables(purr_recording *rec, purr_diag *diag)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
-        return open_fail(rec, rc, "reading value_stats", diag);
+        return purr__rec_open_fail(rec, rc, "reading value_stats", diag);
     return 0;
 }
 
@@ -635,14 +324,14 @@ purr_recording_open(const char *path, purr_recording **out, purr_diag *diag)
 {
     *out = NULL;
     bool with_wal;
-    int rc = check_header(path, &with_wal, diag);
+    int rc = purr__rec_check_header(path, &with_wal, diag);
     if (rc)
         return rc;
 
     purr_recording *rec = purr__rec_malloc(sizeof *rec);
     memset(rec, 0, sizeof *rec);
     rec->path = purr__rec_strdup(path);
-    if ((rc = open_db(rec, with_wal, diag)))
+    if ((rc = purr__rec_open_db(rec, with_wal, diag)))
         goto fail;
 
     sqlite3_stmt *st = NULL;
@@ -651,7 +340,7 @@ purr_recording_open(const char *path, purr_recording **out, purr_diag *diag)
         rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(st);
-        rc = open_fail(rec, rc, "reading user_version", diag);
+        rc = purr__rec_open_fail(rec, rc, "reading user_version", diag);
         goto fail;
     }
     int version = sqlite3_column_int(st, 0);
@@ -679,7 +368,7 @@ purr_recording_close(purr_recording *rec)
     if (!rec)
         return;
     sqlite3_close(rec->db);
-    remove_copy(rec);
+    purr__rec_remove_copy(rec);
     for (size_t i = 0; i < rec->nmeta; i++) {
         free(rec->meta_keys[i]);
         free(rec->meta_vals[i]);
@@ -691,6 +380,7 @@ purr_recording_close(purr_recording *rec)
     free(rec->meta_keys);
     free(rec->meta_vals);
     free(rec->values);
+    free(rec->by_id);
     free(rec->value_names);
     free(rec->path);
     free(rec);
@@ -757,26 +447,6 @@ purr_recording_value_find(const purr_recording *rec, const char *name)
             return &rec->values[i];
     return NULL;
 }
-
-/* The value with the given id (values are sorted by id), or NULL. */
-static const purr_recorded_value *
-value_by_id(const purr_recording *rec, uint64_t id)
-{
-    /* Ids are usually 1, 2, 3...: then the value is at id - 1. */
-    if (id - 1 < rec->nvalues && rec->values[id - 1].id == id)
-        return &rec->values[id - 1];
-    size_t lo = 0, hi = rec->nvalues;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (rec->values[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < rec->nvalues && rec->values[lo].id == id ? &rec->values[lo]
-                                                         : NULL;
-}
-
 int64_t
 purr_recording_transition_count(purr_recording *rec)
 {
@@ -791,399 +461,4 @@ purr_recording_transition_count(purr_recording *rec)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return n;
-}
-
-/* ---------------------------------------------------------------------- */
-/* The transition iterator                                                 */
-/* ---------------------------------------------------------------------- */
-
-int
-purr_recording_iter_open(purr_recording_iter *it, purr_recording *rec)
-{
-    sqlite3_stmt *st = NULL;
-    memset(it, 0, sizeof *it);
-    it->rec_ = rec;
-    it->datum = purr_datum_nil();
-    if (sqlite3_prepare_v2(rec->db, SQL_TRANSITIONS, -1, &st, NULL) !=
-        SQLITE_OK)
-        return PURR_EIO;
-    it->stmt_ = st;
-    return 0;
-}
-
-int
-purr_recording_iter_open_raw(purr_recording_iter *it, purr_recording *rec)
-{
-    int rc = purr_recording_iter_open(it, rec);
-    it->raw_ = true;
-    return rc;
-}
-
-/* Reads the n-byte little-endian integer at *p (checked against end) and
- * advances *p. Returns false when the bytes run out. */
-static bool
-take_le(const uint8_t **p, const uint8_t *end, unsigned n, uint64_t *out)
-{
-    if ((size_t)(end - *p) < n)
-        return false;
-    uint64_t x = 0;
-    for (unsigned i = n; i-- > 0;)
-        x = x << 8 | (*p)[i];
-    *p += n;
-    *out = x;
-    return true;
-}
-
-/* The 8 bytes at p as a little-endian integer (p need not be aligned). */
-static inline uint64_t
-load_le64(const uint8_t *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-#else
-    uint64_t x = 0;
-    for (unsigned i = 8; i-- > 0;)
-        x = x << 8 | p[i];
-    return x;
-#endif
-}
-
-/* The n-byte (0 to 8) little-endian integer at p, read as 8 bytes: the
- * caller has made sure 8 can be read there. */
-static inline uint64_t
-field_le(const uint8_t *p, unsigned n)
-{
-    static const uint64_t mask[8] = {
-        0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull,
-        0xffffffffffffull, 0xffffffffffffffull};
-    /* n is 0 to 7 (3 header bits): a table, not a shift by 8n. */
-    return load_le64(p) & mask[n];
-}
-
-/* purr__rec_parse_transition, inlined into the iterator's hot path. */
-static inline __attribute__((always_inline)) int
-parse_record(const uint8_t **pp, const uint8_t *end, purr__rec_tr *out)
-{
-    const uint8_t *p = *pp;
-    if (end - p < 2)
-        return PURR_EFORMAT;
-    unsigned h = p[0] | (unsigned)p[1] << 8;
-    p += 2;
-    if (h >> 12)
-        return PURR_EFORMAT;
-    unsigned n0 = h & 7, n1 = (h >> 3) & 7, n2 = (h >> 6) & 7,
-             n3 = (h >> 9) & 7;
-    /* The four fields take at most 28 bytes: when 7 more than that are
-     * left, each can be read as 8 bytes at once (the decoding's hot path,
-     * every record of a chunk but its last few). */
-    if (end - p >= 36) {
-        out->len = field_le(p, n0);
-        p += n0;
-        out->dt = field_le(p, n1);
-        p += n1;
-        out->task_id = field_le(p, n2);
-        p += n2;
-        out->value_id = field_le(p, n3);
-        p += n3;
-    } else if (!take_le(&p, end, n0, &out->len) ||
-               !take_le(&p, end, n1, &out->dt) ||
-               !take_le(&p, end, n2, &out->task_id) ||
-               !take_le(&p, end, n3, &out->value_id)) {
-        return PURR_EFORMAT;
-    }
-    if (out->len > (uint64_t)(end - p) || out->dt > INT64_MAX)
-        return PURR_EFORMAT;
-    out->payload = p;
-    *pp = p + out->len;
-    return 0;
-}
-
-int
-purr__rec_parse_transition(const uint8_t **pp, const uint8_t *end,
-                           purr__rec_tr *out)
-{
-    return parse_record(pp, end, out);
-}
-
-/* Decodes payload (len bytes) into *d as purr_datum_decode does, with the
- * scalar encodings (a tag byte, then nothing, a 0/1 byte or 8
- * little-endian bytes) decoded here: they are most transitions, and the
- * call and the general walk cost more than the decoding. Returns 0 or
- * PURR_EFORMAT, as purr_datum_decode. */
-static int
-decode_payload(const uint8_t *payload, size_t len, purr_datum *d /* out */)
-{
-    if (len == 9 && payload[0] == PURR_T_DOUBLE) {
-        uint64_t bits = load_le64(payload + 1);
-        double x;
-        memcpy(&x, &bits, sizeof x);
-        *d = (purr_datum){.type = PURR_T_DOUBLE, .u.d = x};
-        return 0;
-    }
-    if (len == 9 && payload[0] == PURR_T_INT) {
-        *d = (purr_datum){.type = PURR_T_INT,
-                          .u.i = (int64_t)load_le64(payload + 1)};
-        return 0;
-    }
-    if (len == 2 && payload[0] == PURR_T_BOOL && payload[1] <= 1) {
-        *d = (purr_datum){.type = PURR_T_BOOL, .u.b = payload[1] == 1};
-        return 0;
-    }
-    return purr_datum_decode(payload, len, d);
-}
-
-/* Writes the name of the chunk row first_seq = first, for a message (made
- * only for one: an snprintf per chunk showed in the replay's profile). */
-static void
-chunk_row_name(char *row, size_t size, int64_t first)
-{
-    snprintf(row, size, "transition_chunk row first_seq = %" PRId64, first);
-}
-
-/* Steps to the next chunk row. Returns 0, PURR_ECLOSED after the last, or
- * an error with diag set. */
-static int
-next_chunk(purr_recording_iter *it, purr_diag *diag)
-{
-    sqlite3_stmt *st = it->stmt_;
-    purr_recording *rec = it->rec_;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        if (it->seq != (uint64_t)rec->stats_total) {
-            purr_diag_set(diag, rec->path, (long)it->seq + 1, 0,
-                          "transitions missing or added: transition_chunk "
-                          "rows end at seq %" PRIu64 ", value_stats rows "
-                          "count %" PRId64 " (sum of column transitions)",
-                          it->seq, rec->stats_total);
-            return PURR_EFORMAT;
-        }
-        return PURR_ECLOSED;
-    }
-    if (rc != SQLITE_ROW) {
-        purr_diag_set(diag, rec->path, (long)it->seq + 1, 0,
-                       "cannot read the transition after seq %" PRIu64
-                       ": %s",
-                       it->seq, sqlite3_errmsg(rec->db));
-        return (rc & 0xff) == SQLITE_CORRUPT ? PURR_EFORMAT : PURR_EIO;
-    }
-    /* Every field is checked before it is used, and a bad one named with
-     * its row. Types first: a conversion would hide them. */
-    int types[4];
-    for (int i = 0; i < 4; i++)
-        types[i] = sqlite3_column_type(st, i);
-    int64_t first = sqlite3_column_int64(st, 0);
-    int64_t first_ns = sqlite3_column_int64(st, 1);
-    int64_t count = sqlite3_column_int64(st, 2);
-    long line = first > 0 ? (long)first : 0;
-    if (first < 1) {
-        char row[64];
-        chunk_row_name(row, sizeof row, first);
-        purr_diag_set(diag, rec->path, 0, 0,
-                      "%s: first_seq is not a transition number (from 1)",
-                      row);
-        return PURR_EFORMAT;
-    }
-    /* Transitions are numbered without gaps from 1: a first chunk that
-     * does not start at 1, or one that does not start where the last one
-     * ended, means rows were lost or altered. */
-    if (!it->started_ && first != 1) {
-        char row[64];
-        chunk_row_name(row, sizeof row, first);
-        purr_diag_set(diag, rec->path, line, 0,
-                      "transitions missing: the first transition is seq "
-                      "%" PRId64 ", not 1 (%s)",
-                      first, row);
-        return PURR_EFORMAT;
-    }
-    if (it->started_ && (uint64_t)first != it->seq + 1) {
-        char row[64];
-        chunk_row_name(row, sizeof row, first);
-        purr_diag_set(diag, rec->path, line, 0,
-                      "transitions missing: seq %" PRId64
-                      " follows seq %" PRIu64 " (%s)",
-                      first, it->seq, row);
-        return PURR_EFORMAT;
-    }
-    /* The column at fault (0: none) and what is wrong with it. */
-    static const char *const field_name[] = {NULL, "first_ns", "count",
-                                             "data"};
-    char shown[64];
-    const char *want = NULL;
-    int col = 0;
-    if (types[2] != SQLITE_INTEGER || count < 1 || count > UINT32_MAX) {
-        col = 2;
-        want = "is not from 1 to 4294967295";
-    } else if (first > INT64_MAX - count + 1) {
-        col = 2;
-        want = "runs past the largest seq";
-    } else if (types[1] != SQLITE_INTEGER || first_ns < 0) {
-        col = 1;
-        want = "is not a time in ns (an integer from 0)";
-    } else if (types[3] != SQLITE_BLOB || sqlite3_column_bytes(st, 3) == 0) {
-        col = 3;
-        want = "is not a blob of records";
-    }
-    if (col) {
-        char row[64];
-        chunk_row_name(row, sizeof row, first);
-        purr_diag_set(diag, rec->path, line, 0, "%s: %s %s %s", row,
-                      field_name[col],
-                      column_sql(st, col, types[col], shown, sizeof shown),
-                      want);
-        return PURR_EFORMAT;
-    }
-    it->started_ = true;
-    it->first_ = (uint64_t)first;
-    it->seq = (uint64_t)first - 1;
-    it->ns_ = first_ns;
-    it->left_ = (uint32_t)count;
-    it->chunk_ = sqlite3_column_blob(st, 3);
-    it->chunk_len_ = (size_t)sqlite3_column_bytes(st, 3);
-    it->pos_ = 0;
-    return 0;
-}
-
-/* Steps to the next chunk that holds records, after checking that the
- * current one (if any) held exactly its records. Out of the hot path:
- * once per chunk. Returns 0, PURR_ECLOSED after the last, or an error
- * with diag set. */
-static __attribute__((noinline)) int
-iter_next_chunk(purr_recording_iter *it, purr_diag *diag)
-{
-    purr_recording *rec = it->rec_;
-    if (!it->stmt_)
-        return PURR_ECLOSED;
-    while (it->left_ == 0) {
-        /* A chunk must hold exactly its records. */
-        if (it->chunk_ && it->pos_ != it->chunk_len_) {
-            purr_diag_set(diag, rec->path, (long)it->seq, 0,
-                          "transition_chunk row first_seq = %" PRIu64
-                          ": data has %zu bytes left over after its count "
-                          "of records (ending at seq %" PRIu64 ")",
-                          it->first_, it->chunk_len_ - it->pos_, it->seq);
-            return PURR_EFORMAT;
-        }
-        it->chunk_ = NULL;
-        int rc = next_chunk(it, diag);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-/* The message for a transition the hot path refused (kind says why:
- * 0 a corrupt record, 1 a time beyond int64, 2 an unknown value, 3 a time
- * after end_ns, 4 a corrupt payload, 5 a payload of another type) in
- * transition seq.
- * Returns PURR_EFORMAT. */
-static __attribute__((noinline, cold)) int
-iter_fail(purr_recording_iter *it, int kind, uint64_t seq, uint64_t value_id,
-          purr_diag *diag)
-{
-    purr_recording *rec = it->rec_;
-    switch (kind) {
-    case 0:
-        purr_diag_set(diag, rec->path, (long)seq, 0,
-                      "transition %" PRIu64 ": corrupt record (byte %zu of "
-                      "transition_chunk row first_seq = %" PRIu64 ", data)",
-                      seq, it->pos_ + 1, it->first_);
-        break;
-    case 1:
-        purr_diag_set(diag, rec->path, (long)seq, 0,
-                      "transition %" PRIu64 ": time beyond int64 ns "
-                      "(transition_chunk row first_seq = %" PRIu64 ", data)",
-                      seq, it->first_);
-        break;
-    case 2:
-        purr_diag_set(diag, rec->path, (long)seq, 0,
-                      "transition %" PRIu64 " names unknown value id %" PRIu64
-                      " (no value row id %" PRIu64 ")",
-                      seq, value_id, value_id);
-        break;
-    case 3:
-        purr_diag_set(diag, rec->path, (long)seq, 0,
-                      "transition %" PRIu64 " (value %s): time %" PRId64
-                      " ns is after the run's end (run row end_ns = "
-                      "%" PRId64 ")",
-                      seq, it->value->name, it->time_ns, rec->end_ns);
-        break;
-    case 4:
-        purr_diag_set(diag, rec->path, (long)seq, 0,
-                      "transition %" PRIu64 " (value %s): corrupt payload "
-                      "(%zu bytes)",
-                      seq, it->value->name, it->payload_len);
-        break;
-    default:
-        purr_diag_set(diag, rec->path, (long)seq, 0,
-                      "transition %" PRIu64 " (value %s): payload is %s, "
-                      "the value is %s",
-                      seq, it->value->name,
-                      purr_type_name((purr_type)it->datum.type),
-                      purr_type_name(it->value->type));
-        purr_datum_free(&it->datum);
-        break;
-    }
-    return PURR_EFORMAT;
-}
-
-/* The hot path: every check is a predicted branch, and the messages are
- * built out of line (iter_fail) only for a bad transition. */
-int
-purr_recording_iter_next(purr_recording_iter *it, purr_diag *diag)
-{
-    purr_recording *rec = it->rec_;
-    /* Scalars own nothing: only the others are freed (a call saved per
-     * transition). */
-    if (it->datum.type >= PURR_T_STRING)
-        purr_datum_free(&it->datum);
-    it->datum = (purr_datum){.type = PURR_T_NIL};
-    if (it->left_ == 0) {
-        int rc = iter_next_chunk(it, diag);
-        if (rc)
-            return rc;
-    }
-    const uint8_t *p = it->chunk_ + it->pos_,
-                  *end = it->chunk_ + it->chunk_len_;
-    purr__rec_tr tr;
-    uint64_t seq = it->seq + 1;
-    if (parse_record(&p, end, &tr) < 0)
-        return iter_fail(it, 0, seq, 0, diag);
-    /* first_ns >= 0 and dt <= INT64_MAX, so the sum fits in uint64. */
-    uint64_t ns = (uint64_t)it->ns_ + tr.dt;
-    if (ns > INT64_MAX)
-        return iter_fail(it, 1, seq, 0, diag);
-    it->seq = seq;
-    it->ns_ = (purr_time)ns;
-    it->time_ns = it->ns_;
-    it->task_id = tr.task_id;
-    it->payload = tr.payload;
-    it->payload_len = (size_t)tr.len;
-    it->pos_ = (size_t)(p - it->chunk_);
-    it->left_--;
-    it->value = value_by_id(rec, tr.value_id);
-    if (!it->value)
-        return iter_fail(it, 2, seq, tr.value_id, diag);
-    /* The run ended at end_ns: a transition after it was not made by the
-     * run (a duration of D includes the transitions at D). */
-    if (rec->has_end && it->time_ns > rec->end_ns)
-        return iter_fail(it, 3, seq, 0, diag);
-    if (it->raw_)
-        return 0;
-    if (decode_payload(it->payload, it->payload_len, &it->datum) < 0)
-        return iter_fail(it, 4, seq, 0, diag);
-    if (it->value->type != PURR_T_NIL && it->datum.type != it->value->type)
-        return iter_fail(it, 5, seq, 0, diag);
-    return 0;
-}
-
-void
-purr_recording_iter_close(purr_recording_iter *it)
-{
-    sqlite3_finalize(it->stmt_);
-    it->stmt_ = NULL;
-    it->chunk_ = NULL; /* SQLite's, freed with the statement */
-    it->left_ = 0;     /* so that next goes to the check of stmt_ */
-    purr_datum_free(&it->datum);
 }

@@ -4,8 +4,9 @@
  * observer events into fixed-size records (struct rec_row) appended to the
  * current batch (struct rec_batch); writer_thread.c drains full batches into
  * SQLite, one transaction per batch. diag.c holds allocation helpers and
- * name tables, reader.c reads recordings back, output.c writes the other
- * files purr writes (PNGs, reports) through a temporary file.
+ * name tables, reader*.c read recordings back (reader_int.h), output.c
+ * writes the other files purr writes (PNGs, reports) through a temporary
+ * file.
  */
 #ifndef PURR_RECORDER_INT_H
 #define PURR_RECORDER_INT_H
@@ -233,7 +234,7 @@ typedef struct purr__rec_tr {
 
 /* Parses the transition record at *p, never reading at or past end, and
  * advances *p past it. Returns 0, or PURR_EFORMAT for a record that runs
- * past end or has unknown header bits (reader.c; fuzzed by
+ * past end or has unknown header bits (reader_iter.c; fuzzed by
  * tests/fuzz/fuzz_chunk.c). */
 int purr__rec_parse_transition(const uint8_t **p, const uint8_t *end,
                                purr__rec_tr *out);

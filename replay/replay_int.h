@@ -18,6 +18,10 @@
 /* The replay session (session.c)                                          */
 /* ---------------------------------------------------------------------- */
 
+/* The transitions read from the recording at once (a chunk holds a few
+ * hundred). */
+#define ROWS_CAP 256
+
 /* An expected (non-input) transition. */
 typedef struct purr__exp_row {
     uint64_t seq;            /* recorded seq */
@@ -128,6 +132,11 @@ typedef struct purr__replay {
     bool exp_queued;         /* r->exp is eq[eq_head]'s (released when the
                                 next is taken) */
     uint64_t exp_streamed;   /* expected transitions read into eq */
+    purr_recording_row *rows; /* ROWS_CAP rows, read at once (both
+                                passes): the run pass's are rows[rows_at
+                                .. rows_n), numbered from rows_seq */
+    size_t rows_n, rows_at;
+    uint64_t rows_seq;
     purr__in_row *iq;        /* streaming: inputs read but not fed (a
                                 ring: iq_n from iq_head) */
     size_t iq_cap, iq_head, iq_n;
@@ -137,6 +146,8 @@ typedef struct purr__replay {
     int32_t *vidx_by_id;     /* recorded index per actual value id (-1:
                                 not in the recording) */
     purr_value **value_by_id; /* the actual value per id (NULL: none) */
+    uint8_t *input_by_id;    /* 1: the actual value of that id is an
+                                input */
     size_t vidx_cap;
 
     size_t pos;              /* expected transitions matched */

@@ -117,7 +117,12 @@ exp_advance(purr__replay *r)
         to = k->buf;
     }
     k->row = r->exp;
-    memcpy(to, r->exp.payload, r->exp.len);
+    /* r->exp lies in a queue slot (exp_next): a payload that fits lies in
+     * its small, of the same size, copied whole (no call) */
+    if (to == k->small)
+        memcpy(k->small, r->exp.payload, sizeof k->small);
+    else
+        memcpy(to, r->exp.payload, r->exp.len);
     k->row.payload = to;
     r->pos++;
     r->kept_at = r->kept_at + 1 == PURR_REPLAY_CONTEXT ? 0 : r->kept_at + 1;
@@ -199,23 +204,23 @@ payload_surely_ok(const uint8_t *payload, size_t len, purr_type type)
     return pos == len;
 }
 
-/* Decodes the input transition it holds into *d, checked as the reader
- * checks it (the payload decodes, as the value's type unless that is
- * nil): the scalars here, the rest by purr_datum_decode. Returns false
- * when the transition is bad. */
+/* Decodes input transition row into *d, checked as the reader checks it
+ * (the payload decodes, as the value's type unless that is nil): the
+ * scalars here, the rest by purr_datum_decode. Returns false when the
+ * transition is bad. */
 static bool
-input_decode(const purr_recording_iter *it, purr_datum *d /* out */)
+input_decode(const purr_recording_row *row, purr_datum *d /* out */)
 {
-    const uint8_t *p = it->payload;
-    purr_type type = it->value->type;
-    if (it->payload_len == 9 && p[0] == (uint8_t)type &&
+    const uint8_t *p = row->payload;
+    purr_type type = row->value->type;
+    if (row->payload_len == 9 && p[0] == (uint8_t)type &&
         (type == PURR_T_DOUBLE || type == PURR_T_INT)) {
         uint64_t bits = le_at(p + 1, 8);
         *d = (purr_datum){.type = (uint8_t)type};
         memcpy(&d->u, &bits, 8); /* u.i or u.d: both 8 bytes */
         return true;
     }
-    if (purr_datum_decode(p, it->payload_len, d) < 0)
+    if (purr_datum_decode(p, row->payload_len, d) < 0)
         return false;
     if (type != PURR_T_NIL && d->type != type) {
         purr_datum_free(d);
@@ -237,6 +242,28 @@ input_decode(const purr_recording_iter *it, purr_datum *d /* out */)
  * decoded). Both queues hold what lies between the two readers, a few
  * transitions in a replay that goes well, so memory does not grow with
  * the recording. A queue is a ring whose capacity is a power of two. */
+
+/* Copies the n bytes (at most 32) at src to dst, inline: two moves of 16,
+ * 8 or 4 bytes that overlap when n is not twice their size (a library
+ * call costs more than the copy, for the payloads of scalars and small
+ * tuples). */
+static inline void
+copy_small(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (n >= 16) {
+        memcpy(dst, src, 16);
+        memcpy(dst + n - 16, src + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
 
 /* Where slot k's payload lies. */
 static inline const uint8_t *
@@ -263,9 +290,10 @@ ring_grow(void *ring, size_t size, size_t *cap, size_t *head, size_t n)
     return q;
 }
 
-/* Appends the expected transition it holds to the comparison's queue. */
+/* Appends expected transition row (number seq) to the comparison's
+ * queue. */
 static void
-exp_push(purr__replay *r, const purr_recording_iter *it)
+exp_push(purr__replay *r, const purr_recording_row *row, uint64_t seq)
 {
     if (r->eq_n == r->eq_cap) {
         /* Slots own their long payloads' buffers: those of the free
@@ -278,29 +306,34 @@ exp_push(purr__replay *r, const purr_recording_iter *it)
             r->exp.payload = slot_payload(&r->eq[0]);
     }
     purr__exp_kept *k = &r->eq[(r->eq_head + r->eq_n) & (r->eq_cap - 1)];
-    k->row = (purr__exp_row){it->seq, it->time_ns,
-                             (uint32_t)(it->value - r->v0),
-                             (uint32_t)it->payload_len, NULL};
-    if (k->row.len > sizeof k->small && k->cap < k->row.len) {
-        k->cap = k->row.len + 32;
-        k->buf = xrealloc(k->buf, k->cap);
+    k->row = (purr__exp_row){seq, row->time_ns,
+                             (uint32_t)(row->value - r->v0),
+                             (uint32_t)row->payload_len, NULL};
+    if (k->row.len <= sizeof k->small) {
+        copy_small(k->small, row->payload, k->row.len);
+    } else {
+        if (k->cap < k->row.len) {
+            k->cap = k->row.len + 32;
+            k->buf = xrealloc(k->buf, k->cap);
+        }
+        memcpy(k->buf, row->payload, k->row.len);
     }
-    memcpy((uint8_t *)slot_payload(k), it->payload, k->row.len);
     r->eq_n++;
     r->exp_streamed++;
 }
 
-/* Appends the input transition it holds, decoded into d (moved), to the
- * feeder's queue. */
+/* Appends input transition row (number seq), decoded into d (moved), to
+ * the feeder's queue. */
 static void
-in_push(purr__replay *r, const purr_recording_iter *it, purr_datum d)
+in_push(purr__replay *r, const purr_recording_row *row, uint64_t seq,
+        purr_datum d)
 {
     if (r->iq_n == r->iq_cap)
         r->iq = ring_grow(r->iq, sizeof *r->iq, &r->iq_cap, &r->iq_head,
                           r->iq_n);
     r->iq[(r->iq_head + r->iq_n) & (r->iq_cap - 1)] =
-        (purr__in_row){it->seq, it->time_ns, d, it->task_id,
-                       (uint32_t)(it->value - r->v0), it->task_id == 0};
+        (purr__in_row){seq, row->time_ns, d, row->task_id,
+                       (uint32_t)(row->value - r->v0), row->task_id == 0};
     r->iq_n++;
     r->in_streamed++;
 }
@@ -322,9 +355,19 @@ stream_until(purr__replay *r, purr__in_row *in /* out, or NULL */)
     int rc;
     if (!r->eit_open)
         return false;
-    while ((rc = purr_recording_iter_next(it, &diag)) == 0) {
-        if (it->value->role != PURR_ROLE_INPUT) {
-            exp_push(r, it);
+    for (;;) {
+        if (r->rows_at == r->rows_n) {
+            if ((rc = purr_recording_iter_next_rows(it, r->rows, ROWS_CAP,
+                                                    &diag)) < 0)
+                break;
+            r->rows_n = (size_t)rc;
+            r->rows_at = 0;
+            r->rows_seq = it->seq - (uint64_t)rc + 1;
+        }
+        const purr_recording_row *row = &r->rows[r->rows_at];
+        uint64_t seq = r->rows_seq + r->rows_at++;
+        if (row->value->role != PURR_ROLE_INPUT) {
+            exp_push(r, row, seq);
             if (!in)
                 return true;
             continue;
@@ -332,23 +375,23 @@ stream_until(purr__replay *r, purr__in_row *in /* out, or NULL */)
         if (!r->cfg.stream_inputs)
             continue;
         purr_datum d;
-        if (!input_decode(it, &d)) {
-            purr_diag_set(&diag, r->rep->file, (long)it->seq, 0,
+        if (!input_decode(row, &d)) {
+            purr_diag_set(&diag, r->rep->file, (long)seq, 0,
                           "transition %" PRIu64 " (value %s): corrupt "
                           "payload (%zu bytes; the file changed during the "
                           "replay)",
-                          it->seq, it->value->name, it->payload_len);
+                          seq, row->value->name, row->payload_len);
             rc = PURR_EFORMAT;
             break;
         }
         if (in) {
-            *in = (purr__in_row){it->seq, it->time_ns, d, it->task_id,
-                                 (uint32_t)(it->value - r->v0),
-                                 it->task_id == 0};
+            *in = (purr__in_row){seq, row->time_ns, d, row->task_id,
+                                 (uint32_t)(row->value - r->v0),
+                                 row->task_id == 0};
             r->in_streamed++;
             return true;
         }
-        in_push(r, it, d);
+        in_push(r, row, seq, d);
     }
     purr_recording_iter_close(it);
     r->eit_open = false;
@@ -404,57 +447,68 @@ in_next(purr__replay *r, purr__in_row *in /* out */)
  * Returns PURR_ECLOSED once every transition is read; 1 when a payload
  * is bad (the caller reads again with a decoding iterator, whose message
  * names it); or the iterator's error with diag set. */
+/* The load pass's work on transition row (number seq): see load_pass.
+ * Returns false when its payload is bad. */
+static inline bool
+load_row(purr__replay *r, const purr_recording_row *row, uint64_t seq)
+{
+    const purr_recorded_value *v = row->value;
+    if (v->role != PURR_ROLE_INPUT) {
+        if (!payload_surely_ok(row->payload, row->payload_len, v->type)) {
+            purr_datum d;
+            if (purr_datum_decode(row->payload, row->payload_len, &d) < 0)
+                return false;
+            bool ok = v->type == PURR_T_NIL || d.type == v->type;
+            purr_datum_free(&d);
+            if (!ok)
+                return false;
+        }
+        r->nexp++; /* read again as the replay goes (exp_next) */
+        return true;
+    }
+    if (r->cfg.stream_inputs) {
+        /* Checked, and noted for purr__replay_check_inputs; read again as
+         * the feeder goes (in_next). */
+        if (!payload_surely_ok(row->payload, row->payload_len, v->type)) {
+            purr_datum d;
+            if (!input_decode(row, &d))
+                return false;
+            purr_datum_free(&d);
+        }
+        uint64_t *first = &r->in_first[v - r->v0][row->payload[0] & 7];
+        if (*first == 0)
+            *first = seq;
+        r->nin++;
+        return true;
+    }
+    if (r->nin == r->in_cap) {
+        r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
+        r->in = grow(r->in, r->nin * sizeof *r->in,
+                     r->in_cap * sizeof *r->in);
+    }
+    purr__in_row *in = &r->in[r->nin];
+    if (!input_decode(row, &in->d))
+        return false;
+    in->seq = seq;
+    in->time_ns = row->time_ns;
+    in->vidx = (uint32_t)(v - r->v0);
+    in->task_id = row->task_id;
+    in->posted = row->task_id == 0;
+    r->nin++;
+    return true;
+}
+
 static int
 load_pass(purr__replay *r, purr_recording_iter *it, purr_diag *diag)
 {
     purr_replay_report *rep = r->rep;
-    const purr_recorded_value *v0 = purr_recording_value_at(r->rec, 0);
     int rc;
-    while ((rc = purr_recording_iter_next(it, diag)) == 0) {
-        const purr_recorded_value *v = it->value;
-        if (v->role != PURR_ROLE_INPUT) {
-            if (!payload_surely_ok(it->payload, it->payload_len, v->type)) {
-                purr_datum d;
-                if (purr_datum_decode(it->payload, it->payload_len, &d) <
-                    0)
-                    return 1;
-                bool ok = v->type == PURR_T_NIL || d.type == v->type;
-                purr_datum_free(&d);
-                if (!ok)
-                    return 1;
-            }
-            r->nexp++; /* read again as the replay goes (exp_next) */
-            continue;
-        }
-        if (r->cfg.stream_inputs) {
-            /* Checked, and noted for purr__replay_check_inputs; read
-             * again as the feeder goes (in_next). */
-            if (!payload_surely_ok(it->payload, it->payload_len, v->type)) {
-                purr_datum d;
-                if (!input_decode(it, &d))
-                    return 1;
-                purr_datum_free(&d);
-            }
-            uint64_t *first = &r->in_first[v - v0][it->payload[0] & 7];
-            if (*first == 0)
-                *first = it->seq;
-            r->nin++;
-            continue;
-        }
-        if (r->nin == r->in_cap) {
-            r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
-            r->in = grow(r->in, r->nin * sizeof *r->in,
-                         r->in_cap * sizeof *r->in);
-        }
-        purr__in_row *in = &r->in[r->nin];
-        if (!input_decode(it, &in->d))
-            return 1;
-        in->seq = it->seq;
-        in->time_ns = it->time_ns;
-        in->vidx = (uint32_t)(v - v0);
-        in->task_id = it->task_id;
-        in->posted = it->task_id == 0;
-        r->nin++;
+    while ((rc = purr_recording_iter_next_rows(it, r->rows, ROWS_CAP,
+                                               diag)) > 0) {
+        uint64_t seq = it->seq - (uint64_t)rc + 1;
+        for (int i = 0; i < rc; i++)
+            if (!load_row(r, &r->rows[i], seq + (uint64_t)i))
+                return 1;
     }
     /* The last transition read (none: 0, 0). */
     rep->kept = it->seq;
@@ -500,6 +554,7 @@ purr__replay_load(purr__replay *r, purr_recording *rec,
     r->v0 = purr_recording_value_at(rec, 0);
     r->cfg = *cfg;
     r->rep = rep;
+    r->rows = xrealloc(NULL, ROWS_CAP * sizeof *r->rows);
     r->by_vidx = xrealloc(NULL, (purr_recording_value_count(rec) + 1) *
                                     sizeof *r->by_vidx);
     memset(r->by_vidx, 0,
@@ -557,6 +612,7 @@ purr__replay_free(purr__replay *r)
         free(r->eq[i].buf);
     free(r->eq);
     free(r->in_first);
+    free(r->rows);
     if (r->eit_open)
         purr_recording_iter_close(&r->eit);
     for (size_t i = 0; i < PURR_REPLAY_CONTEXT; i++)
@@ -564,6 +620,7 @@ purr__replay_free(purr__replay *r)
     free(r->by_vidx);
     free(r->vidx_by_id);
     free(r->value_by_id);
+    free(r->input_by_id);
     memset(r, 0, sizeof *r);
 }
 
@@ -631,11 +688,22 @@ map_reserve(purr__replay *r, uint64_t id)
         cap *= 2;
     r->vidx_by_id = xrealloc(r->vidx_by_id, cap * sizeof *r->vidx_by_id);
     r->value_by_id = xrealloc(r->value_by_id, cap * sizeof *r->value_by_id);
+    r->input_by_id = xrealloc(r->input_by_id, cap);
     for (size_t i = r->vidx_cap; i < cap; i++) {
         r->vidx_by_id[i] = -1;
         r->value_by_id[i] = NULL;
+        r->input_by_id[i] = 0;
     }
     r->vidx_cap = cap;
+}
+
+/* Notes actual value v (of id id) in the maps. */
+static void
+map_set(purr__replay *r, uint64_t id, purr_value *v)
+{
+    map_reserve(r, id);
+    r->value_by_id[id] = v;
+    r->input_by_id[id] = purr_value_role(v) == PURR_ROLE_INPUT;
 }
 
 /* The recorded index of actual value v, or -1 when the recording lacks
@@ -850,8 +918,7 @@ observe(const purr_trace *ev, void *ctx)
         uint64_t id = purr_value_id(v);
         const purr_recorded_value *rv =
             purr_recording_value_find(r->rec, purr_value_name(v));
-        map_reserve(r, id);
-        r->value_by_id[id] = v;
+        map_set(r, id, v);
         /* A tap record holds the low 32 bits of the id only. */
         if (id > UINT32_MAX && r->tapped)
             untap(r);
@@ -920,8 +987,7 @@ tap_full(purr_tap *tap)
     purr__replay *r = tap->ctx;
     const purr_tap_rec *rec = &tap->buf[0];
     tap->n = 0;
-    purr_value *v = r->value_by_id[rec->aux];
-    if (purr_value_role(v) == PURR_ROLE_INPUT) {
+    if (r->input_by_id[rec->aux]) {
         r->rep->inputs++;
         return;
     }
@@ -941,8 +1007,8 @@ tap_full(purr_tap *tap)
     ev.kind = PURR_EV_VALUE_SET;
     ev.time_ns = rec->time_ns;
     ev.task_id = rec->task_id;
-    ev.value = v;
-    ev.new_value = purr_value_peek(v);
+    ev.value = r->value_by_id[rec->aux];
+    ev.new_value = purr_value_peek(ev.value);
     ev.value_seq = rec->seq;
     compare_output(r, &ev);
 }
@@ -954,8 +1020,16 @@ tap_slow(purr_tap *tap, const purr_trace *ev)
     /* The first transition of each value comes here: a value created
      * before the observer (by the runner's open) is met here. */
     uint64_t id = purr_value_id(ev->value);
-    map_reserve(r, id);
-    r->value_by_id[id] = ev->value;
+    if (id < r->vidx_cap && r->value_by_id[id] == ev->value &&
+        !r->input_by_id[id]) {
+        /* A known output or internal value's string, bytes or tuple: as
+         * observe, without its dispatch. */
+        r->produced++;
+        if (r->cfg.compare)
+            compare_output(r, ev);
+        return;
+    }
+    map_set(r, id, ev->value);
     observe(ev, r);
 }
 

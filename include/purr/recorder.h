@@ -421,6 +421,31 @@ PURR_API int purr_recording_iter_open_raw(purr_recording_iter *it,
  * field. */
 PURR_API int purr_recording_iter_next(purr_recording_iter *it,
                                       purr_diag *diag /* out */);
+/* One transition as purr_recording_iter_next_rows reads it: the fields
+ * of the iterator's current row but the datum. */
+typedef struct purr_recording_row {
+    purr_time time_ns;                  /* loop time of the transition */
+    uint64_t task_id;                   /* setting task (0: none) */
+    const purr_recorded_value *value;   /* the value (borrowed) */
+    const uint8_t *payload;             /* the raw encoding (borrowed
+                                           until the next call or close) */
+    size_t payload_len;                 /* its length in bytes */
+} purr_recording_row;
+
+/* Steps over up to cap transitions at once, into rows[0..n), and returns
+ * n (from 1): the transitions it.seq - n + 1 to it.seq, each checked as
+ * purr_recording_iter_next checks it; the iterator's fields then hold the
+ * last one, as if next had read them one by one. Fewer than cap come back
+ * at the end of a chunk and before a transition next would refuse (the
+ * call after reports it). For a raw iteration
+ * (purr_recording_iter_open_raw), where a transition costs a few dozen
+ * instructions and a call per transition would be a good part of them;
+ * on a decoding one it reads one row at a time. Returns PURR_ECLOSED
+ * after the last row, PURR_EINVAL when cap is 0, or next's errors. */
+PURR_API int purr_recording_iter_next_rows(purr_recording_iter *it,
+                                           purr_recording_row *rows,
+                                           size_t cap,
+                                           purr_diag *diag /* out */);
 /* Releases the iteration (the datum and the statement). Idempotent. */
 PURR_API void purr_recording_iter_close(purr_recording_iter *it);
 
