@@ -330,6 +330,7 @@ purr_recording_open(const char *path, purr_recording **out, purr_diag *diag)
 
     purr_recording *rec = purr__rec_malloc(sizeof *rec);
     memset(rec, 0, sizeof *rec);
+    rec->guard_slot = -1;
     rec->path = purr__rec_strdup(path);
     if ((rc = purr__rec_open_db(rec, with_wal, diag)))
         goto fail;
@@ -368,6 +369,7 @@ purr_recording_close(purr_recording *rec)
     if (!rec)
         return;
     sqlite3_close(rec->db);
+    purr__rec_guard_remove(rec->guard_slot);
     purr__rec_remove_copy(rec);
     for (size_t i = 0; i < rec->nmeta; i++) {
         free(rec->meta_keys[i]);

@@ -17,7 +17,8 @@
  * copy is read (SQLite makes its -shm there). A -wal beside a file whose
  * header says rollback mode is stale (left by a replaced recording: see
  * publish in recorder.c) and is ignored. Either way the file is read
- * through a memory mapping (map_db).
+ * through a memory mapping (map_db), guarded against another program
+ * cutting it short (read_guard.c).
  */
 #include "reader_int.h"
 
@@ -333,7 +334,12 @@ purr__rec_open_db(purr_recording *rec, bool with_wal, purr_diag *diag)
             rc = purr__rec_open_fail(rec, rc, "opening", diag);
     }
     free(wal);
-    if (rc == 0)
+    if (rc == 0) {
         map_db(rec);
+        /* Someone else may cut the file short under the mapping; a private
+         * copy is purr's own. */
+        if (!with_wal)
+            rec->guard_slot = purr__rec_guard_add(rec->path);
+    }
     return rc;
 }

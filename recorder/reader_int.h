@@ -36,6 +36,8 @@ struct purr_recording {
     int64_t stats_total;            /* the transitions value_stats counts,
                                        committed with the chunks: the
                                        iteration must end at this seq */
+    int guard_slot;                 /* read_guard.c's slot for path, or -1
+                                       (a private copy needs none) */
 };
 
 /* The query the transition iterator steps (reader_iter.c); open prepares
@@ -43,6 +45,15 @@ struct purr_recording {
 #define REC_SQL_TRANSITIONS                                                   \
     "SELECT first_seq, first_ns, count, data FROM transition_chunk"          \
     " ORDER BY first_seq"
+
+/* read_guard.c */
+
+/* Registers path (made absolute) as a mapped recording: a SIGBUS inside
+ * its mapping then ends the process with one line naming it and status 2.
+ * Returns the slot for purr__rec_guard_remove, or -1 (not guarded). */
+int purr__rec_guard_add(const char *path);
+/* Unregisters a slot from purr__rec_guard_add (-1 accepted). */
+void purr__rec_guard_remove(int slot);
 
 /* reader_file.c */
 
