@@ -113,9 +113,9 @@ vidx_of(const purr__replay *r, purr_value *v)
  * calls it once the run pass's iterator is open). */
 void purr__replay_exp_start(purr__replay *r);
 
-/* Sets recorded input in at its time (session_input.c; the feeder calls
- * it for each input). Returns 0, or a failure (the run's cancellation, or
- * a set that failed: rep->diag then set). */
+/* Checkpoint. Sets recorded input in at its time (session_input.c; the
+ * feeder calls it for each input). Returns 0, or a failure (the run's
+ * cancellation, or a set that failed: rep->diag then set). */
 int purr__replay_feed(purr__replay *r, const purr__in_row *in);
 
 /* Fill row with expected transition e, or with recorded input transition
