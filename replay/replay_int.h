@@ -1,9 +1,12 @@
 /* replay_int.h - private declarations shared by the replay's files.
  *
- * session.c holds what every replay harness shares: loading a recording,
- * the feeder task that sets its inputs (or, in shadow mode, the hooks that
- * substitute them in the sets of the recorded run's own sensor tasks), the
- * observer that compares the transitions, and the report it fills.
+ * The session holds what every replay harness shares, in four files:
+ * session_load.c loads a recording; session.c reads it again as the run
+ * goes, compares the transitions (the observer and the tap) and runs the
+ * feeder task; session_input.c checks and sets the inputs (the feeder's
+ * sets or, in shadow mode, the hooks that substitute them in the sets of
+ * the recorded run's own sensor tasks); session_finish.c fills the report
+ * after the run (their shared helpers: session_int.h).
  * check.c (purr_replay_check, a behaviour given as functions) and scene.c
  * (purr_replay_scene, a scene run by the simulator) are the two harnesses
  * around it. report.c prints reports and writes JUnit XML. import.c turns
@@ -15,7 +18,7 @@
 #include "purr/replay.h"
 
 /* ---------------------------------------------------------------------- */
-/* The replay session (session.c)                                          */
+/* The replay session (session*.c)                                        */
 /* ---------------------------------------------------------------------- */
 
 /* The transitions read from the recording at once (a chunk holds a few

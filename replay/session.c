@@ -1,4 +1,15 @@
-/* session.c - what every replay shares: load, feed, compare, report.
+/* session.c - the run of a replay: the recording read as the replay goes
+ * and the run's transitions compared with it, first difference kept.
+ *
+ * What every replay harness shares is split by job: session_load.c loads
+ * the recording (the load pass, which checks every transition); this file
+ * reads it again as the run goes, compares and runs the feeder task;
+ * session_input.c checks the recorded inputs and sets them (the feeder's
+ * sets, shadow mode's substitutions and posts); session_finish.c fills
+ * the report once the run is over. This file is the replay's hot path
+ * (the tap, the comparison, the run pass's reads): its functions stay
+ * static in one file so that they inline into each other; the helpers
+ * the files share are static inline in session_int.h.
  *
  * The recording's transitions are read once at load, which checks them
  * all (the payloads in place, payload_surely_ok) and, when shadow mode may
@@ -47,187 +58,11 @@
  * nothing has differed while r->stopped is false; in shadow mode the
  * r->pos + r->ipos transitions so far are the recording's first ones.
  */
-#include "replay_int.h"
+#include "session_int.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-
-static void *
-xrealloc(void *p, size_t size)
-{
-    void *q = realloc(p, size ? size : 1);
-    if (!q) {
-        fprintf(stderr, "purr: out of memory allocating %zu bytes\n", size);
-        abort();
-    }
-    return q;
-}
-
-/* Grows the block p, whose first used bytes are kept, to size bytes. A
- * large block (the loaded arrays run to tens of MB) is aligned to 2 MiB
- * and asked for transparent huge pages: writing it then takes one page
- * fault per 2 MiB instead of one per 4 KiB, which is most of the cost of
- * loading a recording on machines whose page faults are slow (virtual
- * machines). */
-static void *
-grow(void *p, size_t used, size_t size)
-{
-    const size_t huge = (size_t)2 << 20;
-#ifdef MADV_HUGEPAGE
-    if (size >= 2 * huge) {
-        void *q;
-        size = (size + huge - 1) / huge * huge;
-        if (posix_memalign(&q, huge, size) != 0) {
-            fprintf(stderr, "purr: out of memory allocating %zu bytes\n",
-                    size);
-            abort();
-        }
-        (void)madvise(q, size, MADV_HUGEPAGE); /* a hint: may be refused */
-        if (used)
-            memcpy(q, p, used);
-        free(p);
-        return q;
-    }
-#else
-    (void)used;
-#endif
-    return xrealloc(p, size);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Loading the recording                                                   */
-/* ---------------------------------------------------------------------- */
-
-static void exp_next(purr__replay *r);
-
-/* r->exp matched: keeps it for the report's "before" rows, counts it and
- * reads the next. */
-static void
-exp_advance(purr__replay *r)
-{
-    purr__exp_kept *k = &r->kept[r->kept_at];
-    uint8_t *to = k->small;
-    if (r->exp.len > sizeof k->small) {
-        if (k->cap < r->exp.len) {
-            k->cap = r->exp.len + 32;
-            k->buf = xrealloc(k->buf, k->cap);
-        }
-        to = k->buf;
-    }
-    k->row = r->exp;
-    /* r->exp lies in a queue slot (exp_next): a payload that fits lies in
-     * its small, of the same size, copied whole (no call) */
-    if (to == k->small)
-        memcpy(k->small, r->exp.payload, sizeof k->small);
-    else
-        memcpy(to, r->exp.payload, r->exp.len);
-    k->row.payload = to;
-    r->pos++;
-    r->kept_at = r->kept_at + 1 == PURR_REPLAY_CONTEXT ? 0 : r->kept_at + 1;
-    exp_next(r);
-}
-
-/* The 4 or 8 bytes at p as a little-endian integer (p need not be
- * aligned). */
-static inline uint64_t
-le_at(const uint8_t *p, unsigned n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (n == 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        return x;
-    }
-    uint32_t x;
-    memcpy(&x, p, 4);
-    return x;
-#else
-    uint64_t x = 0;
-    for (unsigned i = n; i-- > 0;)
-        x = x << 8 | p[i];
-    return x;
-#endif
-}
-
-/* The size of the valid encoding of a scalar, string or bytes datum at p
- * (left bytes there), or 0 when it is none of those or not valid. */
-static inline size_t
-flat_size(const uint8_t *p, size_t left)
-{
-    if (left == 0)
-        return 0;
-    switch (p[0]) {
-    case PURR_T_NIL:
-        return 1;
-    case PURR_T_BOOL:
-        return left >= 2 && p[1] <= 1 ? 2 : 0;
-    case PURR_T_INT:
-    case PURR_T_DOUBLE:
-        return left >= 9 ? 9 : 0;
-    case PURR_T_STRING:
-    case PURR_T_BYTES: {
-        if (left < 5)
-            return 0;
-        uint64_t n = le_at(p + 1, 4);
-        return n <= left - 5 ? 5 + (size_t)n : 0;
-    }
-    default:
-        return 0;
-    }
-}
-
-/* True when payload (len bytes) is certainly a valid encoding of a datum
- * of type (purr_datum_decode would accept it, of that type): the scalar,
- * string and bytes encodings, and tuples of those, are walked here as the
- * recording documents them, allocating nothing (a value of type nil
- * takes any). False when it is not, or when only decoding can tell
- * (nested tuples): the caller then decodes. */
-static inline bool
-payload_surely_ok(const uint8_t *payload, size_t len, purr_type type)
-{
-    if (len == 0 || (type != PURR_T_NIL && payload[0] != (uint8_t)type))
-        return false;
-    if (payload[0] != PURR_T_TUPLE)
-        return flat_size(payload, len) == len;
-    if (len < 5)
-        return false;
-    uint64_t n = le_at(payload + 1, 4);
-    size_t pos = 5;
-    for (uint64_t i = 0; i < n; i++) {
-        size_t k = flat_size(payload + pos, len - pos);
-        if (k == 0)
-            return false;
-        pos += k;
-    }
-    return pos == len;
-}
-
-/* Decodes input transition row into *d, checked as the reader checks it
- * (the payload decodes, as the value's type unless that is nil): the
- * scalars here, the rest by purr_datum_decode. Returns false when the
- * transition is bad. */
-static bool
-input_decode(const purr_recording_row *row, purr_datum *d /* out */)
-{
-    const uint8_t *p = row->payload;
-    purr_type type = row->value->type;
-    if (row->payload_len == 9 && p[0] == (uint8_t)type &&
-        (type == PURR_T_DOUBLE || type == PURR_T_INT)) {
-        uint64_t bits = le_at(p + 1, 8);
-        *d = (purr_datum){.type = (uint8_t)type};
-        memcpy(&d->u, &bits, 8); /* u.i or u.d: both 8 bytes */
-        return true;
-    }
-    if (purr_datum_decode(p, row->payload_len, d) < 0)
-        return false;
-    if (type != PURR_T_NIL && d->type != type) {
-        purr_datum_free(d);
-        return false;
-    }
-    return true;
-}
 
 /* ---------------------------------------------------------------------- */
 /* The run pass: the recording read as the replay goes                     */
@@ -440,242 +275,42 @@ in_next(purr__replay *r, purr__in_row *in /* out */)
     return true;
 }
 
-/* The load's first pass: reads every transition raw, keeps the decoded
- * inputs and counts the others, checking every payload as
- * purr_recording_iter_next would (payload_surely_ok, else by decoding):
- * the expected transitions' datums are not needed, so they are not made.
- * Returns PURR_ECLOSED once every transition is read; 1 when a payload
- * is bad (the caller reads again with a decoding iterator, whose message
- * names it); or the iterator's error with diag set. */
-/* The load pass's work on transition row (number seq): see load_pass.
- * Returns false when its payload is bad. */
-static inline bool
-load_row(purr__replay *r, const purr_recording_row *row, uint64_t seq)
-{
-    const purr_recorded_value *v = row->value;
-    if (v->role != PURR_ROLE_INPUT) {
-        if (!payload_surely_ok(row->payload, row->payload_len, v->type)) {
-            purr_datum d;
-            if (purr_datum_decode(row->payload, row->payload_len, &d) < 0)
-                return false;
-            bool ok = v->type == PURR_T_NIL || d.type == v->type;
-            purr_datum_free(&d);
-            if (!ok)
-                return false;
-        }
-        r->nexp++; /* read again as the replay goes (exp_next) */
-        return true;
-    }
-    if (r->cfg.stream_inputs) {
-        /* Checked, and noted for purr__replay_check_inputs; read again as
-         * the feeder goes (in_next). */
-        if (!payload_surely_ok(row->payload, row->payload_len, v->type)) {
-            purr_datum d;
-            if (!input_decode(row, &d))
-                return false;
-            purr_datum_free(&d);
-        }
-        uint64_t *first = &r->in_first[v - r->v0][row->payload[0] & 7];
-        if (*first == 0)
-            *first = seq;
-        r->nin++;
-        return true;
-    }
-    if (r->nin == r->in_cap) {
-        r->in_cap = r->in_cap ? r->in_cap * 2 : 256;
-        r->in = grow(r->in, r->nin * sizeof *r->in,
-                     r->in_cap * sizeof *r->in);
-    }
-    purr__in_row *in = &r->in[r->nin];
-    if (!input_decode(row, &in->d))
-        return false;
-    in->seq = seq;
-    in->time_ns = row->time_ns;
-    in->vidx = (uint32_t)(v - r->v0);
-    in->task_id = row->task_id;
-    in->posted = row->task_id == 0;
-    r->nin++;
-    return true;
-}
-
-static int
-load_pass(purr__replay *r, purr_recording_iter *it, purr_diag *diag)
-{
-    purr_replay_report *rep = r->rep;
-    int rc;
-    while ((rc = purr_recording_iter_next_rows(it, r->rows, ROWS_CAP,
-                                               diag)) > 0) {
-        uint64_t seq = it->seq - (uint64_t)rc + 1;
-        for (int i = 0; i < rc; i++)
-            if (!load_row(r, &r->rows[i], seq + (uint64_t)i))
-                return 1;
-    }
-    /* The last transition read (none: 0, 0). */
-    rep->kept = it->seq;
-    rep->cut_ns = it->time_ns;
-    return rc;
-}
-
-/* Reads the transitions with a decoding iterator up to the first bad one,
- * for its message (after load_pass found a bad payload). Returns the
- * iterator's error, with diag set. */
-static int
-load_diag(purr__replay *r, purr_diag *diag)
-{
-    purr_recording_iter it;
-    int rc;
-    if ((rc = purr_recording_iter_open(&it, r->rec)) < 0)
-        return rc;
-    while ((rc = purr_recording_iter_next(&it, diag)) == 0)
-        ;
-    purr_recording_iter_close(&it);
-    /* The decoder refuses what the check refused: should it not, the
-     * payload is still refused, by the generic message. */
-    if (rc == PURR_ECLOSED) {
-        purr_diag_set(diag, r->rep->file, 0, 0, "corrupt payload");
-        rc = PURR_EFORMAT;
-    }
-    return rc;
-}
-
-int
-purr__replay_load(purr__replay *r, purr_recording *rec,
-                  const purr__replay_cfg *cfg, purr_replay_report *rep)
-{
-    purr_recording_iter it;
-    purr_diag diag;
-    int rc;
-
-    memset(r, 0, sizeof *r);
-    memset(rep, 0, sizeof *rep);
-    memset(&diag, 0, sizeof diag);
-    snprintf(rep->file, sizeof rep->file, "%s", purr_recording_path(rec));
-    r->rec = rec;
-    r->v0 = purr_recording_value_at(rec, 0);
-    r->cfg = *cfg;
-    r->rep = rep;
-    r->rows = xrealloc(NULL, ROWS_CAP * sizeof *r->rows);
-    r->by_vidx = xrealloc(NULL, (purr_recording_value_count(rec) + 1) *
-                                    sizeof *r->by_vidx);
-    memset(r->by_vidx, 0,
-           (purr_recording_value_count(rec) + 1) * sizeof *r->by_vidx);
-    if (cfg->stream_inputs) {
-        size_t n = (purr_recording_value_count(rec) + 1) *
-                   sizeof *r->in_first;
-        r->in_first = xrealloc(NULL, n);
-        memset(r->in_first, 0, n);
-    }
-
-    if ((rc = purr_recording_iter_open_raw(&it, rec)) < 0) {
-        purr_diag_set(&rep->diag, rep->file, 0, 0,
-                      "cannot read the transitions");
-        return rc;
-    }
-    rc = load_pass(r, &it, &diag);
-    purr_recording_iter_close(&it);
-    if (rc == 1)
-        rc = load_diag(r, &diag);
-    if (rc != PURR_ECLOSED) {
-        rep->diag = diag;
-        return rc;
-    }
-    rep->expected = r->nexp;
-    rep->interrupted = !purr_recording_is_complete(rec);
-    if (!rep->interrupted)
-        rep->kept = rep->cut_ns = 0;
-    if (r->nexp || (r->cfg.stream_inputs && r->nin)) {
-        if ((rc = purr_recording_iter_open_raw(&r->eit, rec)) < 0) {
-            purr_diag_set(&rep->diag, rep->file, 0, 0,
-                          "cannot read the transitions");
-            return rc;
-        }
-        r->eit_open = true;
-        exp_next(r);
-    }
-    return 0;
-}
-
 void
-purr__replay_free(purr__replay *r)
+purr__replay_exp_start(purr__replay *r)
 {
-    for (size_t i = 0; r->in && i < r->nin; i++) /* streaming: no in */
-        if (r->in[i].d.type >= PURR_T_STRING) /* scalars own nothing */
-            purr_datum_free(&r->in[i].d);
-    free(r->in);
-    for (size_t i = 0; i < r->iq_n; i++) {
-        purr__in_row *in = &r->iq[(r->iq_head + i) & (r->iq_cap - 1)];
-        if (in->d.type >= PURR_T_STRING)
-            purr_datum_free(&in->d);
+    exp_next(r);
+}
+
+/* r->exp matched: keeps it for the report's "before" rows, counts it and
+ * reads the next. */
+static void
+exp_advance(purr__replay *r)
+{
+    purr__exp_kept *k = &r->kept[r->kept_at];
+    uint8_t *to = k->small;
+    if (r->exp.len > sizeof k->small) {
+        if (k->cap < r->exp.len) {
+            k->cap = r->exp.len + 32;
+            k->buf = xrealloc(k->buf, k->cap);
+        }
+        to = k->buf;
     }
-    free(r->iq);
-    for (size_t i = 0; i < r->eq_cap; i++)
-        free(r->eq[i].buf);
-    free(r->eq);
-    free(r->in_first);
-    free(r->rows);
-    if (r->eit_open)
-        purr_recording_iter_close(&r->eit);
-    for (size_t i = 0; i < PURR_REPLAY_CONTEXT; i++)
-        free(r->kept[i].buf);
-    free(r->by_vidx);
-    free(r->vidx_by_id);
-    free(r->value_by_id);
-    free(r->input_by_id);
-    memset(r, 0, sizeof *r);
+    k->row = r->exp;
+    /* r->exp lies in a queue slot (exp_next): a payload that fits lies in
+     * its small, of the same size, copied whole (no call) */
+    if (to == k->small)
+        memcpy(k->small, r->exp.payload, sizeof k->small);
+    else
+        memcpy(to, r->exp.payload, r->exp.len);
+    k->row.payload = to;
+    r->pos++;
+    r->kept_at = r->kept_at + 1 == PURR_REPLAY_CONTEXT ? 0 : r->kept_at + 1;
+    exp_next(r);
 }
 
 /* ---------------------------------------------------------------------- */
-/* Comparing                                                               */
+/* Comparing                                                              */
 /* ---------------------------------------------------------------------- */
-
-/* Fills row with expected transition e. */
-static void
-expected_row(purr__replay *r, purr_replay_row *row, const purr__exp_row *e)
-{
-    purr_datum d;
-    const purr_recorded_value *v = purr_recording_value_at(r->rec, e->vidx);
-    if (purr_datum_decode(e->payload, e->len, &d) < 0)
-        d = purr_datum_nil(); /* decoded once already by the reader */
-    purr__replay_row_set(row, e->seq, e->time_ns, v->name, &d);
-    purr_datum_free(&d);
-}
-
-/* Fills row with recorded input transition in. */
-static void
-input_row(purr__replay *r, purr_replay_row *row, const purr__in_row *in)
-{
-    purr__replay_row_set(row, in->seq, in->time_ns,
-                         purr_recording_value_at(r->rec, in->vidx)->name,
-                         &in->d);
-}
-
-/* Shadow mode: the next recorded transition, the earlier (by seq) of the
- * next input and the next expected one. *in or *e (out) receives it and
- * the other NULL; both are NULL when every recorded transition has
- * happened. */
-static void
-next_row(const purr__replay *r, const purr__in_row **in /* out */,
-         const purr__exp_row **e /* out */)
-{
-    *in = r->ipos < r->nin ? &r->in[r->ipos] : NULL;
-    *e = r->exp_valid ? &r->exp : NULL;
-    if (*in && *e) {
-        if ((*in)->seq < (*e)->seq)
-            *e = NULL;
-        else
-            *in = NULL;
-    }
-}
-
-/* Records the first difference and asks the harness to end the run. */
-static void
-stop(purr__replay *r, purr_replay_outcome outcome)
-{
-    r->stopped = true;
-    r->rep->outcome = outcome;
-    if (!r->cfg.run_on && r->cfg.stop)
-        r->cfg.stop(r->cfg.stop_ctx);
-}
 
 /* Makes room for actual value id in the maps. */
 static void
@@ -704,15 +339,6 @@ map_set(purr__replay *r, uint64_t id, purr_value *v)
     map_reserve(r, id);
     r->value_by_id[id] = v;
     r->input_by_id[id] = purr_value_role(v) == PURR_ROLE_INPUT;
-}
-
-/* The recorded index of actual value v, or -1 when the recording lacks
- * it. */
-static int32_t
-vidx_of(const purr__replay *r, purr_value *v)
-{
-    uint64_t id = purr_value_id(v);
-    return id < r->vidx_cap ? r->vidx_by_id[id] : -1;
 }
 
 /* True when the actual transition (time_ns) is at the expected one's time:
@@ -825,9 +451,9 @@ differ(purr__replay *r, const purr_trace *ev, const purr__in_row *in,
     if (in || e) {
         r->rep->has_expected = true;
         if (in)
-            input_row(r, &r->rep->expected_row, in);
+            purr__replay_input_row(r, &r->rep->expected_row, in);
         else
-            expected_row(r, &r->rep->expected_row, e);
+            purr__replay_expected_row(r, &r->rep->expected_row, e);
         stop(r, PURR_REPLAY_DIFFERENT);
     } else {
         stop(r, PURR_REPLAY_EXTRA);
@@ -1066,158 +692,11 @@ purr__replay_observe(purr__replay *r, purr_loop *loop)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Feeding                                                                 */
+/* The feeder task                                                        */
 /* ---------------------------------------------------------------------- */
 
-/* Fails the feed with a message about input row in (bad input). */
-static int
-feed_fail(purr__replay *r, const purr__in_row *in, int rc, const char *fmt,
-          const char *name, const char *detail)
-{
-    char msg[sizeof r->rep->diag.message];
-    snprintf(msg, sizeof msg, fmt, name, detail);
-    purr_diag_set(&r->rep->diag, r->rep->file, (long)in->seq, 0,
-                  "transition %" PRIu64 ": %s", in->seq, msg);
-    return r->feed_err = rc;
-}
-
-/* Checks that input row in sets a value of the run's that is an input of
- * the recorded type. Returns 0, or PURR_EFORMAT with rep->diag set. */
-static int
-check_input(purr__replay *r, const purr__in_row *in, const char *missing)
-{
-    const purr_recorded_value *rv =
-        purr_recording_value_at(r->rec, in->vidx);
-    purr_value *v = r->by_vidx[in->vidx];
-    if (!v)
-        return feed_fail(r, in, PURR_EFORMAT, "input value %s %s",
-                         rv->name, missing);
-    if (purr_value_role(v) != PURR_ROLE_INPUT)
-        return feed_fail(r, in, PURR_EFORMAT,
-                         "input value %s is %s in the replay", rv->name,
-                         purr_role_name(purr_value_role(v)));
-    purr_type t = purr_value_type(v);
-    if (t != PURR_T_NIL && t != (purr_type)in->d.type)
-        return feed_fail(r, in, PURR_EFORMAT,
-                         "input value %s: the recording sets a %s, the "
-                         "replay's value is another type",
-                         rv->name,
-                         purr_type_name((purr_type)in->d.type));
-    return 0;
-}
-
-/* purr__replay_check_inputs in streaming mode, from what the load noted:
- * the first input (in seq order) of each value and datum type. The one
- * reported is the first input that fails, as when the inputs are loaded. */
-static int
-check_streamed_inputs(purr__replay *r, const char *missing)
-{
-    size_t nvalues = purr_recording_value_count(r->rec);
-    purr__in_row worst = {0};
-    for (size_t vidx = 0; vidx < nvalues; vidx++) {
-        purr_value *v = r->by_vidx[vidx];
-        for (unsigned t = 0; t < 8; t++) {
-            uint64_t seq = r->in_first[vidx][t];
-            if (seq == 0 || (worst.seq && worst.seq < seq))
-                continue;
-            purr_type vt = v ? purr_value_type(v) : PURR_T_NIL;
-            if (v && purr_value_role(v) == PURR_ROLE_INPUT &&
-                (vt == PURR_T_NIL || vt == (purr_type)t))
-                continue;
-            worst = (purr__in_row){.seq = seq, .vidx = (uint32_t)vidx};
-            worst.d.type = (uint8_t)t;
-        }
-    }
-    return worst.seq ? check_input(r, &worst, missing) : 0;
-}
-
-/* Checked before anything is fed: a recording of another scene is bad
- * input, found at once rather than mid-run. */
-int
-purr__replay_check_inputs(purr__replay *r)
-{
-    const char *missing = r->cfg.missing_input_msg
-                              ? r->cfg.missing_input_msg
-                              : "was not created by the behaviour's setup";
-    if (r->feed_err) /* a value of another role (check_role) */
-        return r->feed_err;
-    if (r->cfg.stream_inputs)
-        return check_streamed_inputs(r, missing);
-    /* What is checked depends only on the value and the datum's type:
-     * bit t of passed[vidx] says that a set of vidx to a datum of type t
-     * passed, so that the next ones are not checked again. */
-    size_t nvalues = purr_recording_value_count(r->rec);
-    uint8_t *passed = xrealloc(NULL, nvalues + 1);
-    memset(passed, 0, nvalues + 1);
-    int rc = 0;
-    for (size_t i = 0; i < r->nin && rc == 0; i++) {
-        const purr__in_row *in = &r->in[i];
-        unsigned bit = 1u << (in->d.type & 7);
-        if (passed[in->vidx] & bit)
-            continue;
-        passed[in->vidx] |= (uint8_t)bit;
-        rc = check_input(r, in, missing);
-    }
-    free(passed);
-    return rc;
-}
-
-/* A recorded input that was set from outside any task (a window's click,
- * another thread's post) is replayed the same way: posted, so it lands
- * when the loop next goes idle at that instant, after the tasks woken
- * before it have run, exactly as it did when it was recorded. */
-typedef struct posted_set {
-    purr_value *v;           /* the input */
-    const purr_datum *d;     /* the recorded datum */
-    int rc;                  /* purr_value_set's result */
-    purr_event done;         /* set once the post ran */
-} posted_set;
-
-static void
-run_posted_set(void *arg)
-{
-    posted_set *ps = arg;
-    ps->rc = purr_value_set(ps->v, ps->d);
-    purr_event_set(&ps->done);
-}
-
-static int
-set_input(purr__replay *r, const purr__in_row *in)
-{
-    purr_value *v = r->by_vidx[in->vidx];
-    if (!in->posted)
-        return purr_value_set(v, &in->d);
-    posted_set ps = {v, &in->d, 0, {0}};
-    purr_event_init(&ps.done);
-    int rc = purr_loop_post(purr_value_loop(v), run_posted_set, &ps);
-    if (rc < 0)
-        return rc;
-    /* The post holds a pointer to ps: wait for it even if cancelled. */
-    purr_scope shield;
-    purr_scope_enter(&shield, PURR_TIME_NEVER);
-    purr_scope_set_shield(&shield, true);
-    rc = purr_event_wait(&ps.done);
-    purr_scope_exit(&shield);
-    return rc < 0 ? rc : ps.rc;
-}
-
-/* Sets input in at its time. Returns 0, or a failure (the run's
- * cancellation, or a set that failed: rep->diag then set). */
-static int
-feed(purr__replay *r, const purr__in_row *in)
-{
-    int rc;
-    if (in->time_ns > purr_now() && (rc = purr_sleep_until(in->time_ns)) < 0)
-        return rc;
-    if ((rc = set_input(r, in)) < 0) {
-        const char *name = purr_recording_value_at(r->rec, in->vidx)->name;
-        return feed_fail(r, in, rc, "input value %s: cannot set the "
-                                    "recorded datum: %s",
-                         name, purr_strerror(rc));
-    }
-    return 0;
-}
-
+/* The inputs' consumer of the run pass: each input is read (in_next,
+ * inline) and set at its time (purr__replay_feed, session_input.c). */
 int
 purr__replay_feeder(void *arg)
 {
@@ -1228,7 +707,7 @@ purr__replay_feeder(void *arg)
     if (r->cfg.stream_inputs) {
         purr__in_row in;
         while (in_next(r, &in)) {
-            rc = feed(r, &in);
+            rc = purr__replay_feed(r, &in);
             if (in.d.type >= PURR_T_STRING)
                 purr_datum_free(&in.d);
             if (rc < 0)
@@ -1237,166 +716,7 @@ purr__replay_feeder(void *arg)
         return r->feed_err; /* 0, or the read failed */
     }
     for (size_t i = 0; i < r->nin; i++)
-        if ((rc = feed(r, &r->in[i])) < 0)
+        if ((rc = purr__replay_feed(r, &r->in[i])) < 0)
             return rc;
     return 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Shadow mode: substituting the recorded inputs                           */
-/* ---------------------------------------------------------------------- */
-
-void
-purr__replay_sensor_set(purr_value *input, const purr_datum *reading,
-                        void *arg)
-{
-    purr__replay *r = arg;
-    /* A reading equal to the current datum is no transition, so there is
-     * no recorded one to take its place: the set is left out, as
-     * purr_value_set would. */
-    if (purr_datum_equal(purr_value_peek(input), reading))
-        return;
-    const purr__in_row *in = NULL;
-    const purr__exp_row *e;
-    if (!r->stopped)
-        next_row(r, &in, &e);
-    if (in && (int64_t)in->vidx == vidx_of(r, input) &&
-        in->time_ns == purr_now() &&
-        in->task_id == purr_task_id(purr_task_current())) {
-        purr_value_set(input, &in->d);
-        return;
-    }
-    /* The tasks set this input where the recording does not: the reading
-     * is set, and the observer reports the transition as the first
-     * difference (after it, with run_on, the readings drive the run). */
-    purr_value_set(input, reading);
-}
-
-/* The next recorded transition when it is an input posted from outside
- * any task at the current time, else NULL. */
-static const purr__in_row *
-next_posted(const purr__replay *r)
-{
-    const purr__in_row *in;
-    const purr__exp_row *e;
-    if (r->stopped)
-        return NULL;
-    next_row(r, &in, &e);
-    return in && in->posted && in->time_ns == purr_now() ? in : NULL;
-}
-
-/* Posted by the pacing hook: sets the recorded posted inputs due now, in
- * seq order, for as long as the next recorded transition is one. The
- * transitions a set makes at once (derived values) come in between, as
- * they did when the window's posts ran one after the other. */
-static void
-run_posted(void *arg)
-{
-    purr__replay *r = arg;
-    const purr__in_row *in;
-    while ((in = next_posted(r)) != NULL) {
-        size_t before = r->ipos;
-        purr_value *v = r->by_vidx[in->vidx];
-        purr_value_set(v, &in->d);
-        if (r->ipos == before && !r->stopped) {
-            /* No transition: the replay's value already holds the datum,
-             * so the recorded run's state was another. */
-            r->rep->has_expected = r->rep->has_actual = true;
-            input_row(r, &r->rep->expected_row, in);
-            purr__replay_row_set(&r->rep->actual_row, 0, purr_now(),
-                                 purr_value_name(v), purr_value_peek(v));
-            stop(r, PURR_REPLAY_DIFFERENT);
-        }
-    }
-}
-
-void
-purr__replay_pace(purr_loop *loop, purr_time next_deadline, void *ctx)
-{
-    (void)next_deadline;
-    /* Every task is blocked and the posts run right after this hook, before
-     * time moves: the moment the window posted the user's input. A post
-     * that cannot be made (out of memory) leaves the input unset, and the
-     * next transition is then reported as a difference. */
-    if (next_posted(ctx))
-        (void)purr_loop_post(loop, run_posted, ctx);
-}
-
-/* ---------------------------------------------------------------------- */
-/* The report                                                              */
-/* ---------------------------------------------------------------------- */
-
-/* Fills the report's "before" rows: the last transitions matched, oldest
- * first (in shadow mode inputs and others merged in seq order). */
-static void
-fill_before(purr__replay *r)
-{
-    purr_replay_report *rep = r->rep;
-    size_t e = r->pos, i = r->cfg.shadow ? r->ipos : 0;
-    /* Walk back from the last match, then fill forwards. */
-    bool is_in[PURR_REPLAY_CONTEXT];
-    size_t idx[PURR_REPLAY_CONTEXT], n = 0;
-    while (n < PURR_REPLAY_CONTEXT && (e > 0 || i > 0)) {
-        bool take_in =
-            i > 0 &&
-            (e == 0 ||
-             r->in[i - 1].seq >
-                 r->kept[(e - 1) % PURR_REPLAY_CONTEXT].row.seq);
-        is_in[n] = take_in;
-        idx[n++] = take_in ? --i : --e;
-    }
-    rep->nbefore = 0;
-    while (n-- > 0) {
-        purr_replay_row *row = &rep->before[rep->nbefore++];
-        if (is_in[n])
-            input_row(r, row, &r->in[idx[n]]);
-        else
-            expected_row(r, row,
-                         &r->kept[idx[n] % PURR_REPLAY_CONTEXT].row);
-    }
-}
-
-int
-purr__replay_finish(purr__replay *r, int run_rc)
-{
-    purr_replay_report *rep = r->rep;
-    rep->run_status = run_rc;
-    if (r->feed_err) {
-        rep->outcome = PURR_REPLAY_ERROR;
-        return r->feed_err;
-    }
-    if (run_rc < 0 && !r->stopped) {
-        rep->outcome = PURR_REPLAY_ERROR;
-        if (!rep->diag.message[0])
-            purr_diag_set(&rep->diag, rep->file, 0, 0,
-                          "the replayed behaviour failed: %s",
-                          purr_err_name(run_rc));
-        return run_rc;
-    }
-    if (r->cfg.compare && !r->stopped) {
-        const purr__in_row *in = NULL;
-        const purr__exp_row *e = r->exp_valid ? &r->exp : NULL;
-        if (r->cfg.shadow)
-            next_row(r, &in, &e);
-        if (in || e) {
-            rep->outcome = PURR_REPLAY_MISSING;
-            rep->has_expected = true;
-            if (in)
-                input_row(r, &rep->expected_row, in);
-            else
-                expected_row(r, &rep->expected_row, e);
-        }
-    }
-    rep->matching = r->pos;
-    rep->missing = r->cfg.compare ? r->nexp - r->pos : 0;
-    rep->produced = r->produced;
-    rep->checked = r->cfg.compare;
-    fill_before(r);
-    /* Every kept transition matched, but the recording says nothing of
-     * what came after them: not identical, and no divergence. */
-    if (rep->outcome == PURR_REPLAY_IDENTICAL && rep->interrupted) {
-        rep->outcome = PURR_REPLAY_INTERRUPTED;
-        return PURR_EINTERRUPTED;
-    }
-    return rep->outcome == PURR_REPLAY_IDENTICAL ? 0 : PURR_EDIVERGED;
 }
