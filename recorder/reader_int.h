@@ -46,6 +46,22 @@ struct purr_recording {
     "SELECT first_seq, first_ns, count, data FROM transition_chunk"          \
     " ORDER BY first_seq"
 
+/* Reads the n-byte little-endian integer at *p (checked against end) and
+ * advances *p. Returns false when the bytes run out. */
+static inline bool
+purr__rec_take_le(const uint8_t **p, const uint8_t *end, unsigned n,
+                  uint64_t *out)
+{
+    if ((size_t)(end - *p) < n)
+        return false;
+    uint64_t x = 0;
+    for (unsigned i = n; i-- > 0;)
+        x = x << 8 | (*p)[i];
+    *p += n;
+    *out = x;
+    return true;
+}
+
 /* read_guard.c */
 
 /* Registers path (made absolute) as a mapped recording: a SIGBUS inside

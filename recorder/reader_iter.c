@@ -44,21 +44,6 @@ purr_recording_iter_open_raw(purr_recording_iter *it, purr_recording *rec)
     return rc;
 }
 
-/* Reads the n-byte little-endian integer at *p (checked against end) and
- * advances *p. Returns false when the bytes run out. */
-static bool
-take_le(const uint8_t **p, const uint8_t *end, unsigned n, uint64_t *out)
-{
-    if ((size_t)(end - *p) < n)
-        return false;
-    uint64_t x = 0;
-    for (unsigned i = n; i-- > 0;)
-        x = x << 8 | (*p)[i];
-    *p += n;
-    *out = x;
-    return true;
-}
-
 /* The 8 bytes at p as a little-endian integer (p need not be aligned). */
 static inline uint64_t
 load_le64(const uint8_t *p)
@@ -112,10 +97,10 @@ parse_record(const uint8_t **pp, const uint8_t *end, purr__rec_tr *out)
         p += n2;
         out->value_id = field_le(p, n3);
         p += n3;
-    } else if (!take_le(&p, end, n0, &out->len) ||
-               !take_le(&p, end, n1, &out->dt) ||
-               !take_le(&p, end, n2, &out->task_id) ||
-               !take_le(&p, end, n3, &out->value_id)) {
+    } else if (!purr__rec_take_le(&p, end, n0, &out->len) ||
+               !purr__rec_take_le(&p, end, n1, &out->dt) ||
+               !purr__rec_take_le(&p, end, n2, &out->task_id) ||
+               !purr__rec_take_le(&p, end, n3, &out->value_id)) {
         return PURR_EFORMAT;
     }
     if (out->len > (uint64_t)(end - p) || out->dt > INT64_MAX)

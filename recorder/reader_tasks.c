@@ -16,7 +16,7 @@
  * no detail), since the tables are written in the same batches as the
  * events and a killed run may have committed one but not the other.
  */
-#include "recorder_int.h"
+#include "reader_int.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -145,20 +145,6 @@ purr_recording_task_iter_close(purr_recording_task_iter *it)
     it->left_ = 0;
 }
 
-/* Reads an n-byte little-endian integer at *p (before end) into *out. */
-static bool
-take(const uint8_t **p, const uint8_t *end, unsigned n, uint64_t *out)
-{
-    if ((size_t)(end - *p) < n)
-        return false;
-    uint64_t x = 0;
-    for (unsigned i = n; i-- > 0;)
-        x = x << 8 | (*p)[i];
-    *p += n;
-    *out = x;
-    return true;
-}
-
 /* Steps to the next chunk row: 0, PURR_ECLOSED after the last, or an
  * error with diag set. */
 static int
@@ -264,11 +250,11 @@ purr_recording_task_iter_next(purr_recording_task_iter *it, purr_diag *diag)
         h = p[1] | (unsigned)p[2] << 8;
         p += 3;
         ok = kind >= PURR_EV_TASK_SPAWNED && kind <= PURR_EV_TASK_ENDED &&
-             !(h >> 15) && take(&p, end, h & 7, &dseq) &&
-             take(&p, end, (h >> 3) & 7, &dt) &&
-             take(&p, end, (h >> 6) & 7, &task) &&
-             take(&p, end, (h >> 9) & 7, &zz) &&
-             take(&p, end, (h >> 12) & 7, &detail) &&
+             !(h >> 15) && purr__rec_take_le(&p, end, h & 7, &dseq) &&
+             purr__rec_take_le(&p, end, (h >> 3) & 7, &dt) &&
+             purr__rec_take_le(&p, end, (h >> 6) & 7, &task) &&
+             purr__rec_take_le(&p, end, (h >> 9) & 7, &zz) &&
+             purr__rec_take_le(&p, end, (h >> 12) & 7, &detail) &&
              dt <= (uint64_t)(INT64_MAX - it->time_ns) &&
              dseq <= UINT64_MAX - it->seq && zz <= UINT32_MAX &&
              (first || dseq > 0);

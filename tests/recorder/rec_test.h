@@ -111,13 +111,15 @@ thermo_record_main(void *arg)
 }
 
 /* Runs main_fn(arg) on a new virtual-clock loop recorded to path (an
- * existing file replaced), with end_ns as the recording's end; teardown(arg)
- * runs after the run, before the recorder is closed. */
+ * existing file replaced) in batches of batch_rows events (0: the
+ * default), with end_ns as the recording's end; teardown(arg) runs after
+ * the run, before the recorder is closed. */
 static inline void
-rec_record_run(const char *path, const char *end_ns, purr_task_fn main_fn,
-               void *arg, void (*teardown)(void *))
+rec_record_run_rows(const char *path, size_t batch_rows, const char *end_ns,
+                    purr_task_fn main_fn, void *arg,
+                    void (*teardown)(void *))
 {
-    purr_recorder_options o = {.overwrite = true};
+    purr_recorder_options o = {.overwrite = true, .batch_rows = batch_rows};
     purr_diag diag;
     purr_loop *loop = purr_loop_new(NULL);
     purr_recorder *r = purr_recorder_open(path, &o, &diag);
@@ -130,13 +132,30 @@ rec_record_run(const char *path, const char *end_ns, purr_task_fn main_fn,
     cr_assert_eq(purr_loop_close(loop), 0);
 }
 
+/* rec_record_run_rows in batches of the default size. */
+static inline void
+rec_record_run(const char *path, const char *end_ns, purr_task_fn main_fn,
+               void *arg, void (*teardown)(void *))
+{
+    rec_record_run_rows(path, 0, end_ns, main_fn, arg, teardown);
+}
+
+/* Records the thermostat with threshold into path, in batches of
+ * batch_rows events (0: the default; 8 makes chunks of at most 8
+ * transitions, one commit each). */
+static inline void
+thermo_record_rows(const char *path, double threshold, size_t batch_rows)
+{
+    struct thermo t = {.threshold = threshold};
+    rec_record_run_rows(path, batch_rows, "6000000000", thermo_record_main,
+                        &t, thermo_teardown);
+}
+
 /* Records the thermostat with threshold into path. */
 static inline void
 thermo_record(const char *path, double threshold)
 {
-    struct thermo t = {.threshold = threshold};
-    rec_record_run(path, "6000000000", thermo_record_main, &t,
-                   thermo_teardown);
+    thermo_record_rows(path, threshold, 0);
 }
 
 /* A fresh directory for the test's files; path receives dir/name. */

@@ -47,20 +47,9 @@ read_all(const char *path, purr_diag *diag)
 static void
 thermo_tampered(char *path, size_t cap, const char *name, const char *stmt)
 {
-    struct thermo t = {.threshold = 20.0};
-    purr_recorder_options o = {.batch_rows = 8};
-    purr_diag diag;
     tmp_path(path, cap, name);
     unlink(path);
-    purr_loop *loop = purr_loop_new(NULL);
-    purr_recorder *r = purr_recorder_open(path, &o, &diag);
-    cr_assert(r, "open: %s", diag.message);
-    purr_assert_ok(purr_recorder_attach(r, loop));
-    purr_assert_ok(purr_recorder_set_meta(r, "end_ns", "6000000000"));
-    purr_assert_ok(purr_run(loop, "main", thermo_record_main, &t));
-    thermo_teardown(&t);
-    purr_assert_ok(purr_recorder_close(r, &diag));
-    cr_assert_eq(purr_loop_close(loop), 0);
+    thermo_record_rows(path, 20.0, 8);
     if (stmt)
         sql_exec(path, stmt);
 }
