@@ -418,6 +418,20 @@ run_robot(const char *path, uint64_t *transitions)
     return (t1 - t0) / 1e9;
 }
 
+/* Replays rec with a fresh bench robot as the behaviour (rep filled). */
+static int
+replay_robot(purr_recording *rec, purr_replay_report *rep)
+{
+    struct robot rb;
+    memset(&rb, 0, sizeof rb);
+    g_robot = &rb;
+    purr_replay_target target = {.setup = robot_setup,
+                                 .behaviour = robot_behaviour,
+                                 .teardown = robot_teardown,
+                                 .arg = &rb};
+    return purr_replay_check(rec, &target, rep);
+}
+
 /* Replays the 1 h recording at path with purr_replay_check, best of three
  * (wall and loop-thread CPU time each), and reports the transitions
  * verified per second both ways and the replay's CPU time over the
@@ -446,16 +460,9 @@ bench_replay(const char *path, double behaviour_cpu)
     purr_replay_report rep;
     int rc = 0;
     for (int k = 0; k < 3 && rc == 0; k++) {
-        struct robot rb;
-        memset(&rb, 0, sizeof rb);
-        g_robot = &rb;
-        purr_replay_target target = {.setup = robot_setup,
-                                     .behaviour = robot_behaviour,
-                                     .teardown = robot_teardown,
-                                     .arg = &rb};
         double c0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
         double t0 = bench_now_ns();
-        rc = purr_replay_check(rec, &target, &rep);
+        rc = replay_robot(rec, &rep);
         double t1 = bench_now_ns();
         double c1 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
         if (rc < 0)
@@ -489,16 +496,9 @@ replay_once(const char *path)
         purr_diag_print(stderr, &diag);
         return 1;
     }
-    struct robot rb;
-    memset(&rb, 0, sizeof rb);
-    g_robot = &rb;
-    purr_replay_target target = {.setup = robot_setup,
-                                 .behaviour = robot_behaviour,
-                                 .teardown = robot_teardown,
-                                 .arg = &rb};
     purr_replay_report rep;
     double t0 = bench_now_ns();
-    int rc = purr_replay_check(rec, &target, &rep);
+    int rc = replay_robot(rec, &rep);
     double t1 = bench_now_ns();
     if (rc < 0)
         purr_replay_report_print(stderr, &rep);
